@@ -1,0 +1,243 @@
+package fakehttp
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxRecordedBody bounds the request body kept per recorded request; the
+// handler still receives the whole body.
+const maxRecordedBody = 1 << 20
+
+// Request is one request the fake received.
+type Request struct {
+	Method   string
+	Path     string
+	RawQuery string
+	Query    url.Values
+	Header   http.Header
+	// Body holds at most the first MiB of the request body. Multipart uploads
+	// and other large bodies are truncated (BodyTruncated is then true).
+	Body          []byte
+	BodyTruncated bool
+	Time          time.Time
+}
+
+// Fault changes the fake's answer to matching requests.
+type Fault struct {
+	// Method restricts the fault to one HTTP method; empty matches all.
+	Method string
+	// Path is a path prefix; empty matches all.
+	Path string
+	// Times is how many matching requests the fault applies to; 0 means
+	// until ClearFaults.
+	Times int
+	// Latency delays the answer (alone, or before the other effects).
+	Latency time.Duration
+	// Status answers with this status and Body instead of the handler.
+	Status int
+	// RetryAfter sets the Retry-After header of a Status answer.
+	RetryAfter string
+	// Body and ContentType of a Status answer (default: empty JSON object).
+	Body        string
+	ContentType string
+	// Drop closes the connection without any answer.
+	Drop bool
+	// Malformed lets the handler answer, then cuts its body in half so it is
+	// no longer valid JSON.
+	Malformed bool
+}
+
+type fault struct {
+	Fault
+	left int // remaining applications; <0 means unlimited
+}
+
+// Middleware records requests and injects faults in front of a handler. It is
+// safe for concurrent use.
+type Middleware struct {
+	next http.Handler
+
+	mu       sync.Mutex
+	requests []Request
+	faults   []*fault
+}
+
+// NewMiddleware wraps next.
+func NewMiddleware(next http.Handler) *Middleware {
+	return &Middleware{next: next}
+}
+
+// InjectFault adds a fault; faults are tried in the order they were added and
+// the first match applies.
+func (m *Middleware) InjectFault(f Fault) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	left := f.Times
+	if left <= 0 {
+		left = -1
+	}
+	m.faults = append(m.faults, &fault{Fault: f, left: left})
+}
+
+// ClearFaults removes every fault.
+func (m *Middleware) ClearFaults() {
+	m.mu.Lock()
+	m.faults = nil
+	m.mu.Unlock()
+}
+
+// Requests returns a copy of the requests received so far, oldest first.
+func (m *Middleware) Requests() []Request {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Request(nil), m.requests...)
+}
+
+// ResetRequests forgets the recorded requests.
+func (m *Middleware) ResetRequests() {
+	m.mu.Lock()
+	m.requests = nil
+	m.mu.Unlock()
+}
+
+// CountRequests returns how many recorded requests have the method (empty for
+// any) and a path starting with prefix.
+func (m *Middleware) CountRequests(method, prefix string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, r := range m.requests {
+		if (method == "" || r.Method == method) && strings.HasPrefix(r.Path, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *Middleware) record(r *http.Request) {
+	rec := Request{
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		RawQuery: r.URL.RawQuery,
+		Query:    r.URL.Query(),
+		Header:   r.Header.Clone(),
+		Time:     time.Now(),
+	}
+	if r.Body != nil {
+		head, err := io.ReadAll(io.LimitReader(r.Body, maxRecordedBody))
+		if err == nil {
+			rec.Body = head
+			// Hand the handler the whole body: the recorded head, then the rest.
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+			rec.BodyTruncated = len(head) == maxRecordedBody
+		}
+	}
+	m.mu.Lock()
+	m.requests = append(m.requests, rec)
+	m.mu.Unlock()
+}
+
+func (m *Middleware) match(r *http.Request) *Fault {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, f := range m.faults {
+		if f.Method != "" && f.Method != r.Method {
+			continue
+		}
+		if !strings.HasPrefix(r.URL.Path, f.Path) {
+			continue
+		}
+		applied := f.Fault
+		if f.left > 0 {
+			f.left--
+			if f.left == 0 {
+				m.faults = append(m.faults[:i:i], m.faults[i+1:]...)
+			}
+		}
+		return &applied
+	}
+	return nil
+}
+
+// ServeHTTP records the request, applies the first matching fault and
+// otherwise passes the request on.
+func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m.record(r)
+	f := m.match(r)
+	if f == nil {
+		m.next.ServeHTTP(w, r)
+		return
+	}
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	switch {
+	case f.Drop:
+		drop(w)
+	case f.Status != 0:
+		ct := f.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		body := f.Body
+		if body == "" && ct == "application/json" {
+			body = "{}"
+		}
+		w.Header().Set("Content-Type", ct)
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, body)
+	case f.Malformed:
+		rec := &bufferedWriter{header: make(http.Header), status: http.StatusOK}
+		m.next.ServeHTTP(rec, r)
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.status)
+		b := rec.body.Bytes()
+		_, _ = w.Write(b[:len(b)/2])
+	default:
+		m.next.ServeHTTP(w, r)
+	}
+}
+
+// drop closes the client's connection without an HTTP answer.
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	conn.Close()
+}
+
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header         { return b.header }
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
