@@ -495,9 +495,9 @@ func (c *Client) attemptContext(ctx context.Context, stream bool) (actx context.
 		actx, cancel = context.WithTimeout(ctx, c.cfg.AttemptTimeout)
 		return actx, cancel, func() {}
 	}
-	actx, cancel = context.WithCancel(ctx)
-	timer := time.AfterFunc(c.cfg.AttemptTimeout, cancel)
-	return actx, func() { timer.Stop(); cancel() }, func() { timer.Stop() }
+	streamCtx, streamCancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(c.cfg.AttemptTimeout, streamCancel)
+	return streamCtx, func() { timer.Stop(); streamCancel() }, func() { timer.Stop() }
 }
 
 type cancelOnClose struct {

@@ -1,0 +1,277 @@
+package rest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// flaky answers the first failures requests with status (0 drops the
+// connection) and then 200.
+func flaky(calls *atomic.Int32, failures int32, status int, retryAfter string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if calls.Add(1) <= failures {
+			if status == 0 {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				conn.Close()
+				return
+			}
+			if retryAfter != "" {
+				w.Header().Set("Retry-After", retryAfter)
+			}
+			w.WriteHeader(status)
+			return
+		}
+		io.WriteString(w, `{"ok":true}`)
+	}
+}
+
+func TestRetriesOnRetryableStatuses(t *testing.T) {
+	for _, status := range []int{0, 408, 429, 500, 502, 503, 504} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var calls atomic.Int32
+			c, _ := newTestClient(t, flaky(&calls, 2, status, ""))
+			_, err := c.Do(context.Background(), &Request{Path: "/x"}, nil)
+			if err != nil || calls.Load() != 3 {
+				t.Fatalf("err %v after %d calls", err, calls.Load())
+			}
+		})
+	}
+}
+
+func TestNoRetryOnOtherStatuses(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 501} {
+		var calls atomic.Int32
+		c, _ := newTestClient(t, flaky(&calls, 5, status, ""))
+		_, err := c.Do(context.Background(), &Request{Path: "/x"}, nil)
+		if err == nil || calls.Load() != 1 {
+			t.Errorf("%d: err %v after %d calls", status, err, calls.Load())
+		}
+	}
+}
+
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, flaky(&calls, 10, 503, ""))
+	_, err := c.Do(context.Background(), &Request{Path: "/x"}, nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Attempts != 3 || calls.Load() != 3 || !errors.Is(err, ErrServer) {
+		t.Fatalf("err %v, calls %d", err, calls.Load())
+	}
+}
+
+func TestPOSTRetriedOnlyWhenIdempotentOrServerDidNotAct(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, flaky(&calls, 1, 503, ""))
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/x", Body: JSONBody(1)}, nil)
+	if err == nil || calls.Load() != 1 {
+		t.Fatalf("non-idempotent POST retried: %v after %d calls", err, calls.Load())
+	}
+
+	calls.Store(0)
+	_, err = c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/x", Body: JSONBody(1), Idempotent: true}, nil)
+	if err != nil || calls.Load() != 2 {
+		t.Fatalf("idempotent POST: %v after %d calls", err, calls.Load())
+	}
+
+	// A 429 means the server did not act: even a plain POST is repeated.
+	var limited atomic.Int32
+	c2, _ := newTestClient(t, flaky(&limited, 1, 429, "0"))
+	if _, err := c2.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/x", Body: JSONBody(1)}, nil); err != nil || limited.Load() != 2 {
+		t.Fatalf("POST after 429: %v after %d calls", err, limited.Load())
+	}
+
+	// A dropped connection after the request was sent: the server may have
+	// acted, so a plain POST is not repeated.
+	var dropped atomic.Int32
+	c3, _ := newTestClient(t, flaky(&dropped, 1, 0, ""))
+	if _, err := c3.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/x", Body: JSONBody(1)}, nil); err == nil || dropped.Load() != 1 {
+		t.Fatalf("POST after dropped connection: %v after %d calls", err, dropped.Load())
+	}
+}
+
+func TestSingleShotBodyNotRetriedOnceSent(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, flaky(&calls, 1, 429, "0"))
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodPut, Path: "/x",
+		Body: ReaderBody("application/octet-stream", strings.NewReader("payload"), -1)}, nil)
+	if !errors.Is(err, ErrRateLimited) || calls.Load() != 1 {
+		t.Fatalf("consumed body retried: %v after %d calls", err, calls.Load())
+	}
+	// A multipart body whose parts can be reopened is replayable.
+	calls.Store(0)
+	_, err = c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/x",
+		Body: MultipartBody(nil, FilePart{Field: "f", FileName: "a.bin", Open: func() (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader("data")), nil
+		}})}, nil)
+	if err != nil || calls.Load() != 2 {
+		t.Fatalf("replayable multipart: %v after %d calls", err, calls.Load())
+	}
+}
+
+// TestUnsentBodyRetriedAfterConnectionRefused: the first attempt cannot
+// connect, so the streaming upload was never read and is sent on the retry.
+func TestUnsentBodyRetriedAfterConnectionRefused(t *testing.T) {
+	var calls atomic.Int32
+	var got atomic.Value
+	c, srv := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		r.ParseMultipartForm(1 << 20)
+		f, _, err := r.FormFile("sample_file")
+		if err == nil {
+			b, _ := io.ReadAll(f)
+			got.Store(string(b))
+		}
+	})
+	refused := 0
+	dialer := &net.Dialer{}
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if refused == 0 {
+			refused++
+			return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("connection refused")}
+		}
+		return dialer.DialContext(ctx, network, addr)
+	}}
+	c.http = &http.Client{Transport: tr, CheckRedirect: checkRedirect(nil)}
+	_ = srv
+	_, err := c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/submit",
+		Body: MultipartBody([]Field{{Name: "comment", Value: "x"}}, FilePart{Field: "sample_file", FileName: "s.exe", Reader: strings.NewReader("MZ-bytes")})}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 || got.Load() != "MZ-bytes" {
+		t.Fatalf("calls %d, file %v", calls.Load(), got.Load())
+	}
+}
+
+func TestRetryAfterSecondsAndDate(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"3", 3 * time.Second, true},
+		{"0.5", 500 * time.Millisecond, true},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{"-1", 0, false},
+		{"soon", 0, false},
+		{"", 0, false},
+	} {
+		got, ok := parseRetryAfter(tc.in, now)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+	p := RetryPolicy{MaxRetryAfter: time.Second}.withDefaults()
+	if w := p.wait(1, 429, time.Hour, true); w != time.Second {
+		t.Errorf("Retry-After not capped: %v", w)
+	}
+	p.RateLimitedDelay = 2 * time.Minute
+	if w := p.wait(1, 429, 0, false); w != 2*time.Minute {
+		t.Errorf("429 without Retry-After waited %v", w)
+	}
+	if w := p.wait(1, 503, 0, false); w >= p.BaseDelay {
+		t.Errorf("full jitter exceeded the base delay: %v", w)
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	var calls atomic.Int32
+	var first, second time.Time
+	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			first = time.Now()
+			w.Header().Set("Retry-After", "0.04")
+			w.WriteHeader(429)
+			return
+		}
+		second = time.Now()
+	})
+	if _, err := c.Do(context.Background(), &Request{Path: "/x"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if gap := second.Sub(first); gap < 40*time.Millisecond {
+		t.Fatalf("retried after %v, before Retry-After", gap)
+	}
+}
+
+func TestContextBoundsRetryWaits(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, flaky(&calls, 10, 503, ""), func(cfg *Config) {
+		cfg.Retry = RetryPolicy{MaxAttempts: 10, BaseDelay: time.Hour, MaxDelay: time.Hour}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Do(ctx, &Request{Path: "/x"}, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}
+
+func TestRetryBudget(t *testing.T) {
+	var calls atomic.Int32
+	budget := NewRetryBudget(10, 5, 1)
+	c, _ := newTestClient(t, flaky(&calls, 100, 503, ""), func(cfg *Config) {
+		cfg.Retry.MaxAttempts = 5
+		cfg.Retry.Budget = budget
+	})
+	c.Do(context.Background(), &Request{Path: "/x"}, nil)
+	if calls.Load() != 3 { // the first attempt plus the two retries the budget pays for
+		t.Fatalf("%d calls with a budget of two retries", calls.Load())
+	}
+	calls.Store(0)
+	c.Do(context.Background(), &Request{Path: "/x"}, nil)
+	if calls.Load() != 1 {
+		t.Fatalf("exhausted budget still retried: %d calls", calls.Load())
+	}
+	if budget.Available() != 0 {
+		t.Fatalf("available %v", budget.Available())
+	}
+	budget.success()
+	if budget.Available() != 1 {
+		t.Fatalf("success did not refill: %v", budget.Available())
+	}
+}
+
+func TestNoRetryAndDisabled(t *testing.T) {
+	var calls atomic.Int32
+	c, _ := newTestClient(t, flaky(&calls, 5, 503, ""))
+	c.Do(context.Background(), &Request{Path: "/x", NoRetry: true}, nil)
+	if calls.Load() != 1 {
+		t.Fatalf("NoRetry made %d calls", calls.Load())
+	}
+	calls.Store(0)
+	c2, _ := newTestClient(t, flaky(&calls, 5, 503, ""), func(cfg *Config) { cfg.Retry = RetryPolicy{Disabled: true} })
+	c2.Do(context.Background(), &Request{Path: "/x"}, nil)
+	if calls.Load() != 1 {
+		t.Fatalf("disabled retries made %d calls", calls.Load())
+	}
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond}.withDefaults()
+	for n := 1; n <= 8; n++ {
+		for range 50 {
+			if d := p.backoff(n); d < 0 || d >= 400*time.Millisecond {
+				t.Fatalf("backoff(%d) = %v", n, d)
+			}
+		}
+	}
+	var maxSeen time.Duration
+	for range 200 {
+		maxSeen = max(maxSeen, p.backoff(3))
+	}
+	if maxSeen < 200*time.Millisecond {
+		t.Fatalf("backoff(3) never exceeded %v: not growing", maxSeen)
+	}
+}
