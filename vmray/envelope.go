@@ -1,0 +1,204 @@
+package vmray
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/soarkit/soarkit/internal/rest"
+)
+
+// envelope is VMRay's response wrapper.
+type envelope[T any] struct {
+	Result         string          `json:"result"`
+	Data           T               `json:"data"`
+	ContinuationID json.RawMessage `json:"continuation_id"`
+	Truncated      *bool           `json:"truncated"`
+	ErrorMsg       string          `json:"error_msg"`
+}
+
+// continuation returns the continuation id as a string ("" when absent or
+// null); VMRay sends an integer, a string is tolerated.
+func (e *envelope[T]) continuation() (string, error) {
+	raw := bytes.TrimSpace(e.ContinuationID)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n.String(), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%w: continuation_id %s", ErrMalformedResponse, raw)
+	}
+	if s == "null" {
+		return "", nil
+	}
+	return s, nil
+}
+
+// call sends req, decodes the envelope and turns "result": "error" inside a
+// 200 into an *Error.
+func call[T any](ctx context.Context, c *Client, req *rest.Request) (*envelope[T], error) {
+	var env envelope[T]
+	if _, err := c.rest.Do(ctx, req, &env); err != nil {
+		return nil, err
+	}
+	if env.Result != "" && !strings.EqualFold(env.Result, "ok") {
+		msg := env.ErrorMsg
+		if msg == "" {
+			msg = fmt.Sprintf("result %q", env.Result)
+		}
+		return nil, c.in200Error(req, c.pathOf(req), msg, nil, ErrResultError)
+	}
+	return &env, nil
+}
+
+// get returns the "data" member of a successful call.
+func get[T any](ctx context.Context, c *Client, req *rest.Request) (T, error) {
+	env, err := call[T](ctx, c, req)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return env.Data, nil
+}
+
+// getObject returns the "data" object of a call, which must be present.
+func getObject[T any](ctx context.Context, c *Client, req *rest.Request) (*T, error) {
+	v, err := get[*T](ctx, c, req)
+	if err == nil && v == nil {
+		return nil, c.in200Error(req, c.pathOf(req), "response has no data", ErrMalformedResponse)
+	}
+	return v, err
+}
+
+// pathOf is the request path (base path included) for errors built by this
+// package.
+func (c *Client) pathOf(req *rest.Request) string {
+	p := req.Path
+	for _, a := range req.PathArgs {
+		p = strings.Replace(p, "{}", url.PathEscape(a), 1)
+	}
+	base, err := url.Parse(c.rest.BaseURL())
+	if err != nil {
+		return p
+	}
+	return strings.TrimRight(base.Path, "/") + p
+}
+
+// Page is one chunk of a VMRay list. VMRay returns at most its "items per
+// request" setting at once; when more remain, ContinuationID names the next
+// chunk, which [Continue] fetches. A continuation id is single-use: after it
+// was fetched (or the fetch failed) it cannot be fetched again, so resume a
+// failed listing by repeating the original query.
+type Page[T any] struct {
+	Items []T
+	// ContinuationID is the id of the next chunk, "" on the last one.
+	ContinuationID string
+	// Truncated reports that the result exceeded the server's "maximum items
+	// per request" and was cut: narrow the query (for example with MinID or
+	// LastID) to see the rest.
+	Truncated bool
+}
+
+// ListOptions are VMRay's generic list parameters. Zero values are omitted.
+type ListOptions struct {
+	// Limit caps the number of items ("_limit").
+	Limit int `url:"_limit,omitempty"`
+	// MinID and MaxID bound the ids, inclusive ("_min_id", "_max_id").
+	MinID int64 `url:"_min_id,omitempty"`
+	MaxID int64 `url:"_max_id,omitempty"`
+	// LastID selects feed mode: items with an id greater than LastID
+	// ("_last_id"; for submissions, finished ones in order of completion).
+	LastID int64 `url:"_last_id,omitempty"`
+	// Order is "asc" or "desc" ("_order").
+	Order string `url:"_order,omitempty"`
+}
+
+// values encodes o plus extra filters.
+func (o *ListOptions) values(extra url.Values) url.Values {
+	v := url.Values{}
+	for k, vs := range extra {
+		v[k] = vs
+	}
+	if o == nil {
+		return v
+	}
+	if o.Limit > 0 {
+		v.Set("_limit", strconv.Itoa(o.Limit))
+	}
+	setID := func(k string, id int64) {
+		if id > 0 {
+			v.Set(k, strconv.FormatInt(id, 10))
+		}
+	}
+	setID("_min_id", o.MinID)
+	setID("_max_id", o.MaxID)
+	setID("_last_id", o.LastID)
+	if o.Order != "" {
+		v.Set("_order", o.Order)
+	}
+	return v
+}
+
+// listPage fetches the first chunk of a list.
+func listPage[T any](ctx context.Context, c *Client, req *rest.Request) (*Page[T], error) {
+	env, err := call[[]T](ctx, c, req)
+	if err != nil {
+		return nil, err
+	}
+	next, err := env.continuation()
+	if err != nil {
+		return nil, c.in200Error(req, c.pathOf(req), "decoding continuation id", err)
+	}
+	return &Page[T]{Items: env.Data, ContinuationID: next, Truncated: env.Truncated != nil && *env.Truncated}, nil
+}
+
+// Continue fetches the chunk a previous [Page] pointed to. It is never
+// retried, because VMRay discards a continuation id once it was served.
+//
+// API: GET /rest/continuation/{continuation_id}
+func Continue[T any](ctx context.Context, c *Client, continuationID string) (*Page[T], error) {
+	return listPage[T](ctx, c, &rest.Request{
+		Op:       "Continuation.Get",
+		Path:     "/continuation/{}",
+		PathArgs: []string{continuationID},
+		NoRetry:  true,
+	})
+}
+
+// listAll iterates over every item of a list, following continuation ids.
+func listAll[T any](ctx context.Context, c *Client, req *rest.Request) iter.Seq2[T, error] {
+	return rest.Pages(ctx, func(ctx context.Context, cursor string) ([]T, string, error) {
+		var p *Page[T]
+		var err error
+		if cursor == "" {
+			p, err = listPage[T](ctx, c, req)
+		} else {
+			p, err = Continue[T](ctx, c, cursor)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return p.Items, p.ContinuationID, nil
+	})
+}
+
+// Collect drains an iterator from this package into a slice, stopping at the
+// first error (the items read before it are returned with it).
+func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) { return rest.Collect(seq) }
+
+// idArg formats an id path argument, refusing ids VMRay never issues.
+func idArg(what string, id int64) ([]string, error) {
+	if id <= 0 {
+		return nil, fmt.Errorf("%w: %s id %d", ErrInvalidRequest, what, id)
+	}
+	return []string{strconv.FormatInt(id, 10)}, nil
+}
