@@ -1,0 +1,248 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/boltstore"
+	"github.com/soarkit/soarkit/examples/internal/config"
+	"github.com/soarkit/soarkit/examples/internal/ops"
+	"github.com/soarkit/soarkit/internal/rest"
+)
+
+// Parts are what an example builds from its configuration.
+type Parts struct {
+	Sources    []connector.Source
+	Analyzer   connector.Analyzer
+	Responders []connector.Responder
+	// Close releases what Build opened (optional).
+	Close func()
+}
+
+// Env is what Build and Demo receive besides the configuration.
+type Env struct {
+	Logger *slog.Logger
+	// Out is where the demo prints its report.
+	Out io.Writer
+}
+
+// App describes one example connector.
+type App[C any] struct {
+	// Name is the connector's name, for example "cbc-vmray".
+	Name string
+	// EnvPrefix prefixes every environment override, for example "CBC_VMRAY".
+	EnvPrefix string
+	// Defaults returns the configuration before the file and environment.
+	Defaults func() *C
+	// Settings returns the shared settings inside a configuration.
+	Settings func(*C) *Settings
+	// Build makes the pipeline's parts from a loaded configuration.
+	Build func(ctx context.Context, cfg *C, env Env) (Parts, error)
+	// Demo starts the example's fakes with a seeded world and points cfg at
+	// them. The returned report is called after the run to print what the
+	// fakes saw; stop shuts them down.
+	Demo func(ctx context.Context, cfg *C, env Env) (report func(io.Writer), stop func(), err error)
+}
+
+// Exit codes of Main.
+const (
+	ExitOK     = 0
+	ExitFailed = 1
+	ExitUsage  = 2
+)
+
+// Main runs the example with args (without the program name) and returns
+// the process exit code.
+func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(app.Name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration `file` (environment variables "+app.EnvPrefix+"_* override it)")
+	once := fs.Bool("once", false, "collect once, finish the work and exit (cron style) instead of running as a daemon")
+	dryRun := fs.Bool("dry-run", false, "log what responders would do instead of doing it")
+	demo := fs.Bool("demo", false, "start in-process fakes with a demo world and run the whole flow once against them")
+	version := fs.Bool("version", false, "print the version and exit")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides run.log_level)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", app.Name, fs.Args())
+		return ExitUsage
+	}
+	if *version {
+		fmt.Fprintf(stdout, "%s (soarkit %s)\n", app.Name, rest.Version)
+		return ExitOK
+	}
+
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	cfg := app.Defaults()
+	settings := app.Settings(cfg)
+	bootLog := newLogger(stderr, "info", "text")
+	env := Env{Logger: bootLog, Out: stdout}
+
+	var report func(io.Writer)
+	if *demo {
+		*once = true
+		settings.OpsListen = ""
+		settings.StatePath = ""
+		r, stop, err := app.Demo(ctx, cfg, env)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: demo: %v\n", app.Name, err)
+			return ExitFailed
+		}
+		defer stop()
+		report = r
+	}
+	if err := config.Load(*configPath, cfg, app.EnvPrefix); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
+		return ExitUsage
+	}
+	if *logLevel != "" {
+		settings.LogLevel = *logLevel
+	}
+	var probs config.Problems
+	settings.Validate("run", &probs)
+	if err := probs.Err(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
+		return ExitUsage
+	}
+	if *dryRun {
+		settings.DryRun = true
+	}
+	log := newLogger(stderr, settings.LogLevel, settings.LogFormat).With("connector", app.Name)
+	env.Logger = log
+
+	if settings.StatePath == "" {
+		dir, err := os.MkdirTemp("", app.Name+"-demo-")
+		if err != nil {
+			log.Error("creating the demo state directory", "error", err)
+			return ExitFailed
+		}
+		defer os.RemoveAll(dir)
+		settings.StatePath = filepath.Join(dir, "state.db")
+	}
+	if err := run(ctx, app, cfg, settings, env, *once, report); err != nil {
+		log.Error("connector stopped", "error", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env Env, once bool, report func(io.Writer)) error {
+	log := env.Logger
+	store, err := boltstore.Open(settings.StatePath, boltstore.Options{})
+	if err != nil {
+		return fmt.Errorf("opening state %s: %w", settings.StatePath, err)
+	}
+	defer store.Close()
+
+	parts, err := app.Build(ctx, cfg, env)
+	if err != nil {
+		return fmt.Errorf("building the connector: %w", err)
+	}
+	if parts.Close != nil {
+		defer parts.Close()
+	}
+	responders := parts.Responders
+	if settings.DryRun {
+		responders = make([]connector.Responder, len(parts.Responders))
+		for i, r := range parts.Responders {
+			responders[i] = connector.DryRun(r, log)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics, err := ops.NewMetrics(reg, app.Name)
+	if err != nil {
+		return err
+	}
+	health := ops.NewHealth(3 * settings.Interval)
+	sources := make([]connector.Source, len(parts.Sources))
+	for i, s := range parts.Sources {
+		sources[i] = observeSource(s, func(err error) {
+			now := time.Now()
+			health.CycleDone(now, err)
+			metrics.CycleDone(now, err)
+		})
+	}
+	pcfg := connector.Config{
+		Store:      store,
+		Sources:    sources,
+		Analyzer:   parts.Analyzer,
+		Responders: responders,
+		Logger:     log,
+		Observer:   metrics,
+	}
+	if err := settings.apply(&pcfg); err != nil {
+		return err
+	}
+	pipeline, err := connector.New(pcfg)
+	if err != nil {
+		return err
+	}
+	if settings.OpsListen != "" {
+		opsCtx, stopOps := context.WithCancel(context.Background())
+		defer stopOps()
+		addr, err := ops.Serve(opsCtx, settings.OpsListen, ops.Handler(reg, health), log)
+		if err != nil {
+			return err
+		}
+		log.Info("serving /metrics, /healthz and /readyz", "addr", addr.String())
+	}
+	log.Info("starting", "mode", map[bool]string{true: "once", false: "daemon"}[once], "state", settings.StatePath,
+		"dry_run", settings.DryRun, "sources", len(sources), "responders", len(responders))
+	var summary connector.Summary
+	if once {
+		summary, err = pipeline.RunOnce(ctx)
+	} else {
+		summary, err = pipeline.Run(ctx)
+	}
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		log.Info("stopped by signal; open work resumes from the state file on the next start")
+		err = nil
+	}
+	WriteSummary(env.Out, summary)
+	if report != nil {
+		report(env.Out)
+	}
+	return err
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
+		return l, fmt.Errorf("unknown log level %q (use debug, info, warn or error)", s)
+	}
+	return l, nil
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	l, err := parseLevel(level)
+	if err != nil {
+		l = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if strings.EqualFold(format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
