@@ -1,0 +1,270 @@
+package sentinelone
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/soarkit/soarkit/internal/zipx"
+)
+
+// ErrWrongPassword matches a fetched zip that the password does not open
+// (always together with ErrBadArchive).
+var ErrWrongPassword = zipx.ErrWrongPassword
+
+// ManifestName is the name of the manifest inside fetched zips.
+const ManifestName = "manifest.json"
+
+// maxManifestBytes bounds manifest.json.
+const maxManifestBytes = 1 << 20
+
+// ManifestEntry describes one requested file in manifest.json.
+type ManifestEntry struct {
+	// Path is the original path on the endpoint.
+	Path string `json:"path"`
+	// SHA1 is the hash the agent computed.
+	SHA1 string `json:"sha1"`
+	// Reason is non-empty when the agent could not collect the file.
+	Reason string `json:"reason"`
+}
+
+// ArchiveOptions select and check the file opened by OpenArchive.
+type ArchiveOptions struct {
+	// ExpectedSHA1 is the hash the file must have; empty falls back to the
+	// manifest's hash (the content hash is still computed and available from
+	// FetchedFile.ComputedSHA1).
+	ExpectedSHA1 string
+	// Path selects the manifest entry by original path (case-insensitive,
+	// either slash); empty takes the first entry.
+	Path string
+	// RequireManifest fails archives without manifest.json (agent uploads
+	// always have one; Binary Vault zips need not).
+	RequireManifest bool
+	// TempDir is where the zip is spooled (default os.TempDir()).
+	TempDir string
+}
+
+// FetchedFile is a file retrieved from an endpoint or the Binary Vault. It is
+// an io.ReadCloser over the decrypted content: the SHA1 is computed while
+// reading, and the Read that reaches the end returns a *HashMismatchError
+// instead of io.EOF when it differs from the expected hash, so a caller that
+// stores or uploads the stream must discard its result on any Read error.
+// Close removes the spooled zip.
+type FetchedFile struct {
+	// Name is the entry name inside the zip.
+	Name string
+	// Path is the original path on the endpoint (from the manifest).
+	Path string
+	// Size is the uncompressed size.
+	Size int64
+	// ExpectedSHA1 is the hash being checked (lower case), empty if none
+	// was known.
+	ExpectedSHA1 string
+	// Manifest is the whole manifest.json (nil for vault zips without one).
+	Manifest []ManifestEntry
+	// Activity is the upload activity (nil for vault downloads).
+	Activity *Activity
+
+	rc       io.ReadCloser
+	zr       *zipx.Reader
+	h        hash.Hash
+	computed string
+	err      error
+}
+
+// Read reads decrypted content and verifies the SHA1 at the end.
+func (f *FetchedFile) Read(p []byte) (int, error) {
+	if f.err != nil {
+		return 0, f.err
+	}
+	n, err := f.rc.Read(p)
+	f.h.Write(p[:n])
+	switch {
+	case err == io.EOF:
+		f.computed = hex.EncodeToString(f.h.Sum(nil))
+		if f.ExpectedSHA1 != "" && f.computed != f.ExpectedSHA1 {
+			f.err = &HashMismatchError{Source: "content", Expected: f.ExpectedSHA1, Actual: f.computed}
+		} else {
+			f.err = io.EOF
+		}
+		return n, f.err
+	case err != nil:
+		f.err = fmt.Errorf("sentinelone: reading fetched file: %w", archiveErr(err))
+		return n, f.err
+	}
+	return n, nil
+}
+
+// ComputedSHA1 returns the SHA1 of the content once it was read to the end,
+// and "" before.
+func (f *FetchedFile) ComputedSHA1() string { return f.computed }
+
+// Verified reports whether the content was read to the end and matched the
+// expected hash (false when no hash was known).
+func (f *FetchedFile) Verified() bool {
+	return f.computed != "" && f.ExpectedSHA1 != "" && f.computed == f.ExpectedSHA1
+}
+
+// Close releases the entry and removes the spooled zip.
+func (f *FetchedFile) Close() error {
+	err := f.rc.Close()
+	if zerr := f.zr.Close(); err == nil {
+		err = zerr
+	}
+	return err
+}
+
+// archiveErr tags archive-format failures with ErrBadArchive and leaves
+// transport and context errors as they are.
+func archiveErr(err error) error {
+	for _, e := range []error{zipx.ErrCorrupt, zipx.ErrChecksum, zipx.ErrWrongPassword, zipx.ErrUnsupportedMethod, zipx.ErrLimitExceeded, zipx.ErrUnsafePath, zipx.ErrAmbiguous} {
+		if errors.Is(err, e) {
+			return errors.Join(ErrBadArchive, err)
+		}
+	}
+	return err
+}
+
+// OpenArchive reads a fetched zip from r (spooling it, so memory stays
+// small), decrypts manifest.json and the selected file with password, checks
+// the manifest (a non-empty reason is a *FetchFailedError; a manifest hash
+// other than the expected one is a *HashMismatchError) and returns the file
+// as a SHA1-verified stream. It does not close r.
+func OpenArchive(ctx context.Context, r io.Reader, password string, opts ArchiveOptions) (*FetchedFile, error) {
+	zr, err := zipx.Spool(ctx, r, zipx.WithPassword(password), zipx.WithTempDir(opts.TempDir), zipx.WithMaxRatio(zipx.Unlimited))
+	if err != nil {
+		return nil, fmt.Errorf("sentinelone: reading fetched zip: %w", archiveErr(err))
+	}
+	f, err := openFromArchive(zr, opts)
+	if err != nil {
+		zr.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func openFromArchive(zr *zipx.Reader, opts ArchiveOptions) (*FetchedFile, error) {
+	manifest, err := readManifest(zr)
+	if err != nil {
+		return nil, err
+	}
+	if manifest == nil && opts.RequireManifest {
+		return nil, fmt.Errorf("%w: no %s in the zip", ErrBadArchive, ManifestName)
+	}
+	expected := strings.ToLower(strings.TrimSpace(opts.ExpectedSHA1))
+	var entry ManifestEntry
+	if manifest != nil {
+		entry, err = pickManifestEntry(manifest, opts.Path)
+		if err != nil {
+			return nil, err
+		}
+		if entry.Reason != "" {
+			return nil, &FetchFailedError{Path: entry.Path, Reason: entry.Reason}
+		}
+		ms := strings.ToLower(entry.SHA1)
+		switch {
+		case expected == "":
+			expected = ms
+		case ms != "" && ms != expected:
+			return nil, &HashMismatchError{Source: "manifest", Expected: expected, Actual: ms}
+		}
+	}
+	zf, err := findEntry(zr, entry.Path)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, fmt.Errorf("sentinelone: opening fetched file: %w", archiveErr(err))
+	}
+	return &FetchedFile{Name: zf.Name, Path: entry.Path, Size: int64(zf.UncompressedSize), ExpectedSHA1: expected,
+		Manifest: manifest, rc: rc, zr: zr, h: sha1.New()}, nil
+}
+
+// readManifest returns the manifest entries, or nil when the zip has none.
+func readManifest(zr *zipx.Reader) ([]ManifestEntry, error) {
+	rc, err := zr.Open(ManifestName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sentinelone: opening %s: %w", ManifestName, archiveErr(err))
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxManifestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("sentinelone: reading %s: %w", ManifestName, archiveErr(err))
+	}
+	if len(data) > maxManifestBytes {
+		return nil, fmt.Errorf("%w: %s over %d bytes", ErrBadArchive, ManifestName, maxManifestBytes)
+	}
+	data = bytes.TrimSpace(data)
+	var entries []ManifestEntry
+	if len(data) > 0 && data[0] == '{' {
+		var one ManifestEntry
+		err = json.Unmarshal(data, &one)
+		entries = []ManifestEntry{one}
+	} else {
+		err = json.Unmarshal(data, &entries)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadArchive, ManifestName, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%w: %s is empty", ErrBadArchive, ManifestName)
+	}
+	return entries, nil
+}
+
+// normPath folds a Windows or Unix path for comparison.
+func normPath(p string) string {
+	return strings.ToLower(strings.Trim(strings.ReplaceAll(p, `\`, "/"), "/"))
+}
+
+func pickManifestEntry(manifest []ManifestEntry, path string) (ManifestEntry, error) {
+	if path == "" {
+		return manifest[0], nil
+	}
+	for _, e := range manifest {
+		if normPath(e.Path) == normPath(path) {
+			return e, nil
+		}
+	}
+	return ManifestEntry{}, fmt.Errorf("%w: %s does not list %q", ErrBadArchive, ManifestName, path)
+}
+
+// entryName is where agents store a file: the original path without the
+// drive colon and leading separators, with forward slashes
+// (C:\Users\x.exe becomes C/Users/x.exe).
+func entryName(path string) string {
+	return strings.TrimLeft(strings.ReplaceAll(strings.ReplaceAll(path, ":", ""), `\`, "/"), "/")
+}
+
+// findEntry locates the file of a manifest entry: by the agents' naming
+// rule, then case-insensitively, then as the zip's only file.
+func findEntry(zr *zipx.Reader, path string) (*zipx.File, error) {
+	if path != "" {
+		want := entryName(path)
+		if f, err := zr.Lookup(want); err == nil {
+			return f, nil
+		}
+		for _, f := range zr.Files() {
+			if !f.IsDir() && strings.EqualFold(f.Name, want) {
+				return f, nil
+			}
+		}
+	}
+	f, err := zr.SingleFile(ManifestName)
+	if err != nil {
+		return nil, fmt.Errorf("sentinelone: locating the fetched file: %w", errors.Join(ErrBadArchive, err))
+	}
+	return f, nil
+}

@@ -1,0 +1,379 @@
+package sentinelone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/soarkit/soarkit/internal/rest"
+)
+
+// fetchSettings are the client-wide defaults of file fetches.
+type fetchSettings struct {
+	poll    PollPolicy
+	tempDir string
+}
+
+// pollPolicy fills the defaults: every 5 s, growing to 15 s, for 3 minutes.
+func (f fetchSettings) pollPolicy(override PollPolicy) PollPolicy {
+	p := f.poll
+	if override != (PollPolicy{}) {
+		p = override
+	}
+	if p.Interval <= 0 {
+		p.Interval = 5 * time.Second
+	}
+	if p.MaxInterval <= 0 {
+		p.MaxInterval = max(15*time.Second, p.Interval)
+	}
+	if p.Multiplier < 1 {
+		p.Multiplier = 1.5
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = 3 * time.Minute
+	}
+	return p
+}
+
+// FetchRequest records a file request so that its upload can be found, also
+// after a restart (it holds no secret; keep the password elsewhere).
+type FetchRequest struct {
+	// ThreatID is set for threat-file requests.
+	ThreatID string `json:"threatId,omitempty"`
+	// AgentID is the agent asked to upload (known for agent fetches, and
+	// for threat fetches started by Threats.FetchFile).
+	AgentID string `json:"agentId,omitempty"`
+	// Paths are the requested paths of an agent fetch.
+	Paths []string `json:"paths,omitempty"`
+	// ActivityType is the completion activity to wait for: 86 for threat
+	// files, 80 for agent fetches.
+	ActivityType int `json:"activityType"`
+	// RequestedAt is a console-clock time just before the request; only
+	// activities created after it are taken, so an older upload of the same
+	// file is never mistaken for this one.
+	RequestedAt time.Time `json:"requestedAt"`
+}
+
+// FetchOptions tune a whole fetch flow.
+type FetchOptions struct {
+	// Password protects the uploaded zip; empty generates one.
+	Password string
+	// ExpectedSHA1 is the hash the file must have. Threat fetches default to
+	// the threat's SHA1, agent fetches to the manifest's.
+	ExpectedSHA1 string
+	// SkipOnlineCheck skips the agent check before the request (and the
+	// offline diagnosis after a timeout).
+	SkipOnlineCheck bool
+	// Poll overrides the client's wait policy for the upload.
+	Poll PollPolicy
+}
+
+// requestTime picks the lower bound for completion activities: the
+// console's Date header (second resolution) minus a second, or the local time
+// before sending when the header is missing.
+func requestTime(resp *rest.Response, sent time.Time) time.Time {
+	if resp != nil {
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			return d.Add(-time.Second).UTC()
+		}
+	}
+	return sent.Add(-time.Second).UTC()
+}
+
+// RequestFile asks the agent that reported a threat to upload the threat's
+// file in a zip protected by password (see ValidatePassword). Wait for the
+// upload with Activities.WaitUpload, then open it with Agents.OpenUpload.
+// A threat id that matches nothing (or a token without
+// Threats.fetchThreatFile) is reported as ErrNotFound.
+//
+// API: POST /threats/fetch-file
+func (s *ThreatsService) RequestFile(ctx context.Context, threatID, password string) (*FetchRequest, error) {
+	const op = "Threats.RequestFile"
+	if err := ValidatePassword(password); err != nil {
+		return nil, fmt.Errorf("sentinelone: %s: %w", op, err)
+	}
+	if threatID == "" {
+		return nil, invalidf(op, "empty threat id")
+	}
+	body := actionBody{Filter: ThreatFilter{IDs: []string{threatID}}, Data: map[string]string{"password": password}}
+	sent := time.Now()
+	var out affectedResult
+	_, resp, err := s.c.do(ctx, &rest.Request{Op: op, Method: http.MethodPost, Path: "/threats/fetch-file", Body: rest.JSONBody(body)}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if out.Affected == 0 {
+		return nil, &Error{Vendor: s.c.rest.Vendor(), Op: op, Method: http.MethodPost, Path: "/threats/fetch-file", StatusCode: http.StatusOK,
+			Message: s.c.rest.Redact("no threat " + threatID + " in scope (affected 0)"), Matches: []error{ErrNotFound}}
+	}
+	return &FetchRequest{ThreatID: threatID, ActivityType: ActivityThreatFileUploaded, RequestedAt: requestTime(resp, sent)}, nil
+}
+
+// MaxFetchPaths is the most files one fetch-files command may name.
+const MaxFetchPaths = 10
+
+// RequestFiles asks an agent to upload files by absolute path (at most 10,
+// 10 MB in total, no wildcards) in a zip protected by password.
+//
+// API: POST /agents/{agent_id}/actions/fetch-files
+func (s *AgentsService) RequestFiles(ctx context.Context, agentID string, paths []string, password string) (*FetchRequest, error) {
+	const op = "Agents.RequestFiles"
+	if err := ValidatePassword(password); err != nil {
+		return nil, fmt.Errorf("sentinelone: %s: %w", op, err)
+	}
+	if len(paths) == 0 || len(paths) > MaxFetchPaths {
+		return nil, invalidf(op, "need 1 to %d paths, got %d", MaxFetchPaths, len(paths))
+	}
+	for _, p := range paths {
+		if strings.TrimSpace(p) == "" || strings.ContainsAny(p, "*?") {
+			return nil, invalidf(op, "path %q is empty or has wildcards", p)
+		}
+	}
+	body := map[string]any{"data": map[string]any{"password": password, "files": paths}}
+	sent := time.Now()
+	var out struct {
+		Success bool `json:"success"`
+	}
+	_, resp, err := s.c.do(ctx, &rest.Request{Op: op, Method: http.MethodPost, Path: "/agents/{}/actions/fetch-files",
+		PathArgs: []string{agentID}, Body: rest.JSONBody(body)}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if !out.Success {
+		return nil, &Error{Vendor: s.c.rest.Vendor(), Op: op, Method: http.MethodPost, Path: "/agents/{}/actions/fetch-files",
+			StatusCode: http.StatusOK, Message: "console did not accept the fetch (success false)"}
+	}
+	return &FetchRequest{AgentID: agentID, Paths: append([]string(nil), paths...), ActivityType: ActivityFetchedFilesUploaded,
+		RequestedAt: requestTime(resp, sent)}, nil
+}
+
+// FindUpload returns the completion activity of req (type 86 or 80, created
+// after req.RequestedAt, for the same threat or agent, with a download link),
+// or nil when the agent has not uploaded yet. Of several candidates the
+// earliest is taken.
+//
+// API: GET /activities
+func (s *ActivitiesService) FindUpload(ctx context.Context, req *FetchRequest) (*Activity, error) {
+	opts := ActivityListOptions{
+		ActivityTypes: []int{req.ActivityType},
+		CreatedAtGt:   NewTime(req.RequestedAt),
+		ListOptions:   ListOptions{SortBy: "createdAt", SortOrder: Ascending, Limit: 100},
+	}
+	if req.ThreatID != "" {
+		opts.ThreatIDs = []string{req.ThreatID}
+	} else {
+		opts.AgentIDs = []string{req.AgentID}
+	}
+	p, err := s.List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.Items {
+		a := &p.Items[i]
+		switch {
+		case a.ActivityType != req.ActivityType, !a.CreatedAt.After(req.RequestedAt):
+		case req.ThreatID != "" && a.ThreatID != req.ThreatID:
+		case req.AgentID != "" && a.AgentID != "" && a.AgentID != req.AgentID:
+		case a.Data.DownloadURL == "" && (a.AgentID == "" || a.ID == ""):
+		default:
+			return a, nil
+		}
+	}
+	return nil, nil
+}
+
+// WaitUpload polls FindUpload within the client's fetch poll policy (or
+// poll, when non-zero) and returns the activity, or an error matching
+// ErrWaitTimeout.
+//
+// API: GET /activities
+func (s *ActivitiesService) WaitUpload(ctx context.Context, req *FetchRequest, poll PollPolicy) (*Activity, error) {
+	var found *Activity
+	err := rest.Poll(ctx, s.c.fs.pollPolicy(poll), func(ctx context.Context) (bool, error) {
+		a, err := s.FindUpload(ctx, req)
+		found = a
+		return a != nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// DownloadUpload streams an uploaded zip as the console serves it. The
+// caller closes the body.
+//
+// API: GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) DownloadUpload(ctx context.Context, agentID, activityID string) (*http.Response, error) {
+	return s.c.rest.Stream(ctx, &rest.Request{Op: "Agents.DownloadUpload", Path: "/agents/{}/uploads/{}", PathArgs: []string{agentID, activityID},
+		Header: http.Header{"Accept": {"application/octet-stream, application/json"}}})
+}
+
+// downloadActivity streams the zip an upload activity links to. The link is
+// relative to the API prefix (/agents/<agent>/uploads/<activity>); absolute
+// links are followed, with the token only on the console's own host.
+func (s *AgentsService) downloadActivity(ctx context.Context, a *Activity) (*http.Response, error) {
+	link := strings.TrimPrefix(a.Data.DownloadURL, APIPrefix)
+	if link == "" {
+		return s.DownloadUpload(ctx, a.AgentID, a.ID)
+	}
+	if u, err := url.Parse(link); err == nil && u.IsAbs() {
+		return s.c.rest.Stream(ctx, &rest.Request{Op: "Agents.DownloadUpload", URL: link})
+	}
+	segs := strings.Split(strings.Trim(link, "/"), "/")
+	if len(segs) == 4 && segs[0] == "agents" && segs[2] == "uploads" {
+		return s.DownloadUpload(ctx, segs[1], segs[3])
+	}
+	return nil, invalidf("Agents.DownloadUpload", "unexpected download link %q", link)
+}
+
+// OpenUpload downloads the zip of an upload activity and opens the file
+// described by opts (see OpenArchive). The download is spooled to a
+// temporary file, so memory use does not grow with the file.
+//
+// API: GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) OpenUpload(ctx context.Context, a *Activity, password string, opts ArchiveOptions) (*FetchedFile, error) {
+	resp, err := s.downloadActivity(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if opts.TempDir == "" {
+		opts.TempDir = s.c.fs.tempDir
+	}
+	f, err := OpenArchive(ctx, resp.Body, password, opts)
+	if err != nil {
+		return nil, err
+	}
+	f.Activity = a
+	return f, nil
+}
+
+// checkOnline reports ErrAgentOffline for an agent that is not active.
+func (c *Client) checkOnline(ctx context.Context, agentID string) error {
+	ag, err := c.Agents.Get(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	if !ag.IsActive {
+		return fmt.Errorf("sentinelone: agent %s (%s): %w", agentID, ag.ComputerName, ErrAgentOffline)
+	}
+	return nil
+}
+
+// completeFetch waits for req's upload and opens the file.
+func (c *Client) completeFetch(ctx context.Context, req *FetchRequest, password string, opts FetchOptions, archive ArchiveOptions) (*FetchedFile, error) {
+	a, err := c.Activities.WaitUpload(ctx, req, opts.Poll)
+	if err != nil {
+		if errors.Is(err, ErrWaitTimeout) && !opts.SkipOnlineCheck && req.AgentID != "" {
+			if oerr := c.checkOnline(ctx, req.AgentID); errors.Is(oerr, ErrAgentOffline) {
+				return nil, errors.Join(oerr, err)
+			}
+		}
+		return nil, err
+	}
+	archive.ExpectedSHA1 = opts.ExpectedSHA1
+	archive.RequireManifest = true
+	return c.Agents.OpenUpload(ctx, a, password, archive)
+}
+
+// FetchFile retrieves a threat's file from the endpoint, as one call: it
+// reads the threat (agent and SHA1), checks that the agent is online,
+// requests the upload with a password, waits (bounded) for the type-86
+// activity created after the request, downloads and decrypts the zip, reads
+// manifest.json (a non-empty reason is a *FetchFailedError) and returns the
+// file as a stream whose SHA1 is computed while reading and checked at the
+// end against the expected hash. The caller closes the file.
+//
+// API: GET /threats, GET /agents, POST /threats/fetch-file, GET /activities, GET /agents/{agent_id}/uploads/{activity_id}
+func (s *ThreatsService) FetchFile(ctx context.Context, threatID string, opts FetchOptions) (*FetchedFile, error) {
+	t, err := s.Get(ctx, threatID)
+	if err != nil {
+		return nil, err
+	}
+	agentID := t.AgentRealtimeInfo.AgentID
+	if opts.ExpectedSHA1 == "" {
+		opts.ExpectedSHA1 = t.ThreatInfo.SHA1
+	}
+	if !opts.SkipOnlineCheck && agentID != "" {
+		if err := s.c.checkOnline(ctx, agentID); err != nil {
+			return nil, err
+		}
+	}
+	pw := opts.Password
+	if pw == "" {
+		pw = GeneratePassword()
+	}
+	req, err := s.RequestFile(ctx, threatID, pw)
+	if err != nil {
+		return nil, err
+	}
+	req.AgentID = agentID
+	return s.c.completeFetch(ctx, req, pw, opts, ArchiveOptions{})
+}
+
+// FetchFile retrieves one file from an agent by absolute path, as one call:
+// online check, fetch-files request, bounded wait for the type-80 activity
+// created after the request, download, decryption, manifest check and a
+// SHA1-verified stream (against opts.ExpectedSHA1, or else the manifest's
+// hash). The caller closes the file.
+//
+// API: GET /agents, POST /agents/{agent_id}/actions/fetch-files, GET /activities, GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) FetchFile(ctx context.Context, agentID, path string, opts FetchOptions) (*FetchedFile, error) {
+	if !opts.SkipOnlineCheck {
+		if err := s.c.checkOnline(ctx, agentID); err != nil {
+			return nil, err
+		}
+	}
+	pw := opts.Password
+	if pw == "" {
+		pw = GeneratePassword()
+	}
+	req, err := s.RequestFiles(ctx, agentID, []string{path}, pw)
+	if err != nil {
+		return nil, err
+	}
+	return s.c.completeFetch(ctx, req, pw, opts, ArchiveOptions{Path: path})
+}
+
+// DownloadCloudFile streams the Binary Vault zip a CloudDownload links to,
+// without sending the API token (the link is pre-signed).
+func (s *ThreatsService) DownloadCloudFile(ctx context.Context, link *CloudDownload) (*http.Response, error) {
+	return s.c.rest.Stream(ctx, &rest.Request{Op: "Threats.DownloadCloudFile", URL: link.DownloadURL, NoAuth: true,
+		Header: http.Header{"Accept": {"application/octet-stream, */*"}}})
+}
+
+// FetchFileFromCloud retrieves a threat's file from the Binary Vault: it
+// asks for the pre-signed link, downloads it without the token, decrypts it
+// (opts.Password, default BinaryVaultPassword) and returns a SHA1-verified
+// stream (against opts.ExpectedSHA1, default the threat's SHA1). The vault
+// zip needs no manifest.
+//
+// API: GET /threats/{threat_id}/download-from-cloud
+func (s *ThreatsService) FetchFileFromCloud(ctx context.Context, threatID string, opts FetchOptions) (*FetchedFile, error) {
+	if opts.ExpectedSHA1 == "" {
+		t, err := s.Get(ctx, threatID)
+		if err != nil {
+			return nil, err
+		}
+		opts.ExpectedSHA1 = t.ThreatInfo.SHA1
+	}
+	link, err := s.DownloadFromCloud(ctx, threatID)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.DownloadCloudFile(ctx, link)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	pw := opts.Password
+	if pw == "" {
+		pw = BinaryVaultPassword
+	}
+	return OpenArchive(ctx, resp.Body, pw, ArchiveOptions{ExpectedSHA1: opts.ExpectedSHA1, TempDir: s.c.fs.tempDir})
+}
