@@ -55,7 +55,7 @@ type recorder struct {
 	calls int
 }
 
-func (r *recorder) Name() string          { return "recorder" }
+func (r *recorder) Name() string           { return "recorder" }
 func (r *recorder) Scope() connector.Scope { return connector.ScopeEvidence }
 func (r *recorder) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	r.mu.Lock()
