@@ -86,11 +86,16 @@ func (c *Client) pathOf(req *rest.Request) string {
 	for _, a := range req.PathArgs {
 		p = strings.Replace(p, "{}", url.PathEscape(a), 1)
 	}
+	return c.pathPrefix() + p
+}
+
+// pathPrefix is the base URL's path, for example "/rest".
+func (c *Client) pathPrefix() string {
 	base, err := url.Parse(c.rest.BaseURL())
 	if err != nil {
-		return p
+		return ""
 	}
-	return strings.TrimRight(base.Path, "/") + p
+	return strings.TrimRight(base.Path, "/")
 }
 
 // Page is one chunk of a VMRay list. VMRay returns at most its "items per

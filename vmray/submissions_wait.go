@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/rest"
 )
 
 // WaitOptions bound [SubmissionsService.Wait]. Zero values select the
@@ -101,10 +103,12 @@ func (s *SubmissionsService) Wait(ctx context.Context, id int64, opts WaitOption
 	o := opts.withDefaults()
 	begin := time.Now()
 	var started time.Time
-	interval := o.Interval
 	pollErrors := 0
 	var last *Submission
-	for {
+	policy := rest.PollPolicy{Interval: o.Interval, MaxInterval: o.MaxInterval, Multiplier: o.Multiplier,
+		// The phase bounds below end the wait; this outer bound only backs them up.
+		Timeout: o.QueueTimeout + o.InWorkTimeout + 2*o.MaxInterval}
+	err := rest.Poll(ctx, policy, func(ctx context.Context) (bool, error) {
 		sub, err := s.poll(ctx, id, &started)
 		switch {
 		case err == nil:
@@ -113,29 +117,24 @@ func (s *SubmissionsService) Wait(ctx context.Context, id int64, opts WaitOption
 		case temporary(err) && pollErrors+1 < o.MaxPollErrors && ctx.Err() == nil:
 			pollErrors++
 		default:
-			return nil, err
+			return false, err
 		}
 		if last != nil && last.Finished {
-			return s.finish(ctx, last)
+			return true, nil
 		}
 		now := time.Now()
 		if started.IsZero() && now.Sub(begin) >= o.QueueTimeout {
-			return nil, &WaitTimeoutError{SubmissionID: id, Phase: PhaseQueued, Waited: now.Sub(begin), Last: last}
+			return false, &WaitTimeoutError{SubmissionID: id, Phase: PhaseQueued, Waited: now.Sub(begin), Last: last}
 		}
 		if !started.IsZero() && now.Sub(started) >= o.InWorkTimeout {
-			return nil, &WaitTimeoutError{SubmissionID: id, Phase: PhaseInWork, Waited: now.Sub(started), Last: last}
+			return false, &WaitTimeoutError{SubmissionID: id, Phase: PhaseInWork, Waited: now.Sub(started), Last: last}
 		}
-		pause := interval
-		if started.IsZero() {
-			pause = min(pause, o.QueueTimeout-now.Sub(begin))
-		} else {
-			pause = min(pause, o.InWorkTimeout-now.Sub(started))
-		}
-		if err := sleepCtx(ctx, pause); err != nil {
-			return nil, err
-		}
-		interval = min(time.Duration(float64(interval)*o.Multiplier), o.MaxInterval)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s.finish(ctx, last)
 }
 
 // poll reads the submission and, until a job started, its jobs.
@@ -195,18 +194,4 @@ func (s *SubmissionsService) SubmitFileAndWait(ctx context.Context, name string,
 func temporary(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Temporary()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,0 +1,309 @@
+package vmraytest
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/soarkit/soarkit/vmray"
+)
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /rest/system_info", s.handle(s.systemInfo))
+	m.HandleFunc("GET /rest/download_password", s.handle(func(w http.ResponseWriter, _ *http.Request, _ *keyRec) {
+		ok(w, s.cfg.downloadPW)
+	}))
+	m.HandleFunc("GET /rest/api_key/quota", s.handle(func(w http.ResponseWriter, _ *http.Request, k *keyRec) {
+		ok(w, vmray.APIKeyQuota{QuotaLimit: k.QuotaLimit, UsedQuota: k.used})
+	}))
+	m.HandleFunc("GET /rest/billing_info", s.handle(s.billingInfo))
+	m.HandleFunc("POST /rest/sample/submit", s.handleSubmit)
+	m.HandleFunc("GET /rest/sample/{id}", s.handle(s.getSample))
+	m.HandleFunc("GET /rest/sample/{a}/{rest...}", s.handle(s.sampleSub))
+	m.HandleFunc("POST /rest/sample/{id}/unlock_reports", s.handle(s.unlockReports))
+	m.HandleFunc("GET /rest/sample_relation/sample/{id}", s.handle(s.sampleRelations))
+	m.HandleFunc("GET /rest/submission", s.handle(s.listSubmissions))
+	m.HandleFunc("GET /rest/submission/{id}", s.handle(s.getSubmission))
+	m.HandleFunc("GET /rest/submission/sample/{id}", s.handle(s.listSubmissions))
+	m.HandleFunc("GET /rest/job/{id}", s.handle(s.getJob))
+	m.HandleFunc("GET /rest/job/submission/{id}", s.handle(s.listJobs))
+	m.HandleFunc("GET /rest/job/sample/{id}", s.handle(s.listJobs))
+	m.HandleFunc("GET /rest/analysis", s.handle(s.listAnalyses))
+	m.HandleFunc("GET /rest/analysis/{id}", s.handle(s.getAnalysis))
+	m.HandleFunc("GET /rest/analysis/submission/{id}", s.handle(s.listAnalyses))
+	m.HandleFunc("GET /rest/analysis/sample/{id}", s.handle(s.listAnalyses))
+	m.HandleFunc("GET /rest/continuation/{id}", s.handle(s.continuation))
+	m.HandleFunc("/", s.handle(func(w http.ResponseWriter, _ *http.Request, _ *keyRec) { notFound(w) }))
+}
+
+func (s *Server) systemInfo(w http.ResponseWriter, _ *http.Request, _ *keyRec) {
+	ok(w, vmray.SystemInfo{
+		Version: "2026.2.1", VersionMajor: 2026, VersionMinor: 2, VersionRevision: 1,
+		APIItemsPerRequest: s.cfg.pageSize, MaxAPIItems: 10000, WebifAlias: "fake", WebifBaseURL: s.URL(),
+		WebifMaxSampleSize: 4 << 30, WebifMaxUploadSize: 4 << 30,
+	})
+}
+
+func (s *Server) billingInfo(w http.ResponseWriter, _ *http.Request, k *keyRec) {
+	var verdictUsed, reportUsed int
+	for _, key := range s.st.keys {
+		if key.BillingType == vmray.BillingDetector {
+			verdictUsed += key.used
+		} else {
+			reportUsed += key.used
+		}
+	}
+	const quota = 10000
+	today := s.now()
+	ok(w, vmray.BillingInfo{
+		BillingPeriod: "monthly", DetectorQuota: quota, DetectorRemaining: quota - verdictUsed,
+		EndDate: today.AddDate(1, 0, 0).Format("2006-01-02"), ProductPlanName: "Fake Platform",
+		Quota: 2 * quota, Remaining: 2*quota - verdictUsed - reportUsed, ReportQuota: quota,
+		ReportRemaining: quota - reportUsed, TodayDate: today.Format("2006-01-02"), UserEmail: "analyst@example.com",
+		VerdictQuota: quota, VerdictRemaining: quota - verdictUsed,
+	})
+}
+
+// sampleByPath finds the sample named by the {id} or {a} path value.
+func (s *Server) sampleByPath(w http.ResponseWriter, r *http.Request, name string) (*sampleRec, bool) {
+	id, good := pathID(w, r, name)
+	if !good {
+		return nil, false
+	}
+	smp := s.st.samples[id]
+	if smp == nil {
+		notFound(w)
+		return nil, false
+	}
+	return smp, true
+}
+
+func (s *Server) getSample(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	if smp, good := s.sampleByPath(w, r, "id"); good {
+		ok(w, s.sampleView(smp))
+	}
+}
+
+// sampleSub dispatches /rest/sample/{a}/{rest...}: hash lookups and the
+// per-sample resources.
+func (s *Server) sampleSub(w http.ResponseWriter, r *http.Request, key *keyRec) {
+	a, rest := r.PathValue("a"), r.PathValue("rest")
+	switch a {
+	case "md5", "sha1", "sha256":
+		s.lookup(w, a, rest)
+		return
+	}
+	smp, good := s.sampleByPath(w, r, "a")
+	if !good {
+		return
+	}
+	switch sub, tail, _ := strings.Cut(rest, "/"); {
+	case sub == "vtis" && tail == "", sub == "threat_indicators" && tail == "":
+		s.vtis(w, smp)
+	case sub == "iocs":
+		s.iocs(w, r, smp, tail)
+	case sub == "threat_names" && tail == "":
+		s.threatNames(w, smp)
+	case sub == "classifications" && tail == "":
+		s.classifications(w, smp)
+	case sub == "mitre_attack" && tail == "":
+		s.mitre(w, smp)
+	case sub == "file" && tail == "":
+		s.file(w, r, smp)
+	case sub == "report" && tail == "":
+		s.report(w, smp, key)
+	default:
+		notFound(w)
+	}
+}
+
+func (s *Server) lookup(w http.ResponseWriter, kind, hash string) {
+	hash = strings.ToLower(hash)
+	want := map[string]int{"md5": 32, "sha1": 40, "sha256": 64}[kind]
+	if len(hash) != want || !isHex(hash) {
+		fail(w, http.StatusBadRequest, "Invalid "+kind+" hash")
+		return
+	}
+	out := []vmray.Sample{}
+	for _, id := range s.st.byHash[hash] {
+		smp := s.st.samples[id]
+		if (kind == "md5" && smp.s.MD5 == hash) || (kind == "sha1" && smp.s.SHA1 == hash) || (kind == "sha256" && smp.s.SHA256 == hash) {
+			out = append(out, s.sampleView(smp))
+		}
+	}
+	ok(w, out)
+}
+
+func (s *Server) sampleRelations(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	smp, good := s.sampleByPath(w, r, "id")
+	if !good {
+		return
+	}
+	var rels []vmray.SampleRelation
+	for i, cid := range smp.s.ChildSampleIDs {
+		c := s.st.samples[cid]
+		rels = append(rels, vmray.SampleRelation{
+			ID: smp.s.ID*100 + int64(i), Created: c.s.Created, Relation: "Dropped File", SampleID: c.s.ID,
+			SampleMD5: c.s.MD5, SampleSHA1: c.s.SHA1, SampleSHA256: c.s.SHA256,
+		})
+	}
+	list(s, w, r, rels, func(x *vmray.SampleRelation) int64 { return x.ID })
+}
+
+func (s *Server) report(w http.ResponseWriter, smp *sampleRec, key *keyRec) {
+	if key.BillingType == vmray.BillingDetector {
+		for _, id := range smp.analyses {
+			if s.st.analyses[id].Locked() {
+				fail(w, http.StatusForbidden, "The report of this sample is locked. Unlock it to access the report.")
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n% VMRay report for sample " + strconv.FormatInt(smp.s.ID, 10) + " (" + smp.s.SHA256 + ")\n")
+	b.WriteString("% verdict " + string(smp.s.Verdict) + "\n%%EOF\n")
+	_, _ = w.Write(b.Bytes())
+}
+
+func (s *Server) unlockReports(w http.ResponseWriter, r *http.Request, key *keyRec) {
+	smp, good := s.sampleByPath(w, r, "id")
+	if !good {
+		return
+	}
+	ids := []int64{}
+	for _, id := range smp.analyses {
+		if a := s.st.analyses[id]; a.Locked() {
+			a.LockStatus = vmray.LockUnlocked
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 {
+		s.st.unlocks = append(s.st.unlocks, Unlock{SampleID: smp.s.ID, AnalysisIDs: ids, Key: key.Key, At: s.cfg.clock.Now()})
+	}
+	ok(w, vmray.UnlockResult{UnlockedAnalysisIDs: ids})
+}
+
+func (s *Server) file(w http.ResponseWriter, r *http.Request, smp *sampleRec) {
+	if !smp.stored {
+		fail(w, http.StatusNotFound, "Sample file is not available")
+		return
+	}
+	pw := r.URL.Query().Get("encryption_password")
+	if pw == "" {
+		pw = s.cfg.downloadPW
+	}
+	var b bytes.Buffer
+	if err := writeEncryptedZip(&b, smp.s.SHA256, smp.content, pw, smp.s.Created.Time); err != nil {
+		fail(w, http.StatusInternalServerError, "Could not create archive")
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+smp.s.SHA256+`.zip"`)
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	_, _ = w.Write(b.Bytes())
+}
+
+func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	id, good := pathID(w, r, "id")
+	if !good {
+		return
+	}
+	sub := s.st.submissions[id]
+	if sub == nil {
+		notFound(w)
+		return
+	}
+	sub.polls++
+	s.advance()
+	ok(w, s.submissionView(sub))
+}
+
+// listSubmissions serves /rest/submission (with field filters) and
+// /rest/submission/sample/{id}.
+func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	q := r.URL.Query()
+	sampleFilter, parentFilter := r.PathValue("id"), q.Get("submission_parent_submission_id")
+	if sampleFilter == "" {
+		sampleFilter = q.Get("submission_sample_id")
+	}
+	var out []vmray.Submission
+	for _, id := range sortedIDs(s.st.submissions) {
+		sub := s.st.submissions[id]
+		if sampleFilter != "" && strconv.FormatInt(sub.s.SampleID, 10) != sampleFilter {
+			continue
+		}
+		if parentFilter != "" && (sub.s.ParentSubmissionID == nil || strconv.FormatInt(*sub.s.ParentSubmissionID, 10) != parentFilter) {
+			continue
+		}
+		out = append(out, s.submissionView(sub))
+	}
+	list(s, w, r, out, func(x *vmray.Submission) int64 { return x.ID })
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	id, good := pathID(w, r, "id")
+	if !good {
+		return
+	}
+	if j := s.st.jobs[id]; j != nil {
+		ok(w, j)
+		return
+	}
+	notFound(w)
+}
+
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	bySubmission := strings.HasPrefix(r.URL.Path, "/rest/job/submission/")
+	var out []vmray.Job
+	for _, id := range sortedIDs(s.st.jobs) {
+		j := s.st.jobs[id]
+		match := strconv.FormatInt(j.SampleID, 10)
+		if bySubmission {
+			match = strconv.FormatInt(*j.SubmissionID, 10)
+		}
+		if match == r.PathValue("id") {
+			out = append(out, *j)
+		}
+	}
+	list(s, w, r, out, func(x *vmray.Job) int64 { return x.ID })
+}
+
+func (s *Server) getAnalysis(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	id, good := pathID(w, r, "id")
+	if !good {
+		return
+	}
+	if a := s.st.analyses[id]; a != nil {
+		ok(w, a)
+		return
+	}
+	notFound(w)
+}
+
+// listAnalyses serves /rest/analysis (with field filters) and the by-sample
+// and by-submission paths.
+func (s *Server) listAnalyses(w http.ResponseWriter, r *http.Request, _ *keyRec) {
+	q := r.URL.Query()
+	sampleFilter, subFilter := q.Get("analysis_sample_id"), q.Get("analysis_submission_id")
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/rest/analysis/sample/"):
+		sampleFilter = r.PathValue("id")
+	case strings.HasPrefix(r.URL.Path, "/rest/analysis/submission/"):
+		subFilter = r.PathValue("id")
+	}
+	var out []vmray.Analysis
+	for _, id := range sortedIDs(s.st.analyses) {
+		a := s.st.analyses[id]
+		if sampleFilter != "" && strconv.FormatInt(a.SampleID, 10) != sampleFilter {
+			continue
+		}
+		if subFilter != "" && (a.SubmissionID == nil || strconv.FormatInt(*a.SubmissionID, 10) != subFilter) {
+			continue
+		}
+		out = append(out, *a)
+	}
+	list(s, w, r, out, func(x *vmray.Analysis) int64 { return x.ID })
+}
