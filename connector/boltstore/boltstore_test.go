@@ -1,0 +1,28 @@
+package boltstore_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/boltstore"
+	"github.com/soarkit/soarkit/connector/connectortest"
+)
+
+func open(t *testing.T, path string) *boltstore.Store {
+	t.Helper()
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	connectortest.TestStore(t, connectortest.StoreHarness{
+		Open: func(t *testing.T) connector.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
+		Reopen: func(t *testing.T, s connector.Store) connector.Store {
+			return open(t, s.(*boltstore.Store).Path())
+		},
+	})
+}

@@ -1,0 +1,411 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// engine is the state of one RunOnce or Run.
+type engine struct {
+	p   *Pipeline
+	cfg *Config
+	log *slog.Logger
+	obs Observer
+
+	// ctx is the caller's context; stop is closed when it ends. Collect, lookup, fetch and await calls use ctx and
+	// stop at once. work is for submissions and actions under way: it ends ShutdownTimeout after stop. persist is
+	// for store writes, which are never cut short.
+	ctx        context.Context
+	stop       <-chan struct{}
+	work       context.Context
+	cancelWork context.CancelFunc
+	persist    context.Context
+
+	feeders sync.WaitGroup // resume and collectors
+	jobs    sync.WaitGroup // live jobs
+	workers sync.WaitGroup
+
+	lookupQ  chan *job
+	fetchQ   chan *job
+	submitQ  chan *job
+	awaitQ   chan *job
+	respondQ chan *job
+
+	mu       sync.Mutex
+	inflight map[Key]*job
+	// skipped remembers, for this run, the actions a responder skipped and the verdict it skipped them for, so that
+	// a new pass over an item (new sightings) does not ask again while the verdict is the same.
+	skipped  map[ActionKey]verdictMark
+	ended    map[string]bool
+	sum      Summary
+	storeErr error
+}
+
+// job carries one item through the stages of this run. Only one job per key is alive at a time.
+type job struct {
+	key   Key
+	tries int      // failed tries of the current step
+	dirty bool     // the collector merged new evidence while the job was alive
+	known *Verdict // a verdict the analyzer already had, kept while resubmitting
+	// sample is the fetched sample handed from fetch to submit, and sampleSource the source that delivered it.
+	sample       Sample
+	sampleSource string
+}
+
+func (p *Pipeline) start(ctx context.Context) *engine {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e := &engine{
+		p: p, cfg: &p.cfg, log: p.log, obs: p.obs,
+		ctx: ctx, stop: ctx.Done(), work: work, cancelWork: cancel, persist: context.WithoutCancel(ctx),
+		lookupQ: make(chan *job), fetchQ: make(chan *job), submitQ: make(chan *job),
+		awaitQ: make(chan *job), respondQ: make(chan *job),
+		inflight: map[Key]*job{}, ended: map[string]bool{}, skipped: map[ActionKey]verdictMark{},
+	}
+	e.sum = Summary{Started: p.cfg.Now(), Verdicts: map[Kind]int{}, Actions: map[string]ActionCounts{},
+		Failures: map[Stage]int{}}
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(p.cfg.ShutdownTimeout)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				cancel()
+			case <-work.Done():
+			}
+		case <-work.Done():
+		}
+	}()
+	e.spawn(e.lookupQ, p.cfg.Lookup.Concurrency, e.lookup)
+	e.spawn(e.fetchQ, p.cfg.Fetch.Concurrency, e.fetchSample)
+	e.spawn(e.submitQ, p.cfg.Submit.Concurrency, e.submit)
+	e.spawn(e.awaitQ, p.cfg.Await.Concurrency, e.await)
+	e.spawn(e.respondQ, p.cfg.Respond.Concurrency, e.respond)
+	return e
+}
+
+// spawn starts n workers running fn on the jobs of q until the run closes q.
+func (e *engine) spawn(q chan *job, n int, fn func(*job)) {
+	for range n {
+		e.workers.Add(1)
+		go func() {
+			defer e.workers.Done()
+			for j := range q {
+				if e.stopping() {
+					e.abandon(j)
+					continue
+				}
+				fn(j)
+			}
+		}()
+	}
+}
+
+// close ends the run: it stops the workers, prunes, and returns the summary with the number of items left open, and
+// the first store failure of the run.
+func (e *engine) close() (Summary, error) {
+	close(e.lookupQ)
+	close(e.fetchQ)
+	close(e.submitQ)
+	close(e.awaitQ)
+	close(e.respondQ)
+	e.workers.Wait()
+	e.cancelWork()
+	if e.cfg.Retention > 0 && !e.stopping() {
+		e.prune()
+	}
+	pending := 0
+	err := e.cfg.Store.View(e.persist, func(tx Tx) error {
+		pending = 0
+		for _, st := range OpenStates() {
+			for _, err := range tx.Items(st) {
+				if err != nil {
+					return err
+				}
+				pending++
+			}
+		}
+		return nil
+	})
+	e.mu.Lock()
+	e.sum.Pending = pending
+	e.sum.Finished = e.cfg.Now()
+	if err != nil && e.storeErr == nil {
+		e.storeErr = err
+	}
+	err = e.storeErr
+	e.mu.Unlock()
+	s := e.summary()
+	e.log.Info("run finished", "collected", s.Collected, "new", s.New, "deduped", s.Deduped,
+		"submitted", s.Submitted, "analysed", s.Analysed, "dead_letters", s.FailureCount(), "pending", s.Pending)
+	return s, err
+}
+
+func (e *engine) summary() Summary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.sum.clone()
+}
+
+func (e *engine) prune() {
+	cutoff := e.cfg.Now().Add(-e.cfg.Retention)
+	pr, err := e.cfg.Store.Prune(e.persist, cutoff)
+	if err != nil {
+		e.log.Error("prune failed", "err", err)
+		return
+	}
+	if pr != (Pruned{}) {
+		e.log.Info("pruned old records", "before", cutoff, "items", pr.Items, "aliases", pr.Aliases, "actions", pr.Actions)
+	}
+}
+
+func (e *engine) stopping() bool {
+	select {
+	case <-e.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// count updates the summary under the lock.
+func (e *engine) count(fn func(s *Summary)) {
+	e.mu.Lock()
+	fn(&e.sum)
+	e.mu.Unlock()
+}
+
+// dispatch starts a job for key unless one is alive, in which case it marks it dirty so it looks at the item again
+// before finishing.
+func (e *engine) dispatch(key Key, st State) {
+	e.mu.Lock()
+	if j, ok := e.inflight[key]; ok {
+		j.dirty = true
+		e.mu.Unlock()
+		return
+	}
+	j := &job{key: key}
+	e.inflight[key] = j
+	e.jobs.Add(1)
+	e.mu.Unlock()
+	if q := e.queueFor(st); q != nil {
+		e.send(q, j)
+		return
+	}
+	e.finish(j)
+}
+
+func (e *engine) queueFor(st State) chan *job {
+	switch st {
+	case StateNew, StateSubmitting:
+		return e.lookupQ
+	case StateAwaiting:
+		return e.awaitQ
+	case StateResponding:
+		return e.respondQ
+	}
+	return nil
+}
+
+// send hands j to the next stage, waiting for a free worker; when the run stops first, j is abandoned (its state is
+// in the store). Workers only send downstream, so the stages cannot deadlock.
+func (e *engine) send(q chan *job, j *job) {
+	select {
+	case q <- j:
+	case <-e.stop:
+		e.abandon(j)
+	}
+}
+
+// later sends j to q after d, from its own goroutine (used for retries and for sending upstream).
+func (e *engine) later(q chan *job, j *job, d time.Duration) {
+	go func() {
+		if d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-e.stop:
+				e.abandon(j)
+				return
+			}
+		}
+		e.send(q, j)
+	}()
+}
+
+// finish ends j, unless new evidence arrived meanwhile and the item is open again.
+func (e *engine) finish(j *job) {
+	e.mu.Lock()
+	if j.dirty {
+		j.dirty = false
+		e.mu.Unlock()
+		it, ok := e.item(j)
+		if !ok {
+			return
+		}
+		if q := e.queueFor(it.State); q != nil {
+			j.tries = 0
+			e.later(q, j, 0)
+			return
+		}
+		e.mu.Lock()
+	}
+	delete(e.inflight, j.key)
+	e.mu.Unlock()
+	e.jobs.Done()
+}
+
+// abandon drops j without changing its stored state; it resumes on the next run.
+func (e *engine) abandon(j *job) {
+	if j.sample.Body != nil {
+		j.sample.Body.Close()
+		j.sample = Sample{}
+	}
+	e.mu.Lock()
+	delete(e.inflight, j.key)
+	e.mu.Unlock()
+	e.jobs.Done()
+}
+
+// item reads j's item. On a store failure or a missing item it abandons j and returns false.
+func (e *engine) item(j *job) (Item, bool) {
+	var it Item
+	var found bool
+	err := e.cfg.Store.View(e.persist, func(tx Tx) error {
+		var err error
+		it, found, err = tx.Item(j.key)
+		return err
+	})
+	if err == nil && !found {
+		err = fmt.Errorf("connector: item %s vanished from the store", j.key)
+	}
+	if err != nil {
+		e.storeFailed(j, err)
+		return Item{}, false
+	}
+	return it, true
+}
+
+// change applies fn to j's item in one transaction and returns the stored result. fn may be called more than once.
+func (e *engine) change(j *job, fn func(it *Item, tx Tx) error) (Item, bool) {
+	var out Item
+	err := e.cfg.Store.Update(e.persist, func(tx Tx) error {
+		it, found, err := tx.Item(j.key)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("connector: item %s vanished from the store", j.key)
+		}
+		if err := fn(&it, tx); err != nil {
+			return err
+		}
+		it.Updated = e.cfg.Now()
+		out = it
+		return tx.PutItem(it)
+	})
+	if err != nil {
+		e.storeFailed(j, err)
+		return Item{}, false
+	}
+	return out, true
+}
+
+// storeFailed records a store failure (returned by the run) and abandons j.
+func (e *engine) storeFailed(j *job, err error) {
+	e.log.Error("store failed", "key", j.key.String(), "err", err)
+	e.mu.Lock()
+	if e.storeErr == nil {
+		e.storeErr = err
+	}
+	e.mu.Unlock()
+	e.abandon(j)
+}
+
+// retry schedules another try of the step that failed with err, or makes the item a dead letter when the error is
+// permanent or the tries are used up. q is the stage to go back to.
+func (e *engine) retry(j *job, stage Stage, q chan *job, err error) {
+	if e.stopping() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		e.abandon(j)
+		return
+	}
+	if IsPermanent(err) {
+		e.fail(j, stage, err)
+		return
+	}
+	j.tries++
+	if j.tries >= e.cfg.Retry.Attempts {
+		e.fail(j, stage, fmt.Errorf("gave up after %d tries: %w", j.tries, err))
+		return
+	}
+	d := e.cfg.Retry.wait(j.tries, err)
+	e.obs.Add(CounterRetries, 1, string(stage))
+	e.log.Warn("step failed, will retry", "key", j.key.String(), "stage", stage, "try", j.tries, "delay", d, "err", err)
+	if j.sample.Body != nil {
+		j.sample.Body.Close()
+		j.sample = Sample{}
+	}
+	e.later(q, j, d)
+}
+
+// fail makes j's item a dead letter with err as the reason.
+func (e *engine) fail(j *job, stage Stage, err error) {
+	if j.sample.Body != nil {
+		j.sample.Body.Close()
+		j.sample = Sample{}
+	}
+	now := e.cfg.Now()
+	if _, ok := e.change(j, func(it *Item, _ Tx) error {
+		it.State = StateFailed
+		it.Failure = &Failure{Stage: stage, Reason: err.Error(), At: now}
+		return nil
+	}); !ok {
+		return
+	}
+	e.count(func(s *Summary) { s.Failures[stage]++ })
+	e.obs.Add(CounterFailures, 1, string(stage))
+	e.log.Error("dead letter", "key", j.key.String(), "stage", stage, "reason", err.Error())
+	e.finish(j)
+}
+
+// call runs one component call with the stage's bookkeeping: latency, outcome, and panic containment.
+func call[T any](e *engine, ctx context.Context, stage Stage, component string, timeout time.Duration,
+	fn func(context.Context) (T, error)) (out T, err error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			pe := &PanicError{Component: component, Stage: stage, Value: r, Stack: debug.Stack()}
+			e.log.Error("component panicked", "stage", stage, "component", component, "panic", fmt.Sprint(r),
+				"stack", string(pe.Stack))
+			err = pe
+		}
+		e.obs.Latency(stage, component, outcome(err), time.Since(start))
+	}()
+	return fn(ctx)
+}
+
+func outcome(err error) string {
+	var pe *PanicError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &pe):
+		return "panic"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case IsPermanent(err):
+		return "failed"
+	}
+	return "retry"
+}
