@@ -194,8 +194,10 @@ func (e *entryReader) account(p []byte, n *int) error {
 	}
 	e.produced += uint64(*n)
 	e.crc = crc32.Update(e.crc, crc32.IEEETable, p[:*n])
-	if total := e.r.produced.Add(int64(*n)); total > e.r.opts.maxTotalBytes {
-		return &LimitError{Limit: LimitTotalBytes, Max: e.r.opts.maxTotalBytes}
+	if total, limit := e.r.produced.Add(int64(*n)), e.r.opts.maxTotalBytes; total > limit {
+		// Deliver only what fits under the limit.
+		*n = int(max(0, limit-(total-int64(*n))))
+		return &LimitError{Limit: LimitTotalBytes, Max: limit}
 	}
 	if maxRatio := uint64(e.r.opts.maxRatio); maxRatio > 0 && e.produced > ratioGrace && e.produced/maxRatio > e.raw.n {
 		return &LimitError{Limit: LimitRatio, Max: e.r.opts.maxRatio}
