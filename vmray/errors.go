@@ -106,7 +106,8 @@ type RejectedError struct {
 	Rejections []Rejection
 }
 
-// Error lists the rejected files and reasons.
+// Error lists the rejected files and reasons ("README.md: Submission not
+// stored because no jobs were created").
 func (e *RejectedError) Error() string {
 	parts := make([]string, 0, len(e.Rejections))
 	for _, r := range e.Rejections {
@@ -116,7 +117,7 @@ func (e *RejectedError) Error() string {
 			parts = append(parts, r.Message)
 		}
 	}
-	return "submission rejected: " + strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 // Is matches [ErrSubmissionRejected], and [ErrNoJobsCreated] when a reason

@@ -246,11 +246,15 @@ func (s *SubmissionsService) submit(ctx context.Context, req *rest.Request) (*Su
 	}
 	res := env.Data
 	if res != nil && len(res.Errors) > 0 {
-		rej := &RejectedError{Rejections: res.Errors}
-		e := s.c.in200Error(req, s.c.pathOf(req), rej.Error(), rej)
+		rej := &RejectedError{}
+		var details []ErrorDetail
 		for _, r := range res.Errors {
-			e.Details = append(e.Details, ErrorDetail{Code: r.Filename, Message: s.c.rest.Redact(r.Message)})
+			r.Message = s.c.rest.Redact(r.Message)
+			rej.Rejections = append(rej.Rejections, r)
+			details = append(details, ErrorDetail{Code: r.Filename, Message: r.Message})
 		}
+		e := s.c.in200Error(req, s.c.pathOf(req), "submission rejected", rej)
+		e.Details = details
 		return res, e
 	}
 	if env.Result != "" && !strings.EqualFold(env.Result, "ok") {
