@@ -642,7 +642,7 @@ func TestPasswordNeverShown(t *testing.T) {
 	}
 	for _, name := range []string{"aes256-deflated.zip", "zipcrypto-deflated.zip", "tampered-aes256-deflated.zip", "tampered-zipcrypto-stored.zip", "bomb.zip"} {
 		r := openTestdata(t, name, WithPassword(pw))
-		msgs = append(msgs, fmt.Sprintf("%v %+v %#v", r, *r, r.opts))
+		msgs = append(msgs, fmt.Sprintf("%v %+v %#v", r, r, r.opts))
 		for _, f := range r.Files() {
 			msgs = append(msgs, fmt.Sprintf("%v %+v", f, *f))
 			_, err := readEntry(f, pw)
