@@ -48,6 +48,9 @@ func (e *engine) lookup(j *job) {
 			if t.Analyzer == "" {
 				t.Analyzer = a.Name()
 			}
+			if t.Submitted.IsZero() {
+				t.Submitted = it.SubmitStarted
+			}
 			if _, ok := e.change(j, func(it *Item, _ Tx) error {
 				it.State, it.Ticket = StateAwaiting, &t
 				it.Submissions++
@@ -265,7 +268,9 @@ func (e *engine) submit(j *job) {
 		return
 	}
 	if err != nil {
-		e.retry(j, StageSubmit, e.fetchQ, err)
+		// The analyzer may have accepted the sample although the call failed (a lost response): going back through
+		// lookup asks TicketFinder first, so the file is not submitted twice.
+		e.retry(j, StageSubmit, e.lookupQ, err)
 		return
 	}
 	if t.Analyzer == "" {
