@@ -161,10 +161,13 @@ const maxMergeAttempts = 5
 
 // AddReports adds report ids to a report watchlist. Carbon Black has no
 // append call, only a PUT of the whole watchlist, so this reads the
-// watchlist, appends the ids it lacks and writes it back; calls on one
-// client are serialised per watchlist, and after each write the watchlist is
-// read again: if another writer's PUT dropped an id, the merge is repeated
-// (at most five times), so concurrent adds lose nothing. It returns the
+// watchlist, appends the ids it lacks and writes it back. Calls through one
+// Client are serialised per watchlist, so concurrent adds from the goroutines
+// of a process lose nothing; after each write the watchlist is read again and
+// the merge repeated (at most five times) if another writer's PUT dropped one
+// of these ids. Writers in other processes can still overwrite each other's
+// additions (the API offers no version check): give one process the
+// ownership of a watchlist, or use one report per watchlist. It returns the
 // watchlist as last read.
 //
 // API: GET + PUT /threathunter/watchlistmgr/v3/orgs/{org_key}/watchlists/{id}

@@ -1,0 +1,275 @@
+package carbonblacktest
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// job is a search or detail job.
+type job struct {
+	kind      string
+	results   []record
+	numFound  int
+	polls     int
+	created   time.Time
+	noData    bool
+	contacted int
+}
+
+// contactedShards is the number of search shards a job reports.
+const contactedShards = 46
+
+// AddProcess stores a process for process searches. When p.Raw is set (a
+// record decoded from a real payload) it is stored as is; otherwise the
+// typed fields are. process_sha256 is only returned when a job asks for it
+// in fields, like the service.
+func (s *Server) AddProcess(p carbonblack.Process) {
+	var r record
+	if len(p.Raw) > 0 {
+		r = toRecord(p.Raw)
+	} else {
+		if p.ProcessGUID == "" {
+			p.ProcessGUID = processGUID(s.opts.orgKey, int64(p.DeviceID), p.PID(), s.now())
+		}
+		if p.DeviceTimestamp.IsZero() {
+			p.DeviceTimestamp.Time = s.now()
+		}
+		if p.BackendTimestamp.IsZero() {
+			p.BackendTimestamp.Time = s.now()
+		}
+		if p.OrgID == "" {
+			p.OrgID = s.opts.orgKey
+		}
+		if h := p.SHA256(); h != "" && !slices.Contains(p.ProcessHash, h) {
+			p.ProcessHash = append(p.ProcessHash, h)
+		}
+		r = toRecord(p)
+		if p.SHA256() != "" {
+			r["process_sha256"] = p.SHA256()
+		}
+	}
+	s.mu.Lock()
+	s.st.processes = append(s.st.processes, r)
+	s.mu.Unlock()
+}
+
+// AddObservation stores an observation for observation searches (Raw is
+// stored as is when set).
+func (s *Server) AddObservation(o carbonblack.Observation) {
+	var r record
+	if len(o.Raw) > 0 {
+		r = toRecord(o.Raw)
+	} else {
+		if o.ObservationID == "" {
+			o.ObservationID = randomHex(16) + ":" + carbonblack.NewID()
+		}
+		if o.DeviceTimestamp.IsZero() {
+			o.DeviceTimestamp.Time = s.now()
+		}
+		if o.BackendTimestamp.IsZero() {
+			o.BackendTimestamp.Time = s.now()
+		}
+		r = toRecord(o)
+	}
+	s.mu.Lock()
+	s.st.observations = append(s.st.observations, r)
+	s.mu.Unlock()
+}
+
+// processGUID builds a GUID in Carbon Black's shape:
+// <org>-<device hex8>-<pid hex8>-00000000-<start FILETIME hex>.
+func processGUID(org string, device, pid int64, start time.Time) string {
+	filetime := (start.UnixNano() / 100) + 116444736000000000
+	return org + "-" + hex8(device) + "-" + hex8(pid) + "-00000000-" + strconv.FormatInt(filetime, 16)
+}
+
+func hex8(n int64) string {
+	s := strconv.FormatInt(n, 16)
+	for len(s) < 8 {
+		s = "0" + s
+	}
+	return s
+}
+
+func (s *Server) records(kind string) ([]record, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch kind {
+	case "processes":
+		return slices.Clone(s.st.processes), true
+	case "observations":
+		return slices.Clone(s.st.observations), true
+	}
+	return nil, false
+}
+
+func validation(q string) map[string]any {
+	if _, err := parseQuery(q); err != nil {
+		return map[string]any{"valid": false, "value_search_query": false, "invalid_message": err.Error(), "invalid_trigger_offset": 0}
+	}
+	return map[string]any{"valid": true, "value_search_query": false}
+}
+
+func (s *Server) validatePOST(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Query string `json:"query"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	writeJSON(w, http.StatusOK, validation(body.Query))
+}
+
+func (s *Server) validateGET(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, validation(r.URL.Query().Get("q")))
+}
+
+func (s *Server) startJob(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.startJobOf(kind, w, r) }
+}
+
+func (s *Server) startJobOf(kind string, w http.ResponseWriter, r *http.Request) {
+	all, ok := s.records(kind)
+	if !ok {
+		notFound(w, "No search jobs for %q", kind)
+		return
+	}
+	var body searchBody
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	rows, err := numberOr(body.Rows, 500)
+	if err != nil || rows < 0 || rows > 10_000 {
+		badRequest(w, "rows must be between 0 and 10000")
+		return
+	}
+	start, err := numberOr(body.Start, 0)
+	if err != nil || start < 0 {
+		badRequest(w, "start must not be negative")
+		return
+	}
+	matched, err := body.filter(all, "device_timestamp", s.now())
+	if err != nil {
+		if isSyntax(err) {
+			querySyntax(w, err)
+			return
+		}
+		badRequest(w, "%v", err)
+		return
+	}
+	sortRecords(matched, body.Sort)
+	kept := pageOf(matched, start, rows)
+	selected := make([]record, len(kept))
+	for i, rec := range kept {
+		selected[i] = selectFields(rec, body.Fields, kind)
+	}
+	j := &job{kind: kind, results: selected, numFound: len(matched), created: s.now(), noData: len(all) == 0, contacted: contactedShards}
+	id := carbonblack.NewID()
+	s.mu.Lock()
+	s.st.jobs[id] = j
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"job_id": id})
+}
+
+// selectFields applies a job's fields list: the default set ("*" or none)
+// leaves out process_sha256, which the service only returns on request.
+func selectFields(r record, fields []string, kind string) record {
+	out := make(record, len(r))
+	star := len(fields) == 0 || slices.Contains(fields, "*")
+	for k, v := range r {
+		if star && !(kind == "processes" && k == "process_sha256") || slices.Contains(fields, k) {
+			out[k] = v
+		}
+	}
+	for _, k := range []string{"process_guid", "device_id"} {
+		if v, ok := r[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (s *Server) startDetailJob(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ProcessGUIDs []string `json:"process_guids"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if len(body.ProcessGUIDs) == 0 {
+		badRequest(w, "process_guids must not be empty")
+		return
+	}
+	all, _ := s.records("processes")
+	var found []record
+	for _, rec := range all {
+		if slices.Contains(body.ProcessGUIDs, strs(rec["process_guid"])[0]) {
+			found = append(found, rec)
+		}
+	}
+	j := &job{kind: "processes", results: found, numFound: len(found), created: s.now(), contacted: 1}
+	id := carbonblack.NewID()
+	s.mu.Lock()
+	s.st.jobs[id] = j
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"job_id": id})
+}
+
+func (s *Server) jobResults(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.jobResultsOf(kind, w, r) }
+}
+
+func (s *Server) jobResultsOf(kind string, w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	start, err1 := strconv.Atoi(defaultString(q.Get("start"), "0"))
+	rows, err2 := strconv.Atoi(defaultString(q.Get("rows"), "10"))
+	if err1 != nil || err2 != nil || start < 0 || rows < 0 || rows > 10_000 {
+		badRequest(w, "start and rows must be non-negative integers (rows at most 10000)")
+		return
+	}
+	s.mu.Lock()
+	j, ok := s.st.jobs[id]
+	if ok && s.now().Sub(j.created) > s.opts.jobTTL {
+		delete(s.st.jobs, id)
+		ok = false
+	}
+	if !ok || j.kind != kind {
+		s.mu.Unlock()
+		notFound(w, "Search job %s not found", id)
+		return
+	}
+	j.polls++
+	done := j.polls > s.opts.jobPolls
+	resp := map[string]any{"num_found": 0, "num_available": 0, "contacted": j.contacted, "completed": 0, "results": []record{}}
+	switch {
+	case j.noData:
+		resp["contacted"] = 0
+		resp["message"] = "No data available, verify your endpoint communications or try again later"
+	case done:
+		resp["completed"] = j.contacted
+		resp["num_found"] = j.numFound
+		resp["num_available"] = len(j.results)
+		resp["results"] = pageOf(j.results, start, rows)
+	default:
+		resp["completed"] = j.contacted * j.polls / (s.opts.jobPolls + 1)
+	}
+	if j.kind == "observations" {
+		resp["approximate_unaggregated"] = resp["num_found"]
+		resp["num_aggregated"] = resp["num_available"]
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func defaultString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+

@@ -1,0 +1,570 @@
+package carbonblacktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// record is a stored object in its wire form, decoded with json.Number.
+type record map[string]any
+
+// toRecord turns a typed value (or raw JSON) into a record.
+func toRecord(v any) record {
+	var b []byte
+	switch x := v.(type) {
+	case json.RawMessage:
+		b = x
+	case []byte:
+		b = x
+	default:
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return record{}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var r record
+	if dec.Decode(&r) != nil || r == nil {
+		return record{}
+	}
+	return r
+}
+
+// strs renders a field value as strings (lists element-wise).
+func strs(v any) []string {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, strs(e)...)
+		}
+		return out
+	case []string:
+		return x
+	case string:
+		return []string{x}
+	case json.Number:
+		return []string{x.String()}
+	case bool:
+		return []string{strconv.FormatBool(x)}
+	case float64:
+		return []string{strconv.FormatFloat(x, 'f', -1, 64)}
+	case int, int64:
+		return []string{fmt.Sprint(x)}
+	}
+	return []string{fmt.Sprint(v)}
+}
+
+// timeOf parses a record's time field (ISO string or epoch milliseconds).
+func timeOf(v any) (time.Time, bool) {
+	for _, s := range strs(v) {
+		if t, err := carbonblack.ParseTime(s); err == nil && !t.IsZero() {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// relative parses "-3d", "-2w", "-1h" and friends into a duration back.
+func relative(s string) (time.Duration, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "-")
+	if len(s) < 2 {
+		return 0, fmt.Errorf("bad relative range %q", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("bad relative range %q", s)
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour,
+		'w': 7 * 24 * time.Hour, 'M': 30 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, fmt.Errorf("bad relative range unit in %q", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// timeBounds reads {start,end}, {range} or {window} relative to now.
+func timeBounds(v any, now time.Time) (from, to time.Time, err error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		// A list of one timestamp (seen in an observation criteria sample)
+		// means "from then on".
+		if t, ok := timeOf(v); ok {
+			return t, time.Time{}, nil
+		}
+		return from, to, fmt.Errorf("time filter must be an object")
+	}
+	for _, k := range []string{"range", "window"} {
+		if r, ok := m[k].(string); ok && r != "" {
+			d, err := relative(r)
+			if err != nil {
+				return from, to, err
+			}
+			return now.Add(-d), now, nil
+		}
+	}
+	if v, ok := m["start"]; ok {
+		if from, ok = timeOf(v); !ok {
+			return from, to, fmt.Errorf("bad start time %v", v)
+		}
+	}
+	if v, ok := m["end"]; ok {
+		if to, ok = timeOf(v); !ok {
+			return from, to, fmt.Errorf("bad end time %v", v)
+		}
+	}
+	return from, to, nil
+}
+
+func inBounds(t, from, to time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || !t.After(to))
+}
+
+// matchCriteria applies criteria (and, negated, exclusions): OR within a
+// key, AND across keys. Time-range values are matched as times, and
+// minimum_severity as a lower bound.
+func matchCriteria(r record, criteria map[string]any, exclude bool, now time.Time) (bool, error) {
+	for key, want := range criteria {
+		ok, err := matchKey(r, key, want, now)
+		if err != nil {
+			return false, err
+		}
+		if ok == exclude {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func matchKey(r record, key string, want any, now time.Time) (bool, error) {
+	if key == "minimum_severity" {
+		min, _ := strconv.ParseFloat(strs(want)[0], 64)
+		sev, _ := strconv.ParseFloat(append(strs(r["severity"]), "0")[0], 64)
+		return sev >= min, nil
+	}
+	if _, isMap := want.(map[string]any); isMap || strings.HasSuffix(key, "_timestamp") || strings.HasSuffix(key, "_time") {
+		from, to, err := timeBounds(want, now)
+		if err != nil {
+			return false, fmt.Errorf("criteria %s: %w", key, err)
+		}
+		t, ok := timeOf(r[key])
+		return ok && inBounds(t, from, to), nil
+	}
+	have := strs(lookup(r, key))
+	for _, w := range strs(want) {
+		for _, h := range have {
+			if strings.EqualFold(h, w) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// lookup reads a field; "a.b" reaches into objects and lists of objects
+// (watchlists.id).
+func lookup(r record, key string) any {
+	if v, ok := r[key]; ok {
+		return v
+	}
+	head, rest, ok := strings.Cut(key, ".")
+	if !ok {
+		return nil
+	}
+	switch x := r[head].(type) {
+	case map[string]any:
+		return lookup(record(x), rest)
+	case []any:
+		var out []any
+		for _, e := range x {
+			if m, ok := e.(map[string]any); ok {
+				out = append(out, lookup(record(m), rest))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// query is a parsed search query: alternatives (OR) of conjunctions.
+type query [][]term
+
+type term struct {
+	neg    bool
+	field  string
+	value  string
+	lo, hi string
+	ranged bool
+}
+
+var errSyntax = errors.New("query syntax error")
+
+// parseQuery understands the subset of Carbon Black's Lucene-like syntax the
+// connectors use: field:value terms (with * wildcards and \ escapes),
+// field:[a TO b] ranges, bare words (free text), AND, OR, NOT, - and !
+// negation, and parentheses (which only group; precedence is OR over AND).
+func parseQuery(q string) (query, error) {
+	toks, err := tokenize(q)
+	if err != nil {
+		return nil, err
+	}
+	var out query
+	var cur []term
+	neg := false
+	for _, t := range toks {
+		switch t {
+		case "AND", "&&":
+			continue
+		case "OR", "||":
+			if len(cur) == 0 {
+				return nil, fmt.Errorf("%w: OR without a left operand", errSyntax)
+			}
+			out = append(out, cur)
+			cur = nil
+			continue
+		case "NOT":
+			neg = !neg
+			continue
+		}
+		tm, err := parseTerm(t)
+		if err != nil {
+			return nil, err
+		}
+		tm.neg = tm.neg != neg
+		neg = false
+		cur = append(cur, tm)
+	}
+	if neg {
+		return nil, fmt.Errorf("%w: NOT at the end", errSyntax)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	} else if len(out) > 0 {
+		return nil, fmt.Errorf("%w: OR at the end", errSyntax)
+	}
+	return out, nil
+}
+
+func tokenize(q string) ([]string, error) {
+	var toks []string
+	var b strings.Builder
+	depth, bracket, quoted := 0, false, false
+	flush := func() {
+		if b.Len() > 0 {
+			toks = append(toks, b.String())
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\\' && i+1 < len(q):
+			b.WriteByte('\\')
+			b.WriteByte(q[i+1])
+			i++
+		case c == '"':
+			quoted = !quoted
+			b.WriteByte(c)
+		case quoted:
+			b.WriteByte(c)
+		case c == '[':
+			bracket = true
+			b.WriteByte(c)
+		case c == ']':
+			if !bracket {
+				return nil, fmt.Errorf("%w: unbalanced ]", errSyntax)
+			}
+			bracket = false
+			b.WriteByte(c)
+		case bracket:
+			b.WriteByte(c)
+		case c == '(':
+			flush()
+			depth++
+		case c == ')':
+			flush()
+			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("%w: unbalanced )", errSyntax)
+			}
+		case c == ' ' || c == '\t' || c == '\n':
+			flush()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if depth != 0 || bracket || quoted {
+		return nil, fmt.Errorf("%w: unbalanced parenthesis, bracket or quote", errSyntax)
+	}
+	flush()
+	return toks, nil
+}
+
+func parseTerm(t string) (term, error) {
+	var tm term
+	if strings.HasPrefix(t, "-") || strings.HasPrefix(t, "!") {
+		tm.neg = true
+		t = t[1:]
+	}
+	// Split at the first unescaped colon.
+	idx := -1
+	for i := 0; i < len(t); i++ {
+		if t[i] == '\\' {
+			i++
+			continue
+		}
+		if t[i] == ':' {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		if t == "" {
+			return tm, fmt.Errorf("%w: empty term", errSyntax)
+		}
+		tm.value = unescape(t)
+		return tm, nil
+	}
+	tm.field, t = t[:idx], t[idx+1:]
+	if tm.field == "" || t == "" {
+		return tm, fmt.Errorf("%w: term %q needs a field and a value", errSyntax, tm.field+":"+t)
+	}
+	if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+		lo, hi, ok := strings.Cut(t[1:len(t)-1], " TO ")
+		if !ok {
+			return tm, fmt.Errorf("%w: range %q needs TO", errSyntax, t)
+		}
+		tm.ranged, tm.lo, tm.hi = true, strings.TrimSpace(lo), strings.TrimSpace(hi)
+		return tm, nil
+	}
+	tm.value = unescape(strings.Trim(t, `"`))
+	return tm, nil
+}
+
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// match reports whether the record satisfies the query (empty matches all).
+func (q query) match(r record) bool {
+	if len(q) == 0 {
+		return true
+	}
+	for _, conj := range q {
+		ok := true
+		for _, t := range conj {
+			if t.match(r) == t.neg {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (t term) match(r record) bool {
+	var values []string
+	if t.field == "" {
+		for _, v := range r {
+			values = append(values, strs(v)...)
+		}
+		for _, v := range values {
+			if strings.Contains(strings.ToLower(v), strings.ToLower(t.value)) {
+				return true
+			}
+		}
+		return false
+	}
+	values = strs(lookup(r, t.field))
+	if t.field == "process_hash" {
+		values = append(values, strs(r["process_sha256"])...)
+	}
+	for _, v := range values {
+		if t.ranged {
+			if inRange(v, t.lo, t.hi) {
+				return true
+			}
+			continue
+		}
+		if strings.Contains(t.value, "*") || strings.Contains(t.value, "?") {
+			if ok, _ := path.Match(strings.ToLower(t.value), strings.ToLower(v)); ok {
+				return true
+			}
+			continue
+		}
+		if strings.EqualFold(v, t.value) {
+			return true
+		}
+		// Paths are tokenised: a bare name matches the file name of a path.
+		if i := strings.LastIndexAny(v, `\/`); i >= 0 && strings.EqualFold(v[i+1:], t.value) {
+			return true
+		}
+	}
+	return false
+}
+
+func inRange(v, lo, hi string) bool {
+	if vt, err := carbonblack.ParseTime(v); err == nil && !vt.IsZero() {
+		lt, _ := carbonblack.ParseTime(strings.Trim(lo, "*"))
+		ht, _ := carbonblack.ParseTime(strings.Trim(hi, "*"))
+		return inBounds(vt, lt, ht)
+	}
+	if vf, err := strconv.ParseFloat(v, 64); err == nil {
+		lf, lerr := strconv.ParseFloat(lo, 64)
+		hf, herr := strconv.ParseFloat(hi, 64)
+		return (lo == "*" || lerr == nil && vf >= lf) && (hi == "*" || herr == nil && vf <= hf)
+	}
+	return (lo == "*" || v >= lo) && (hi == "*" || v <= hi)
+}
+
+// sortRecords orders records by the sort fields (default applied by the
+// caller).
+func sortRecords(rs []record, sorts []carbonblack.SortField) {
+	if len(sorts) == 0 {
+		return
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		for _, s := range sorts {
+			a, b := strs(lookup(rs[i], s.Field)), strs(lookup(rs[j], s.Field))
+			av, bv := "", ""
+			if len(a) > 0 {
+				av = a[0]
+			}
+			if len(b) > 0 {
+				bv = b[0]
+			}
+			c := compareValues(av, bv)
+			if c == 0 {
+				continue
+			}
+			if strings.EqualFold(s.Order, "DESC") {
+				return c > 0
+			}
+			return c < 0
+		}
+		return false
+	})
+}
+
+var numeric = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+func compareValues(a, b string) int {
+	if numeric.MatchString(a) && numeric.MatchString(b) {
+		af, _ := strconv.ParseFloat(a, 64)
+		bf, _ := strconv.ParseFloat(b, 64)
+		switch {
+		case af < bf:
+			return -1
+		case af > bf:
+			return 1
+		}
+		return 0
+	}
+	if at, err := carbonblack.ParseTime(a); err == nil && !at.IsZero() {
+		if bt, err := carbonblack.ParseTime(b); err == nil && !bt.IsZero() {
+			return at.Compare(bt)
+		}
+	}
+	return strings.Compare(a, b)
+}
+
+// searchBody is the common shape of search request bodies.
+type searchBody struct {
+	Criteria   map[string]any          `json:"criteria"`
+	Exclusions map[string]any          `json:"exclusions"`
+	Query      string                  `json:"query"`
+	TimeRange  map[string]any          `json:"time_range"`
+	Sort       []carbonblack.SortField `json:"sort"`
+	Rows       *json.Number            `json:"rows"`
+	Start      *json.Number            `json:"start"`
+	Fields     []string                `json:"fields"`
+}
+
+func numberOr(n *json.Number, def int) (int, error) {
+	if n == nil {
+		return def, nil
+	}
+	v, err := strconv.Atoi(n.String())
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an integer", n.String())
+	}
+	return v, nil
+}
+
+// filter returns the records matching the body's criteria, exclusions and
+// query; timeField, when set, is filtered by time_range.
+func (b *searchBody) filter(rs []record, timeField string, now time.Time) ([]record, error) {
+	q, err := parseQuery(b.Query)
+	if err != nil {
+		return nil, err
+	}
+	var from, to time.Time
+	if timeField != "" && b.TimeRange != nil {
+		if from, to, err = timeBounds(map[string]any(b.TimeRange), now); err != nil {
+			return nil, fmt.Errorf("time_range: %w", err)
+		}
+	}
+	var out []record
+	for _, r := range rs {
+		if timeField != "" && b.TimeRange != nil {
+			t, ok := timeOf(r[timeField])
+			if !ok || !inBounds(t, from, to) {
+				continue
+			}
+		}
+		ok, err := matchCriteria(r, b.Criteria, false, now)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if ok, err = matchCriteria(r, b.Exclusions, true, now); err != nil {
+			return nil, err
+		} else if !ok {
+			continue
+		}
+		if q.match(r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func isSyntax(err error) bool { return errors.Is(err, errSyntax) }
+
+// decodeAll converts records back to typed values.
+func decodeAll[T any](rs []record) []T {
+	out := make([]T, 0, len(rs))
+	for _, r := range rs {
+		b, _ := json.Marshal(r)
+		var v T
+		if json.Unmarshal(b, &v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,275 @@
+package carbonblacktest
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// Binary is a file seeded into the fake Unified Binary Store.
+type Binary struct {
+	// Content is the whole file, for small files.
+	Content []byte
+	// Size and Open describe a large file without holding it: Open returns
+	// a fresh reader over the Size bytes each time it is called.
+	Size int64
+	Open func() io.Reader
+	// SHA256 of the whole file; computed (reading it once) when empty.
+	SHA256 string
+	// Metadata supplies the descriptive fields (file names, versions);
+	// sizes, hashes and availability are filled in by the fake.
+	Metadata carbonblack.BinaryMetadata
+	// TransientErrors is how many download requests list the hash under
+	// "error" (not ready, retry later) before it is served.
+	TransientErrors int
+}
+
+type binary struct {
+	sha256     string
+	size       int64
+	available  int64
+	open       func() io.Reader
+	meta       carbonblack.BinaryMetadata
+	errorsLeft int
+}
+
+// link is a minted pre-signed URL target.
+type link struct {
+	open func() io.Reader
+	size int64
+	zip  bool
+}
+
+// AddBinary stores a binary and returns its SHA-256. Files larger than the
+// truncation threshold ([WithTruncation]) are kept only in part, like UBS:
+// their archive holds the first bytes, whose hash differs.
+func (s *Server) AddBinary(b Binary) (string, error) {
+	open := b.Open
+	size := b.Size
+	if open == nil {
+		content := append([]byte(nil), b.Content...)
+		size = int64(len(content))
+		open = func() io.Reader { return bytes.NewReader(content) }
+	}
+	sum := strings.ToLower(b.SHA256)
+	if sum == "" {
+		h := sha256.New()
+		n, err := io.Copy(h, open())
+		if err != nil {
+			return "", fmt.Errorf("carbonblacktest: reading binary: %w", err)
+		}
+		if n != size {
+			return "", fmt.Errorf("carbonblacktest: binary reader gave %d bytes, Size says %d", n, size)
+		}
+		sum = hex.EncodeToString(h.Sum(nil))
+	}
+	available := size
+	if s.opts.truncateAt > 0 && size > s.opts.truncateAt {
+		available = s.opts.truncateAt
+	}
+	m := b.Metadata
+	m.SHA256, m.FileSize, m.AvailableFileSize, m.FileAvailable = sum, size, available, true
+	if m.OSType == "" {
+		m.OSType = "WINDOWS"
+	}
+	if m.Architecture == nil {
+		m.Architecture = []string{"amd64"}
+	}
+	if m.MD5 == "" {
+		m.MD5 = randomHex(16)
+	}
+	s.mu.Lock()
+	s.st.binaries[sum] = &binary{sha256: sum, size: size, available: available, open: open, meta: m, errorsLeft: b.TransientErrors}
+	s.mu.Unlock()
+	return sum, nil
+}
+
+func (s *Server) binaryMetadata(w http.ResponseWriter, r *http.Request) {
+	sha := strings.ToLower(r.PathValue("sha"))
+	s.mu.Lock()
+	b, ok := s.st.binaries[sha]
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, "Binary with sha256 %s not found", sha)
+		return
+	}
+	writeJSON(w, http.StatusOK, b.meta)
+}
+
+func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
+	sha := strings.ToLower(r.PathValue("sha"))
+	s.mu.Lock()
+	_, ok := s.st.binaries[sha]
+	procs := append([]record(nil), s.st.processes...)
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, "Binary with sha256 %s not found", sha)
+		return
+	}
+	sum := carbonblack.DeviceSummary{SHA256: sha}
+	seen := map[string]bool{}
+	var first, last time.Time
+	for _, p := range procs {
+		if !strings.EqualFold(carbonblack.PickSHA256(append(strs(p["process_sha256"]), strs(p["process_hash"])...)), sha) {
+			continue
+		}
+		dev := strs(p["device_id"])[0]
+		if !seen[dev] {
+			seen[dev] = true
+			sum.NumDevices++
+		}
+		t, _ := timeOf(p["device_timestamp"])
+		id, _ := strconv.ParseInt(dev, 10, 64)
+		name := strings.Join(strs(p["device_name"]), "")
+		if first.IsZero() || t.Before(first) {
+			first, sum.FirstSeenDeviceID, sum.FirstSeenDeviceName = t, id, name
+			sum.FirstSeenDeviceTimestamp.Time = t
+		}
+		if t.After(last) {
+			last, sum.LastSeenDeviceID, sum.LastSeenDeviceName = t, id, name
+			sum.LastSeenDeviceTimestamp.Time = t
+		}
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		SHA256            []string     `json:"sha256"`
+		ExpirationSeconds *json.Number `json:"expiration_seconds"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if len(body.SHA256) == 0 || len(body.SHA256) > carbonblack.MaxDownloadHashes {
+		badRequest(w, "sha256 must list 1 to %d hashes", carbonblack.MaxDownloadHashes)
+		return
+	}
+	expires, err := numberOr(body.ExpirationSeconds, 3600)
+	if err != nil || expires <= 0 || expires > 7*24*3600 {
+		badRequest(w, "expiration_seconds must be between 1 and 604800")
+		return
+	}
+	out := map[string]any{"found": []carbonblack.DownloadLink{}, "not_found": []string{}, "error": []string{}}
+	var found []carbonblack.DownloadLink
+	var missing, failed []string
+	s.mu.Lock()
+	for _, h := range body.SHA256 {
+		b, ok := s.st.binaries[strings.ToLower(h)]
+		switch {
+		case !ok:
+			missing = append(missing, h)
+		case b.errorsLeft > 0:
+			b.errorsLeft--
+			failed = append(failed, h)
+		default:
+			name := b.sha256 + ".zip"
+			s.st.links[name] = &link{open: b.open, size: b.available, zip: true}
+			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", name, expires)})
+		}
+	}
+	s.mu.Unlock()
+	if found != nil {
+		out["found"] = found
+	}
+	if missing != nil {
+		out["not_found"] = missing
+	}
+	if failed != nil {
+		out["error"] = failed
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// storageBase is the object-store listener's URL, or the request's host
+// when the handler is mounted elsewhere.
+func (s *Server) storageBase(r *http.Request) string {
+	if s.storage != nil {
+		return s.storage.URL()
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+const amzDate = "20060102T150405Z"
+
+// presign mints an S3-style pre-signed URL valid for expires seconds.
+func (s *Server) presign(r *http.Request, bucket, name string, expires int) string {
+	date := s.now().Format(amzDate)
+	exp := strconv.Itoa(expires)
+	return s.storageBase(r) + "/" + bucket + "/" + name + "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=FAKEKEY%2F" + date[:8] +
+		"%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=" + date + "&X-Amz-Expires=" + exp + "&X-Amz-SignedHeaders=host&X-Amz-Signature=" + s.sign(bucket, name, date, exp)
+}
+
+func (s *Server) sign(parts ...string) string {
+	m := hmac.New(sha256.New, s.signKey)
+	m.Write([]byte(strings.Join(parts, "\n")))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func s3Error(w http.ResponseWriter, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Error><Code>%s</Code><Message>%s</Message><RequestId>%s</RequestId></Error>", code, msg, strings.ToUpper(randomHex(8)))
+}
+
+// serveStorage answers pre-signed links like S3: any credential header, a
+// bad signature or an expired link gives 403 with an XML error.
+func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Auth-Token") != "" || r.Header.Get("Authorization") != "" {
+		s3Error(w, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified")
+		return
+	}
+	q := r.URL.Query()
+	bucket := strings.Trim(strings.TrimSuffix(r.URL.Path, r.PathValue("name")), "/")
+	name, date, exp := r.PathValue("name"), q.Get("X-Amz-Date"), q.Get("X-Amz-Expires")
+	if !hmac.Equal([]byte(q.Get("X-Amz-Signature")), []byte(s.sign(bucket, name, date, exp))) {
+		s3Error(w, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+		return
+	}
+	signed, err1 := time.Parse(amzDate, date)
+	secs, err2 := strconv.Atoi(exp)
+	if err1 != nil || err2 != nil || s.now().After(signed.Add(time.Duration(secs)*time.Second)) {
+		s3Error(w, "AccessDenied", "Request has expired")
+		return
+	}
+	s.mu.Lock()
+	l, ok := s.st.links[name]
+	s.mu.Unlock()
+	if !ok {
+		s3Error(w, "NoSuchKey", "The specified key does not exist.")
+		return
+	}
+	if !l.zip {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Length", strconv.FormatInt(l.size, 10))
+		_, _ = io.Copy(w, io.LimitReader(l.open(), l.size))
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return flate.NewWriter(out, flate.BestSpeed) })
+	fw, err := zw.CreateHeader(&zip.FileHeader{Name: "filedata", Method: zip.Deflate, Modified: s.now()})
+	if err != nil {
+		return
+	}
+	if _, err := io.Copy(fw, io.LimitReader(l.open(), l.size)); err != nil {
+		return
+	}
+	_ = zw.Close()
+}
