@@ -132,3 +132,6 @@ func utc(s string) vmray.Time {
 	}
 	return vmray.Time{Time: t}
 }
+
+// jsonUnmarshal decodes r into v.
+func jsonUnmarshal(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"hash"
 	"io"
 	"mime"
@@ -38,6 +37,9 @@ type upload struct {
 type errBadSubmit string
 
 func (e errBadSubmit) Error() string { return string(e) }
+
+// invalidParam is VMRay's message for a parameter it cannot use.
+func invalidParam(name string) error { return errBadSubmit("Invalid value for parameter " + name) }
 
 // handleSubmit reads the upload without holding the state lock (a large file
 // streams through hashes, never into memory beyond the store limit), then
@@ -185,7 +187,7 @@ func parseSubmitParams(f url.Values, key *keyRec) (submitParams, error) {
 		if v := f.Get(b.name); v != "" {
 			parsed, err := strconv.ParseBool(strings.ToLower(v))
 			if err != nil {
-				return p, fmt.Errorf("Invalid value for parameter %s", b.name)
+				return p, invalidParam(b.name)
 			}
 			*b.dst = parsed
 		}
@@ -193,7 +195,7 @@ func parseSubmitParams(f url.Values, key *keyRec) (submitParams, error) {
 	for _, name := range []string{"enable_reputation", "enable_whois", "known_malicious", "known_benign", "reanalyze"} {
 		if v := f.Get(name); v != "" {
 			if _, err := strconv.ParseBool(strings.ToLower(v)); err != nil {
-				return p, fmt.Errorf("Invalid value for parameter %s", name)
+				return p, invalidParam(name)
 			}
 		}
 	}
@@ -205,7 +207,7 @@ func parseSubmitParams(f url.Values, key *keyRec) (submitParams, error) {
 		if v := f.Get(n.name); v != "" {
 			parsed, err := strconv.Atoi(v)
 			if err != nil || parsed < n.min || parsed > n.max {
-				return p, fmt.Errorf("Invalid value for parameter %s", n.name)
+				return p, invalidParam(n.name)
 			}
 			*n.dst = parsed
 		}
@@ -225,7 +227,7 @@ func parseSubmitParams(f url.Values, key *keyRec) (submitParams, error) {
 	for _, e := range enums {
 		if v := f.Get(e.name); v != "" {
 			if !slices.Contains(e.allowed, v) {
-				return p, fmt.Errorf("Invalid value for parameter %s", e.name)
+				return p, invalidParam(e.name)
 			}
 			e.set(v)
 		}
@@ -233,14 +235,14 @@ func parseSubmitParams(f url.Values, key *keyRec) (submitParams, error) {
 	if v := f.Get("user_config"); v != "" {
 		var obj map[string]any
 		if json.Unmarshal([]byte(v), &obj) != nil {
-			return p, errors.New("Invalid value for parameter user_config")
+			return p, invalidParam("user_config")
 		}
 		p.userConfig = v
 	}
 	if v := f.Get("sample_filename_b64enc"); v != "" {
 		name, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
-			return p, errors.New("Invalid value for parameter sample_filename_b64enc")
+			return p, invalidParam("sample_filename_b64enc")
 		}
 		p.filename = string(name)
 	}
