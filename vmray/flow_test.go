@@ -35,7 +35,7 @@ func emotet() vmraytest.Outcome {
 		IOCs: vmray.IOCs{
 			Files: []vmray.FileIOC{{IOCCommon: vmray.IOCCommon{IOCType: "file", Type: "file_artifact", Verdict: vmray.VerdictMalicious, IOC: new(true)},
 				Filename: "payload.exe", Hashes: []vmray.IOCHashes{{SHA256: "9f36"}}, Classifications: []string{"Downloader"}}},
-			IPs: []vmray.IPIOC{{IOCCommon: vmray.IOCCommon{IOCType: "ip", Verdict: vmray.VerdictSuspicious, IOC: new(true)}, IPAddress: "203.0.113.9"}},
+			IPs:  []vmray.IPIOC{{IOCCommon: vmray.IOCCommon{IOCType: "ip", Verdict: vmray.VerdictSuspicious, IOC: new(true)}, IPAddress: "203.0.113.9"}},
 			URLs: []vmray.URLIOC{{IOCCommon: vmray.IOCCommon{IOCType: "url", Verdict: vmray.VerdictClean, IOC: new(false)}, URL: "http://example.com/"}},
 		},
 		MitreTechniques: []vmray.MitreTechnique{{ID: 1, Technique: "Process Injection", TechniqueID: "T1055", Tactics: []string{"Defense Evasion"}}},
