@@ -6,14 +6,15 @@ import (
 	"time"
 )
 
-// resume dispatches the open items left in the store by earlier runs.
-func (e *engine) resume() {
-	defer e.feeders.Done()
-	type open struct {
-		key   Key
-		state State
-	}
-	var items []open
+// openItem is an item left open in the store.
+type openItem struct {
+	key   Key
+	state State
+}
+
+// openItems lists the open items left in the store by earlier runs; the run takes them up before it collects.
+func (e *engine) openItems() []openItem {
+	var items []openItem
 	err := e.cfg.Store.View(e.persist, func(tx Tx) error {
 		items = items[:0]
 		for _, st := range OpenStates() {
@@ -21,7 +22,7 @@ func (e *engine) resume() {
 				if err != nil {
 					return err
 				}
-				items = append(items, open{it.Key, it.State})
+				items = append(items, openItem{it.Key, it.State})
 			}
 		}
 		return nil
@@ -33,12 +34,18 @@ func (e *engine) resume() {
 			e.storeErr = err
 		}
 		e.mu.Unlock()
-		return
+		return nil
 	}
 	if len(items) > 0 {
 		e.log.Info("resuming open items", "count", len(items))
 		e.count(func(s *Summary) { s.Resumed += len(items) })
 	}
+	return items
+}
+
+// resume dispatches the open items.
+func (e *engine) resume(items []openItem) {
+	defer e.feeders.Done()
 	for _, o := range items {
 		if e.stopping() {
 			return

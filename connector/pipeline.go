@@ -178,7 +178,7 @@ func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 	defer p.running.Store(false)
 	e := p.start(ctx)
 	e.feeders.Add(1)
-	go e.resume()
+	go e.resume(e.openItems())
 	for _, s := range p.cfg.Sources {
 		e.feeders.Add(1)
 		go e.collect(s)
@@ -204,7 +204,7 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	defer p.running.Store(false)
 	e := p.start(ctx)
 	e.feeders.Add(1)
-	go e.resume()
+	go e.resume(e.openItems())
 	active := make(map[string]bool)
 	finished := make(chan string)
 	ended := map[string]bool{}
