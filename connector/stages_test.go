@@ -37,7 +37,9 @@ func onlyItem(t *testing.T, store connector.Store, key connector.Key) connector.
 	return it
 }
 
-func key256(h connector.Hashes) connector.Key { return connector.Key{Kind: connector.SHA256, Hex: h.SHA256} }
+func key256(h connector.Hashes) connector.Key {
+	return connector.Key{Kind: connector.SHA256, Hex: h.SHA256}
+}
 
 func TestTruncatedSample(t *testing.T) {
 	full := bytes.Repeat([]byte("MZ big file "), 1000)
