@@ -1,0 +1,207 @@
+package proofpoint_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soarkit/soarkit/proofpoint"
+)
+
+// Every call shares these error paths; they run against a representative
+// call per pool-less and pooled endpoint.
+func TestErrorPaths(t *testing.T) {
+	calls := map[string]func(c *proofpoint.Client, ctx context.Context) error{
+		"SIEM.All": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.All(ctx, proofpoint.Query{Interval: hourBefore(time.Hour)})
+			return err
+		},
+		"Campaigns.Get": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.Campaigns.Get(ctx, "aa9b3d62-4d72-4ebc-8f39-3da3833e7038")
+			return err
+		},
+		"URLs.Decode": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.URLs.Decode(ctx, []string{"https://urldefense.com/v3/__https://example.com__;!!x$"})
+			return err
+		},
+	}
+	statuses := []struct {
+		status   int
+		sentinel error
+		attempts int
+	}{
+		{http.StatusUnauthorized, proofpoint.ErrUnauthorized, 1},
+		{http.StatusForbidden, proofpoint.ErrForbidden, 1},
+		{http.StatusNotFound, proofpoint.ErrNotFound, 1},
+		{http.StatusTooManyRequests, proofpoint.ErrRateLimited, 3},
+		{http.StatusInternalServerError, proofpoint.ErrServer, 3},
+		{http.StatusServiceUnavailable, proofpoint.ErrServer, 3},
+	}
+	for name, call := range calls {
+		for _, st := range statuses {
+			t.Run(name+"/"+http.StatusText(st.status), func(t *testing.T) {
+				ts := setup(t)
+				ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+					w.WriteHeader(st.status)
+					w.Write([]byte(http.StatusText(st.status)))
+				})
+				err := call(ts.client, context.Background())
+				var pe *proofpoint.Error
+				if !errors.As(err, &pe) || pe.StatusCode != st.status || pe.Op != name || !errors.Is(err, st.sentinel) {
+					t.Fatalf("err = %#v, want %d matching %v", err, st.status, st.sentinel)
+				}
+				if pe.Attempts != st.attempts || ts.requests() != st.attempts {
+					t.Errorf("attempts = %d, requests = %d, want %d", pe.Attempts, ts.requests(), st.attempts)
+				}
+				if strings.Contains(err.Error(), testSecret) {
+					t.Errorf("secret in error: %v", err)
+				}
+			})
+		}
+		t.Run(name+"/429 then success", func(t *testing.T) {
+			ts := setup(t)
+			n := 0
+			ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+				n++
+				if n == 1 {
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				w.Write([]byte(`{}`))
+			})
+			if err := call(ts.client, context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n != 2 {
+				t.Errorf("requests = %d, want 2", n)
+			}
+		})
+		t.Run(name+"/malformed JSON", func(t *testing.T) {
+			ts := setup(t)
+			ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"queryEndTime":"2024-05-`)) })
+			if err := call(ts.client, context.Background()); !errors.Is(err, proofpoint.ErrMalformedResponse) {
+				t.Errorf("err = %v, want ErrMalformedResponse", err)
+			}
+		})
+		t.Run(name+"/oversized body", func(t *testing.T) {
+			ts := setup(t, proofpoint.WithMaxResponseBytes(1024))
+			ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(`{"x":"` + strings.Repeat("a", 4096) + `"}`))
+			})
+			if err := call(ts.client, context.Background()); !errors.Is(err, proofpoint.ErrResponseTooLarge) {
+				t.Errorf("err = %v, want ErrResponseTooLarge", err)
+			}
+		})
+		t.Run(name+"/cancelled context", func(t *testing.T) {
+			ts := setup(t)
+			ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) })
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			if err := call(ts.client, ctx); !errors.Is(err, context.Canceled) {
+				t.Errorf("err = %v, want context.Canceled", err)
+			}
+			if ts.requests() != 0 {
+				t.Errorf("%d requests sent with a cancelled context", ts.requests())
+			}
+		})
+	}
+}
+
+// With the default policy a 429 waits minutes, so a caller with a short
+// deadline gets its context error after one request instead of a burst of
+// retries that would burn the pool.
+func TestDefaultRetryWaitsMinutesAfter429(t *testing.T) {
+	ts := setup(t, proofpoint.WithRetry(proofpoint.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond}))
+	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTooManyRequests) })
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := ts.client.SIEM.All(ctx, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	if ts.requests() != 1 || time.Since(start) > 5*time.Second {
+		t.Errorf("requests = %d after %v, want 1 request then a long wait", ts.requests(), time.Since(start))
+	}
+	if st := ts.client.Pools().Status(proofpoint.PoolSIEM); st.LastThrottled.IsZero() || st.Used != 1 {
+		t.Errorf("pool status = %+v, want one use and LastThrottled set", st)
+	}
+	if d := proofpoint.DefaultRetryPolicy(); d.RateLimitedDelay < time.Minute {
+		t.Errorf("default RateLimitedDelay = %v", d.RateLimitedDelay)
+	}
+}
+
+func TestSecretNeverLogged(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts := setup(t, proofpoint.WithLogger(logger))
+	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// A server that echoes the Authorization header in its error.
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte("bad credentials: " + r.Header.Get("Authorization") + " secret=" + testSecret))
+	})
+	_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	var pe *proofpoint.Error
+	errors.As(err, &pe)
+	for _, s := range []string{err.Error(), pe.Body, pe.Message, logs.String()} {
+		if strings.Contains(s, testSecret) || strings.Contains(s, "c3AtMGYxZTJkM2MtcHJpbmNpcGFs") {
+			t.Errorf("secret leaked in %q", s)
+		}
+	}
+	if !strings.Contains(logs.String(), "/v2/siem/all") {
+		t.Errorf("debug log missing the request: %s", logs.String())
+	}
+}
+
+func TestNewValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"no principal", func() error { _, err := proofpoint.New(proofpoint.DefaultBaseURL, "", "s"); return err }},
+		{"no secret", func() error { _, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", ""); return err }},
+		{"bad base URL", func() error { _, err := proofpoint.New("tap-api-v2.proofpoint.com", "p", "s"); return err }},
+		{"nil clock", func() error {
+			_, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "s", proofpoint.WithClock(nil))
+			return err
+		}},
+		{"bad look-back", func() error {
+			_, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "s", proofpoint.WithLookBack(0))
+			return err
+		}},
+		{"bad end margin", func() error {
+			_, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "s", proofpoint.WithEndMargin(-time.Second))
+			return err
+		}},
+		{"bad pool limit", func() error {
+			_, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "s", proofpoint.WithPoolLimit(proofpoint.PoolSIEM, 10, 10))
+			return err
+		}},
+		{"nil tracker", func() error {
+			_, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "s", proofpoint.WithPoolTracker(nil))
+			return err
+		}},
+		{"bad proxy", func() error {
+			_, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "s", proofpoint.WithProxy("::"))
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		if err := tt.run(); err == nil {
+			t.Errorf("%s: want an error", tt.name)
+		}
+	}
+	c, err := proofpoint.New(proofpoint.DefaultBaseURL, "p", "secret", proofpoint.WithUserAgent("tap-cbc/1.0"),
+		proofpoint.WithAttemptTimeout(time.Minute), proofpoint.WithRateLimit(10, 1), proofpoint.WithEndMargin(2*time.Minute))
+	if err != nil || c.BaseURL() != proofpoint.DefaultBaseURL {
+		t.Errorf("New = %v, %v", c, err)
+	}
+}
