@@ -85,9 +85,13 @@ func (s *Server) listThreats(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch p.sortBy {
 	case "createdAt", "createdDate":
-		slices.SortStableFunc(out, func(a, b sentinelone.Threat) int { return cmpTimes(a.ThreatInfo.CreatedAt, b.ThreatInfo.CreatedAt, p.desc) })
+		slices.SortStableFunc(out, func(a, b sentinelone.Threat) int {
+			return cmpTimes(a.ThreatInfo.CreatedAt, b.ThreatInfo.CreatedAt, p.desc)
+		})
 	case "updatedAt":
-		slices.SortStableFunc(out, func(a, b sentinelone.Threat) int { return cmpTimes(a.ThreatInfo.UpdatedAt, b.ThreatInfo.UpdatedAt, p.desc) })
+		slices.SortStableFunc(out, func(a, b sentinelone.Threat) int {
+			return cmpTimes(a.ThreatInfo.UpdatedAt, b.ThreatInfo.UpdatedAt, p.desc)
+		})
 	default:
 		if p.desc {
 			slices.Reverse(out)

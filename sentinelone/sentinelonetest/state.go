@@ -79,7 +79,6 @@ type pendingUpload struct {
 	password     string
 	activityType int
 	batch        string
-	commandID    int64
 }
 
 // upload is a zip an agent uploaded: its password and entries.

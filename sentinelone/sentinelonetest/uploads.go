@@ -66,7 +66,7 @@ func (s *Server) completeLocked(p *pendingUpload, ag *agentRec, now time.Time) {
 		"computerName": nilIfEmpty(computer), "externalIp": nilIfEmpty(ip), "ipAddress": nil, "realUser": nil,
 		"commandBatchUuid": p.batch, "commandId": s.st.seq, "downloadUrl": link, "filePath": link,
 		"filename": zipName, "uploadedFilename": zipName, "sourceType": "API",
-		"fullScopeDetails": "Group " + a.GroupName + " in Site " + a.SiteName + " of Account " + a.AccountName,
+		"fullScopeDetails":     "Group " + a.GroupName + " in Site " + a.SiteName + " of Account " + a.AccountName,
 		"fullScopeDetailsPath": "Global / " + a.AccountName + " / " + a.SiteName + " / " + a.GroupName,
 	}
 	if threat != nil {
