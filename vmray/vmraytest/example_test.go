@@ -20,7 +20,7 @@ func ExampleServer_AddSample() {
 	}
 	defer srv.Close()
 	_, err = srv.AddSample(vmraytest.Sample{
-		SHA256: strings.Repeat("ab", 32),
+		SHA256:  strings.Repeat("ab", 32),
 		Outcome: vmraytest.Outcome{Verdict: vmray.VerdictMalicious, Score: 90, Classifications: []string{"Ransomware"}},
 	})
 	if err != nil {
