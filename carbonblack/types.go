@@ -348,13 +348,6 @@ func PickSHA256(hashes []string) string {
 	return ""
 }
 
-// pageResult is the envelope of offset-paged searches.
-type pageResult[T any] struct {
-	Results      []T `json:"results"`
-	NumFound     int `json:"num_found"`
-	NumAvailable int `json:"num_available"`
-}
-
 // systemPoolWith returns the system roots plus the PEM certificates.
 func systemPoolWith(pem []byte) (*x509.CertPool, error) {
 	pool, err := x509.SystemCertPool()

@@ -272,4 +272,3 @@ func defaultString(s, def string) string {
 	}
 	return s
 }
-
