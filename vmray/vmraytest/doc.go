@@ -49,7 +49,9 @@
 //     entry, password "infected" ([WithDownloadPassword]) or
 //     "encryption_password".
 //   - Faults through [Server.InjectFault]: 429 with Retry-After
-//     ([ThrottledBody]), 5xx, latency, dropped connections, malformed JSON.
+//     ([ThrottledBody]), 5xx, latency, dropped connections, malformed JSON;
+//     and a token bucket that throttles like the service ([WithRateLimit];
+//     VMRay publishes no limits, so the numbers are yours to choose).
 //   - Inspection: [Server.Requests], [Server.CountRequests],
 //     [Server.SubmissionsFor], [Server.Samples], [Server.SampleByHash],
 //     [Server.Unlocks], [Server.UsedQuota].

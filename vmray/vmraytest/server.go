@@ -2,13 +2,17 @@ package vmraytest
 
 import (
 	"errors"
+	"io"
+	"math"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/vmray"
+	"golang.org/x/time/rate"
 )
 
 // DefaultAPIKey is the Report (analyzer) key every server accepts unless
@@ -62,6 +66,8 @@ type config struct {
 	storeLimit     int64
 	unfinished     int
 	defaultOutcome Outcome
+	rateLimit      rate.Limit
+	rateBurst      int
 }
 
 // Option configures a Server.
@@ -103,6 +109,13 @@ func WithUnfinishedReads(n int) Option { return func(c *config) { c.unfinished =
 // of its own (default: clean, score 0).
 func WithDefaultOutcome(o Outcome) Option { return func(c *config) { c.defaultOutcome = o } }
 
+// WithRateLimit makes the fake throttle like VMRay: beyond perSecond
+// requests per second (with burst), it answers 429 with a Retry-After header
+// and [ThrottledBody]. Requests from all keys share the bucket.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *config) { c.rateLimit, c.rateBurst = rate.Limit(perSecond), max(burst, 1) }
+}
+
 // Server is an in-process fake of the VMRay Platform REST API. It is safe for
 // concurrent use.
 type Server struct {
@@ -114,6 +127,8 @@ type Server struct {
 	mu   sync.Mutex
 	st   state
 	once sync.Once
+	// limiter throttles requests when WithRateLimit is set.
+	limiter *rate.Limiter
 }
 
 // New starts a fake VMRay server. Close it when done.
@@ -144,7 +159,12 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
-	s.mw = fakehttp.NewMiddleware(s.mux)
+	var h http.Handler = s.mux
+	if cfg.rateLimit > 0 {
+		s.limiter = rate.NewLimiter(cfg.rateLimit, cfg.rateBurst)
+		h = s.throttle(h)
+	}
+	s.mw = fakehttp.NewMiddleware(h)
 	srv, err := fakehttp.Start(s.mw, fakehttp.Options{TLS: cfg.tls})
 	if err != nil {
 		return nil, err
@@ -237,4 +257,19 @@ func (s *Server) ResetRequests() { s.mw.ResetRequests() }
 // prefix (for example "/rest/sample/submit").
 func (s *Server) CountRequests(method, pathPrefix string) int {
 	return s.mw.CountRequests(method, pathPrefix)
+}
+
+// throttle answers 429 once the token bucket is empty.
+func (s *Server) throttle(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.limiter.Allow() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		wait := math.Ceil(1 / float64(s.cfg.rateLimit))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(wait, 1))))
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, ThrottledBody)
+	})
 }

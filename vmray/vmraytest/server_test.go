@@ -413,3 +413,33 @@ func TestHandlerMountAndConcurrency(t *testing.T) {
 		t.Errorf("billing %+v %v", b, err)
 	}
 }
+
+func TestRateLimit(t *testing.T) {
+	srv := vmraytest.NewServer(t, vmraytest.WithRateLimit(1, 2))
+	codes := map[int]int{}
+	var last *http.Response
+	for range 4 {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL()+"/rest/system_info", nil)
+		req.Header.Set("Authorization", "api_key "+vmraytest.DefaultAPIKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+		if resp.StatusCode == http.StatusTooManyRequests && string(b) != vmraytest.ThrottledBody {
+			t.Errorf("429 body %s", b)
+		}
+		last = resp
+	}
+	if codes[200] != 2 || codes[429] != 2 || last.Header.Get("Retry-After") != "1" {
+		t.Errorf("codes %v, Retry-After %q", codes, last.Header.Get("Retry-After"))
+	}
+	c := srv.Client(vmray.WithRetry(vmray.RetryPolicy{Disabled: true}))
+	_, err := c.System.Info(context.Background())
+	var ve *vmray.Error
+	if !errors.Is(err, vmray.ErrRateLimited) || !errors.As(err, &ve) || ve.RetryAfter != time.Second {
+		t.Errorf("client err %v", err)
+	}
+}
