@@ -26,8 +26,8 @@ type WaitOptions struct {
 	// the submission finishes (default 15 min). It is the original
 	// connectors' ANALYSIS_JOB_TIMEOUT.
 	InWorkTimeout time.Duration
-	// MaxPollErrors is how many consecutive temporary polling errors
-	// (after the client's own retries) are tolerated (default 5).
+	// MaxPollErrors is the number of consecutive temporary polling errors
+	// that ends the wait (default 5, as in VMRay's connectors).
 	MaxPollErrors int
 }
 
@@ -94,9 +94,13 @@ func (e *WaitTimeoutError) Is(target error) bool { return target == ErrWaitTimeo
 // analyses. The time a submission spends queued is bounded by QueueTimeout;
 // the in-work clock starts only once one of its jobs is "inwork" (or no job
 // is left queued), as in VMRay's own connectors, and is bounded by
-// InWorkTimeout. Bounds end with a [*WaitTimeoutError]; ctx may end the wait
-// earlier. Polling errors that are temporary (429, 5xx, connection failures)
-// are tolerated up to MaxPollErrors in a row.
+// InWorkTimeout. QueueTimeout counts from the call, so a caller resuming a
+// wait after a restart passes what is left of its own budget. The bounds are
+// checked at every poll (a wait may overrun one by at most an interval) and
+// end the wait with a [*WaitTimeoutError]; ctx may end it earlier. Temporary
+// polling errors (429, 5xx, connection failures, after the client's own
+// retries) are skipped; the MaxPollErrors-th in a row ends the wait, as do
+// other errors.
 //
 // API: GET /rest/submission/{id}, GET /rest/job/submission/{id}, GET /rest/analysis/submission/{id}
 func (s *SubmissionsService) Wait(ctx context.Context, id int64, opts WaitOptions) (*WaitResult, error) {
