@@ -5,14 +5,15 @@ import (
 	"fmt"
 )
 
-// Scope says what one action of a responder is about, and so how often the engine calls it for a file.
+// Scope says what one action of a responder is about, and so how often the engine calls it for a file. The zero
+// value is ScopeSighting.
 type Scope uint8
 
 const (
-	// ScopeEvidence: one action per file (a watchlist report, a hash ban, an indicator). Finding.Sighting is nil.
-	ScopeEvidence Scope = iota
 	// ScopeSighting: one action per sighting (a threat note, a mitigation of one threat, a webhook per process).
-	ScopeSighting
+	ScopeSighting Scope = iota
+	// ScopeEvidence: one action per file (a watchlist report, a hash ban, an indicator). Finding.Sighting is nil.
+	ScopeEvidence
 	// ScopeDevice: one action per device that saw the file (quarantine, agent disconnect); Finding.Sighting is the
 	// first sighting on that device. Sightings that name no device are not acted on.
 	ScopeDevice
