@@ -69,7 +69,7 @@ func setup(t *testing.T, opts ...carbonblack.Option) (*carbonblack.Client, *http
 	sink := &logSink{}
 	fast := carbonblack.PollPolicy{Interval: time.Millisecond, MaxInterval: 2 * time.Millisecond, Timeout: 2 * time.Second}
 	base := []carbonblack.Option{
-		carbonblack.WithRetry(carbonblack.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}),
+		carbonblack.WithRetry(carbonblack.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond, Budget: carbonblack.NewRetryBudget(1000, 1, 1)}),
 		carbonblack.WithLogger(slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		carbonblack.WithJobPolling(fast), carbonblack.WithSessionPolling(fast), carbonblack.WithCommandPolling(fast),
 	}

@@ -21,6 +21,13 @@ type RetryPolicy = rest.RetryPolicy
 // client.
 type RetryBudget = rest.RetryBudget
 
+// NewRetryBudget returns a full retry budget: each retry costs retryCost
+// tokens, each success refunds successRefund, up to capacity. Share one
+// between clients through [RetryPolicy].Budget.
+func NewRetryBudget(capacity, retryCost, successRefund float64) *RetryBudget {
+	return rest.NewRetryBudget(capacity, retryCost, successRefund)
+}
+
 // RouteLimit bounds the request rate of the paths under a prefix.
 type RouteLimit = rest.RouteLimit
 
