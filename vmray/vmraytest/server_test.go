@@ -443,3 +443,58 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("client err %v", err)
 	}
 }
+
+func TestSubmitRefusals(t *testing.T) {
+	srv := vmraytest.NewServer(t)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/rest/sample/submit?sample_url=x.example", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unauthenticated submit: %d", resp.StatusCode)
+	}
+	if code, _ := call(t, srv, http.MethodPost, "/rest/sample/submit?sample_url=x.example", "application/json", strings.NewReader("{}")); code != http.StatusBadRequest {
+		t.Errorf("JSON body: %d", code)
+	}
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for range 2 {
+		fw, _ := mw.CreateFormFile("sample_file", "a.exe")
+		_, _ = fw.Write([]byte("x"))
+	}
+	mw.Close()
+	if code, body := call(t, srv, http.MethodPost, "/rest/sample/submit", mw.FormDataContentType(), &b); code != http.StatusBadRequest || !strings.Contains(body, "Only one sample_file") {
+		t.Errorf("two files: %d %s", code, body)
+	}
+	ct, body := multipartSubmit(t, map[string]string{"sample_url": "x.example"}, "a.exe", []byte("x"))
+	if code, _ := call(t, srv, http.MethodPost, "/rest/sample/submit", ct, body); code != http.StatusBadRequest {
+		t.Errorf("file and URL: %d", code)
+	}
+	ct, body = multipartSubmit(t, map[string]string{"comment": strings.Repeat("x", 70<<10)}, "a.exe", []byte("x"))
+	if code, _ := call(t, srv, http.MethodPost, "/rest/sample/submit", ct, body); code != http.StatusBadRequest {
+		t.Errorf("oversized field: %d", code)
+	}
+	if n := len(srv.Samples()); n != 0 {
+		t.Errorf("%d samples created by refused submissions", n)
+	}
+}
+
+func TestStaticModeAndDefaultOutcome(t *testing.T) {
+	srv := vmraytest.NewServer(t, vmraytest.WithTiming(vmraytest.Timing{}))
+	srv.SetDefaultOutcome(vmraytest.Outcome{Verdict: vmray.VerdictSuspicious, Score: 40})
+	c := srv.Client()
+	ctx := context.Background()
+	res, err := c.Submissions.SubmitFile(ctx, "doc.pdf", strings.NewReader("%PDF"), &vmray.SubmitOptions{AnalyzerMode: vmray.AnalyzerReputationStatic, MaxJobs: new(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Jobs) != 0 || len(res.StaticJobs) != 1 || res.StaticJobs[0].Type != "only_static_analysis" {
+		t.Fatalf("jobs %+v static %+v", res.Jobs, res.StaticJobs)
+	}
+	sub, err := c.Submissions.Get(ctx, res.Submission().ID)
+	if err != nil || !sub.Finished || sub.Verdict != vmray.VerdictSuspicious || sub.Severity != vmray.SeveritySuspicious {
+		t.Fatalf("submission %+v %v", sub, err)
+	}
+}
