@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/go-querystring/query"
 	"github.com/soarkit/soarkit/internal/rest"
 )
 
@@ -127,28 +128,15 @@ type ListOptions struct {
 	Order string `url:"_order,omitempty"`
 }
 
-// values encodes o plus extra filters.
+// values encodes o (through its url tags) plus extra filters.
 func (o *ListOptions) values(extra url.Values) url.Values {
 	v := url.Values{}
+	if o != nil {
+		// Encoding a struct of ints and strings cannot fail.
+		v, _ = query.Values(o)
+	}
 	for k, vs := range extra {
 		v[k] = vs
-	}
-	if o == nil {
-		return v
-	}
-	if o.Limit > 0 {
-		v.Set("_limit", strconv.Itoa(o.Limit))
-	}
-	setID := func(k string, id int64) {
-		if id > 0 {
-			v.Set(k, strconv.FormatInt(id, 10))
-		}
-	}
-	setID("_min_id", o.MinID)
-	setID("_max_id", o.MaxID)
-	setID("_last_id", o.LastID)
-	if o.Order != "" {
-		v.Set("_order", o.Order)
 	}
 	return v
 }

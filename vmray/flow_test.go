@@ -323,11 +323,11 @@ func TestWaitBounds(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() {
-			_, err := c.Submissions.Wait(ctx, res.Submission().ID, vmray.WaitOptions{Interval: time.Millisecond, MaxInterval: time.Millisecond, QueueTimeout: 5 * time.Second, InWorkTimeout: 200 * time.Millisecond})
+			_, err := c.Submissions.Wait(ctx, res.Submission().ID, vmray.WaitOptions{Interval: time.Millisecond, MaxInterval: time.Millisecond, QueueTimeout: 5 * time.Second, InWorkTimeout: 400 * time.Millisecond})
 			done <- err
 		}()
 		// Queued for longer than InWorkTimeout, which must not run yet.
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(900 * time.Millisecond)
 		clock.Advance(time.Hour)
 		if err := <-done; err != nil {
 			t.Fatal(err)
