@@ -20,6 +20,10 @@ import (
 // (always together with ErrBadArchive).
 var ErrWrongPassword = zipx.ErrWrongPassword
 
+// errNotListed marks a manifest that does not name the requested path: the
+// zip belongs to another fetch.
+var errNotListed = errors.New("path not in manifest")
+
 // ManifestName is the name of the manifest inside fetched zips.
 const ManifestName = "manifest.json"
 
@@ -238,7 +242,7 @@ func pickManifestEntry(manifest []ManifestEntry, path string) (ManifestEntry, er
 			return e, nil
 		}
 	}
-	return ManifestEntry{}, fmt.Errorf("%w: %s does not list %q", ErrBadArchive, ManifestName, path)
+	return ManifestEntry{}, fmt.Errorf("%w: %s does not list %q", errors.Join(ErrBadArchive, errNotListed), ManifestName, path)
 }
 
 // entryName is where agents store a file: the original path without the

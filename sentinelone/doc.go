@@ -79,8 +79,13 @@
 // *HashMismatchError returned by the final Read, so memory stays flat for
 // files of any size. The steps are available separately for callers that
 // persist progress: Threats.RequestFile / Agents.RequestFiles return a
-// FetchRequest, Activities.FindUpload and WaitUpload find its activity,
-// Agents.OpenUpload (or OpenArchive on any reader) opens the file.
+// FetchRequest (JSON-serialisable, without the password) and
+// Agents.CompleteFetch finishes it; below that, Activities.FindUpload and
+// WaitUpload find the activity and Agents.OpenUpload (or OpenArchive on any
+// reader) opens the file. Because the console's clock has second resolution,
+// an upload finished just before a request can pass the time filter; the flow
+// recognises it (its zip does not open with this request's password, or does
+// not list its path), records it in FetchRequest.Skip and keeps waiting.
 // Threats.FetchFileFromCloud does the same for Binary Vault copies.
 //
 // # Deep Visibility and PowerQuery

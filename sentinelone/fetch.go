@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,11 @@ type FetchRequest struct {
 	// activities created after it are taken, so an older upload of the same
 	// file is never mistaken for this one.
 	RequestedAt time.Time `json:"requestedAt"`
+	// Skip lists upload activities found to belong to another request (the
+	// console's clock has second resolution, so an upload finished just
+	// before this request can pass the time filter): their zip did not open
+	// with this request's password or did not list its paths.
+	Skip []string `json:"skip,omitempty"`
 }
 
 // FetchOptions tune a whole fetch flow.
@@ -70,6 +76,9 @@ type FetchOptions struct {
 	SkipOnlineCheck bool
 	// Poll overrides the client's wait policy for the upload.
 	Poll PollPolicy
+	// Path selects the file to open when an agent fetch asked for several
+	// (default: the first requested path).
+	Path string
 }
 
 // requestTime picks the lower bound for completion activities: the
@@ -152,16 +161,17 @@ func (s *AgentsService) RequestFiles(ctx context.Context, agentID string, paths 
 }
 
 // FindUpload returns the completion activity of req (type 86 or 80, created
-// after req.RequestedAt, for the same threat or agent, with a download link),
-// or nil when the agent has not uploaded yet. Of several candidates the
-// earliest is taken.
+// after req.RequestedAt, for the same threat or agent, with a download link,
+// not in req.Skip), or nil when the agent has not uploaded yet. Of several
+// candidates the newest is taken; Threats.FetchFile and Agents.FetchFile
+// skip (and add to req.Skip) one whose zip proves to be another request's.
 //
 // API: GET /activities
 func (s *ActivitiesService) FindUpload(ctx context.Context, req *FetchRequest) (*Activity, error) {
 	opts := ActivityListOptions{
 		ActivityTypes: []int{req.ActivityType},
 		CreatedAtGt:   NewTime(req.RequestedAt),
-		ListOptions:   ListOptions{SortBy: "createdAt", SortOrder: Ascending, Limit: 100},
+		ListOptions:   ListOptions{SortBy: "createdAt", SortOrder: Descending, Limit: 100},
 	}
 	if req.ThreatID != "" {
 		opts.ThreatIDs = []string{req.ThreatID}
@@ -175,7 +185,7 @@ func (s *ActivitiesService) FindUpload(ctx context.Context, req *FetchRequest) (
 	for i := range p.Items {
 		a := &p.Items[i]
 		switch {
-		case a.ActivityType != req.ActivityType, !a.CreatedAt.After(req.RequestedAt):
+		case a.ActivityType != req.ActivityType, !a.CreatedAt.After(req.RequestedAt), slices.Contains(req.Skip, a.ID):
 		case req.ThreatID != "" && a.ThreatID != req.ThreatID:
 		case req.AgentID != "" && a.AgentID != "" && a.AgentID != req.AgentID:
 		case a.Data.DownloadURL == "" && (a.AgentID == "" || a.ID == ""):
@@ -265,20 +275,46 @@ func (c *Client) checkOnline(ctx context.Context, agentID string) error {
 	return nil
 }
 
-// completeFetch waits for req's upload and opens the file.
-func (c *Client) completeFetch(ctx context.Context, req *FetchRequest, password string, opts FetchOptions, archive ArchiveOptions) (*FetchedFile, error) {
-	a, err := c.Activities.WaitUpload(ctx, req, opts.Poll)
-	if err != nil {
-		if errors.Is(err, ErrWaitTimeout) && !opts.SkipOnlineCheck && req.AgentID != "" {
-			if oerr := c.checkOnline(ctx, req.AgentID); errors.Is(oerr, ErrAgentOffline) {
-				return nil, errors.Join(oerr, err)
-			}
-		}
-		return nil, err
+// maxForeignUploads bounds how many uploads of other requests a fetch skips.
+const maxForeignUploads = 10
+
+// CompleteFetch finishes a fetch started with Threats.RequestFile or
+// Agents.RequestFiles (for example one persisted across a restart): it waits
+// within the fetch poll bound for the upload activity, downloads and opens
+// the zip with password, and returns the SHA1-verified file (opts.Path
+// selects one of several requested paths; default the first). An upload
+// that proves to belong to another request (it does not open with password,
+// or its manifest does not list the path) is added to req.Skip and the wait
+// goes on. When the wait times out and the agent is off line, the error
+// matches both ErrAgentOffline and ErrWaitTimeout.
+//
+// API: GET /activities, GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) CompleteFetch(ctx context.Context, req *FetchRequest, password string, opts FetchOptions) (*FetchedFile, error) {
+	c := s.c
+	poll := c.fs.pollPolicy(opts.Poll)
+	deadline := time.Now().Add(poll.Timeout)
+	archive := ArchiveOptions{ExpectedSHA1: opts.ExpectedSHA1, RequireManifest: true, Path: opts.Path}
+	if archive.Path == "" && len(req.Paths) > 0 {
+		archive.Path = req.Paths[0]
 	}
-	archive.ExpectedSHA1 = opts.ExpectedSHA1
-	archive.RequireManifest = true
-	return c.Agents.OpenUpload(ctx, a, password, archive)
+	for {
+		poll.Timeout = max(time.Until(deadline), time.Millisecond)
+		a, err := c.Activities.WaitUpload(ctx, req, poll)
+		if err != nil {
+			if errors.Is(err, ErrWaitTimeout) && !opts.SkipOnlineCheck && req.AgentID != "" {
+				if oerr := c.checkOnline(ctx, req.AgentID); errors.Is(oerr, ErrAgentOffline) {
+					return nil, errors.Join(oerr, err)
+				}
+			}
+			return nil, err
+		}
+		f, err := c.Agents.OpenUpload(ctx, a, password, archive)
+		if (errors.Is(err, ErrWrongPassword) || errors.Is(err, errNotListed)) && len(req.Skip) < maxForeignUploads {
+			req.Skip = append(req.Skip, a.ID)
+			continue
+		}
+		return f, err
+	}
 }
 
 // FetchFile retrieves a threat's file from the endpoint, as one call: it
@@ -313,7 +349,7 @@ func (s *ThreatsService) FetchFile(ctx context.Context, threatID string, opts Fe
 		return nil, err
 	}
 	req.AgentID = agentID
-	return s.c.completeFetch(ctx, req, pw, opts, ArchiveOptions{})
+	return s.c.Agents.CompleteFetch(ctx, req, pw, opts)
 }
 
 // FetchFile retrieves one file from an agent by absolute path, as one call:
@@ -337,7 +373,8 @@ func (s *AgentsService) FetchFile(ctx context.Context, agentID, path string, opt
 	if err != nil {
 		return nil, err
 	}
-	return s.c.completeFetch(ctx, req, pw, opts, ArchiveOptions{Path: path})
+	opts.Path = path
+	return s.CompleteFetch(ctx, req, pw, opts)
 }
 
 // DownloadCloudFile streams the Binary Vault zip a CloudDownload links to,

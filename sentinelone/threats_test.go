@@ -246,7 +246,9 @@ func fixtureBytes(name string) []byte {
 
 func TestThreatActionsRefuseScopeOnlyFilters(t *testing.T) {
 	env := setup(t)
-	env.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s %s", r.Method, r.URL.Path) })
+	env.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+	})
 	ctx := context.Background()
 	scopeOnly := sentinelone.ThreatFilter{Scope: sentinelone.Scope{AccountIDs: []string{"1"}, SiteIDs: []string{"2"}, Tenant: true}, IDs: []string{}}
 	checks := map[string]error{}

@@ -164,15 +164,12 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) {
 }
 
 // sortActivities orders by createdAt (the only sort the fake knows), oldest
-// first unless desc.
+// first unless desc; equal times keep the order they were logged in.
 func sortActivities(out []sentinelone.Activity, p pageParams) {
-	slices.SortStableFunc(out, func(a, b sentinelone.Activity) int {
-		c := a.CreatedAt.Compare(b.CreatedAt.Time)
-		if p.desc {
-			return -c
-		}
-		return c
-	})
+	slices.SortStableFunc(out, func(a, b sentinelone.Activity) int { return a.CreatedAt.Compare(b.CreatedAt.Time) })
+	if p.desc {
+		slices.Reverse(out)
+	}
 }
 
 func cmpTimes(a, b sentinelone.Time, desc bool) int {
