@@ -75,4 +75,7 @@
 //     service; the 401, 404, 429 and rejected-submission bodies are recorded
 //     ones. Nil lists inside seeded IOCs are sent as null, not [].
 //   - Every key sees every sample and submission (no tenant separation).
+//   - The "_last_id" feed lists finished submissions in id order, not in
+//     order of completion.
+//   - Unsupported methods on known paths answer Go's plain-text 405.
 package vmraytest

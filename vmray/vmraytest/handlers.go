@@ -222,16 +222,21 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ *keyRec
 }
 
 // listSubmissions serves /rest/submission (with field filters) and
-// /rest/submission/sample/{id}.
+// /rest/submission/sample/{id}. With _last_id it is VMRay's feed: finished
+// submissions only.
 func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, _ *keyRec) {
 	q := r.URL.Query()
 	sampleFilter, parentFilter := r.PathValue("id"), q.Get("submission_parent_submission_id")
 	if sampleFilter == "" {
 		sampleFilter = q.Get("submission_sample_id")
 	}
+	feed := q.Get("_last_id") != ""
 	var out []vmray.Submission
 	for _, id := range sortedIDs(s.st.submissions) {
 		sub := s.st.submissions[id]
+		if feed && sub.phase != phaseFinished {
+			continue
+		}
 		if sampleFilter != "" && strconv.FormatInt(sub.s.SampleID, 10) != sampleFilter {
 			continue
 		}

@@ -498,3 +498,27 @@ func TestStaticModeAndDefaultOutcome(t *testing.T) {
 		t.Fatalf("submission %+v %v", sub, err)
 	}
 }
+
+func TestSubmissionFeed(t *testing.T) {
+	srv := vmraytest.NewServer(t, vmraytest.WithTiming(vmraytest.Timing{QueuedPolls: 1 << 30}))
+	if _, err := srv.AddSample(vmraytest.Sample{Content: []byte("finished one")}); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client()
+	ctx := context.Background()
+	if _, err := c.Submissions.SubmitURL(ctx, "http://pending.example/", nil); err != nil {
+		t.Fatal(err)
+	}
+	all, err := vmray.Collect(c.Submissions.List(ctx, nil))
+	if err != nil || len(all) != 2 {
+		t.Fatalf("all %d %v", len(all), err)
+	}
+	feed, err := vmray.Collect(c.Submissions.List(ctx, &vmray.ListOptions{LastID: 1}))
+	if err != nil || len(feed) != 1 || !feed[0].Finished {
+		t.Fatalf("feed %+v %v", feed, err)
+	}
+	none, err := vmray.Collect(c.Submissions.List(ctx, &vmray.ListOptions{LastID: feed[0].ID}))
+	if err != nil || len(none) != 0 {
+		t.Fatalf("feed after last %+v %v", none, err)
+	}
+}
