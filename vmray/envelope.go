@@ -45,20 +45,41 @@ func (e *envelope[T]) continuation() (string, error) {
 }
 
 // call sends req, decodes the envelope and turns "result": "error" inside a
-// 200 into an *Error.
+// 200 into an *Error. The result is checked before "data" is decoded, so an
+// error envelope whose data has an unexpected shape still reports VMRay's
+// message.
 func call[T any](ctx context.Context, c *Client, req *rest.Request) (*envelope[T], error) {
-	var env envelope[T]
-	if _, err := c.rest.Do(ctx, req, &env); err != nil {
+	var raw envelope[json.RawMessage]
+	resp, err := c.rest.Do(ctx, req, &raw)
+	if err != nil {
 		return nil, err
 	}
-	if env.Result != "" && !strings.EqualFold(env.Result, "ok") {
-		msg := env.ErrorMsg
+	if raw.Result != "" && !strings.EqualFold(raw.Result, "ok") {
+		msg := raw.ErrorMsg
 		if msg == "" {
-			msg = fmt.Sprintf("result %q", env.Result)
+			msg = fmt.Sprintf("result %q", raw.Result)
 		}
 		return nil, c.in200Error(req, c.pathOf(req), msg, nil, ErrResultError)
 	}
-	return &env, nil
+	env := &envelope[T]{Result: raw.Result, ContinuationID: raw.ContinuationID, Truncated: raw.Truncated, ErrorMsg: raw.ErrorMsg}
+	if len(raw.Data) > 0 {
+		if err := json.Unmarshal(raw.Data, &env.Data); err != nil {
+			e := c.in200Error(req, c.pathOf(req), "decoding response", fmt.Errorf("%w: %v", ErrMalformedResponse, err))
+			e.StatusCode = resp.StatusCode
+			e.Body = c.excerpt(resp.Body)
+			return nil, e
+		}
+	}
+	return env, nil
+}
+
+// excerpt is at most 1 KiB of a body, secrets redacted.
+func (c *Client) excerpt(body []byte) string {
+	s := c.rest.Redact(strings.ToValidUTF8(string(body[:min(len(body), 4096)]), "\uFFFD"))
+	if len(s) > 1024 {
+		s = strings.ToValidUTF8(s[:1024], "")
+	}
+	return s
 }
 
 // get returns the "data" member of a successful call.

@@ -201,3 +201,30 @@ func TestUserAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestErrorEnvelopeWithOddData(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/rest/sample/sha1/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"result":"error","error_msg":"Lookup failed","data":{"unexpected":true}}`)
+	})
+	mux.HandleFunc("/rest/sample/md5/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"result":"ok","data":{"unexpected":true}}`)
+	})
+	mux.HandleFunc("/rest/sample/submit", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"result":"error","error_msg":"Submission failed","data":"oops"}`)
+	})
+	ctx := context.Background()
+	_, err := c.Samples.Lookup(ctx, strings.Repeat("a", 40))
+	var ve *vmray.Error
+	if !errors.Is(err, vmray.ErrResultError) || !errors.As(err, &ve) || ve.Message != "Lookup failed" {
+		t.Errorf("error envelope: %v", err)
+	}
+	_, err = c.Samples.Lookup(ctx, strings.Repeat("a", 32))
+	if !errors.Is(err, vmray.ErrMalformedResponse) || !errors.As(err, &ve) || !strings.Contains(ve.Body, "unexpected") {
+		t.Errorf("wrong data shape: %v (%+v)", err, ve)
+	}
+	_, err = c.Submissions.SubmitURL(ctx, "http://x.example", nil)
+	if !errors.Is(err, vmray.ErrResultError) || !strings.Contains(err.Error(), "Submission failed") {
+		t.Errorf("submit error envelope: %v", err)
+	}
+}

@@ -237,14 +237,24 @@ func (s *SubmissionsService) SubmitURL(ctx context.Context, rawURL string, opts 
 	return s.submit(ctx, &rest.Request{Op: op, Method: http.MethodPost, Path: "/sample/submit", Body: rest.FormBody(form)})
 }
 
-// submit sends a submission and checks data.errors before the result field,
-// since some servers flag a rejection with both.
+// submit sends a submission. It reads "data.errors" before the result
+// field, since some servers flag a rejection with both, and reports a
+// non-"ok" result whose data does not decode with VMRay's message.
 func (s *SubmissionsService) submit(ctx context.Context, req *rest.Request) (*SubmitResult, error) {
-	var env envelope[*SubmitResult]
-	if _, err := s.c.rest.Do(ctx, req, &env); err != nil {
+	var raw envelope[json.RawMessage]
+	resp, err := s.c.rest.Do(ctx, req, &raw)
+	if err != nil {
 		return nil, err
 	}
-	res := env.Data
+	failed := raw.Result != "" && !strings.EqualFold(raw.Result, "ok")
+	var res *SubmitResult
+	if len(raw.Data) > 0 {
+		if derr := json.Unmarshal(raw.Data, &res); derr != nil && !failed {
+			e := s.c.in200Error(req, s.c.pathOf(req), "decoding response", fmt.Errorf("%w: %v", ErrMalformedResponse, derr))
+			e.Body = s.c.excerpt(resp.Body)
+			return nil, e
+		}
+	}
 	if res != nil && len(res.Errors) > 0 {
 		rej := &RejectedError{}
 		var details []ErrorDetail
@@ -257,10 +267,10 @@ func (s *SubmissionsService) submit(ctx context.Context, req *rest.Request) (*Su
 		e.Details = details
 		return res, e
 	}
-	if env.Result != "" && !strings.EqualFold(env.Result, "ok") {
-		msg := env.ErrorMsg
+	if failed {
+		msg := raw.ErrorMsg
 		if msg == "" {
-			msg = fmt.Sprintf("result %q", env.Result)
+			msg = fmt.Sprintf("result %q", raw.Result)
 		}
 		return res, s.c.in200Error(req, s.c.pathOf(req), msg, nil, ErrResultError)
 	}
