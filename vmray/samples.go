@@ -134,6 +134,14 @@ func (s *SamplesService) VTIs(ctx context.Context, id int64) (*VTIs, error) {
 	return getSub[VTIs](ctx, s.c, "Samples.VTIs", id, "vtis")
 }
 
+// ThreatIndicators returns the same data as [SamplesService.VTIs] from the
+// older path, for appliances that predate "/vtis".
+//
+// API: GET /rest/sample/{sample_id}/threat_indicators
+func (s *SamplesService) ThreatIndicators(ctx context.Context, id int64) (*VTIs, error) {
+	return getSub[VTIs](ctx, s.c, "Samples.ThreatIndicators", id, "threat_indicators")
+}
+
 // MitreTechnique is one MITRE ATT&CK technique seen in the analyses.
 type MitreTechnique struct {
 	ID               int64             `json:"id"`

@@ -163,10 +163,16 @@ func TestSamplesThreatNamesAndClassifications(t *testing.T) {
 
 func TestSamplesVTIs(t *testing.T) {
 	c, mux := setup(t)
-	mux.HandleFunc("/rest/sample/405/vtis", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, http.MethodGet)
-		writeOK(t, w, string(fixture(t, "sample_threat_indicators_data.json")))
-	})
+	for _, p := range []string{"/rest/sample/405/vtis", "/rest/sample/405/threat_indicators"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			testMethod(t, r, http.MethodGet)
+			writeOK(t, w, string(fixture(t, "sample_threat_indicators_data.json")))
+		})
+	}
+	old, err := c.Samples.ThreatIndicators(context.Background(), 405)
+	if err != nil || len(old.ThreatIndicators) != 1 || old.ThreatIndicators[0].Operation != "Creates mutex" {
+		t.Fatalf("threat_indicators %+v %v", old, err)
+	}
 	got, err := c.Samples.VTIs(context.Background(), 405)
 	if err != nil {
 		t.Fatal(err)
