@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/connectortest"
 )
 
 func tapFinding() connector.Finding {
@@ -243,4 +244,23 @@ func TestCommandOutcomes(t *testing.T) {
 	if args, missing := echo.Args(f); missing != "" || strings.Join(args, " ") != "isolating WS-0042" {
 		t.Errorf("Args = %q, %q", args, missing)
 	}
+}
+
+func TestCommandConforms(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "isolated")
+	connectortest.TestResponder(t, connectortest.ResponderHarness{
+		New: func(t *testing.T) connector.Responder {
+			c, err := connector.NewCommand([]string{"/bin/sh", "-c", `echo "$1" >> "$0"`, out, "{device_id}"}, connector.CommandOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		},
+		Finding: func(testing.TB) connector.Finding { return connectortest.ExampleFinding(connector.ScopeSighting) },
+		Effects: func(testing.TB) int {
+			b, _ := os.ReadFile(out)
+			return strings.Count(string(b), "\n")
+		},
+		Repeatable: true,
+	})
 }

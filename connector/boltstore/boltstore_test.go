@@ -9,7 +9,7 @@ import (
 	"github.com/soarkit/soarkit/connector/connectortest"
 )
 
-func open(t *testing.T, path string) *boltstore.Store {
+func open(t testing.TB, path string) *boltstore.Store {
 	t.Helper()
 	s, err := boltstore.Open(path, boltstore.Options{})
 	if err != nil {
@@ -20,8 +20,8 @@ func open(t *testing.T, path string) *boltstore.Store {
 
 func TestConformance(t *testing.T) {
 	connectortest.TestStore(t, connectortest.StoreHarness{
-		Open: func(t *testing.T) connector.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
-		Reopen: func(t *testing.T, s connector.Store) connector.Store {
+		Open: func(t testing.TB) connector.Store { return open(t, filepath.Join(t.TempDir(), "state.db")) },
+		Reopen: func(t testing.TB, s connector.Store) connector.Store {
 			return open(t, s.(*boltstore.Store).Path())
 		},
 	})

@@ -50,6 +50,9 @@ func (r *Responder) Respond(ctx context.Context, f connector.Finding) (connector
 	if err := r.Faults.before(ctx, "respond "+r.name); err != nil {
 		return connector.Result{}, err
 	}
+	if r.scope != connector.ScopeEvidence && (f.Sighting == nil || f.Sighting.Key() == f.Sighting.Source+"?") {
+		return connector.Result{Status: connector.Skipped, Detail: "the sighting names nothing to act on"}, nil
+	}
 	target := Target(f)
 	r.mu.Lock()
 	r.calls++

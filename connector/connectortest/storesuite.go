@@ -16,9 +16,9 @@ import (
 // StoreHarness tells TestStore how to open the store under test.
 type StoreHarness struct {
 	// Open returns a new, empty store. The suite closes it.
-	Open func(t *testing.T) connector.Store
+	Open func(t testing.TB) connector.Store
 	// Reopen opens the data of s again, as a restarted process would; the suite has closed s before.
-	Reopen func(t *testing.T, s connector.Store) connector.Store
+	Reopen func(t testing.TB, s connector.Store) connector.Store
 }
 
 // TestStore is the conformance suite for connector.Store implementations: records round-trip exactly, transactions
@@ -87,7 +87,7 @@ func SampleItem(n int, state connector.State) connector.Item {
 	}
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -96,21 +96,21 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-func update(t *testing.T, s connector.Store, fn func(connector.Tx) error) {
+func update(t testing.TB, s connector.Store, fn func(connector.Tx) error) {
 	t.Helper()
 	if err := s.Update(ctxBG, fn); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
 
-func view(t *testing.T, s connector.Store, fn func(connector.Tx) error) {
+func view(t testing.TB, s connector.Store, fn func(connector.Tx) error) {
 	t.Helper()
 	if err := s.View(ctxBG, fn); err != nil {
 		t.Fatalf("View: %v", err)
 	}
 }
 
-func getItem(t *testing.T, s connector.Store, key connector.Key) (connector.Item, bool) {
+func getItem(t testing.TB, s connector.Store, key connector.Key) (connector.Item, bool) {
 	t.Helper()
 	var it connector.Item
 	var found bool
@@ -122,7 +122,7 @@ func getItem(t *testing.T, s connector.Store, key connector.Key) (connector.Item
 	return it, found
 }
 
-func itemKeys(t *testing.T, s connector.Store, st connector.State) []string {
+func itemKeys(t testing.TB, s connector.Store, st connector.State) []string {
 	t.Helper()
 	var keys []string
 	view(t, s, func(tx connector.Tx) error {
@@ -140,7 +140,7 @@ func itemKeys(t *testing.T, s connector.Store, st connector.State) []string {
 	return keys
 }
 
-func testCheckpoints(t *testing.T, s connector.Store) {
+func testCheckpoints(t testing.TB, s connector.Store) {
 	view(t, s, func(tx connector.Tx) error {
 		cp, err := tx.Checkpoint("never-seen")
 		if err != nil || cp != nil {
@@ -166,7 +166,7 @@ func testCheckpoints(t *testing.T, s connector.Store) {
 	})
 }
 
-func testItemRoundTrip(t *testing.T, s connector.Store) {
+func testItemRoundTrip(t testing.TB, s connector.Store) {
 	want := SampleItem(1, connector.StateDone)
 	update(t, s, func(tx connector.Tx) error { return tx.PutItem(want) })
 	got, found := getItem(t, s, want.Key)
@@ -187,7 +187,7 @@ func testItemRoundTrip(t *testing.T, s connector.Store) {
 	}
 }
 
-func testStateIndex(t *testing.T, s connector.Store) {
+func testStateIndex(t testing.TB, s connector.Store) {
 	a, b, c := SampleItem(1, connector.StateNew), SampleItem(2, connector.StateAwaiting), SampleItem(3, connector.StateNew)
 	update(t, s, func(tx connector.Tx) error {
 		for _, it := range []connector.Item{a, b, c} {
@@ -222,7 +222,7 @@ func testStateIndex(t *testing.T, s connector.Store) {
 	}
 }
 
-func testAliasesAndActions(t *testing.T, s connector.Store) {
+func testAliasesAndActions(t testing.TB, s connector.Store) {
 	it := SampleItem(1, connector.StateDone)
 	sha1Key := connector.Key{Kind: connector.SHA1, Hex: it.Evidence.Hashes.SHA1}
 	ak := connector.ActionKey{Responder: "watchlist", Item: it.Key}
@@ -258,7 +258,7 @@ func testAliasesAndActions(t *testing.T, s connector.Store) {
 	})
 }
 
-func testAtomicity(t *testing.T, s connector.Store) {
+func testAtomicity(t testing.TB, s connector.Store) {
 	it := SampleItem(1, connector.StateNew)
 	boom := errors.New("boom")
 	err := s.Update(ctxBG, func(tx connector.Tx) error {
@@ -319,7 +319,7 @@ func testAtomicity(t *testing.T, s connector.Store) {
 	}
 }
 
-func testReadOnly(t *testing.T, s connector.Store) {
+func testReadOnly(t testing.TB, s connector.Store) {
 	it := SampleItem(1, connector.StateNew)
 	view(t, s, func(tx connector.Tx) error {
 		for name, err := range map[string]error{
@@ -339,7 +339,7 @@ func testReadOnly(t *testing.T, s connector.Store) {
 	}
 }
 
-func testContextEnded(t *testing.T, s connector.Store) {
+func testContextEnded(t testing.TB, s connector.Store) {
 	ctx, cancel := context.WithCancel(ctxBG)
 	cancel()
 	ran := false
@@ -354,7 +354,7 @@ func testContextEnded(t *testing.T, s connector.Store) {
 	}
 }
 
-func testConcurrency(t *testing.T, s connector.Store) {
+func testConcurrency(t testing.TB, s connector.Store) {
 	it := SampleItem(1, connector.StateResponding)
 	it.Revision = 0
 	update(t, s, func(tx connector.Tx) error { return tx.PutItem(it) })
@@ -423,7 +423,7 @@ func testConcurrency(t *testing.T, s connector.Store) {
 	})
 }
 
-func testPrune(t *testing.T, s connector.Store) {
+func testPrune(t testing.TB, s connector.Store) {
 	cutoff := storeT0.Add(24 * time.Hour)
 	oldDone := SampleItem(1, connector.StateDone)
 	oldFailed := SampleItem(2, connector.StateFailed)
@@ -490,7 +490,7 @@ func testPrune(t *testing.T, s connector.Store) {
 	})
 }
 
-func testReopen(t *testing.T, h StoreHarness) {
+func testReopen(t testing.TB, h StoreHarness) {
 	s := h.Open(t)
 	it := SampleItem(1, connector.StateAwaiting)
 	ak := connector.ActionKey{Responder: "note", Item: it.Key, Target: "s1?threat=1"}

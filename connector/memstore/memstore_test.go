@@ -10,7 +10,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	connectortest.TestStore(t, connectortest.StoreHarness{
-		Open:   func(*testing.T) connector.Store { return memstore.New() },
-		Reopen: func(_ *testing.T, s connector.Store) connector.Store { return s.(*memstore.Store).Reopen() },
+		Open:   func(testing.TB) connector.Store { return memstore.New() },
+		Reopen: func(_ testing.TB, s connector.Store) connector.Store { return s.(*memstore.Store).Reopen() },
 	})
 }
