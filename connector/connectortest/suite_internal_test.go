@@ -137,7 +137,9 @@ func (n nonAtomic) Update(ctx context.Context, fn func(connector.Tx) error) erro
 // leakyView lets View write.
 type leakyView struct{ *memstore.Store }
 
-func (l leakyView) View(ctx context.Context, fn func(connector.Tx) error) error { return l.Store.Update(ctx, fn) }
+func (l leakyView) View(ctx context.Context, fn func(connector.Tx) error) error {
+	return l.Store.Update(ctx, fn)
+}
 
 func TestStoreChecksCatchBrokenStores(t *testing.T) {
 	expectFailure(t, "item of a failed transaction was stored", func(tb testing.TB) { testAtomicity(tb, nonAtomic{memstore.New()}) })
