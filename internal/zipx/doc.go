@@ -13,7 +13,9 @@
 // [Reader.SingleFile] (the one payload of a sample download, optionally
 // ignoring companions such as SentinelOne's manifest.json), and read with
 // [File.Open] or [File.OpenWithPassword] as streams: an entry of any size
-// is read with about 100 KiB of buffers.
+// is read with about 100 KiB of buffers. [Reader.OpenOwned] returns an
+// entry stream that also closes its Reader, for a client method that hands
+// only the content of a download to its caller.
 //
 // Spooling was chosen over a streaming reader of local headers because the
 // central directory is the authoritative description of an archive, and a

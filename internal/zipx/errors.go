@@ -72,10 +72,14 @@ type Error struct {
 
 // Error implements the error interface.
 func (e *Error) Error() string {
-	if e.Name == "" {
-		return "zipx: " + e.Op + ": " + e.Err.Error()
+	cause := "unknown error"
+	if e.Err != nil {
+		cause = e.Err.Error()
 	}
-	return "zipx: " + e.Op + " " + strconv.Quote(e.Name) + ": " + e.Err.Error()
+	if e.Name == "" {
+		return "zipx: " + e.Op + ": " + cause
+	}
+	return "zipx: " + e.Op + " " + strconv.Quote(e.Name) + ": " + cause
 }
 
 // Unwrap returns the cause.

@@ -119,6 +119,40 @@ func ExampleNewReader() {
 	// zipx: read "zeros.bin": limit exceeded: compression ratio over 200
 }
 
+// A client method that downloads a sample and returns only its content:
+// the returned reader's Close also removes the spooled archive.
+func ExampleReader_OpenOwned() {
+	download := func(ctx context.Context, body io.ReadCloser, password string) (io.ReadCloser, error) {
+		defer body.Close()
+		r, err := zipx.Spool(ctx, body, zipx.WithPassword(password))
+		if err != nil {
+			return nil, err
+		}
+		f, err := r.SingleFile()
+		if err == nil {
+			var rc io.ReadCloser
+			if rc, err = r.OpenOwned(f); err == nil {
+				return rc, nil
+			}
+		}
+		r.Close()
+		return nil, err
+	}
+
+	sample, err := download(context.Background(), mustOpen("testdata/vmray-sample.zip"), "infected")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sample.Close()
+	head := make([]byte, 6)
+	if _, err := io.ReadFull(sample, head); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%q\n", head)
+	// Output:
+	// "1\n2\n3\n"
+}
+
 func ExampleSafePath() {
 	for _, name := range []string{"reports/summary.json", "../../etc/cron.d/x", `..\..\evil.dll`, "/etc/passwd"} {
 		p, err := zipx.SafePath(name)

@@ -1,6 +1,7 @@
 package zipx
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -107,6 +108,36 @@ func (r *Reader) SingleFile(except ...string) (*File, error) {
 		return nil, &Error{Op: "lookup", Err: fmt.Errorf("no file in archive: %w", fs.ErrNotExist)}
 	}
 	return found, nil
+}
+
+// OpenOwned opens f (a File of r) with the password given by [WithPassword]
+// and returns a reader that owns r: its Close closes the entry and then r.
+// It suits a client method that spools a download and returns only the
+// entry's stream, such as a sample download. If OpenOwned fails, r stays
+// open and the caller still closes it.
+func (r *Reader) OpenOwned(f *File) (io.ReadCloser, error) {
+	if f.r != r {
+		return nil, &Error{Op: "open", Name: f.Name, Err: errors.New("file belongs to another Reader")}
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	return &ownedEntry{ReadCloser: rc, owner: r}, nil
+}
+
+// ownedEntry is an entry reader that closes its Reader too.
+type ownedEntry struct {
+	io.ReadCloser
+	owner *Reader
+}
+
+func (o *ownedEntry) Close() error {
+	err := o.ReadCloser.Close()
+	if cerr := o.owner.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Close releases what the Reader owns: for a Reader made by [Spool], the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"runtime"
 )
@@ -53,7 +54,7 @@ func Spool(ctx context.Context, src io.Reader, opts ...Option) (*Reader, error) 
 
 func spool(ctx context.Context, src io.Reader, o options, opts []Option) (*Reader, error) {
 	buf := make([]byte, spoolChunk)
-	memLimit := min(o.spoolMemory, o.maxArchiveBytes)
+	memLimit := min(o.spoolMemory, o.maxArchiveBytes, math.MaxInt64-1)
 	var mem bytes.Buffer
 	n, err := copyContext(ctx, &mem, src, memLimit+1, buf)
 	if err != nil {

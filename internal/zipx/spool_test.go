@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"testing"
@@ -141,4 +142,68 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 		c.cancel()
 	}
 	return n, err
+}
+
+func TestOpenOwned(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Spool(t.Context(), bytes.NewReader(readTestdata(t, "vmray-sample.zip")),
+		WithPassword("infected"), WithSpoolMemory(-1), WithTempDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := r.SingleFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := openTestdata(t, "cbc-ubs.zip")
+	if _, err := other.OpenOwned(f); err == nil {
+		t.Error("OpenOwned accepted a File of another Reader")
+	}
+	rc, err := r.OpenOwned(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, seq(2000)) {
+		t.Fatalf("sample: %d bytes, %v", len(got), err)
+	}
+	if err := rc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The Reader is closed with the entry: its spool file is gone.
+	_, err = readEntry(f, "infected")
+	wantErr(t, err, os.ErrClosed)
+	if names := dirNames(t, dir); len(names) != 0 {
+		t.Errorf("temp dir not empty: %v", names)
+	}
+
+	// A failed open leaves the Reader usable.
+	r2, err := Spool(t.Context(), bytes.NewReader(readTestdata(t, "vmray-sample.zip")), WithPassword("wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	f2, _ := r2.SingleFile()
+	_, err = r2.OpenOwned(f2)
+	wantErr(t, err, ErrWrongPassword)
+	if _, err := readEntry(f2, "infected"); err != nil {
+		t.Errorf("Reader unusable after a failed OpenOwned: %v", err)
+	}
+}
+
+func TestSpoolUnlimited(t *testing.T) {
+	archive := readTestdata(t, "cbc-ubs.zip")
+	for _, opts := range [][]Option{
+		{WithMaxArchiveBytes(Unlimited), WithSpoolMemory(math.MaxInt64)},
+		{WithMaxArchiveBytes(Unlimited), WithSpoolMemory(-1), WithTempDir(t.TempDir())},
+	} {
+		r, err := Spool(t.Context(), bytes.NewReader(archive), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readEntry(lookup(t, r, "filedata"), ""); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+	}
 }
