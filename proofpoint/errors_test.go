@@ -13,8 +13,7 @@ import (
 	"github.com/soarkit/soarkit/proofpoint"
 )
 
-// Every call shares these error paths; they run against a representative
-// call per pool-less and pooled endpoint.
+// Every call shares these error paths.
 func TestErrorPaths(t *testing.T) {
 	calls := map[string]func(c *proofpoint.Client, ctx context.Context) error{
 		"SIEM.All": func(c *proofpoint.Client, ctx context.Context) error {
@@ -27,6 +26,54 @@ func TestErrorPaths(t *testing.T) {
 		},
 		"URLs.Decode": func(c *proofpoint.Client, ctx context.Context) error {
 			_, err := c.URLs.Decode(ctx, []string{"https://urldefense.com/v3/__https://example.com__;!!x$"})
+			return err
+		},
+		"SIEM.Issues": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.Issues(ctx, proofpoint.Query{SinceSeconds: 300})
+			return err
+		},
+		"SIEM.MessagesDelivered": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.MessagesDelivered(ctx, proofpoint.Query{SinceSeconds: 300})
+			return err
+		},
+		"SIEM.MessagesBlocked": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.MessagesBlocked(ctx, proofpoint.Query{SinceSeconds: 300})
+			return err
+		},
+		"SIEM.ClicksPermitted": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.ClicksPermitted(ctx, proofpoint.Query{SinceSeconds: 300})
+			return err
+		},
+		"SIEM.ClicksBlocked": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.ClicksBlocked(ctx, proofpoint.Query{SinceSeconds: 300})
+			return err
+		},
+		"SIEM.List": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 300})
+			return err
+		},
+		"Forensics.GetByThreat": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.Forensics.GetByThreat(ctx, "30f800f97aeaa8d62bdf3a6fb2b0681179a360c12e127f07038f8521461e5050", false)
+			return err
+		},
+		"Forensics.GetByCampaign": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.Forensics.GetByCampaign(ctx, "aa9b3d62-4d72-4ebc-8f39-3da3833e7038")
+			return err
+		},
+		"Campaigns.ListIDs": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsQuery{Interval: hourBefore(time.Hour)})
+			return err
+		},
+		"People.ListVAP": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.People.ListVAP(ctx, proofpoint.PeopleQuery{Window: 30})
+			return err
+		},
+		"People.ListTopClickers": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.People.ListTopClickers(ctx, proofpoint.PeopleQuery{Window: 90})
+			return err
+		},
+		"Threats.GetSummary": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.Threats.GetSummary(ctx, "985e627c4f19c0aa9f140641b127c51674b7d4e9cf5d769842458dd23fb806ba")
 			return err
 		},
 	}
@@ -44,6 +91,9 @@ func TestErrorPaths(t *testing.T) {
 	}
 	for name, call := range calls {
 		for _, st := range statuses {
+			if name == "Campaigns.ListIDs" && st.status == http.StatusNotFound {
+				continue // 404 means "no campaigns" there (TestCampaignsListIDs404IsEmpty)
+			}
 			t.Run(name+"/"+http.StatusText(st.status), func(t *testing.T) {
 				ts := setup(t)
 				ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

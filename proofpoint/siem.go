@@ -77,7 +77,8 @@ type Query struct {
 	// the look-back and ending at least the end margin before now.
 	Interval Interval
 	// SinceTime starts the window; TAP ends it at its current time rounded
-	// to the minute. It must lie 30 seconds to one hour in the past.
+	// to the minute. It must lie one minute to 59.5 minutes in the past, so
+	// the window stays within 30 seconds to one hour however TAP rounds.
 	SinceTime time.Time
 	// SinceSeconds is a window of that many seconds (30 to 3600) ending at
 	// TAP's current time rounded to the minute.
@@ -135,7 +136,17 @@ func (q Query) validate(now time.Time, lookBack, endMargin time.Duration) error 
 	case !q.Interval.IsZero():
 		return checkWindow(q.Interval, now, lookBack, endMargin, MaxWindow)
 	case !q.SinceTime.IsZero():
-		return checkWindow(Interval{Start: q.SinceTime, End: now}, now, lookBack, 0, MaxWindow)
+		// TAP ends the window at its time rounded to the minute, up to 30
+		// seconds either side of now: check the longest and the shortest.
+		longest := Interval{Start: q.SinceTime, End: now.Add(30 * time.Second)}
+		if err := checkWindow(longest, now, lookBack, 0, MaxWindow); err != nil {
+			return err
+		}
+		if shortest := (Interval{Start: q.SinceTime, End: now.Add(-30 * time.Second)}); shortest.Duration() < MinWindow {
+			return &WindowError{Window: shortest, Reason: ErrWindowTooShort,
+				Detail: fmt.Sprintf("sinceTime %s may give a window under %v once TAP rounds its end", formatQueryTime(q.SinceTime), MinWindow)}
+		}
+		return nil
 	}
 	var reason error
 	switch {
