@@ -678,3 +678,142 @@ func TestDOSTimeWithoutExtraField(t *testing.T) {
 		t.Errorf("metadata %+v", f)
 	}
 }
+
+func TestMalformedEncryptionHeaders(t *testing.T) {
+	base := buildZip(t, testEntry{name: "x", data: []byte("payload"), method: MethodStore, encryption: EncryptionAES256, aesVersion: 2, password: "pw"})
+	cd := centralOffsets(base)[0]
+	aesExtra := cd + lenCentral + len("x") // the test writer puts the AES field first
+	tests := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"AES version 3", patch(base, aesExtra+4, 3, 0), ErrUnsupportedMethod},
+		{"AES vendor not AE", patch(base, aesExtra+6, 'X', 'X'), ErrUnsupportedMethod},
+		{"AES strength 4", patch(base, aesExtra+8, 4), ErrCorrupt},
+		{"AES extra field missing", patch(base, aesExtra, 0x34, 0x12), ErrCorrupt},
+		{"method 99 without encryption flag", patch(patch(base, cd+8, 0, 0), 6, 0, 0), ErrCorrupt},
+		{"encrypted central directory flag", patch(base, cd+9, 0x20), ErrUnsupportedMethod},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readEntry(lookup(t, openBytes(t, tt.b), "x"), "pw")
+			wantErr(t, err, tt.want)
+		})
+	}
+	if got, err := readEntry(lookup(t, openBytes(t, base), "x"), "pw"); err != nil || string(got) != "payload" {
+		t.Fatalf("unpatched archive: %q, %v", got, err)
+	}
+}
+
+func TestMalformedEndRecords(t *testing.T) {
+	plain := readTestdata(t, "cbc-ubs.zip")
+	end := bytes.LastIndex(plain, []byte{'P', 'K', 5, 6})
+	z64 := readTestdata(t, "zip64.zip")
+	loc := bytes.LastIndex(z64, []byte{'P', 'K', 6, 7})
+	end64 := bytes.LastIndex(z64, []byte{'P', 'K', 6, 6})
+	tests := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"empty", nil, ErrCorrupt},
+		{"not a zip", bytes.Repeat([]byte("not a zip "), 100), ErrCorrupt},
+		{"second disk", patch(plain, end+4, 1, 0), ErrUnsupportedMethod},
+		{"records on disk differ", patch(plain, end+8, 9, 0), ErrUnsupportedMethod},
+		{"directory offset past end record", patch(plain, end+16, 0xfe, 0xff, 0, 0), ErrCorrupt},
+		{"more records than fit", patch(patch(plain, end+8, 0, 1), end+10, 0, 1), ErrCorrupt},
+		{"record count mismatch", patch(patch(plain, end+8, 0, 0), end+10, 0, 0), ErrCorrupt},
+		{"zip64 locator out of range", patch(z64, loc+8, 0xff, 0xff, 0xff, 0), ErrCorrupt},
+		{"zip64 end record signature", patch(z64, end64, 'P', 'K', 9, 9), ErrCorrupt},
+		{"zip64 multi-disk", patch(z64, loc+16, 2), ErrUnsupportedMethod},
+		{"zip64 directory size", patch(z64, end64+40, 0xff), ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewReader(bytes.NewReader(tt.b), int64(len(tt.b)))
+			wantErr(t, err, tt.want)
+			var zerr *Error
+			if !errors.As(err, &zerr) || zerr.Op != "parse" {
+				t.Errorf("error %#v is not a parse *Error", err)
+			}
+		})
+	}
+	if _, err := NewReader(bytes.NewReader(plain), -1); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("negative size: %v", err)
+	}
+}
+
+func TestStrings(t *testing.T) {
+	for e, want := range map[Encryption]string{
+		EncryptionNone: "none", EncryptionZipCrypto: "ZipCrypto", EncryptionAES128: "AES-128",
+		EncryptionAES192: "AES-192", EncryptionAES256: "AES-256", EncryptionUnknown: "unknown",
+	} {
+		if got := e.String(); got != want {
+			t.Errorf("Encryption(%d) = %q, want %q", e, got, want)
+		}
+	}
+	for l, want := range map[Limit]string{
+		LimitEntries: "entry count", LimitTotalBytes: "total uncompressed bytes", LimitEntryBytes: "entry uncompressed bytes",
+		LimitRatio: "compression ratio", LimitArchiveBytes: "archive bytes",
+	} {
+		if got := l.String(); got != want {
+			t.Errorf("Limit(%d) = %q, want %q", l, got, want)
+		}
+	}
+	if got := (&Error{Op: "read"}).Error(); got != "zipx: read: unknown error" {
+		t.Errorf("Error without a cause = %q", got)
+	}
+}
+
+// The NTFS extra field that 7-Zip writes carries the modification time to
+// 100 ns.
+func TestNTFSTime(t *testing.T) {
+	f := lookup(t, openTestdata(t, "aes256-deflated.zip"), "numbers.txt")
+	if !f.Modified.Equal(testModified) || f.Modified.Location() != time.UTC {
+		t.Errorf("Modified = %v", f.Modified)
+	}
+}
+
+// flakyReaderAt fails every read once fail is set, like a file on a disk
+// that went away.
+type flakyReaderAt struct {
+	r    *bytes.Reader
+	fail bool
+}
+
+var errDisk = errors.New("input/output error")
+
+func (f *flakyReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if f.fail {
+		return 0, errDisk
+	}
+	return f.r.ReadAt(p, off)
+}
+
+// I/O errors of the underlying reader pass through unchanged; they are not
+// a corrupt archive.
+func TestIOErrorsPassThrough(t *testing.T) {
+	b := readTestdata(t, "aes256-deflated.zip")
+	ra := &flakyReaderAt{r: bytes.NewReader(b)}
+	r, err := NewReader(ra, int64(len(b)), WithPassword("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := lookup(t, r, "numbers.txt")
+	rc, err := f.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	ra.fail = true
+	_, err = io.ReadAll(rc)
+	wantErr(t, err, errDisk)
+	_, err = f.Open()
+	wantErr(t, err, errDisk)
+	if errors.Is(err, ErrCorrupt) {
+		t.Errorf("I/O error reported as corrupt: %v", err)
+	}
+	_, err = NewReader(ra, int64(len(b)))
+	wantErr(t, err, errDisk)
+}
