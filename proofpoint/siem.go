@@ -134,7 +134,9 @@ func (q Query) validate(now time.Time, lookBack, endMargin time.Duration) error 
 	}
 	switch {
 	case !q.Interval.IsZero():
-		return checkWindow(q.Interval, now, lookBack, endMargin, MaxWindow)
+		// Check what is sent: whole seconds.
+		sent := Interval{Start: q.Interval.Start.Truncate(time.Second), End: q.Interval.End.Truncate(time.Second)}
+		return checkWindow(sent, now, lookBack, endMargin, MaxWindow)
 	case !q.SinceTime.IsZero():
 		// TAP ends the window at its time rounded to the minute, up to 30
 		// seconds either side of now: check the longest and the shortest.

@@ -348,3 +348,16 @@ func TestSIEMServer400Texts(t *testing.T) {
 		}
 	})
 }
+
+// The window is checked as sent, in whole seconds: a start a fraction of a
+// second inside the look-back that TAP would see outside it is refused.
+func TestSIEMValidatesWholeSeconds(t *testing.T) {
+	now := testNow.Add(500 * time.Millisecond)
+	ts := setup(t, proofpoint.WithClock(func() time.Time { return now }))
+	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
+	start := now.Add(-7*24*time.Hour + 200*time.Millisecond)
+	_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: proofpoint.Interval{Start: start, End: start.Add(time.Hour)}})
+	if !errors.Is(err, proofpoint.ErrStartTooOld) {
+		t.Errorf("err = %v, want ErrStartTooOld", err)
+	}
+}
