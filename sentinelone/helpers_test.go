@@ -32,7 +32,7 @@ type testEnv struct {
 	logs   *bytes.Buffer
 }
 
-func setup(t *testing.T, opts ...sentinelone.Option) *testEnv {
+func setup(t testing.TB, opts ...sentinelone.Option) *testEnv {
 	t.Helper()
 	env := &testEnv{mux: http.NewServeMux(), logs: &bytes.Buffer{}}
 	env.srv = httptest.NewServer(env.mux)

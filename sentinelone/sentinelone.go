@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -127,7 +126,9 @@ type apiError struct {
 }
 
 type envelope struct {
-	Data       json.RawMessage `json:"data"`
+	// Data holds the caller's pointer, so the data member is decoded once,
+	// straight into its final type.
+	Data       any `json:"data"`
 	Pagination *struct {
 		NextCursor *string `json:"nextCursor"`
 		TotalItems int     `json:"totalItems"`
@@ -139,6 +140,11 @@ type envelope struct {
 // 200 answer that carries errors is reported as an *Error.
 func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination, *rest.Response, error) {
 	var env envelope
+	if out != nil {
+		env.Data = out
+	} else {
+		env.Data = &json.RawMessage{}
+	}
 	resp, err := c.rest.Do(ctx, req, &env)
 	if err != nil {
 		return Pagination{}, resp, err
@@ -157,12 +163,6 @@ func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination
 		p.TotalItems = env.Pagination.TotalItems
 		if nc := env.Pagination.NextCursor; nc != nil && *nc != "null" {
 			p.NextCursor = *nc
-		}
-	}
-	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			return p, resp, &rest.Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: req.Path,
-				StatusCode: resp.StatusCode, Message: "decoding data", Err: fmt.Errorf("%w: %v", rest.ErrMalformedResponse, err)}
 		}
 	}
 	return p, resp, nil

@@ -60,13 +60,19 @@ func (k *zipCryptoKeys) update(b byte) {
 	k[2] = crcUpdate(k[2], byte(k[1]>>24))
 }
 
-// encrypt encrypts p in place.
+// encrypt encrypts p in place. The state lives in locals during the loop,
+// which keeps multi-megabyte files cheap (also under the race detector).
 func (k *zipCryptoKeys) encrypt(p []byte) {
+	k0, k1, k2 := k[0], k[1], k[2]
+	tab := crc32.IEEETable
 	for i, c := range p {
-		t := k[2] | 2
+		t := k2 | 2
 		p[i] = c ^ byte((t*(t^1))>>8)
-		k.update(c)
+		k0 = tab[byte(k0)^c] ^ k0>>8
+		k1 = (k1+(k0&0xff))*134775813 + 1
+		k2 = tab[byte(k2)^byte(k1>>24)] ^ k2>>8
 	}
+	k[0], k[1], k[2] = k0, k1, k2
 }
 
 // encryptWriter encrypts everything written through it and counts bytes.
