@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -281,5 +282,59 @@ func TestSeenForget(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`[1]`), s); err == nil {
 		t.Error("want an error for a list")
+	}
+}
+
+// A range entirely beyond the look-back yields one empty batch whose Resume
+// moves past it, so a poller that was down for too long does not ask for
+// it for ever.
+func TestPollWholeRangeBeyondLookBack(t *testing.T) {
+	now := time.Date(2024, 5, 14, 12, 0, 0, 0, time.UTC)
+	fake := proofpointtest.NewServer(t, proofpointtest.WithClock(proofpointtest.NewManualClock(now)))
+	to := now.Add(-8 * 24 * time.Hour)
+	var batches []*proofpoint.Batch
+	for b, err := range fake.Client().SIEM.Poll(context.Background(), proofpoint.PollQuery{From: to.Add(-3 * time.Hour), To: to}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, b)
+	}
+	if len(batches) != 1 || batches[0].Len() != 0 || !batches[0].Resume.Equal(to) || !batches[0].Skipped.End.Equal(to) || !batches[0].Window.IsZero() {
+		t.Fatalf("batches = %+v", batches)
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("%d requests", n)
+	}
+	// Just past the limit: the one window is widened forward to 30 seconds.
+	c := fake.Client()
+	ws, skipped, err := c.SIEM.Plan(proofpoint.PollQuery{From: now.Add(-8 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 5*time.Minute + 10*time.Second)})
+	if err != nil || skipped.IsZero() || len(ws) != 1 || ws[0].Duration() != proofpoint.MinWindow {
+		t.Errorf("plan = %v, %v, %v", ws, skipped, err)
+	}
+}
+
+// A window whose second stream fails marks none of the first stream's
+// events as seen, so the retried run yields them.
+func TestPollFailureLeavesSeenUntouched(t *testing.T) {
+	now := time.Date(2024, 5, 14, 12, 0, 0, 0, time.UTC)
+	fake := proofpointtest.NewServer(t, proofpointtest.WithClock(proofpointtest.NewManualClock(now)))
+	fake.AddDeliveredMessage(message("d1", now.Add(-30*time.Minute), "a@x.zz"), time.Time{})
+	fake.InjectFault(proofpointtest.Fault{Path: "/v2/siem/messages/blocked", Status: http.StatusInternalServerError})
+	c := fake.Client()
+	seen := proofpoint.NewSeen()
+	q := proofpoint.PollQuery{
+		Streams: []proofpoint.Stream{proofpoint.StreamMessagesDelivered, proofpoint.StreamMessagesBlocked},
+		From:    now.Add(-time.Hour), Seen: seen,
+	}
+	if n, err := collectPoll(c, q); n != 0 || !errors.Is(err, proofpoint.ErrServer) {
+		t.Fatalf("first run: %d batches, %v", n, err)
+	}
+	if seen.Len() != 0 {
+		t.Errorf("seen = %d after a failed window", seen.Len())
+	}
+	fake.ClearFaults()
+	ids, _ := pollAll(t, c, q)
+	if diff := cmp.Diff([]string{"d1"}, ids); diff != "" {
+		t.Errorf("retry (-want +got):\n%s", diff)
 	}
 }

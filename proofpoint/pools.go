@@ -140,8 +140,8 @@ func (t *PoolTracker) SetLimit(p Pool, limit, reserve int) {
 	st.limit, st.reserve = limit, reserve
 }
 
-// state returns p's state, creating an unlimited-looking entry for unknown
-// pools; callers hold t.mu.
+// state returns p's state, creating an entry with the common 1,800 limit
+// for a pool this package does not name; callers hold t.mu.
 func (t *PoolTracker) state(p Pool) *poolState {
 	st, ok := t.pools[p]
 	if !ok {
@@ -184,7 +184,7 @@ func (t *PoolTracker) Status(p Pool) PoolStatus {
 
 // Statuses reports every known pool, in the order of [Pools].
 func (t *PoolTracker) Statuses() []PoolStatus {
-	out := make([]PoolStatus, 0, len(t.pools))
+	out := make([]PoolStatus, 0, len(Pools()))
 	for _, p := range Pools() {
 		out = append(out, t.Status(p))
 	}

@@ -81,7 +81,8 @@ func (b *Batch) Len() int {
 // reports the part of the range dropped for being older than the look-back
 // limit. Every window lasts 30 seconds to WindowSize; the last one is moved
 // back (overlapping its predecessor) rather than shortened below 30
-// seconds. No windows means there is nothing new to fetch yet.
+// seconds. No windows means there is nothing new to fetch yet, or (with a
+// non-zero skipped) that the whole range is beyond the look-back.
 func (s *SIEMService) Plan(q PollQuery) (windows []Interval, skipped Interval, err error) {
 	if q.From.IsZero() {
 		return nil, Interval{}, &WindowError{Detail: "PollQuery.From is required"}
@@ -109,10 +110,19 @@ func (s *SIEMService) Plan(q PollQuery) (windows []Interval, skipped Interval, e
 	earliest := now.Add(-s.c.lookBack + min(lookBackSafety, s.c.lookBack/10)).Truncate(time.Second).Add(time.Second)
 	if start.Before(earliest) {
 		skipped = Interval{Start: start, End: earliest}
+		if !to.After(earliest) {
+			// The whole range is beyond the look-back.
+			skipped.End = to
+			return nil, skipped, nil
+		}
 		start = earliest
 	}
 	if to.Sub(start) < MinWindow {
-		start = to.Add(-MinWindow)
+		if skipped.IsZero() {
+			start = to.Add(-MinWindow)
+		} else if to = start.Add(MinWindow); to.After(latest) {
+			return nil, skipped, nil
+		}
 	}
 	for ws := start; ws.Before(to); ws = ws.Add(size) {
 		we := ws.Add(size)
@@ -160,17 +170,29 @@ func (s *SIEMService) Poll(ctx context.Context, q PollQuery) iter.Seq2[*Batch, e
 			seen.Forget(windows[0].Start.Add(-MaxWindow))
 		}
 		resume := q.From
+		if len(windows) == 0 && !skipped.IsZero() {
+			// Nothing TAP still serves: move the resume point past the
+			// skipped range so the caller does not ask for it for ever.
+			yield(&Batch{Skipped: skipped, Resume: later(resume, skipped.End)}, nil)
+			return
+		}
 		for i, w := range windows {
 			b := &Batch{Window: w}
 			if i == 0 {
 				b.Skipped = skipped
 			}
+			// Fetch every stream before recording anything in seen, so a
+			// failure part-way leaves no event marked as yielded.
+			results := make([]*Events, 0, len(streams))
 			for _, st := range streams {
 				ev, err := s.list(ctx, "SIEM.Poll", st, Query{Interval: w, ThreatTypes: q.ThreatTypes, ThreatStatuses: q.ThreatStatuses})
 				if err != nil {
 					yield(nil, err)
 					return
 				}
+				results = append(results, ev)
+			}
+			for _, ev := range results {
 				if t := ev.QueryEndTime.Time; t.After(b.QueryEndTime) {
 					b.QueryEndTime = t
 				}
@@ -180,15 +202,20 @@ func (s *SIEMService) Poll(ctx context.Context, q PollQuery) iter.Seq2[*Batch, e
 			if !b.QueryEndTime.IsZero() && b.QueryEndTime.Before(end) {
 				end = b.QueryEndTime
 			}
-			if end.After(resume) {
-				resume = end
-			}
+			resume = later(resume, end)
 			b.Resume = resume
 			if !yield(b, nil) {
 				return
 			}
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // add appends ev's events that seen has not yet recorded.
