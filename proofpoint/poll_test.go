@@ -338,3 +338,21 @@ func TestPollFailureLeavesSeenUntouched(t *testing.T) {
 		t.Errorf("retry (-want +got):\n%s", diff)
 	}
 }
+
+// The XSOAR mocks carry clicks without an id and messages without an event
+// id: the fallback keys still recognise a repeat.
+func TestPollDedupesFixtureEventsAcrossWindows(t *testing.T) {
+	ts := setup(t)
+	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { serveFixture(t, w, "siem_all.json") })
+	ids, batches := pollAll(t, ts.client, proofpoint.PollQuery{From: testNow.Add(-2*time.Hour - time.Minute)})
+	if len(batches) != 2 || batches[0].Len() != 4 || batches[1].Len() != 0 || batches[1].Duplicates != 4 {
+		t.Fatalf("batches = %d, first %d, second %d (dups %d)", len(batches), batches[0].Len(), batches[1].Len(), batches[1].Duplicates)
+	}
+	if diff := cmp.Diff([]string{"1111", "blocked:2222", "click:"}, ids); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	// Without queryEndTime in the body, the window end is the resume point.
+	if !batches[1].Resume.Equal(testNow.Add(-time.Minute)) {
+		t.Errorf("resume = %v", batches[1].Resume)
+	}
+}

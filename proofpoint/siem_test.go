@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -267,7 +268,10 @@ func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 			var we *proofpoint.WindowError
 			var pe *proofpoint.Error
 			if !errors.As(err, &we) || !errors.As(err, &pe) || pe.Op != "SIEM.All" || pe.Vendor != "proofpoint" {
-				t.Errorf("err = %#v, want *Error wrapping *WindowError", err)
+				t.Fatalf("err = %#v, want *Error wrapping *WindowError", err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "proofpoint: SIEM.All: GET /v2/siem/all: invalid time window: ") || we.Detail == "" {
+				t.Errorf("message = %q", msg)
 			}
 		})
 	}

@@ -2,6 +2,8 @@ package proofpointtest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -618,5 +620,45 @@ func TestTLSAndFaults(t *testing.T) {
 	}
 	if got := s.Handler(); got == nil {
 		t.Error("nil handler")
+	}
+}
+
+func TestLookBackOptionAndClientTLSOptions(t *testing.T) {
+	s, _ := newFake(t, proofpointtest.WithLookBack(12*time.Hour), proofpointtest.WithTLS())
+	if !s.Now().Equal(t0) {
+		t.Errorf("Now = %v", s.Now())
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/v2/siem/all?interval=2024-05-13T23:00:00Z/2024-05-13T23:30:00Z", nil)
+	req.SetBasicAuth(s.Principal(), s.Secret())
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || string(body) != proofpointtest.TextStartTooOld(0.5) {
+		t.Errorf("12 h look-back = %d %q", resp.StatusCode, body)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CACertPEM())
+	ctx := context.Background()
+	for name, opt := range map[string]proofpoint.Option{
+		"insecure":   proofpoint.WithInsecureSkipVerify(),
+		"TLS config": proofpoint.WithTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}),
+	} {
+		c, err := proofpoint.New(s.URL(), s.Principal(), s.Secret(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Threats.GetSummary(ctx, "none"); !errors.Is(err, proofpoint.ErrNotFound) {
+			t.Errorf("%s: err = %v, want the fake's 404", name, err)
+		}
+	}
+	plain, err := proofpoint.New(s.URL(), s.Principal(), s.Secret(), proofpoint.WithRetry(proofpoint.RetryPolicy{Disabled: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plain.Threats.GetSummary(ctx, "none"); err == nil || errors.Is(err, proofpoint.ErrNotFound) {
+		t.Errorf("unknown CA accepted: %v", err)
 	}
 }
