@@ -365,3 +365,26 @@ func TestSIEMValidatesWholeSeconds(t *testing.T) {
 		t.Errorf("err = %v, want ErrStartTooOld", err)
 	}
 }
+
+func TestMessageAttachmentThreats(t *testing.T) {
+	bad := "9f36af8af9da13db19df1debfc4831732c2b4e9d1c3a0c5f1f7b1e2d3c4b5a69"
+	clean := "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d"
+	m := proofpoint.Message{
+		MessageParts: []proofpoint.MessagePart{
+			{Disposition: "inline", Filename: "text.html", SHA256: bad}, // a body part never counts
+			{Disposition: "attached", Filename: "Invoice.docm", SHA256: strings.ToUpper(bad), SandboxStatus: "threat"},
+			{Disposition: "attached", Filename: "terms.pdf", SHA256: clean, SandboxStatus: "clean"},
+		},
+		ThreatsInfoMap: []proofpoint.ThreatInfo{
+			{ThreatID: "url-threat", Threat: "http://evil.zz/", ThreatType: "url", Classification: "phish"},
+			{ThreatID: bad, Threat: bad, ThreatType: "ATTACHMENT", Classification: "MALWARE", ThreatStatus: "active"},
+		},
+	}
+	got := m.AttachmentThreats()
+	if len(got) != 1 || got[0].Part.Filename != "Invoice.docm" || got[0].Threat.Classification != "MALWARE" {
+		t.Errorf("attachment threats = %+v", got)
+	}
+	if n := len(m.AttachedParts()); n != 2 {
+		t.Errorf("attached parts = %d", n)
+	}
+}

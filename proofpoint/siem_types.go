@@ -103,6 +103,36 @@ func (m *Message) AttachedParts() []MessagePart {
 	return out
 }
 
+// AttachmentThreat pairs an attached part with the attachment threat TAP
+// recorded for it.
+type AttachmentThreat struct {
+	Part   MessagePart
+	Threat ThreatInfo
+}
+
+// AttachmentThreats returns the attached parts that TAP condemned: those
+// whose SHA-256 is the artefact (or id) of an attachment threat in
+// threatsInfoMap, each with that threat. A clean attachment sent together
+// with a malicious one is not returned, unlike a plain walk over the
+// attached parts. Compare Threat.Classification and Threat.ThreatStatus
+// case-insensitively to choose what to act on.
+func (m *Message) AttachmentThreats() []AttachmentThreat {
+	var out []AttachmentThreat
+	for _, p := range m.MessageParts {
+		if !strings.EqualFold(p.Disposition, "attached") || p.SHA256 == "" {
+			continue
+		}
+		for _, t := range m.ThreatsInfoMap {
+			if strings.EqualFold(t.ThreatType, ThreatTypeAttachment) &&
+				(strings.EqualFold(t.Threat, p.SHA256) || strings.EqualFold(t.ThreatID, p.SHA256)) {
+				out = append(out, AttachmentThreat{Part: p, Threat: t})
+				break
+			}
+		}
+	}
+	return out
+}
+
 // MessagePart is one MIME part of a message.
 type MessagePart struct {
 	// Disposition is "inline" or "attached".
