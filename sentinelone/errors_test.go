@@ -64,7 +64,10 @@ func TestErrors(t *testing.T) {
 			if int(calls.Load()) != tc.attempts {
 				t.Errorf("attempts = %d, want %d", calls.Load(), tc.attempts)
 			}
-			if strings.Contains(err.Error(), testToken) || strings.Contains(env.logs.String(), testToken) {
+			if !strings.Contains(env.logs.String(), "Accounts.List") {
+				t.Error("no debug log records to check")
+			}
+			if strings.Contains(err.Error(), testToken) || strings.Contains(env.logs.String(), testToken) || strings.Contains(e.Body, testToken) {
 				t.Error("token leaked")
 			}
 			if tc.code != "" && sentinelone.VendorCode(err) == 0 {

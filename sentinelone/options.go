@@ -13,9 +13,8 @@ import (
 
 // settings is the SentinelOne-specific part of the configuration.
 type settings struct {
-	noRouteLimits bool
-	fetch         fetchSettings
-	dvPoll        PollPolicy
+	fetch  fetchSettings
+	dvPoll PollPolicy
 }
 
 // Option configures a Client.
@@ -53,11 +52,11 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 // the same method and prefix (see DefaultRouteLimits).
 func WithRouteLimit(l RouteLimit) Option { return rest.WithRouteLimit[settings](l) }
 
-// WithoutRouteLimits drops the built-in per-route table (for example when a
-// proxy in front of the console enforces its own limits). Limits added with
-// WithRouteLimit are dropped too.
+// WithoutRouteLimits drops the per-route limits configured so far, the
+// built-in table included (for example when a proxy in front of the console
+// enforces its own limits); WithRouteLimit options after it add limits again.
 func WithoutRouteLimits() Option {
-	return func(s *rest.Settings[settings]) { s.Vendor.noRouteLimits = true }
+	return func(s *rest.Settings[settings]) { s.Config.RouteLimits = nil }
 }
 
 // WithLogger sends debug records (method, path, status, attempt, latency;

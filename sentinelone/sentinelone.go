@@ -74,9 +74,6 @@ func New(baseURL, apiToken string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Vendor.noRouteLimits {
-		s.Config.RouteLimits = nil
-	}
 	rc, err := rest.New(s.Config)
 	if err != nil {
 		return nil, err
