@@ -285,6 +285,7 @@ type poolTransport struct {
 	tracker *PoolTracker
 }
 
+// RoundTrip counts the attempt in its pool, or refuses it, then sends it.
 func (pt *poolTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	p, ok := r.Context().Value(poolKey{}).(Pool)
 	if !ok {
