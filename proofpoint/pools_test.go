@@ -180,3 +180,31 @@ func TestSharedPoolTracker(t *testing.T) {
 		t.Error("Pools() is not the shared tracker")
 	}
 }
+
+// Concurrent calls never spend more than the pool allows.
+func TestClientPoolConcurrent(t *testing.T) {
+	ts := setup(t, proofpoint.WithPoolLimit(proofpoint.PoolURLDecode, 10, 0))
+	ts.mux.HandleFunc("/v2/url/decode", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"urls":[]}`)) })
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, refused := 0, 0
+	for range 25 {
+		wg.Go(func() {
+			_, err := ts.client.URLs.Decode(context.Background(), []string{"https://urldefense.com/v3/__https://a.example__;!!x$"})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, proofpoint.ErrPoolExhausted):
+				refused++
+			default:
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 10 || refused != 15 || ts.requests() != 10 {
+		t.Errorf("ok %d, refused %d, requests %d", ok, refused, ts.requests())
+	}
+}
