@@ -77,12 +77,12 @@ func (s *DeepVisibilityService) InitQuery(ctx context.Context, q DVQuery) (strin
 	var out struct {
 		QueryID string `json:"queryId"`
 	}
-	if _, _, err := s.c.do(ctx, &rest.Request{Op: op, Method: http.MethodPost, Path: "/dv/init-query", Body: rest.JSONBody(q)}, &out); err != nil {
+	req := &rest.Request{Op: op, Method: http.MethodPost, Path: "/dv/init-query", Body: rest.JSONBody(q)}
+	if _, _, err := s.c.do(ctx, req, &out); err != nil {
 		return "", err
 	}
 	if out.QueryID == "" {
-		return "", &Error{Vendor: s.c.rest.Vendor(), Op: op, Method: http.MethodPost, Path: "/dv/init-query", StatusCode: http.StatusOK,
-			Message: "answer has no queryId", Err: ErrMalformedResponse}
+		return "", s.c.answerError(req, http.StatusOK, "answer has no queryId", ErrMalformedResponse)
 	}
 	return out.QueryID, nil
 }

@@ -111,13 +111,13 @@ func (s *ThreatsService) RequestFile(ctx context.Context, threatID, password str
 	body := actionBody{Filter: ThreatFilter{IDs: []string{threatID}}, Data: map[string]string{"password": password}}
 	sent := time.Now()
 	var out affectedResult
-	_, resp, err := s.c.do(ctx, &rest.Request{Op: op, Method: http.MethodPost, Path: "/threats/fetch-file", Body: rest.JSONBody(body)}, &out)
+	req := &rest.Request{Op: op, Method: http.MethodPost, Path: "/threats/fetch-file", Body: rest.JSONBody(body)}
+	_, resp, err := s.c.do(ctx, req, &out)
 	if err != nil {
 		return nil, err
 	}
 	if out.Affected == 0 {
-		return nil, &Error{Vendor: s.c.rest.Vendor(), Op: op, Method: http.MethodPost, Path: "/threats/fetch-file", StatusCode: http.StatusOK,
-			Message: s.c.rest.Redact("no threat " + threatID + " in scope (affected 0)"), Matches: []error{ErrNotFound}}
+		return nil, s.c.answerError(req, http.StatusOK, "no threat "+threatID+" in scope (affected 0)", nil, ErrNotFound)
 	}
 	return &FetchRequest{ThreatID: threatID, ActivityType: ActivityThreatFileUploaded, RequestedAt: requestTime(resp, sent)}, nil
 }
@@ -147,14 +147,13 @@ func (s *AgentsService) RequestFiles(ctx context.Context, agentID string, paths 
 	var out struct {
 		Success bool `json:"success"`
 	}
-	_, resp, err := s.c.do(ctx, &rest.Request{Op: op, Method: http.MethodPost, Path: "/agents/{}/actions/fetch-files",
-		PathArgs: []string{agentID}, Body: rest.JSONBody(body)}, &out)
+	req := &rest.Request{Op: op, Method: http.MethodPost, Path: "/agents/{}/actions/fetch-files", PathArgs: []string{agentID}, Body: rest.JSONBody(body)}
+	_, resp, err := s.c.do(ctx, req, &out)
 	if err != nil {
 		return nil, err
 	}
 	if !out.Success {
-		return nil, &Error{Vendor: s.c.rest.Vendor(), Op: op, Method: http.MethodPost, Path: "/agents/{}/actions/fetch-files",
-			StatusCode: http.StatusOK, Message: "console did not accept the fetch (success false)"}
+		return nil, s.c.answerError(req, http.StatusOK, "console did not accept the fetch (success false)", nil)
 	}
 	return &FetchRequest{AgentID: agentID, Paths: append([]string(nil), paths...), ActivityType: ActivityFetchedFilesUploaded,
 		RequestedAt: requestTime(resp, sent)}, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -147,7 +148,7 @@ func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination
 		return Pagination{}, resp, err
 	}
 	if len(env.Errors) > 0 {
-		e := &rest.Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: req.Path, StatusCode: resp.StatusCode}
+		e := &rest.Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: c.pathOf(req), StatusCode: resp.StatusCode}
 		fillFromErrors(e, env.Errors)
 		e.Message = c.rest.Redact(e.Message)
 		for i := range e.Details {
@@ -163,6 +164,27 @@ func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination
 		}
 	}
 	return p, resp, nil
+}
+
+// pathOf is the request's full path with its arguments, for errors built
+// outside the engine.
+func (c *Client) pathOf(req *rest.Request) string {
+	p := req.Path
+	for _, a := range req.PathArgs {
+		p = strings.Replace(p, "{}", url.PathEscape(a), 1)
+	}
+	base, err := url.Parse(c.rest.BaseURL())
+	if err != nil {
+		return p
+	}
+	return base.Path + p
+}
+
+// answerError reports a 2xx answer that does not do what the call needs
+// (nothing affected, a missing field). cause, when not nil, is wrapped.
+func (c *Client) answerError(req *rest.Request, status int, msg string, cause error, matches ...error) *Error {
+	return &Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: c.pathOf(req), StatusCode: status,
+		Message: c.rest.Redact(msg), Err: cause, Matches: matches}
 }
 
 func methodOf(req *rest.Request) string {

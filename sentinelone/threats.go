@@ -86,20 +86,15 @@ func (s *ThreatsService) Get(ctx context.Context, threatID string) (*Threat, err
 // getByID reads one object through a list call filtered by id; an empty
 // answer is reported as ErrNotFound.
 func getByID[T any](ctx context.Context, c *Client, op, path, what string, query any) (*T, error) {
-	p, err := list[T](ctx, c, &rest.Request{Op: op, Path: path, Query: query})
+	req := &rest.Request{Op: op, Path: path, Query: query}
+	p, err := list[T](ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
 	if len(p.Items) == 0 {
-		return nil, notFound(c, op, path, what)
+		return nil, c.answerError(req, http.StatusOK, what+" not found (empty list)", nil, ErrNotFound)
 	}
 	return &p.Items[0], nil
-}
-
-// notFound builds the ErrNotFound error of lookups done through list calls.
-func notFound(c *Client, op, path, what string) error {
-	return &Error{Vendor: c.rest.Vendor(), Op: op, Method: http.MethodGet, Path: path, StatusCode: http.StatusNotFound,
-		Message: c.rest.Redact(what + " not found")}
 }
 
 // TimelineOptions are the parameters of GET /threats/{id}/timeline.
@@ -139,12 +134,12 @@ type CloudDownload struct {
 // API: GET /threats/{threat_id}/download-from-cloud
 func (s *ThreatsService) DownloadFromCloud(ctx context.Context, threatID string) (*CloudDownload, error) {
 	var out CloudDownload
-	if _, _, err := s.c.do(ctx, &rest.Request{Op: "Threats.DownloadFromCloud", Path: "/threats/{}/download-from-cloud", PathArgs: []string{threatID}}, &out); err != nil {
+	req := &rest.Request{Op: "Threats.DownloadFromCloud", Path: "/threats/{}/download-from-cloud", PathArgs: []string{threatID}}
+	if _, _, err := s.c.do(ctx, req, &out); err != nil {
 		return nil, err
 	}
 	if out.DownloadURL == "" {
-		return nil, &Error{Vendor: s.c.rest.Vendor(), Op: "Threats.DownloadFromCloud", Method: http.MethodGet, Path: "/threats/{}/download-from-cloud",
-			StatusCode: http.StatusOK, Message: "answer has no downloadUrl", Err: ErrMalformedResponse}
+		return nil, s.c.answerError(req, http.StatusOK, "answer has no downloadUrl", ErrMalformedResponse)
 	}
 	return &out, nil
 }
