@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -77,11 +78,11 @@ type FetchedFile struct {
 	// Activity is the upload activity (nil for vault downloads).
 	Activity *Activity
 
-	rc       io.ReadCloser
-	zr       *zipx.Reader
-	h        hash.Hash
-	computed string
-	err      error
+	rc             io.ReadCloser
+	zr             *zipx.Reader
+	h, h256        hash.Hash
+	computed, c256 string
+	err            error
 }
 
 // Read reads decrypted content and verifies the SHA1 at the end.
@@ -91,9 +92,11 @@ func (f *FetchedFile) Read(p []byte) (int, error) {
 	}
 	n, err := f.rc.Read(p)
 	f.h.Write(p[:n])
+	f.h256.Write(p[:n])
 	switch {
 	case err == io.EOF:
 		f.computed = hex.EncodeToString(f.h.Sum(nil))
+		f.c256 = hex.EncodeToString(f.h256.Sum(nil))
 		if f.ExpectedSHA1 != "" && f.computed != f.ExpectedSHA1 {
 			f.err = &HashMismatchError{Source: "content", Expected: f.ExpectedSHA1, Actual: f.computed}
 		} else {
@@ -110,6 +113,11 @@ func (f *FetchedFile) Read(p []byte) (int, error) {
 // ComputedSHA1 returns the SHA1 of the content once it was read to the end,
 // and "" before.
 func (f *FetchedFile) ComputedSHA1() string { return f.computed }
+
+// ComputedSHA256 returns the SHA-256 of the content once it was read to the
+// end, and "" before (threats of older agents carry no SHA-256, and analysis
+// services key samples by it).
+func (f *FetchedFile) ComputedSHA256() string { return f.c256 }
 
 // Verified reports whether the content was read to the end and matched the
 // expected hash (false when no hash was known).
@@ -190,7 +198,7 @@ func openFromArchive(zr *zipx.Reader, opts ArchiveOptions) (*FetchedFile, error)
 		return nil, fmt.Errorf("sentinelone: opening fetched file: %w", archiveErr(err))
 	}
 	return &FetchedFile{Name: zf.Name, Path: entry.Path, Size: int64(zf.UncompressedSize), ExpectedSHA1: expected,
-		Manifest: manifest, rc: rc, zr: zr, h: sha1.New()}, nil
+		Manifest: manifest, rc: rc, zr: zr, h: sha1.New(), h256: sha256.New()}, nil
 }
 
 // readManifest returns the manifest entries, or nil when the zip has none.

@@ -3,6 +3,7 @@ package sentinelone_test
 import (
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -65,7 +66,8 @@ func TestFlowThreatListToVerifiedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(data) != string(content) || !f.Verified() || f.ComputedSHA1() != sha1hex(content) {
+	sum256 := sha256.Sum256(content)
+	if string(data) != string(content) || !f.Verified() || f.ComputedSHA1() != sha1hex(content) || f.ComputedSHA256() != hex.EncodeToString(sum256[:]) {
 		t.Fatalf("content %q verified %v sha1 %s", data, f.Verified(), f.ComputedSHA1())
 	}
 	if f.Path != `C:\Users\jdoe\Downloads\invoice_8821.exe` || f.Name != "C/Users/jdoe/Downloads/invoice_8821.exe" {

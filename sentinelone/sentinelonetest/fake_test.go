@@ -252,3 +252,53 @@ func TestNewWithoutTB(t *testing.T) {
 		t.Error("invalid option gave a client")
 	}
 }
+
+func TestDeepVisibilityAndPowerQuery(t *testing.T) {
+	srv := sentinelonetest.NewServer(t, sentinelonetest.WithQueryPolls(1), sentinelonetest.WithPowerQueryPings(2))
+	c := srv.Client()
+	ctx := context.Background()
+	from := sentinelone.NewTime(time.Date(2024, 8, 20, 0, 0, 0, 0, time.UTC))
+	to := sentinelone.NewTime(from.Add(24 * time.Hour))
+
+	id, err := c.DeepVisibility.InitQuery(ctx, sentinelone.DVQuery{Query: `ObjectType = "Process"`, FromDate: from, ToDate: to})
+	if err != nil || !strings.HasPrefix(id, "q") || len(id) != 33 {
+		t.Fatalf("init: %q %v", id, err)
+	}
+	status, _, out := call(t, srv, "GET", "/web/api/v2.1/dv/events?queryId="+id, auth, "")
+	if status != 400 {
+		t.Errorf("events of a running query: %d %v", status, out)
+	}
+	st, err := c.DeepVisibility.QueryStatus(ctx, id)
+	if err != nil || st.ResponseState != "RUNNING" || st.ProgressStatus == 100 {
+		t.Fatalf("first status: %+v %v", st, err)
+	}
+	st, err = c.DeepVisibility.QueryStatus(ctx, id)
+	if err != nil || st.ResponseState != "EMPTY_RESULTS" || st.QueryModeInfo.Mode != "scalyr" {
+		t.Fatalf("second status: %+v %v", st, err)
+	}
+	if st, err := c.DeepVisibility.QueryStatus(ctx, "qmissing"); err != nil || st.ResponseState != "QUERY_NOT_FOUND" {
+		t.Errorf("unknown query: %+v %v", st, err)
+	}
+	if err := c.DeepVisibility.CancelQuery(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeepVisibility.WaitQuery(ctx, id); !errors.Is(err, sentinelone.ErrQueryFailed) {
+		t.Errorf("cancelled query: %v", err)
+	}
+
+	q := "event.time = * | columns eventTime = event.time, agentUuid = agent.uuid"
+	if err := srv.SetPowerQueryResult(q, []sentinelone.PowerQueryColumn{{Name: "eventTime", Type: "INTEGER"}, {Name: "agentUuid", Type: "STRING"}},
+		[][]any{{1724151854609, "ed8f14f1-f35b-0eca-1c1e-e31e97aefc71"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.DeepVisibility.RunPowerQuery(ctx, sentinelone.PowerQuery{Query: q, FromDate: from, ToDate: to})
+	if err != nil || res.Status != "FINISHED" || len(res.Data) != 1 || !strings.HasPrefix(res.QueryID, "pq") {
+		t.Fatalf("pq: %+v %v", res, err)
+	}
+	if row := res.Rows()[0]; string(row["agentUuid"]) != `"ed8f14f1-f35b-0eca-1c1e-e31e97aefc71"` {
+		t.Errorf("row = %v", row)
+	}
+	if n := srv.Requests(); len(n) == 0 {
+		t.Error("no requests recorded")
+	}
+}
