@@ -23,7 +23,8 @@ type job struct {
 // contactedShards is the number of search shards a job reports.
 const contactedShards = 46
 
-// AddProcess stores a process for process searches. When p.Raw is set (a
+// AddProcess stores a process for process searches; the device name, OS
+// and policy are taken from the seeded device when left empty. When p.Raw is set (a
 // record decoded from a real payload) it is stored as is; otherwise the
 // typed fields are. process_sha256 is only returned when a job asks for it
 // in fields, like the service.
@@ -43,6 +44,17 @@ func (s *Server) AddProcess(p carbonblack.Process) {
 		}
 		if p.OrgID == "" {
 			p.OrgID = s.opts.orgKey
+		}
+		if d, ok := s.Device(int64(p.DeviceID)); ok {
+			if p.DeviceName == "" {
+				p.DeviceName = d.Name
+			}
+			if p.DeviceOS == "" {
+				p.DeviceOS = d.OS
+			}
+			if p.DevicePolicyID == 0 {
+				p.DevicePolicyID = carbonblack.FlexInt(d.PolicyID)
+			}
 		}
 		if h := p.SHA256(); h != "" && !slices.Contains(p.ProcessHash, h) {
 			p.ProcessHash = append(p.ProcessHash, h)
