@@ -79,7 +79,7 @@ type FetchedFile struct {
 	Activity *Activity
 
 	rc             io.ReadCloser
-	zr             *zipx.Reader
+	owner          *FetchedArchive // released by Close, when set
 	h, h256        hash.Hash
 	computed, c256 string
 	err            error
@@ -125,11 +125,14 @@ func (f *FetchedFile) Verified() bool {
 	return f.computed != "" && f.ExpectedSHA1 != "" && f.computed == f.ExpectedSHA1
 }
 
-// Close releases the entry and removes the spooled zip.
+// Close releases the entry and, for a file opened on its own (not through a
+// FetchedArchive), removes the spooled zip.
 func (f *FetchedFile) Close() error {
 	err := f.rc.Close()
-	if zerr := f.zr.Close(); err == nil {
-		err = zerr
+	if f.owner != nil {
+		if zerr := f.owner.Close(); err == nil {
+			err = zerr
+		}
 	}
 	return err
 }
@@ -149,32 +152,67 @@ func archiveErr(err error) error {
 // small), decrypts manifest.json and the selected file with password, checks
 // the manifest (a non-empty reason is a *FetchFailedError; a manifest hash
 // other than the expected one is a *HashMismatchError) and returns the file
-// as a SHA1-verified stream. It does not close r.
+// as a SHA1-verified stream. It does not close r. Closing the file removes
+// the spooled zip.
 func OpenArchive(ctx context.Context, r io.Reader, password string, opts ArchiveOptions) (*FetchedFile, error) {
+	a, err := ReadArchive(ctx, r, password, opts)
+	if err != nil {
+		return nil, err
+	}
+	f, err := a.Open(opts.Path, opts.ExpectedSHA1)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	f.owner = a // the file's Close releases the archive
+	return f, nil
+}
+
+// FetchedArchive is an opened fetched zip with several files (an agent
+// fetch-files of several paths). Open each file by its requested path;
+// Close removes the spooled zip, after which its files must not be read.
+type FetchedArchive struct {
+	// Manifest is manifest.json (nil for vault zips without one).
+	Manifest []ManifestEntry
+	// Activity is the upload activity, when known.
+	Activity *Activity
+
+	zr *zipx.Reader
+}
+
+// ReadArchive spools a fetched zip from r and reads its manifest (required
+// when opts.RequireManifest; opts.Path and ExpectedSHA1 are not used). It
+// does not close r.
+func ReadArchive(ctx context.Context, r io.Reader, password string, opts ArchiveOptions) (*FetchedArchive, error) {
 	zr, err := zipx.Spool(ctx, r, zipx.WithPassword(password), zipx.WithTempDir(opts.TempDir), zipx.WithMaxRatio(zipx.Unlimited))
 	if err != nil {
 		return nil, fmt.Errorf("sentinelone: reading fetched zip: %w", archiveErr(err))
 	}
-	f, err := openFromArchive(zr, opts)
+	manifest, err := readManifest(zr)
+	if err == nil && manifest == nil && opts.RequireManifest {
+		err = fmt.Errorf("%w: no %s in the zip", ErrBadArchive, ManifestName)
+	}
 	if err != nil {
 		zr.Close()
 		return nil, err
 	}
-	return f, nil
+	return &FetchedArchive{Manifest: manifest, zr: zr}, nil
 }
 
-func openFromArchive(zr *zipx.Reader, opts ArchiveOptions) (*FetchedFile, error) {
-	manifest, err := readManifest(zr)
-	if err != nil {
-		return nil, err
-	}
-	if manifest == nil && opts.RequireManifest {
-		return nil, fmt.Errorf("%w: no %s in the zip", ErrBadArchive, ManifestName)
-	}
-	expected := strings.ToLower(strings.TrimSpace(opts.ExpectedSHA1))
-	var entry ManifestEntry
-	if manifest != nil {
-		entry, err = pickManifestEntry(manifest, opts.Path)
+// Close removes the spooled zip.
+func (a *FetchedArchive) Close() error { return a.zr.Close() }
+
+// Open returns the file fetched from path (empty: the first manifest entry,
+// or the only file of a zip without manifest) as a stream verified against
+// expectedSHA1, or else the manifest's hash. A manifest entry with a reason
+// is a *FetchFailedError; a manifest hash other than expectedSHA1 is a
+// *HashMismatchError. Closing the file leaves the archive open.
+func (a *FetchedArchive) Open(path, expectedSHA1 string) (*FetchedFile, error) {
+	expected := strings.ToLower(strings.TrimSpace(expectedSHA1))
+	entry := ManifestEntry{Path: path}
+	if a.Manifest != nil {
+		var err error
+		entry, err = pickManifestEntry(a.Manifest, path)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +227,7 @@ func openFromArchive(zr *zipx.Reader, opts ArchiveOptions) (*FetchedFile, error)
 			return nil, &HashMismatchError{Source: "manifest", Expected: expected, Actual: ms}
 		}
 	}
-	zf, err := findEntry(zr, entry.Path)
+	zf, err := findEntry(a.zr, entry.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +236,7 @@ func openFromArchive(zr *zipx.Reader, opts ArchiveOptions) (*FetchedFile, error)
 		return nil, fmt.Errorf("sentinelone: opening fetched file: %w", archiveErr(err))
 	}
 	return &FetchedFile{Name: zf.Name, Path: entry.Path, Size: int64(zf.UncompressedSize), ExpectedSHA1: expected,
-		Manifest: manifest, rc: rc, zr: zr, h: sha1.New(), h256: sha256.New()}, nil
+		Manifest: a.Manifest, Activity: a.Activity, rc: rc, h: sha1.New(), h256: sha256.New()}, nil
 }
 
 // readManifest returns the manifest entries, or nil when the zip has none.

@@ -86,7 +86,10 @@
 // an upload finished just before a request can pass the time filter; the flow
 // recognises it (its zip does not open with this request's password, or does
 // not list its path), records it in FetchRequest.Skip and keeps waiting.
-// Threats.FetchFileFromCloud does the same for Binary Vault copies.
+// Agents.FetchFiles fetches up to ten paths in one command and returns a
+// FetchedArchive whose files are opened one by one (CompleteFetchFiles and
+// ReadUpload are its steps). Threats.FetchFileFromCloud does the same as
+// FetchFile for Binary Vault copies.
 //
 // # Deep Visibility and PowerQuery
 //

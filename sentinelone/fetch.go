@@ -262,6 +262,27 @@ func (s *AgentsService) OpenUpload(ctx context.Context, a *Activity, password st
 	return f, nil
 }
 
+// ReadUpload downloads the zip of an upload activity and reads its
+// manifest, for uploads of several files (see FetchedArchive).
+//
+// API: GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) ReadUpload(ctx context.Context, a *Activity, password string, opts ArchiveOptions) (*FetchedArchive, error) {
+	resp, err := s.downloadActivity(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if opts.TempDir == "" {
+		opts.TempDir = s.c.fs.tempDir
+	}
+	arc, err := ReadArchive(ctx, resp.Body, password, opts)
+	if err != nil {
+		return nil, err
+	}
+	arc.Activity = a
+	return arc, nil
+}
+
 // checkOnline reports ErrAgentOffline for an agent that is not active.
 func (c *Client) checkOnline(ctx context.Context, agentID string) error {
 	ag, err := c.Agents.Get(ctx, agentID)
@@ -289,31 +310,83 @@ const maxForeignUploads = 10
 //
 // API: GET /activities, GET /agents/{agent_id}/uploads/{activity_id}
 func (s *AgentsService) CompleteFetch(ctx context.Context, req *FetchRequest, password string, opts FetchOptions) (*FetchedFile, error) {
-	c := s.c
-	poll := c.fs.pollPolicy(opts.Poll)
-	deadline := time.Now().Add(poll.Timeout)
 	archive := ArchiveOptions{ExpectedSHA1: opts.ExpectedSHA1, RequireManifest: true, Path: opts.Path}
 	if archive.Path == "" && len(req.Paths) > 0 {
 		archive.Path = req.Paths[0]
 	}
+	return awaitUpload(ctx, s.c, req, opts, func(ctx context.Context, a *Activity) (*FetchedFile, error) {
+		return s.OpenUpload(ctx, a, password, archive)
+	})
+}
+
+// CompleteFetchFiles is CompleteFetch for an agent fetch of several paths:
+// it returns the whole archive, whose manifest must list every requested
+// path. Open each file with FetchedArchive.Open and Close the archive.
+//
+// API: GET /activities, GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) CompleteFetchFiles(ctx context.Context, req *FetchRequest, password string, opts FetchOptions) (*FetchedArchive, error) {
+	return awaitUpload(ctx, s.c, req, opts, func(ctx context.Context, a *Activity) (*FetchedArchive, error) {
+		arc, err := s.ReadUpload(ctx, a, password, ArchiveOptions{RequireManifest: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range req.Paths {
+			if _, err := pickManifestEntry(arc.Manifest, p); err != nil {
+				arc.Close()
+				return nil, err
+			}
+		}
+		return arc, nil
+	})
+}
+
+// awaitUpload waits for req's upload and opens it with open, skipping
+// uploads that prove to be another request's, within one overall bound.
+func awaitUpload[T any](ctx context.Context, c *Client, req *FetchRequest, opts FetchOptions, open func(context.Context, *Activity) (T, error)) (T, error) {
+	var zero T
+	poll := c.fs.pollPolicy(opts.Poll)
+	deadline := time.Now().Add(poll.Timeout)
 	for {
 		poll.Timeout = max(time.Until(deadline), time.Millisecond)
 		a, err := c.Activities.WaitUpload(ctx, req, poll)
 		if err != nil {
 			if errors.Is(err, ErrWaitTimeout) && !opts.SkipOnlineCheck && req.AgentID != "" {
 				if oerr := c.checkOnline(ctx, req.AgentID); errors.Is(oerr, ErrAgentOffline) {
-					return nil, errors.Join(oerr, err)
+					return zero, errors.Join(oerr, err)
 				}
 			}
-			return nil, err
+			return zero, err
 		}
-		f, err := c.Agents.OpenUpload(ctx, a, password, archive)
+		out, err := open(ctx, a)
 		if (errors.Is(err, ErrWrongPassword) || errors.Is(err, errNotListed)) && len(req.Skip) < maxForeignUploads {
 			req.Skip = append(req.Skip, a.ID)
 			continue
 		}
-		return f, err
+		return out, err
 	}
+}
+
+// FetchFiles retrieves several files from an agent in one command (at most
+// 10 paths): online check, request, bounded wait, download and manifest. The
+// caller opens each file from the returned archive (a path the agent could
+// not collect is a *FetchFailedError from Open) and closes the archive.
+//
+// API: GET /agents, POST /agents/{agent_id}/actions/fetch-files, GET /activities, GET /agents/{agent_id}/uploads/{activity_id}
+func (s *AgentsService) FetchFiles(ctx context.Context, agentID string, paths []string, opts FetchOptions) (*FetchedArchive, error) {
+	if !opts.SkipOnlineCheck {
+		if err := s.c.checkOnline(ctx, agentID); err != nil {
+			return nil, err
+		}
+	}
+	pw := opts.Password
+	if pw == "" {
+		pw = GeneratePassword()
+	}
+	req, err := s.RequestFiles(ctx, agentID, paths, pw)
+	if err != nil {
+		return nil, err
+	}
+	return s.CompleteFetchFiles(ctx, req, pw, opts)
 }
 
 // FetchFile retrieves a threat's file from the endpoint, as one call: it

@@ -480,3 +480,39 @@ func TestFlowForeignUploadSkipped(t *testing.T) {
 		t.Fatalf("data %q err %v", data, err)
 	}
 }
+
+func TestFlowAgentFetchSeveralFiles(t *testing.T) {
+	srv := sentinelonetest.NewServer(t)
+	c := srv.Client()
+	ctx := context.Background()
+	ag := srv.AddAgent(sentinelone.Agent{ComputerName: "WS-4", IsActive: true})
+	files := map[string][]byte{`C:\Temp\a.exe`: []byte("first"), "/var/tmp/b.sh": []byte("second")}
+	for p, b := range files {
+		srv.AddAgentFile(ag.ID, sentinelonetest.File{Path: p, Content: b})
+	}
+	arc, err := c.Agents.FetchFiles(ctx, ag.ID, []string{`C:\Temp\a.exe`, "/var/tmp/b.sh", `C:\absent`}, sentinelone.FetchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer arc.Close()
+	if len(arc.Manifest) != 3 || arc.Activity == nil || arc.Activity.ActivityType != 80 {
+		t.Fatalf("archive = %+v", arc)
+	}
+	for p, want := range files {
+		f, err := arc.Open(p, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(f)
+		f.Close()
+		if err != nil || string(got) != string(want) || !f.Verified() {
+			t.Errorf("%s: %q %v", p, got, err)
+		}
+	}
+	if _, err := arc.Open(`C:\absent`, ""); !errors.Is(err, sentinelone.ErrNotCollected) {
+		t.Errorf("absent: %v", err)
+	}
+	if _, err := arc.Open(`C:\never-requested`, ""); !errors.Is(err, sentinelone.ErrBadArchive) {
+		t.Errorf("unlisted: %v", err)
+	}
+}
