@@ -128,8 +128,7 @@ type panicky struct {
 
 func (p panicky) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	if p.on[f.Key.String()] {
-		var m map[string]int
-		m["boom"]++ // a nil-map write, as a buggy adapter would do
+		panic("assignment to entry in nil map") // as a buggy adapter would
 	}
 	return p.Responder.Respond(ctx, f)
 }

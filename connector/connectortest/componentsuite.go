@@ -48,8 +48,8 @@ func (h SourceHarness) call(parent context.Context) (context.Context, context.Ca
 }
 
 func checkSourceName(t testing.TB, s connector.Source) {
-	if s.Name() == "" || s.Name() != s.Name() {
-		t.Errorf("Name() = %q; want a stable, non-empty name", s.Name())
+	if first, again := s.Name(), s.Name(); first == "" || first != again {
+		t.Errorf("Name() = %q then %q; want a stable, non-empty name", first, again)
 	}
 }
 
@@ -266,8 +266,9 @@ func (h ResponderHarness) respond(t testing.TB, r connector.Responder, ctx conte
 }
 
 func checkResponderName(t testing.TB, r connector.Responder) {
-	if r.Name() == "" || r.Name() != r.Name() || r.Scope() != r.Scope() || r.Scope() > connector.ScopeDevice {
-		t.Errorf("Name %q, Scope %v: want a stable non-empty name and a valid, constant scope", r.Name(), r.Scope())
+	name, scope := r.Name(), r.Scope()
+	if name == "" || name != r.Name() || scope != r.Scope() || scope > connector.ScopeDevice {
+		t.Errorf("Name %q, Scope %v: want a stable non-empty name and a valid, constant scope", name, scope)
 	}
 }
 
