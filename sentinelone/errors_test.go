@@ -143,3 +143,22 @@ func TestNewValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestFlowErrorMessages(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		is   error
+		want string
+	}{
+		{&sentinelone.FetchFailedError{Path: `C:\a.exe`, Reason: "File not found"}, sentinelone.ErrNotCollected,
+			`sentinelone: agent did not collect "C:\\a.exe": File not found`},
+		{&sentinelone.HashMismatchError{Source: "content", Expected: "aa", Actual: "bb"}, sentinelone.ErrHashMismatch,
+			"sentinelone: content SHA1 bb, expected aa"},
+		{&sentinelone.QueryError{QueryID: "q1", State: "FAILED", Message: "syntax"}, sentinelone.ErrQueryFailed,
+			"sentinelone: query q1 ended in state FAILED: syntax"},
+	} {
+		if tc.err.Error() != tc.want || !errors.Is(tc.err, tc.is) {
+			t.Errorf("%q (is %v)", tc.err.Error(), errors.Is(tc.err, tc.is))
+		}
+	}
+}

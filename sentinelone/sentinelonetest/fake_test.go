@@ -302,3 +302,105 @@ func TestDeepVisibilityAndPowerQuery(t *testing.T) {
 		t.Error("no requests recorded")
 	}
 }
+
+func TestScopeNotesTimelineAndBlocklistPaths(t *testing.T) {
+	srv := sentinelonetest.NewServer(t, sentinelonetest.WithTLS())
+	if len(srv.CACertPEM()) == 0 || !strings.HasPrefix(srv.URL(), "https://") || srv.Token() != sentinelonetest.DefaultToken {
+		t.Fatal("TLS server without CA")
+	}
+	c := srv.Client()
+	ctx := context.Background()
+	srv.SetSystemInfo(sentinelone.SystemInfo{Version: "Z SP6"})
+	if info, err := c.System.Info(ctx); err != nil || info.Version != "Z SP6" {
+		t.Fatalf("info: %+v %v", info, err)
+	}
+	if a, err := c.Accounts.Get(ctx, sentinelonetest.DefaultAccountID); err != nil || a.Name != sentinelonetest.DefaultAccountName {
+		t.Fatalf("account: %+v %v", a, err)
+	}
+	if _, err := c.Accounts.Get(ctx, "999999999999999999"); !errors.Is(err, sentinelone.ErrNotFound) {
+		t.Errorf("missing account: %v", err)
+	}
+	if s, err := c.Sites.Get(ctx, sentinelonetest.DefaultSiteID); err != nil || s.AccountID != sentinelonetest.DefaultAccountID {
+		t.Fatalf("site: %+v %v", s, err)
+	}
+	ag := srv.AddAgent(sentinelone.Agent{ComputerName: "WS-1", IsActive: true, OSType: sentinelone.OSMacOS})
+	g, err := c.Groups.List(ctx, sentinelone.GroupListOptions{SiteIDs: []string{sentinelonetest.DefaultSiteID}})
+	if err != nil || len(g.Items) != 1 || g.Items[0].TotalAgents != 1 {
+		t.Fatalf("groups: %+v %v", g, err)
+	}
+	if types, err := c.Activities.Types(ctx); err != nil || len(types) < 2 {
+		t.Fatalf("types: %v %v", types, err)
+	}
+
+	th := srv.AddThreat(sentinelone.Threat{ThreatInfo: sentinelone.ThreatInfo{SHA1: "d8757a0396d05a1d532422827a70a7966c361366"},
+		AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: ag.ID}})
+	if _, err := c.Threats.AddNote(ctx, sentinelone.ThreatFilter{IDs: []string{th.ID}}, "first"); err != nil {
+		t.Fatal(err)
+	}
+	notes, _ := c.Threats.ListNotes(ctx, th.ID, sentinelone.NoteListOptions{})
+	if err := c.Threats.DeleteNote(ctx, th.ID, notes.Items[0].ID); err != nil || len(srv.Notes(th.ID)) != 0 {
+		t.Fatalf("delete note: %v", err)
+	}
+	if err := c.Threats.DeleteNote(ctx, th.ID, notes.Items[0].ID); !errors.Is(err, sentinelone.ErrNotFound) {
+		t.Errorf("delete again: %v", err)
+	}
+
+	// Blocklisting through the threat at every target scope, then via DV.
+	for _, scope := range []string{"group", "site", "account", "tenant"} {
+		res, err := c.Threats.AddToBlacklist(ctx, sentinelone.ThreatFilter{IDs: []string{th.ID}}, sentinelone.BlacklistData{TargetScope: scope})
+		if err != nil || res.Affected != 1 || res.Details[0].Result != "created" {
+			t.Fatalf("%s: %+v %v", scope, res, err)
+		}
+	}
+	if _, err := c.Threats.AddToBlacklist(ctx, sentinelone.ThreatFilter{IDs: []string{th.ID}}, sentinelone.BlacklistData{TargetScope: "planet"}); !errors.Is(err, sentinelone.ErrValidation) {
+		t.Errorf("bad target scope: %v", err)
+	}
+	n, err := c.Threats.DVAddToBlacklist(ctx, "account", []sentinelone.AgentHash{{AgentID: ag.ID, Hash: "d8757a0396d05a1d532422827a70a7966c361366"}})
+	if err != nil || n != 0 {
+		t.Fatalf("dv blacklist of an existing entry: %d %v", n, err)
+	}
+	if n, err := c.Threats.DVAddToBlacklist(ctx, "global", []sentinelone.AgentHash{{AgentID: ag.ID, Hash: "3395856ce81f2b7382dee72602f798b642f14140"}}); err != nil || n != 1 {
+		t.Fatalf("dv blacklist: %d %v", n, err)
+	}
+	rs := srv.Restrictions()
+	if len(rs) != 5 || rs[0].OSType != sentinelone.OSMacOS || rs[0].Source != "action_from_threat" {
+		t.Fatalf("restrictions = %+v", rs)
+	}
+	got, err := c.Blocklist.List(ctx, sentinelone.RestrictionListOptions{Scope: sentinelone.Scope{AccountIDs: []string{sentinelonetest.DefaultAccountID}}})
+	if err != nil || len(got.Items) != 1 || got.Items[0].ScopePath != "Global / "+sentinelonetest.DefaultAccountName {
+		t.Fatalf("account entries: %+v %v", got, err)
+	}
+	if _, err := c.Blocklist.List(ctx, sentinelone.RestrictionListOptions{Scope: sentinelone.Scope{SiteIDs: []string{"0"}}}); !errors.Is(err, sentinelone.ErrValidation) {
+		t.Errorf("siteIds=0: %v", err)
+	}
+	if acts := srv.AgentActions(ag.ID); len(acts) != 2 || acts[0] != "dv-add-to-blacklist" {
+		t.Errorf("agent actions = %v", acts)
+	}
+
+	// The timeline holds the threat's activities, newest first.
+	if _, err := c.Threats.RequestFile(ctx, th.ID, "Timeline-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := c.Threats.Timeline(ctx, th.ID, sentinelone.TimelineOptions{})
+	if err != nil || len(tl.Items) != 1 || tl.Items[0].ActivityType != 86 || len(srv.Activities()) != 1 {
+		t.Fatalf("timeline: %+v %v", tl, err)
+	}
+	if _, err := c.Threats.Timeline(ctx, "999999999999999999", sentinelone.TimelineOptions{}); !errors.Is(err, sentinelone.ErrNotFound) {
+		t.Errorf("timeline of unknown threat: %v", err)
+	}
+
+	iocs, err := c.ThreatIntelligence.CreateIOCs(ctx, sentinelone.Scope{SiteIDs: []string{sentinelonetest.DefaultSiteID}},
+		[]sentinelone.IOC{{Type: "DNS", Value: "evil.example", Source: "VMRay", Name: "VMRay: evil"}})
+	if err != nil || iocs[0].Scope != "site" {
+		t.Fatalf("ioc: %+v %v", iocs, err)
+	}
+	list, err := c.ThreatIntelligence.ListIOCs(ctx, sentinelone.IOCListOptions{Scope: sentinelone.Scope{SiteIDs: []string{sentinelonetest.DefaultSiteID}},
+		Type: "DNS", NameContains: "vmray"})
+	if err != nil || len(list.Items) != 1 || list.Items[0].UUID != iocs[0].UUID {
+		t.Fatalf("ioc list: %+v %v", list, err)
+	}
+	if _, err := c.ThreatIntelligence.CreateIOCs(ctx, sentinelone.Scope{AccountIDs: []string{sentinelonetest.DefaultAccountID}},
+		[]sentinelone.IOC{{Type: "DOMAIN", Value: "x", Source: "y"}}); !errors.Is(err, sentinelone.ErrValidation) {
+		t.Errorf("bad IOC type: %v", err)
+	}
+}
