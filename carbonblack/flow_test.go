@@ -25,21 +25,22 @@ func sum256(b []byte) string {
 
 func TestFlowAlertsAcrossResultWindow(t *testing.T) {
 	clock := carbonblacktest.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	fake := carbonblacktest.NewServer(t, carbonblacktest.WithClock(clock), carbonblacktest.WithResultWindow(100))
-	base := clock.Now().Add(-time.Hour)
-	const total = 250
+	// The service's real 10,000-result window, crossed once.
+	fake := carbonblacktest.NewServer(t, carbonblacktest.WithClock(clock))
+	base := clock.Now().Add(-5 * time.Hour)
+	const total = 10_300
 	for i := range total {
 		// Groups of three alerts share a backend_timestamp, so the window
 		// boundary falls inside a group.
 		ts := base.Add(time.Duration(i/3) * time.Second)
-		fake.AddAlert(carbonblack.Alert{ID: fmt.Sprintf("alert-%03d", i), Type: "WATCHLIST", Severity: 5,
-			BackendTimestamp: carbonblack.Timestamp{Time: ts}, DeviceID: 7, ProcessSHA256: strings.Repeat("a", 64)})
+		fake.AddAlert(carbonblack.Alert{ID: fmt.Sprintf("alert-%05d", i), Type: "WATCHLIST", Severity: 5,
+			BackendTimestamp: carbonblack.Timestamp{Time: ts}, DeviceID: 7})
 	}
 	fake.AddAlert(carbonblack.Alert{ID: "other-type", Type: "CB_ANALYTICS", BackendTimestamp: carbonblack.Timestamp{Time: base}})
 	c := fake.Client()
 	seen := map[string]int{}
 	var last time.Time
-	for a, err := range c.Alerts.All(context.Background(), carbonblack.AlertSearch{Criteria: carbonblack.Criteria{"type": []string{"WATCHLIST"}}, Rows: 40}) {
+	for a, err := range c.Alerts.All(context.Background(), carbonblack.AlertSearch{Criteria: carbonblack.Criteria{"type": []string{"WATCHLIST"}}, Rows: 3000}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ type device struct {
 	d        carbonblack.Device
 	procs    []carbonblack.LRProcess
 	files    map[string][]byte
-	registry map[string]bool
+	registry map[string]string // lower-cased path -> path as created
 }
 
 // AddDevice stores a device. Zero id gets the next free id; an empty status
@@ -54,7 +54,7 @@ func (s *Server) AddDevice(d carbonblack.Device) carbonblack.Device {
 	if _, ok := s.st.devices[d.ID]; !ok {
 		s.st.deviceOrder = append(s.st.deviceOrder, d.ID)
 	}
-	s.st.devices[d.ID] = &device{d: d, files: map[string][]byte{}, registry: map[string]bool{}}
+	s.st.devices[d.ID] = &device{d: d, files: map[string][]byte{}, registry: map[string]string{}}
 	return d
 }
 
@@ -129,7 +129,7 @@ func (s *Server) RegistryKeys(deviceID int64) []string {
 		return nil
 	}
 	var out []string
-	for k := range d.registry {
+	for _, k := range d.registry {
 		out = append(out, k)
 	}
 	slices.Sort(out)

@@ -303,9 +303,9 @@ func (s *Server) execute(sess *session, d *device, c *command) {
 		}
 		c.result = map[string]any{"files": files}
 	case carbonblack.CommandRegCreateKey:
-		d.registry[strings.ToLower(c.path)] = true
+		d.registry[strings.ToLower(c.path)] = c.path
 	case carbonblack.CommandRegDeleteKey:
-		if !d.registry[strings.ToLower(c.path)] {
+		if _, ok := d.registry[strings.ToLower(c.path)]; !ok {
 			fail(hresultFileNotFound, "The system cannot find the file specified.")
 			return
 		}
@@ -313,9 +313,9 @@ func (s *Server) execute(sess *session, d *device, c *command) {
 	case carbonblack.CommandRegEnumKey:
 		prefix := strings.ToLower(strings.TrimRight(c.path, `\`)) + `\`
 		var subs []string
-		for k := range d.registry {
+		for k, orig := range d.registry {
 			if rest, ok := strings.CutPrefix(k, prefix); ok && !strings.Contains(rest, `\`) {
-				subs = append(subs, rest)
+				subs = append(subs, orig[len(orig)-len(rest):])
 			}
 		}
 		slices.Sort(subs)

@@ -441,22 +441,29 @@ func inRange(v, lo, hi string) bool {
 }
 
 // sortRecords orders records by the sort fields (default applied by the
-// caller).
+// caller). Each record's sort values are parsed once.
 func sortRecords(rs []record, sorts []carbonblack.SortField) {
 	if len(sorts) == 0 {
 		return
 	}
-	sort.SliceStable(rs, func(i, j int) bool {
+	type keyed struct {
+		r    record
+		keys []sortValue
+	}
+	ks := make([]keyed, len(rs))
+	for i, r := range rs {
+		ks[i].r = r
 		for _, s := range sorts {
-			a, b := strs(lookup(rs[i], s.Field)), strs(lookup(rs[j], s.Field))
-			av, bv := "", ""
-			if len(a) > 0 {
-				av = a[0]
+			v := ""
+			if vs := strs(lookup(r, s.Field)); len(vs) > 0 {
+				v = vs[0]
 			}
-			if len(b) > 0 {
-				bv = b[0]
-			}
-			c := compareValues(av, bv)
+			ks[i].keys = append(ks[i].keys, parseSortValue(v))
+		}
+	}
+	sort.SliceStable(ks, func(i, j int) bool {
+		for n, s := range sorts {
+			c := ks[i].keys[n].compare(ks[j].keys[n])
 			if c == 0 {
 				continue
 			}
@@ -467,29 +474,48 @@ func sortRecords(rs []record, sorts []carbonblack.SortField) {
 		}
 		return false
 	})
+	for i := range ks {
+		rs[i] = ks[i].r
+	}
 }
 
-var numeric = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+// sortValue is a field value parsed for comparison.
+type sortValue struct {
+	s     string
+	num   float64
+	t     time.Time
+	isNum bool
+	isT   bool
+}
 
-func compareValues(a, b string) int {
-	if numeric.MatchString(a) && numeric.MatchString(b) {
-		af, _ := strconv.ParseFloat(a, 64)
-		bf, _ := strconv.ParseFloat(b, 64)
+func parseSortValue(v string) sortValue {
+	sv := sortValue{s: v}
+	if numeric.MatchString(v) {
+		sv.num, _ = strconv.ParseFloat(v, 64)
+		sv.isNum = true
+	} else if t, err := carbonblack.ParseTime(v); err == nil && !t.IsZero() {
+		sv.t, sv.isT = t, true
+	}
+	return sv
+}
+
+func (a sortValue) compare(b sortValue) int {
+	switch {
+	case a.isNum && b.isNum:
 		switch {
-		case af < bf:
+		case a.num < b.num:
 			return -1
-		case af > bf:
+		case a.num > b.num:
 			return 1
 		}
 		return 0
+	case a.isT && b.isT:
+		return a.t.Compare(b.t)
 	}
-	if at, err := carbonblack.ParseTime(a); err == nil && !at.IsZero() {
-		if bt, err := carbonblack.ParseTime(b); err == nil && !bt.IsZero() {
-			return at.Compare(bt)
-		}
-	}
-	return strings.Compare(a, b)
+	return strings.Compare(a.s, b.s)
 }
+
+var numeric = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 
 // searchBody is the common shape of search request bodies.
 type searchBody struct {
