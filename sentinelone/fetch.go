@@ -187,7 +187,7 @@ func (s *ActivitiesService) FindUpload(ctx context.Context, req *FetchRequest) (
 		case a.ActivityType != req.ActivityType, !a.CreatedAt.After(req.RequestedAt), slices.Contains(req.Skip, a.ID):
 		case req.ThreatID != "" && a.ThreatID != req.ThreatID:
 		case req.AgentID != "" && a.AgentID != "" && a.AgentID != req.AgentID:
-		case a.Data.DownloadURL == "" && (a.AgentID == "" || a.ID == ""):
+		case uploadLink(a) == "" && (a.AgentID == "" || a.ID == ""):
 		default:
 			return a, nil
 		}
@@ -222,11 +222,23 @@ func (s *AgentsService) DownloadUpload(ctx context.Context, agentID, activityID 
 		Header: http.Header{"Accept": {"application/octet-stream, application/json"}}})
 }
 
+// uploadLink is an upload activity's download link: data.downloadUrl, or
+// data.filePath, which carries the same link on some consoles.
+func uploadLink(a *Activity) string {
+	if a.Data.DownloadURL != "" {
+		return a.Data.DownloadURL
+	}
+	if strings.Contains(a.Data.FilePath, "/uploads/") {
+		return a.Data.FilePath
+	}
+	return ""
+}
+
 // downloadActivity streams the zip an upload activity links to. The link is
 // relative to the API prefix (/agents/<agent>/uploads/<activity>); absolute
 // links are followed, with the token only on the console's own host.
 func (s *AgentsService) downloadActivity(ctx context.Context, a *Activity) (*http.Response, error) {
-	link := strings.TrimPrefix(a.Data.DownloadURL, APIPrefix)
+	link := strings.TrimPrefix(uploadLink(a), APIPrefix)
 	if link == "" {
 		return s.DownloadUpload(ctx, a.AgentID, a.ID)
 	}

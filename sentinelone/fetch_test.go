@@ -1,9 +1,12 @@
 package sentinelone_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -220,5 +223,101 @@ func TestRouteLimitsApplied(t *testing.T) {
 	}
 	if el := time.Since(start); el < 250*time.Millisecond {
 		t.Errorf("4 calls at 10/s took %v", el)
+	}
+}
+
+// plainZip builds an unencrypted fetched-file zip (OpenArchive ignores the
+// password for entries that are not encrypted).
+func plainZip(t *testing.T, manifest string, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(name, body string) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, body)
+	}
+	if manifest != "" {
+		add("manifest.json", manifest)
+	}
+	for n, b := range files {
+		add(n, b)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestOpenUploadLinkForms(t *testing.T) {
+	env := setup(t)
+	ctx := context.Background()
+	body := "payload"
+	zipBytes := plainZip(t, `[{"path":"C:\\Temp\\p.exe","sha1":"`+sha1hex([]byte(body))+`","reason":""}]`, map[string]string{"C/Temp/p.exe": body})
+	env.handle("GET /agents/1742210398743211002/uploads/1857340410000000001", func(w http.ResponseWriter, r *http.Request) {
+		testHeader(t, r, "Authorization", "ApiToken "+testToken)
+		w.Write(zipBytes)
+	})
+	for name, data := range map[string]string{
+		"downloadUrl":          `{"downloadUrl":"/agents/1742210398743211002/uploads/1857340410000000001"}`,
+		"prefixed downloadUrl": `{"downloadUrl":"/web/api/v2.1/agents/1742210398743211002/uploads/1857340410000000001"}`,
+		"filePath only":        `{"filePath":"/agents/1742210398743211002/uploads/1857340410000000001"}`,
+		"absolute same host":   `{"downloadUrl":"` + env.srv.URL + apiBase + `/agents/1742210398743211002/uploads/1857340410000000001"}`,
+		"no link":              `{}`,
+	} {
+		var a sentinelone.Activity
+		if err := json.Unmarshal([]byte(`{"id":"1857340410000000001","agentId":"1742210398743211002","activityType":80,"data":`+data+`}`), &a); err != nil {
+			t.Fatal(err)
+		}
+		f, err := env.client.Agents.OpenUpload(ctx, &a, "ignored-for-plain-zips", sentinelone.ArchiveOptions{RequireManifest: true, Path: `c:/temp/P.EXE`})
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		got, err := io.ReadAll(f)
+		f.Close()
+		if err != nil || string(got) != body || !f.Verified() || f.Path != `C:\Temp\p.exe` {
+			t.Errorf("%s: %q %v", name, got, err)
+		}
+	}
+	var bad sentinelone.Activity
+	json.Unmarshal([]byte(`{"id":"1","agentId":"2","data":{"downloadUrl":"/somewhere/else"}}`), &bad)
+	if _, err := env.client.Agents.OpenUpload(ctx, &bad, "x", sentinelone.ArchiveOptions{}); !errors.Is(err, sentinelone.ErrInvalidRequest) {
+		t.Errorf("odd link: %v", err)
+	}
+}
+
+func TestOpenArchiveProblems(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		zip  []byte
+		opts sentinelone.ArchiveOptions
+		want error
+	}{
+		"not a zip":          {[]byte("<html>expired</html>"), sentinelone.ArchiveOptions{}, sentinelone.ErrBadArchive},
+		"manifest required":  {plainZip(t, "", map[string]string{"a": "b"}), sentinelone.ArchiveOptions{RequireManifest: true}, sentinelone.ErrBadArchive},
+		"manifest not JSON":  {plainZip(t, "{oops", map[string]string{"a": "b"}), sentinelone.ArchiveOptions{}, sentinelone.ErrBadArchive},
+		"empty manifest":     {plainZip(t, "[]", map[string]string{"a": "b"}), sentinelone.ArchiveOptions{}, sentinelone.ErrBadArchive},
+		"reason":             {plainZip(t, `[{"path":"/x","sha1":null,"reason":"Access denied"}]`, nil), sentinelone.ArchiveOptions{}, sentinelone.ErrNotCollected},
+		"two files, no hint": {plainZip(t, "", map[string]string{"a": "1", "b": "2"}), sentinelone.ArchiveOptions{}, sentinelone.ErrBadArchive},
+		"expected mismatch":  {plainZip(t, `{"path":"/x","sha1":"AA","reason":""}`, map[string]string{"x": "1"}), sentinelone.ArchiveOptions{ExpectedSHA1: "bb"}, sentinelone.ErrHashMismatch},
+	}
+	for name, tc := range cases {
+		_, err := sentinelone.OpenArchive(ctx, bytes.NewReader(tc.zip), "pw", tc.opts)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
+		}
+	}
+	// A vault zip: one file, no manifest, hash given by the caller.
+	f, err := sentinelone.OpenArchive(ctx, bytes.NewReader(plainZip(t, "", map[string]string{"sample.bin": "vault"})), sentinelone.BinaryVaultPassword,
+		sentinelone.ArchiveOptions{ExpectedSHA1: strings.ToUpper(sha1hex([]byte("vault")))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, err := io.ReadAll(f); err != nil || string(b) != "vault" || !f.Verified() || f.Name != "sample.bin" {
+		t.Fatalf("vault: %q %v", b, err)
 	}
 }
