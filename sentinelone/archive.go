@@ -153,7 +153,8 @@ func archiveErr(err error) error {
 // the manifest (a non-empty reason is a *FetchFailedError; a manifest hash
 // other than the expected one is a *HashMismatchError) and returns the file
 // as a SHA1-verified stream. It does not close r. Closing the file removes
-// the spooled zip.
+// the spooled zip. Archives over 2 GiB and entries that expand past 2 GiB
+// are refused (ErrBadArchive), the internal/zipx defaults.
 func OpenArchive(ctx context.Context, r io.Reader, password string, opts ArchiveOptions) (*FetchedFile, error) {
 	a, err := ReadArchive(ctx, r, password, opts)
 	if err != nil {

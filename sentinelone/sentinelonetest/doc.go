@@ -71,6 +71,8 @@
 //   - Shutdown and restart affect only active agents; other actions count
 //     every matching agent. Actions are not queued for offline agents, but
 //     fetches are: they complete when the agent is active again.
+//   - DELETE /threat-intelligence/iocs needs uuids, value, type or source
+//     besides the scope (the console would delete every indicator in scope).
 //   - Agent fetch-files does not enforce the console's 10 MB per command
 //     limit, and fetched files may be of any size.
 //   - Binary Vault zips use sentinelone.BinaryVaultPassword and carry no
