@@ -3,6 +3,8 @@ package carbonblacktest
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -107,6 +109,9 @@ type Server struct {
 	api     *fakehttp.Server
 	storage *fakehttp.Server
 	signKey []byte
+	tb      testing.TB
+	// httpClient trusts both listeners' CAs and ignores proxy settings.
+	httpClient *http.Client
 
 	mu sync.Mutex
 	st state
@@ -126,6 +131,14 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.api, s.storage = api, storage
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	if s.opts.tls {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(s.CACertPEM())
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	s.httpClient = &http.Client{Transport: tr}
 	return s, nil
 }
 
@@ -136,6 +149,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("carbonblacktest: %v", err)
 	}
+	s.tb = t
 	t.Cleanup(s.Close)
 	return s
 }
@@ -197,10 +211,16 @@ func (s *Server) Close() {
 	if s.storage != nil {
 		s.storage.Close()
 	}
+	if s.httpClient != nil {
+		s.httpClient.CloseIdleConnections()
+	}
 }
 
 // Client returns the real client wired to the fake, with fast retries and
-// polling; opts are applied last.
+// polling, over an HTTP client that trusts the CAs of both listeners; opts
+// are applied last (a caller's WithHTTPClient replaces that client). An
+// invalid option fails the test of a server made by NewServer;
+// for a server made by New, Client returns nil.
 func (s *Server) Client(opts ...carbonblack.Option) *carbonblack.Client {
 	fast := carbonblack.PollPolicy{Interval: time.Millisecond, MaxInterval: 5 * time.Millisecond, Multiplier: 1.5, Timeout: 10 * time.Second}
 	base := []carbonblack.Option{
@@ -208,13 +228,17 @@ func (s *Server) Client(opts ...carbonblack.Option) *carbonblack.Client {
 		carbonblack.WithJobPolling(fast), carbonblack.WithSessionPolling(fast), carbonblack.WithCommandPolling(fast),
 		carbonblack.WithResultWindow(s.opts.resultWindow),
 	}
-	if s.opts.tls {
-		base = append(base, carbonblack.WithCACertPEM(s.CACertPEM()))
+	if s.httpClient != nil {
+		base = append(base, carbonblack.WithHTTPClient(s.httpClient))
 	}
 	c, err := carbonblack.New(s.URL(), s.opts.orgKey, s.opts.apiID, s.opts.apiSecret, append(base, opts...)...)
 	if err != nil {
 		// Only a bad option from the caller gets here.
-		panic(fmt.Sprintf("carbonblacktest: Client: %v", err))
+		if s.tb != nil {
+			s.tb.Helper()
+			s.tb.Fatalf("carbonblacktest: client: %v", err)
+		}
+		return nil
 	}
 	return c
 }
