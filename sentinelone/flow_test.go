@@ -179,8 +179,10 @@ func TestFlowTimeoutDiagnosesOfflineAgent(t *testing.T) {
 		_, err := c.Agents.FetchFile(context.Background(), ag.ID, "/tmp/x", sentinelone.FetchOptions{})
 		done <- err
 	}()
-	for len(srv.AgentActions(ag.ID)) == 0 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); len(srv.AgentActions(ag.ID)) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the fetch was never requested")
+		}
 	}
 	srv.SetAgentActive(ag.ID, false)
 	err := <-done
