@@ -97,6 +97,14 @@ func TestActivitiesList(t *testing.T) {
 	if string(got[1].Data.Raw) == "" || got[1].Data.ScopeLevel != "Account" {
 		t.Errorf("raw data not kept: %+v", got[1].Data)
 	}
+	env.handle("GET /threats/222222222222222222/timeline", func(w http.ResponseWriter, r *http.Request) {
+		writeBody(w, 200, fixture(t, "activities_list.json"))
+	})
+	tl, err := env.client.Threats.Timeline(ctx, "222222222222222222", sentinelone.TimelineOptions{})
+	if err != nil || len(tl.Items) != 2 || tl.Items[0].Data.AccountID != "111111111111111111" || tl.Items[0].Data.Username != "testuser" ||
+		tl.Items[1].PrimaryDescription == "" || tl.TotalItems != 2 {
+		t.Fatalf("timeline: %+v %v", tl, err)
+	}
 	types, err := env.client.Activities.Types(ctx)
 	if err != nil || len(types) != 1 || types[0].ID != 86 {
 		t.Fatalf("types: %+v %v", types, err)
