@@ -629,3 +629,28 @@ func TestLiveResponseCommandError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestProcessesSummaryRequest(t *testing.T) {
+	c, mux := setup(t)
+	const base = "/api/investigate/v2/orgs/" + testOrg + "/processes/summary_jobs"
+	mux.HandleFunc(base, func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, http.MethodPost)
+		testJSONBody(t, r, `{"process_guid":"7DESJ9GN-0034d5f2-00000ba0-00000000-1d68709850fe521","time_range":{"window":"-2w"}}`)
+		serveJSON(200, []byte(`{"job_id":"sum-1"}`))(w, r)
+	})
+	polls := 0
+	mux.HandleFunc(base+"/sum-1/results", func(w http.ResponseWriter, r *http.Request) {
+		testQuery(t, r, map[string]string{"format": "summary"})
+		polls++
+		if polls == 1 {
+			serveJSON(200, []byte(`{"exception":null,"contacted":10,"completed":3,"summary":{"process":null,"parent":null,"siblings":null,"children":null}}`))(w, r)
+			return
+		}
+		serveJSON(200, []byte(`{"exception":null,"contacted":10,"completed":10,"summary":{"process":{"process_guid":"7DESJ9GN-0034d5f2-00000ba0-00000000-1d68709850fe521",
+			"device_id":3462642,"process_pid":[2976]},"parent":{"process_guid":"p"},"siblings":[],"children":[{"process_guid":"c","process_pid":[1]}]}}`))(w, r)
+	})
+	sum, err := c.Processes.Summary(ctx, "7DESJ9GN-0034d5f2-00000ba0-00000000-1d68709850fe521", &carbonblack.TimeRange{Window: "-2w"})
+	if err != nil || sum.Process.DeviceID != 3462642 || sum.Process.PID() != 2976 || sum.Parent.ProcessGUID != "p" || len(sum.Children) != 1 || polls != 2 {
+		t.Fatalf("Summary = %+v, %v after %d polls", sum, err, polls)
+	}
+}

@@ -150,3 +150,25 @@ func TestFlowLiveResponseDirectoryAndRegistry(t *testing.T) {
 		t.Fatalf("registry = %v", fake.RegistryKeys(dev.ID))
 	}
 }
+
+func TestFlowProcessSummary(t *testing.T) {
+	fake := carbonblacktest.NewServer(t)
+	dev := fake.AddDevice(carbonblack.Device{Name: "WIN10"})
+	id := carbonblack.FlexInt(dev.ID)
+	fake.AddProcess(carbonblack.Process{DeviceID: id, ProcessGUID: "G-parent", ProcessName: "explorer.exe", ProcessPID: carbonblack.IntList{100}})
+	fake.AddProcess(carbonblack.Process{DeviceID: id, ProcessGUID: "G-me", ParentGUID: "G-parent", ProcessName: "evil.exe", ProcessPID: carbonblack.IntList{200}})
+	fake.AddProcess(carbonblack.Process{DeviceID: id, ProcessGUID: "G-sib", ParentGUID: "G-parent", ProcessName: "notepad.exe"})
+	fake.AddProcess(carbonblack.Process{DeviceID: id, ProcessGUID: "G-child", ParentGUID: "G-me", ProcessName: "cmd.exe"})
+	c := fake.Client()
+	sum, err := c.Processes.Summary(context.Background(), "G-me", &carbonblack.TimeRange{Window: "-1d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Process.PID() != 200 || int64(sum.Process.DeviceID) != dev.ID || sum.Process.DeviceName != "WIN10" ||
+		sum.Parent.ProcessGUID != "G-parent" || len(sum.Siblings) != 1 || len(sum.Children) != 1 || sum.Children[0].ProcessName != "cmd.exe" {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if _, err := c.Processes.Summary(context.Background(), "G-unknown", nil); !errors.Is(err, carbonblack.ErrNotFound) {
+		t.Fatalf("unknown process: %v", err)
+	}
+}

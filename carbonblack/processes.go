@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/soarkit/soarkit/internal/rest"
 )
@@ -118,4 +119,69 @@ func (s *ProcessesService) Details(ctx context.Context, guids ...string) ([]Proc
 		return nil, fmt.Errorf("carbonblack: process detail job %s: %w", out.JobID, err)
 	}
 	return rest.Collect(pageJob(ctx, c.cfg.jobPageRows, fetch))
+}
+
+// ProcessSummary is a process with its parent, siblings and children.
+type ProcessSummary struct {
+	Process  *Process  `json:"process"`
+	Parent   *Process  `json:"parent"`
+	Siblings []Process `json:"siblings"`
+	Children []Process `json:"children"`
+}
+
+// Summary runs a process summary job for one process GUID (optionally
+// bounded by a time range), waits for it and returns the process with its
+// parent, siblings and children: the device and pid look-up a responder
+// needs before Live Response.
+//
+// API: POST /api/investigate/v2/orgs/{org_key}/processes/summary_jobs
+// API: GET /api/investigate/v2/orgs/{org_key}/processes/summary_jobs/{job_id}/results?format=summary
+func (s *ProcessesService) Summary(ctx context.Context, processGUID string, tr *TimeRange) (*ProcessSummary, error) {
+	c := s.c
+	var out struct {
+		JobID string `json:"job_id"`
+	}
+	body := map[string]any{"process_guid": processGUID}
+	if tr != nil {
+		body["time_range"] = tr
+	}
+	_, err := c.do(ctx, &rest.Request{
+		Op: "Processes.Summary", Method: http.MethodPost, Path: "/api/investigate/v2/orgs/{}/processes/summary_jobs",
+		PathArgs: c.org(), Body: rest.JSONBody(body),
+	}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if out.JobID == "" {
+		return nil, &rest.Error{Vendor: "carbonblack", Op: "Processes.Summary", Method: http.MethodPost, StatusCode: http.StatusOK,
+			Message: "no job_id in the answer", Err: ErrMalformedResponse}
+	}
+	type summaryResults struct {
+		Exception *string        `json:"exception"`
+		Contacted int            `json:"contacted"`
+		Completed int            `json:"completed"`
+		Summary   ProcessSummary `json:"summary"`
+	}
+	var last *summaryResults
+	err = rest.Poll(ctx, c.cfg.jobPoll, func(ctx context.Context) (bool, error) {
+		r, err := call[summaryResults](ctx, c, &rest.Request{
+			Op: "Processes.Summary", Path: "/api/investigate/v2/orgs/{}/processes/summary_jobs/{}/results",
+			PathArgs: c.org(out.JobID), Query: url.Values{"format": {"summary"}},
+		})
+		if err != nil {
+			return false, err
+		}
+		last = r
+		return r.Contacted > 0 && r.Completed >= r.Contacted, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("carbonblack: process summary job %s: %w", out.JobID, err)
+	}
+	if last.Exception != nil && *last.Exception != "" {
+		return nil, &rest.Error{Vendor: "carbonblack", Op: "Processes.Summary", StatusCode: http.StatusOK, Message: c.rest.Redact(*last.Exception)}
+	}
+	if last.Summary.Process == nil {
+		return nil, fmt.Errorf("carbonblack: Processes.Summary: process %s: %w", processGUID, ErrNotFound)
+	}
+	return &last.Summary, nil
 }

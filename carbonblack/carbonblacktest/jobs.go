@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/soarkit/soarkit/carbonblack"
@@ -12,6 +13,7 @@ import (
 // job is a search or detail job.
 type job struct {
 	kind      string
+	summary   map[string]any
 	results   []record
 	numFound  int
 	polls     int
@@ -283,4 +285,71 @@ func defaultString(s, def string) string {
 		return def
 	}
 	return s
+}
+
+func (s *Server) startSummaryJob(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ProcessGUID string `json:"process_guid"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if body.ProcessGUID == "" {
+		badRequest(w, "process_guid is required")
+		return
+	}
+	all, _ := s.records("processes")
+	guid := func(rec record) string { return strings.Join(strs(rec["process_guid"]), "") }
+	parentOf := func(rec record) string { return strings.Join(strs(rec["parent_guid"]), "") }
+	summary := map[string]any{"process": nil, "parent": nil, "siblings": []record{}, "children": []record{}}
+	var proc record
+	for _, rec := range all {
+		if guid(rec) == body.ProcessGUID {
+			proc = rec
+		}
+	}
+	if proc != nil {
+		summary["process"] = proc
+		var siblings, children []record
+		for _, rec := range all {
+			switch {
+			case guid(rec) == parentOf(proc) && parentOf(proc) != "":
+				summary["parent"] = rec
+			case guid(rec) != body.ProcessGUID && parentOf(rec) == parentOf(proc) && parentOf(proc) != "":
+				siblings = append(siblings, rec)
+			case parentOf(rec) == body.ProcessGUID:
+				children = append(children, rec)
+			}
+		}
+		if siblings != nil {
+			summary["siblings"] = siblings
+		}
+		if children != nil {
+			summary["children"] = children
+		}
+	}
+	id := carbonblack.NewID()
+	s.mu.Lock()
+	s.st.jobs[id] = &job{kind: "summary", summary: summary, created: s.now(), contacted: contactedShards}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"job_id": id})
+}
+
+func (s *Server) summaryResults(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.st.jobs[id]
+	if !ok || j.kind != "summary" || s.now().Sub(j.created) > s.opts.jobTTL {
+		notFound(w, "Summary job %s not found", id)
+		return
+	}
+	j.polls++
+	resp := map[string]any{"exception": nil, "contacted": j.contacted, "completed": 0,
+		"summary": map[string]any{"process": nil, "parent": nil, "siblings": nil, "children": nil}}
+	if j.polls > s.opts.jobPolls {
+		resp["completed"] = j.contacted
+		resp["summary"] = j.summary
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
