@@ -2,8 +2,11 @@ package connector_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/connectortest"
@@ -158,5 +161,61 @@ func TestDeadLetterWhenNoSourceHasTheFile(t *testing.T) {
 	})
 	if len(failed) != 1 || failed[0].Failure == nil || !strings.Contains(failed[0].Failure.Reason, "no source could deliver") {
 		t.Fatalf("dead letters = %+v", failed)
+	}
+}
+
+// recordingObserver sums counters by name and labels, and counts latencies by stage.
+type recordingObserver struct {
+	mu        sync.Mutex
+	counts    map[string]int
+	latencies map[connector.Stage]int
+}
+
+func (r *recordingObserver) Add(c connector.Counter, n int, labels ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(labels) != len(c.Labels()) {
+		panic(fmt.Sprintf("counter %s: %d labels, want %v", c, len(labels), c.Labels()))
+	}
+	r.counts[strings.Join(append([]string{string(c)}, labels...), "/")] += n
+}
+
+func (r *recordingObserver) Latency(s connector.Stage, component, outcome string, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.latencies[s]++
+}
+
+func TestObserverSeesCountersAndLatencies(t *testing.T) {
+	w := newWorld(20, 60)
+	obs := &recordingObserver{counts: map[string]int{}, latencies: map[connector.Stage]int{}}
+	cfg := fastConfig(memstore.New(), w.analyzer, w.sources(), w.responders())
+	cfg.Observer = obs
+	sum, err := newPipeline(t, cfg).RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{
+		"evidence_collected/cbc": 20, "evidence_collected/s1": 20, "evidence_collected/tap": 20,
+		"samples_submitted/sandbox": 20, "lookups/unknown": 20,
+		"verdicts/malicious": 5, "verdicts/suspicious": 5, "verdicts/clean": 5, "verdicts/unknown": 5,
+		"actions/webhook/acted": 60, "actions/note/acted": 15, "actions/report/acted": 10,
+		"actions/note/skipped": sum.Actions["note"].Skipped,
+	} {
+		if got := obs.counts[key]; got != want {
+			t.Errorf("counter %s = %d, want %d", key, got, want)
+		}
+	}
+	if got := obs.counts["evidence_deduped/cbc"] + obs.counts["evidence_deduped/s1"] + obs.counts["evidence_deduped/tap"]; got != sum.Deduped {
+		t.Errorf("deduped counters sum to %d, summary says %d", got, sum.Deduped)
+	}
+	for stage, min := range map[connector.Stage]int{connector.StageCollect: 3, connector.StageLookup: 20,
+		connector.StageFetch: 20, connector.StageSubmit: 20, connector.StageAwait: 20, connector.StageRespond: 60} {
+		if obs.latencies[stage] < min {
+			t.Errorf("%d latencies at %s, want at least %d", obs.latencies[stage], stage, min)
+		}
+	}
+	if len(connector.Counters()) != 11 {
+		t.Errorf("Counters() lists %d counters", len(connector.Counters()))
 	}
 }

@@ -1,8 +1,12 @@
 package boltstore_test
 
 import (
+	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/boltstore"
@@ -25,4 +29,84 @@ func TestConformance(t *testing.T) {
 			return open(t, s.(*boltstore.Store).Path())
 		},
 	})
+}
+
+func TestPruneAndCompactShrinkTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, path)
+	defer s.Close()
+	ctx := context.Background()
+	const n = 2000
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.Update(ctx, func(tx connector.Tx) error {
+		for i := range n {
+			it := connectortest.SampleItem(i, connector.StateDone)
+			it.Updated = old
+			if i == 0 {
+				it.Updated = old.Add(90 * 24 * time.Hour) // one recent item stays
+			}
+			if err := tx.PutItem(it); err != nil {
+				return err
+			}
+			if err := tx.PutAction(connector.Action{ActionKey: connector.ActionKey{Responder: "report", Item: it.Key},
+				Status: connector.Acted, Detail: strings.Repeat("x", 200), At: old}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := fileSize(t, path)
+	pr, err := s.Prune(ctx, old.Add(30*24*time.Hour))
+	if err != nil || pr.Items != n-1 || pr.Actions != n-1 {
+		t.Fatalf("Prune = %+v, %v; want %d items and actions", pr, err, n-1)
+	}
+	if err := s.Compact(ctx); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	after := fileSize(t, path)
+	if after*4 > before {
+		t.Errorf("file is %d bytes after Compact, %d before; want it much smaller", after, before)
+	}
+	// The store still works and kept the recent item.
+	keep := connectortest.SampleItem(0, connector.StateDone)
+	err = s.View(ctx, func(tx connector.Tx) error {
+		if _, found, err := tx.Item(keep.Key); err != nil || !found {
+			t.Errorf("recent item lost by Compact: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx connector.Tx) error { return tx.SetCheckpoint("s", connector.Checkpoint("1")) }); err != nil {
+		t.Errorf("Update after Compact: %v", err)
+	}
+	if _, err := os.Stat(path + ".compact"); !os.IsNotExist(err) {
+		t.Errorf("temporary compaction file left behind: %v", err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+func TestSecondProcessWaitsForTheLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s := open(t, path)
+	defer s.Close()
+	start := time.Now()
+	if _, err := boltstore.Open(path, boltstore.Options{LockTimeout: 50 * time.Millisecond}); err == nil {
+		t.Fatal("a second open of a locked file succeeded")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("lock wait took %s", d)
+	}
 }
