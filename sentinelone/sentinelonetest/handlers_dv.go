@@ -13,6 +13,7 @@ import (
 // send both.
 type flexTime struct{ time.Time }
 
+// UnmarshalJSON accepts what sentinelone.Time accepts.
 func (f *flexTime) UnmarshalJSON(b []byte) error {
 	var t sentinelone.Time
 	if err := t.UnmarshalJSON(b); err != nil {

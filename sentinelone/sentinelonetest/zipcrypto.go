@@ -83,6 +83,7 @@ type encryptWriter struct {
 	n    int64
 }
 
+// Write encrypts p through a scratch buffer (p itself is left alone).
 func (e *encryptWriter) Write(p []byte) (int, error) {
 	written := 0
 	for len(p) > 0 {
@@ -107,6 +108,7 @@ type countWriter struct {
 	n int64
 }
 
+// Write passes p on and counts it.
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
