@@ -58,6 +58,9 @@
 // job ids. A job over an organisation with no data ends at once instead of
 // waiting forever. Process results omit process_sha256 unless asked for;
 // [Process.SHA256] picks the SHA-256 out of process_hash.
+// [ProcessesService.Details] and [ProcessesService.Summary] run the detail
+// and summary jobs (full records; parent, siblings and children) used to
+// find the device and pid behind a process GUID.
 //
 // # Unified Binary Store
 //

@@ -5,8 +5,9 @@
 // ({"error_code","message"}, {"reason":"query_malformed_syntax"} for bad
 // queries), 410 Gone for the APIs retired in 2024, 1-based alert and device
 // paging with the 10,000-result window, 0-based job and override paging,
-// search jobs that complete after a number of polls and return 10 rows when
-// rows is absent, epoch-second watchlist timestamps, null for absent report
+// search, detail and summary jobs that complete after a number of polls
+// ([WithJobPolls]) and return 10 rows when rows is absent, jobs that expire
+// ([WithJobTTL]), epoch-second watchlist timestamps, null for absent report
 // fields, 201 for Live Response creations and 204 for device actions and
 // deletes.
 //
