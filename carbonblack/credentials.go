@@ -199,7 +199,9 @@ func credentialsHTTPClient(c *Credentials, caPEM []byte) (*http.Client, error) {
 }
 
 // NewFromCredentials returns a client for the credentials; opts are applied
-// after the credentials' own transport settings.
+// after the credentials' own transport settings. With ignore_system_proxy
+// the transport is built here and passed as WithHTTPClient, so opts must not
+// add TLS or proxy options (they would be refused as conflicting).
 func NewFromCredentials(c *Credentials, opts ...Option) (*Client, error) {
 	base, err := c.Options()
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/soarkit/soarkit/internal/rest"
 )
@@ -330,14 +331,21 @@ func (s *LiveResponseService) Open(ctx context.Context, deviceID int64) (*LiveSe
 	if !sess.Active() {
 		active, err := s.WaitSession(ctx, sess.ID)
 		if err != nil {
-			// Do not leave a pending session behind; the wait error matters more.
-			_ = s.CloseSession(context.WithoutCancel(ctx), sess.ID)
+			// Do not leave a pending session behind, even when ctx ended;
+			// the wait error matters more than the close's.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+			_ = s.CloseSession(cctx, sess.ID)
+			cancel()
 			return nil, err
 		}
 		sess = active
 	}
 	return &LiveSession{Session: *sess, svc: s}, nil
 }
+
+// closeTimeout bounds the clean-up close of a session that never became
+// active.
+const closeTimeout = 15 * time.Second
 
 // LiveSession is an active session with helpers for the common commands.
 // Each helper runs one command and waits for it.
