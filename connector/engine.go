@@ -57,6 +57,7 @@ type job struct {
 	sampleSource string
 }
 
+// start begins a run: it starts the stage workers and takes up the open items left by earlier runs.
 func (p *Pipeline) start(ctx context.Context) *engine {
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e := &engine{
@@ -86,6 +87,9 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 	e.spawn(e.submitQ, p.cfg.Submit.Concurrency, e.submit)
 	e.spawn(e.awaitQ, p.cfg.Await.Concurrency, e.await)
 	e.spawn(e.respondQ, p.cfg.Respond.Concurrency, e.respond)
+	// Open items left by earlier runs are listed before any collection, then taken up alongside it.
+	e.feeders.Add(1)
+	go e.resume(e.openItems())
 	return e
 }
 

@@ -177,8 +177,6 @@ func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 	}
 	defer p.running.Store(false)
 	e := p.start(ctx)
-	e.feeders.Add(1)
-	go e.resume(e.openItems())
 	for _, s := range p.cfg.Sources {
 		e.feeders.Add(1)
 		go e.collect(s)
@@ -203,8 +201,6 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	}
 	defer p.running.Store(false)
 	e := p.start(ctx)
-	e.feeders.Add(1)
-	go e.resume(e.openItems())
 	active := make(map[string]bool)
 	finished := make(chan string)
 	ended := map[string]bool{}

@@ -85,7 +85,8 @@ func checkSourceEndedContext(t testing.TB, s connector.Source) {
 	}
 }
 
-func checkSourceFetch(t testing.TB, s connector.Source, h SourceHarness) {
+// firstEvidence returns s as a Fetcher and the first evidence it collects; it skips when s is not a Fetcher.
+func firstEvidence(t testing.TB, s connector.Source, h SourceHarness) (connector.Fetcher, connector.Evidence) {
 	f, ok := s.(connector.Fetcher)
 	if !ok {
 		t.Skip("not a Fetcher")
@@ -94,7 +95,11 @@ func checkSourceFetch(t testing.TB, s connector.Source, h SourceHarness) {
 	if len(all) == 0 {
 		t.Fatal("no evidence to fetch")
 	}
-	ev := all[0]
+	return f, all[0]
+}
+
+func checkSourceFetch(t testing.TB, s connector.Source, h SourceHarness) {
+	f, ev := firstEvidence(t, s, h)
 	ctx, cancel := h.call(context.Background())
 	defer cancel()
 	sample, err := f.Fetch(ctx, ev)
@@ -130,15 +135,7 @@ func checkSourceFetch(t testing.TB, s connector.Source, h SourceHarness) {
 }
 
 func checkSourceFetchUnknown(t testing.TB, s connector.Source, h SourceHarness) {
-	f, ok := s.(connector.Fetcher)
-	if !ok {
-		t.Skip("not a Fetcher")
-	}
-	all, _ := drain(t, s, nil, h)
-	if len(all) == 0 {
-		t.Fatal("no evidence")
-	}
-	ev := all[0]
+	f, ev := firstEvidence(t, s, h)
 	ev.Hashes = randomHashes()
 	ctx, cancel := h.call(context.Background())
 	defer cancel()
