@@ -2,6 +2,7 @@ package sentinelone
 
 import (
 	"context"
+	"encoding/json"
 	"iter"
 	"net/http"
 	"strings"
@@ -55,10 +56,11 @@ type DVQueryStatus struct {
 	// QueryID is set from the request (the console does not always echo it).
 	QueryID        string        `json:"queryId"`
 	ResponseState  string        `json:"responseState"`
-	ProgressStatus int           `json:"progressStatus"`
+	ProgressStatus float64       `json:"progressStatus"`
 	QueryModeInfo  QueryModeInfo `json:"queryModeInfo"`
 	ResponseError  String        `json:"responseError"`
-	Warnings       []string      `json:"warnings"`
+	// Warnings is kept raw: consoles send null, strings or objects.
+	Warnings json.RawMessage `json:"warnings,omitempty"`
 }
 
 // Running reports a state in which the console is still working.

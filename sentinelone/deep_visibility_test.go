@@ -23,7 +23,7 @@ func TestDeepVisibilitySearch(t *testing.T) {
 		testQuery(t, r, url.Values{"queryId": {"q9679169d5a4607cc41a9100123456789"}})
 		polls++
 		if polls < 3 {
-			writeBody(w, 200, []byte(`{"data":{"responseState":"PROCESS_RUNNING","progressStatus":40}}`))
+			writeBody(w, 200, []byte(`{"data":{"responseState":"PROCESS_RUNNING","progressStatus":40.5,"warnings":[{"message":"partial"}]}}`))
 			return
 		}
 		writeBody(w, 200, fixture(t, "dv_query_status.json"))

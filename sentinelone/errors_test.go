@@ -38,6 +38,8 @@ func TestErrors(t *testing.T) {
 		{name: "502 without body", status: 502, body: ``, want: []error{sentinelone.ErrServer}, attempts: 3},
 		{name: "200 with errors", status: 200, body: `{"data":null,"errors":[{"code":4000010,"detail":"bad filter","title":"Validation Error"}]}`,
 			want: []error{sentinelone.ErrValidation}, code: "4000010", attempts: 1},
+		{name: "string code", status: 400, body: `{"errors":[{"code":"4000030","detail":null,"title":"Already Exists Error"}]}`,
+			want: []error{sentinelone.ErrBadRequest, sentinelone.ErrAlreadyExists}, code: "4000030", attempts: 1},
 		{name: "malformed", status: 200, body: `{"data":[{"id":"1"`, want: []error{sentinelone.ErrMalformedResponse}, attempts: 1},
 	}
 	for _, tc := range cases {

@@ -34,7 +34,7 @@ type PowerQueryColumn struct {
 type PowerQueryResult struct {
 	QueryID         string              `json:"queryId"`
 	Status          string              `json:"status"`
-	Progress        int                 `json:"progress"`
+	Progress        float64             `json:"progress"`
 	Columns         []PowerQueryColumn  `json:"columns"`
 	Data            [][]json.RawMessage `json:"data"`
 	Recommendations []string            `json:"recommendations"`

@@ -118,7 +118,7 @@ type Page[T any] struct {
 
 // apiError is one entry of the API's errors array.
 type apiError struct {
-	Code   int    `json:"code"`
+	Code   String `json:"code"` // a number; String also takes "4000010"
 	Title  string `json:"title"`
 	Detail string `json:"detail"`
 }
@@ -233,15 +233,16 @@ func decodeError(e *rest.Error, body []byte) {
 // Message, all of them as Details, and the vendor sentinels as Matches.
 func fillFromErrors(e *rest.Error, errs []apiError) {
 	first := errs[0]
-	e.Code = strconv.Itoa(first.Code)
+	e.Code = string(first.Code)
 	e.Message = joinTitle(first.Title, first.Detail)
 	if len(errs) > 1 {
 		for _, ae := range errs {
-			e.Details = append(e.Details, rest.ErrorDetail{Code: strconv.Itoa(ae.Code), Message: joinTitle(ae.Title, ae.Detail)})
+			e.Details = append(e.Details, rest.ErrorDetail{Code: string(ae.Code), Message: joinTitle(ae.Title, ae.Detail)})
 		}
 	}
 	for _, ae := range errs {
-		switch ae.Code {
+		code, _ := strconv.Atoi(string(ae.Code))
+		switch code {
 		case CodeValidation:
 			e.Matches = appendOnce(e.Matches, ErrValidation)
 		case CodeAlreadyExists:

@@ -9,13 +9,14 @@ import (
 // SystemService covers /system.
 type SystemService service
 
-// SystemInfo describes the console release.
+// SystemInfo describes the console release. The fields are String because
+// consoles differ in sending some of them as numbers.
 type SystemInfo struct {
-	Build              string `json:"build"`
-	Version            string `json:"version"`
-	Release            string `json:"release"`
-	Patch              string `json:"patch"`
-	LatestAgentVersion string `json:"latestAgentVersion"`
+	Build              String `json:"build"`
+	Version            String `json:"version"`
+	Release            String `json:"release"`
+	Patch              String `json:"patch"`
+	LatestAgentVersion String `json:"latestAgentVersion"`
 }
 
 // Info returns the console's version information.

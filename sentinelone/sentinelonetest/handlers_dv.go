@@ -211,7 +211,7 @@ func (s *Server) pqPing(w http.ResponseWriter, r *http.Request) {
 		if q.pings >= s.cfg.pqPings {
 			q.result.Status, q.result.Progress = sentinelone.DVStateFinished, 100
 		} else {
-			q.result.Progress = 100 * q.pings / s.cfg.pqPings
+			q.result.Progress = float64(100 * q.pings / s.cfg.pqPings)
 		}
 	}
 	view := s.pqView(q)
