@@ -70,7 +70,7 @@ type ActivityData struct {
 	FilePath                   string `json:"filePath"`
 	FileContentHash            string `json:"fileContentHash"`
 	FileDisplayName            string `json:"fileDisplayName"`
-	FileSize                   int64  `json:"fileSize"`
+	FileSize                   Int    `json:"fileSize"`
 	Filename                   string `json:"filename"`
 	UploadedFilename           string `json:"uploadedFilename"`
 	SourceType                 string `json:"sourceType"`

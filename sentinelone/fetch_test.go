@@ -156,11 +156,13 @@ func TestLenientScalars(t *testing.T) {
 	var v struct {
 		A, B, C, D sentinelone.Bool
 		S, N, L, Z sentinelone.String
+		I, J, K    sentinelone.Int
 	}
-	if err := json.Unmarshal([]byte(`{"A":true,"B":"True","C":"false","D":null,"S":"x","N":1000000000000000000,"L":["2163822725049635476"],"Z":null}`), &v); err != nil {
+	if err := json.Unmarshal([]byte(`{"A":true,"B":"True","C":"false","D":null,"S":"x","N":1000000000000000000,"L":["2163822725049635476"],"Z":null,"I":68,"J":"482304","K":null}`), &v); err != nil {
 		t.Fatal(err)
 	}
-	if !v.A || !v.B || v.C || v.D || v.S != "x" || v.N != "1000000000000000000" || v.L != "2163822725049635476" || v.Z != "" {
+	if !v.A || !v.B || v.C || v.D || v.S != "x" || v.N != "1000000000000000000" || v.L != "2163822725049635476" || v.Z != "" ||
+		v.I != 68 || v.J != 482304 || v.K != 0 {
 		t.Errorf("decoded = %+v", v)
 	}
 }

@@ -135,6 +135,26 @@ func (s *String) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// Int decodes a JSON number or a numeric string (free-form activity data
+// carries both); null and other text read as 0.
+type Int int64
+
+// UnmarshalJSON decodes leniently.
+func (n *Int) UnmarshalJSON(data []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(data)), `"`)
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil {
+			*n = 0
+			return nil
+		}
+		v = int64(f)
+	}
+	*n = Int(v)
+	return nil
+}
+
 // SortOrder is asc or desc.
 type SortOrder string
 
