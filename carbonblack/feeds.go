@@ -98,6 +98,17 @@ func (s *FeedsService) Create(ctx context.Context, info FeedInfo, reports ...Rep
 	})
 }
 
+// UpdateInfo replaces a feed's description (name, provider URL, summary,
+// category); info.ID names the feed.
+//
+// API: PUT /threathunter/feedmgr/v2/orgs/{org_key}/feeds/{id}/feedinfo
+func (s *FeedsService) UpdateInfo(ctx context.Context, info FeedInfo) (*FeedInfo, error) {
+	return call[FeedInfo](ctx, s.c, &rest.Request{
+		Op: "Feeds.UpdateInfo", Method: http.MethodPut, Path: "/threathunter/feedmgr/v2/orgs/{}/feeds/{}/feedinfo",
+		PathArgs: s.c.org(info.ID), Body: rest.JSONBody(info),
+	})
+}
+
 // Delete removes a feed.
 //
 // API: DELETE /threathunter/feedmgr/v2/orgs/{org_key}/feeds/{id}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -208,6 +207,7 @@ type term struct {
 	value  string
 	lo, hi string
 	ranged bool
+	glob   *regexp.Regexp
 }
 
 var errSyntax = errors.New("query syntax error")
@@ -351,6 +351,12 @@ func parseTerm(t string) (term, error) {
 		return tm, nil
 	}
 	tm.value = unescape(strings.Trim(t, `"`))
+	if strings.ContainsAny(tm.value, "*?") {
+		// Wildcards match across path separators, unlike path.Match.
+		pat := regexp.QuoteMeta(tm.value)
+		pat = strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(pat)
+		tm.glob = regexp.MustCompile("(?is)^" + pat + "$")
+	}
 	return tm, nil
 }
 
@@ -409,8 +415,8 @@ func (t term) match(r record) bool {
 			}
 			continue
 		}
-		if strings.Contains(t.value, "*") || strings.Contains(t.value, "?") {
-			if ok, _ := path.Match(strings.ToLower(t.value), strings.ToLower(v)); ok {
+		if t.glob != nil {
+			if t.glob.MatchString(v) {
 				return true
 			}
 			continue
