@@ -48,17 +48,10 @@ func (s *Server) searchAlerts(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	rows, err := numberOr(body.Rows, 20)
-	if err != nil || rows < 0 || rows > 10_000 {
-		badRequest(w, "rows must be between 0 and 10000")
+	start, rows, ok := pageParams(w, &body, 20, 1)
+	if !ok {
 		return
 	}
-	start, err := numberOr(body.Start, 1)
-	if err != nil || start < 0 {
-		badRequest(w, "start must be a positive integer")
-		return
-	}
-	start = max(start, 1)
 	if start+rows-1 > s.opts.resultWindow {
 		badRequest(w, "start + rows must not exceed %d; narrow the time range", s.opts.resultWindow)
 		return
@@ -76,13 +69,8 @@ func (s *Server) searchAlerts(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	all := append([]record(nil), s.st.alerts...)
 	s.mu.Unlock()
-	matched, err := body.filter(all, "backend_timestamp", now)
-	if err != nil {
-		if isSyntax(err) {
-			querySyntax(w, err)
-			return
-		}
-		badRequest(w, "%v", err)
+	matched, ok := body.filterOrFail(w, all, "backend_timestamp", now)
+	if !ok {
 		return
 	}
 	if len(body.Sort) == 0 {

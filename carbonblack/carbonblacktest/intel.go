@@ -293,12 +293,10 @@ func (s *Server) deleteWatchlist(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.st.watchlists[id]; !ok {
+	if !deleteOrdered(s.st.watchlists, &s.st.watchlistOrder, id) {
 		notFound(w, "Watchlist %s not found", id)
 		return
 	}
-	delete(s.st.watchlists, id)
-	s.st.watchlistOrder = slices.DeleteFunc(s.st.watchlistOrder, func(x string) bool { return x == id })
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -378,12 +376,10 @@ func (s *Server) deleteReport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.st.reports[id]; !ok {
+	if !deleteOrdered(s.st.reports, &s.st.reportOrder, id) {
 		notFound(w, "Report %s not found", id)
 		return
 	}
-	delete(s.st.reports, id)
-	s.st.reportOrder = slices.DeleteFunc(s.st.reportOrder, func(x string) bool { return x == id })
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -529,8 +525,7 @@ func nonNil(rs []*reportWire) []*reportWire {
 
 func (s *Server) deleteFeed(w http.ResponseWriter, r *http.Request) {
 	s.withFeed(w, r, func(f *feed) {
-		delete(s.st.feeds, f.info.ID)
-		s.st.feedOrder = slices.DeleteFunc(s.st.feedOrder, func(x string) bool { return x == f.info.ID })
+		deleteOrdered(s.st.feeds, &s.st.feedOrder, f.info.ID)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -608,4 +603,15 @@ func (s *Server) deleteFeedReport(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// deleteOrdered removes id from a map and its insertion order; false means
+// there was no such id.
+func deleteOrdered[V any](m map[string]V, order *[]string, id string) bool {
+	if _, ok := m[id]; !ok {
+		return false
+	}
+	delete(m, id)
+	*order = slices.DeleteFunc(*order, func(x string) bool { return x == id })
+	return true
 }

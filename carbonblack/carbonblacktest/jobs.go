@@ -156,23 +156,12 @@ func (s *Server) startJobOf(kind string, w http.ResponseWriter, r *http.Request)
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	rows, err := numberOr(body.Rows, 500)
-	if err != nil || rows < 0 || rows > 10_000 {
-		badRequest(w, "rows must be between 0 and 10000")
+	start, rows, ok := pageParams(w, &body, 500, 0)
+	if !ok {
 		return
 	}
-	start, err := numberOr(body.Start, 0)
-	if err != nil || start < 0 {
-		badRequest(w, "start must not be negative")
-		return
-	}
-	matched, err := body.filter(all, "device_timestamp", s.now())
-	if err != nil {
-		if isSyntax(err) {
-			querySyntax(w, err)
-			return
-		}
-		badRequest(w, "%v", err)
+	matched, ok := body.filterOrFail(w, all, "device_timestamp", s.now())
+	if !ok {
 		return
 	}
 	sortRecords(matched, body.Sort)

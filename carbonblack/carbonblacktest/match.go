@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -599,4 +600,36 @@ func decodeAll[T any](rs []record) []T {
 		}
 	}
 	return out
+}
+
+// pageParams reads rows and start from a search body (defaults when
+// absent), answering 400 when they are out of range. minStart is 1 for the
+// 1-based searches (start 0 then reads as 1) and 0 for the 0-based ones.
+func pageParams(w http.ResponseWriter, b *searchBody, defRows, minStart int) (start, rows int, ok bool) {
+	rows, err := numberOr(b.Rows, defRows)
+	if err != nil || rows < 0 || rows > 10_000 {
+		badRequest(w, "rows must be between 0 and 10000")
+		return 0, 0, false
+	}
+	start, err = numberOr(b.Start, minStart)
+	if err != nil || start < 0 {
+		badRequest(w, "start must not be negative")
+		return 0, 0, false
+	}
+	return max(start, minStart), rows, true
+}
+
+// filterOrFail filters records by the body, answering 400 (with the query
+// syntax reason when it applies) on a bad body.
+func (b *searchBody) filterOrFail(w http.ResponseWriter, rs []record, timeField string, now time.Time) ([]record, bool) {
+	out, err := b.filter(rs, timeField, now)
+	if err != nil {
+		if isSyntax(err) {
+			querySyntax(w, err)
+		} else {
+			badRequest(w, "%v", err)
+		}
+		return nil, false
+	}
+	return out, true
 }

@@ -80,27 +80,16 @@ func (s *Server) searchOverrides(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	rows, err := numberOr(body.Rows, 100)
-	if err != nil || rows < 0 || rows > 10_000 {
-		badRequest(w, "rows must be between 0 and 10000")
-		return
-	}
-	start, err := numberOr(body.Start, 0)
-	if err != nil || start < 0 {
-		badRequest(w, "start must not be negative")
+	start, rows, ok := pageParams(w, &body.searchBody, 100, 0)
+	if !ok {
 		return
 	}
 	var all []record
 	for _, o := range s.Overrides() {
 		all = append(all, toRecord(o))
 	}
-	matched, err := body.filter(all, "", s.now())
-	if err != nil {
-		if isSyntax(err) {
-			querySyntax(w, err)
-			return
-		}
-		badRequest(w, "%v", err)
+	matched, ok := body.filterOrFail(w, all, "", s.now())
+	if !ok {
 		return
 	}
 	if body.SortField != "" {
