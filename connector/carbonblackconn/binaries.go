@@ -1,0 +1,312 @@
+package carbonblackconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/soarkit/soarkit/carbonblack"
+	"github.com/soarkit/soarkit/connector"
+)
+
+// Defaults of BinariesOptions.
+const (
+	DefaultBatchWindow  = 50 * time.Millisecond
+	DefaultLinkLifetime = time.Hour
+	DefaultSpoolMemory  = 1 << 20
+	notFoundTTL         = 10 * time.Minute
+)
+
+// BinariesOptions configure NewBinaries.
+type BinariesOptions struct {
+	// BatchWindow is how long a Fetch waits for other Fetch calls to share
+	// one file/_download request (default DefaultBatchWindow). A batch is
+	// sent at once when it reaches carbonblack.MaxDownloadHashes.
+	BatchWindow time.Duration
+	// LinkLifetime is the expiration_seconds asked for the pre-signed links
+	// (default one hour, the original's value). Links are reused until
+	// shortly before they expire.
+	LinkLifetime time.Duration
+	// CallTimeout bounds one batched file/_download call, which serves
+	// several callers (default 1 min).
+	CallTimeout time.Duration
+	// SpoolDir and SpoolMemory say where a sample is kept between hashing
+	// and upload: up to SpoolMemory bytes (default DefaultSpoolMemory) in
+	// memory, bigger samples in a temporary file in SpoolDir ("" for the
+	// system default), removed when the sample is closed. This is the
+	// original's DOWNLOAD_DIR.
+	SpoolDir    string
+	SpoolMemory int64
+	// Logger receives debug records of batches (default: discard).
+	Logger *slog.Logger
+	// Now is the clock for link expiry (default time.Now).
+	Now func() time.Time
+}
+
+// Binaries fetches samples from Carbon Black's Unified Binary Store for the
+// sources of this package. It asks for pre-signed links in batches: hashes
+// prefetched at collection time and concurrent Fetch calls within
+// BatchWindow share one file/_download request (the original made one per
+// hash), and links are reused until they expire. Share one Binaries between
+// the sources of one organisation. It is safe for concurrent use.
+type Binaries struct {
+	c    *carbonblack.Client
+	opts BinariesOptions
+
+	mu      sync.Mutex
+	links   map[string]cachedLink
+	pending *linkBatch
+}
+
+type cachedLink struct {
+	url      string // "" when UBS does not hold the file
+	deadline time.Time
+}
+
+type linkBatch struct {
+	hashes []string
+	seen   map[string]bool
+	done   chan struct{}
+	res    *carbonblack.DownloadLinks
+	err    error
+}
+
+// NewBinaries returns a Binaries reading the store of c's organisation.
+func NewBinaries(c *carbonblack.Client, opts BinariesOptions) (*Binaries, error) {
+	if c == nil {
+		return nil, errors.New("carbonblackconn: nil client")
+	}
+	if opts.BatchWindow <= 0 {
+		opts.BatchWindow = DefaultBatchWindow
+	}
+	if opts.LinkLifetime <= 0 {
+		opts.LinkLifetime = DefaultLinkLifetime
+	}
+	if opts.LinkLifetime < time.Minute {
+		return nil, fmt.Errorf("carbonblackconn: link lifetime %v is below one minute", opts.LinkLifetime)
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = time.Minute
+	}
+	if opts.SpoolMemory == 0 {
+		opts.SpoolMemory = DefaultSpoolMemory
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Binaries{c: c, opts: opts, links: map[string]cachedLink{}}, nil
+}
+
+// margin is how long before its expiry a link is no longer handed out: the
+// download must finish before the link expires.
+func (b *Binaries) margin() time.Duration { return b.opts.LinkLifetime / 4 }
+
+// Prefetch asks for links to the hashes not cached yet, in as few calls as
+// possible (100 hashes each), and caches them. Sources call it at collection
+// time, so the fetches that follow need no call of their own.
+func (b *Binaries) Prefetch(ctx context.Context, hashes ...string) error {
+	now := b.opts.Now()
+	var want []string
+	b.mu.Lock()
+	seen := map[string]bool{}
+	for _, h := range hashes {
+		h = strings.ToLower(h)
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		if l, ok := b.links[h]; !ok || now.Add(b.margin()).After(l.deadline) {
+			want = append(want, h)
+		}
+	}
+	b.mu.Unlock()
+	if len(want) == 0 {
+		return nil
+	}
+	res, err := b.c.UBS.DownloadLinks(ctx, b.opts.LinkLifetime, want...)
+	b.store(now, res)
+	return classify("UBS download links", err)
+}
+
+// store caches the answer of a download-links call made at start.
+func (b *Binaries) store(start time.Time, res *carbonblack.DownloadLinks) {
+	if res == nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for h, l := range b.links {
+		if start.After(l.deadline) {
+			delete(b.links, h)
+		}
+	}
+	for _, f := range res.Found {
+		b.links[strings.ToLower(f.SHA256)] = cachedLink{url: f.URL, deadline: start.Add(b.opts.LinkLifetime)}
+	}
+	for _, h := range res.NotFound {
+		b.links[h] = cachedLink{deadline: start.Add(notFoundTTL)}
+	}
+}
+
+// forget drops a cached link (it was refused or expired early).
+func (b *Binaries) forget(sha256 string) {
+	b.mu.Lock()
+	delete(b.links, sha256)
+	b.mu.Unlock()
+}
+
+// link returns a usable link for sha256, from the cache or through a
+// batched request.
+func (b *Binaries) link(ctx context.Context, sha256 string) (carbonblack.DownloadLink, error) {
+	now := b.opts.Now()
+	b.mu.Lock()
+	if l, ok := b.links[sha256]; ok && !now.Add(b.margin()).After(l.deadline) {
+		b.mu.Unlock()
+		return b.answer(sha256, l)
+	}
+	batch := b.pending
+	if batch == nil {
+		batch = &linkBatch{seen: map[string]bool{}, done: make(chan struct{})}
+		b.pending = batch
+		time.AfterFunc(b.opts.BatchWindow, func() { b.flush(batch) })
+	}
+	if !batch.seen[sha256] {
+		batch.seen[sha256] = true
+		batch.hashes = append(batch.hashes, sha256)
+	}
+	full := len(batch.hashes) >= carbonblack.MaxDownloadHashes
+	b.mu.Unlock()
+	if full {
+		go b.flush(batch)
+	}
+	select {
+	case <-batch.done:
+	case <-ctx.Done():
+		return carbonblack.DownloadLink{}, ctx.Err()
+	}
+	if batch.err != nil {
+		return carbonblack.DownloadLink{}, classify("UBS download links", batch.err)
+	}
+	for _, f := range batch.res.Found {
+		if strings.EqualFold(f.SHA256, sha256) {
+			return f, nil
+		}
+	}
+	for _, h := range batch.res.NotFound {
+		if h == sha256 {
+			return b.answer(sha256, cachedLink{})
+		}
+	}
+	return carbonblack.DownloadLink{}, connector.RetryLater(
+		fmt.Errorf("carbonblackconn: the Unified Binary Store cannot serve %s now", sha256), 30*time.Second)
+}
+
+func (b *Binaries) answer(sha256 string, l cachedLink) (carbonblack.DownloadLink, error) {
+	if l.url == "" {
+		return carbonblack.DownloadLink{}, connector.Permanent(fmt.Errorf("%w: %s", ErrNotInUBS, sha256))
+	}
+	return carbonblack.DownloadLink{SHA256: sha256, URL: l.url}, nil
+}
+
+// flush sends a batch once (the timer and a full batch may both call it).
+func (b *Binaries) flush(batch *linkBatch) {
+	b.mu.Lock()
+	if b.pending != batch {
+		b.mu.Unlock()
+		return
+	}
+	b.pending = nil
+	hashes := batch.hashes
+	b.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.CallTimeout)
+	defer cancel()
+	start := b.opts.Now()
+	res, err := b.c.UBS.DownloadLinks(ctx, b.opts.LinkLifetime, hashes...)
+	b.opts.Logger.Debug("UBS download links", "hashes", len(hashes), "error", err)
+	b.store(start, res)
+	if res == nil {
+		res = &carbonblack.DownloadLinks{}
+	}
+	batch.res, batch.err = res, err
+	close(batch.done)
+}
+
+// Fetch downloads the file with the given SHA-256 from the store. The
+// archive's filedata entry is read once through a hash into a spool (memory
+// or a temporary file), so the sample is known to be whole or truncated
+// before it is handed on: a truncated copy (UBS keeps only the first part of
+// big files) is delivered with Truncated set and its own hash in Hashes, so
+// the engine looks that hash up before uploading. A hash UBS does not hold is
+// a permanent error matching ErrNotInUBS.
+func (b *Binaries) Fetch(ctx context.Context, sha256, name string) (connector.Sample, error) {
+	sha256 = strings.ToLower(sha256)
+	if sha256 == "" {
+		return connector.Sample{}, connector.Permanent(ErrNoSHA256)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		link, err := b.link(ctx, sha256)
+		if err != nil {
+			return connector.Sample{}, err
+		}
+		s, err := b.open(ctx, link, name)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+		// A refused or vanished link (expired, revoked) is asked for again once.
+		if !errors.Is(err, carbonblack.ErrForbidden) && !errors.Is(err, carbonblack.ErrNotFound) {
+			break
+		}
+		b.forget(sha256)
+	}
+	if errors.Is(lastErr, carbonblack.ErrSampleFormat) {
+		return connector.Sample{}, connector.Permanent(lastErr)
+	}
+	if errors.Is(lastErr, carbonblack.ErrForbidden) || errors.Is(lastErr, carbonblack.ErrNotFound) {
+		// The object store refused a fresh link: transient from the engine's view.
+		return connector.Sample{}, fmt.Errorf("carbonblackconn: downloading %s: %w", sha256, lastErr)
+	}
+	return connector.Sample{}, classify("downloading "+sha256, lastErr)
+}
+
+func (b *Binaries) open(ctx context.Context, link carbonblack.DownloadLink, name string) (connector.Sample, error) {
+	smp, err := b.c.UBS.OpenLink(ctx, link)
+	if err != nil {
+		return connector.Sample{}, err
+	}
+	defer smp.Close()
+	sp := newSpool(b.opts.SpoolDir, b.opts.SpoolMemory)
+	if err := sp.fill(ctx, smp); err != nil {
+		sp.Close()
+		return connector.Sample{}, err
+	}
+	out := connector.Sample{Name: name, Size: smp.Size(), Hashes: connector.Hashes{SHA256: smp.SHA256()}}
+	if name == "" {
+		out.Name = link.SHA256
+	}
+	if err := smp.Verify(); err != nil {
+		var te *carbonblack.TruncatedSampleError
+		if !errors.As(err, &te) {
+			sp.Close()
+			return connector.Sample{}, err
+		}
+		out.Truncated = true
+		b.opts.Logger.Info("UBS holds a truncated copy", "sha256", te.Requested, "sample_sha256", te.Actual, "size", te.Size)
+	}
+	body, err := sp.reader()
+	if err != nil {
+		sp.Close()
+		return connector.Sample{}, err
+	}
+	out.Body = body
+	return out, nil
+}

@@ -1,0 +1,241 @@
+package carbonblackconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/soarkit/soarkit/carbonblack"
+	"github.com/soarkit/soarkit/connector"
+)
+
+// DefaultBanDescription is the original's AUTO_BAN_DESCRIPTION.
+const DefaultBanDescription = "Detected as malicious by VMRay"
+
+// BanOptions configure NewBan.
+type BanOptions struct {
+	// Name is the responder's name (default "cbc-ban").
+	Name string
+	// Description is the override's description (default
+	// DefaultBanDescription).
+	Description string
+}
+
+// Ban is a responder that puts a file's SHA-256 on the organisation's ban
+// list (a BLACK_LIST reputation override, with the file name). A hash already
+// banned is Unchanged.
+type Ban struct {
+	c    *carbonblack.Client
+	opts BanOptions
+}
+
+// NewBan returns a ban responder.
+func NewBan(c *carbonblack.Client, opts BanOptions) (*Ban, error) {
+	if c == nil {
+		return nil, errors.New("carbonblackconn: nil client")
+	}
+	if opts.Name == "" {
+		opts.Name = "cbc-ban"
+	}
+	if opts.Description == "" {
+		opts.Description = DefaultBanDescription
+	}
+	return &Ban{c: c, opts: opts}, nil
+}
+
+// Name returns the responder's name.
+func (b *Ban) Name() string { return b.opts.Name }
+
+// Scope is per file.
+func (b *Ban) Scope() connector.Scope { return connector.ScopeEvidence }
+
+// Respond bans the file unless it is banned already.
+func (b *Ban) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	sha := strings.ToLower(f.Evidence.Hashes.SHA256)
+	if !isHex(sha, 64) {
+		return skipped("the evidence has no SHA-256")
+	}
+	old, err := b.c.Reputations.FindSHA256(ctx, carbonblack.OverrideBlackList, sha)
+	if err != nil {
+		return connector.Result{}, classify("searching reputation overrides", err)
+	}
+	if old != nil {
+		return unchanged("already banned (override %s)", old.ID)
+	}
+	o, err := b.c.Reputations.Create(ctx, carbonblack.ReputationOverride{OverrideList: carbonblack.OverrideBlackList,
+		OverrideType: carbonblack.OverrideSHA256, SHA256Hash: sha, Filename: fileName(f), Description: b.opts.Description})
+	if errors.Is(err, carbonblack.ErrConflict) {
+		return unchanged("already banned")
+	}
+	if err != nil {
+		return connector.Result{}, classify("creating a reputation override", err)
+	}
+	return acted("banned %s (override %s)", sha, o.ID)
+}
+
+// fileName is the evidence's file name, else the base name of a sighting's
+// path.
+func fileName(f connector.Finding) string {
+	if f.Evidence.FileName != "" {
+		return f.Evidence.FileName
+	}
+	if f.Sighting != nil && f.Sighting.FilePath != "" {
+		return baseName(f.Sighting.FilePath)
+	}
+	for _, s := range f.Evidence.Sightings {
+		if s.FilePath != "" {
+			return baseName(s.FilePath)
+		}
+	}
+	return ""
+}
+
+// sightingDevice returns the Carbon Black device id of the finding's
+// sighting, and false when it names none.
+func sightingDevice(f connector.Finding) (int64, bool) {
+	if f.Sighting == nil || f.Sighting.DeviceID == "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(f.Sighting.DeviceID, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// getDevice reads a device; an unknown device is a permanent failure.
+func getDevice(ctx context.Context, c *carbonblack.Client, id int64) (*carbonblack.Device, error) {
+	d, err := c.Devices.Get(ctx, id)
+	if errors.Is(err, carbonblack.ErrNotFound) {
+		return nil, connector.Permanent(fmt.Errorf("carbonblackconn: device %d does not exist: %w", id, err))
+	}
+	return d, classify(fmt.Sprintf("reading device %d", id), err)
+}
+
+// Quarantine is a responder that isolates every device that saw a file from
+// the network (device action QUARANTINE). A device already quarantined is
+// Unchanged.
+type Quarantine struct {
+	c    *carbonblack.Client
+	name string
+}
+
+// NewQuarantine returns a quarantine responder named name (default
+// "cbc-quarantine").
+func NewQuarantine(c *carbonblack.Client, name string) (*Quarantine, error) {
+	if c == nil {
+		return nil, errors.New("carbonblackconn: nil client")
+	}
+	if name == "" {
+		name = "cbc-quarantine"
+	}
+	return &Quarantine{c: c, name: name}, nil
+}
+
+// Name returns the responder's name.
+func (q *Quarantine) Name() string { return q.name }
+
+// Scope is per device.
+func (q *Quarantine) Scope() connector.Scope { return connector.ScopeDevice }
+
+// Respond quarantines the sighting's device unless it is quarantined.
+func (q *Quarantine) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	id, ok := sightingDevice(f)
+	if !ok {
+		return skipped("the sighting names no Carbon Black device")
+	}
+	d, err := getDevice(ctx, q.c, id)
+	if err != nil {
+		return connector.Result{}, err
+	}
+	if d.Quarantined {
+		return unchanged("device %d (%s) is already quarantined", id, d.Name)
+	}
+	if err := q.c.Devices.Quarantine(ctx, true, id); err != nil {
+		return connector.Result{}, classify(fmt.Sprintf("quarantining device %d", id), err)
+	}
+	return acted("quarantined device %d (%s)", id, d.Name)
+}
+
+// PolicyMove is a responder that moves every device that saw a file to a
+// policy, named by id or by name (looked up once in the Policy Service; the
+// original's lookup used the retired Policy v3 API). A device already in the
+// policy is Unchanged.
+type PolicyMove struct {
+	c      *carbonblack.Client
+	name   string
+	policy string
+
+	mu       sync.Mutex
+	policyID int64
+}
+
+// NewPolicyMove returns a policy move responder for policy (a numeric id or
+// a name), named name (default "cbc-policy").
+func NewPolicyMove(c *carbonblack.Client, policy, name string) (*PolicyMove, error) {
+	if c == nil {
+		return nil, errors.New("carbonblackconn: nil client")
+	}
+	policy = strings.TrimSpace(policy)
+	if policy == "" {
+		return nil, errors.New("carbonblackconn: the policy is empty")
+	}
+	if name == "" {
+		name = "cbc-policy"
+	}
+	p := &PolicyMove{c: c, name: name, policy: policy}
+	if id, err := strconv.ParseInt(policy, 10, 64); err == nil && id > 0 {
+		p.policyID = id
+	}
+	return p, nil
+}
+
+// Name returns the responder's name.
+func (p *PolicyMove) Name() string { return p.name }
+
+// Scope is per device.
+func (p *PolicyMove) Scope() connector.Scope { return connector.ScopeDevice }
+
+// PolicyID resolves the policy to its id (once).
+func (p *PolicyMove) PolicyID(ctx context.Context) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.policyID != 0 {
+		return p.policyID, nil
+	}
+	s, err := p.c.Policies.FindByName(ctx, p.policy)
+	if errors.Is(err, carbonblack.ErrNotFound) {
+		return 0, connector.Permanent(fmt.Errorf("carbonblackconn: no policy is named %q", p.policy))
+	}
+	if err != nil {
+		return 0, classify("looking up policy "+p.policy, err)
+	}
+	p.policyID = s.ID
+	return s.ID, nil
+}
+
+// Respond moves the sighting's device to the policy unless it is in it.
+func (p *PolicyMove) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	id, ok := sightingDevice(f)
+	if !ok {
+		return skipped("the sighting names no Carbon Black device")
+	}
+	pid, err := p.PolicyID(ctx)
+	if err != nil {
+		return connector.Result{}, err
+	}
+	d, err := getDevice(ctx, p.c, id)
+	if err != nil {
+		return connector.Result{}, err
+	}
+	if d.PolicyID == pid {
+		return unchanged("device %d (%s) is already in policy %d", id, d.Name, pid)
+	}
+	if err := p.c.Devices.UpdatePolicy(ctx, pid, id); err != nil {
+		return connector.Result{}, classify(fmt.Sprintf("moving device %d to policy %d", id, pid), err)
+	}
+	return acted("moved device %d (%s) from policy %d to %d", id, d.Name, d.PolicyID, pid)
+}

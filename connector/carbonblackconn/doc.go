@@ -1,0 +1,68 @@
+// Package carbonblackconn binds the Carbon Black Cloud client (package
+// carbonblack) to the connector contracts: evidence sources, a batched
+// sample fetcher over the Unified Binary Store, responders that act in Carbon
+// Black, and a process hunter.
+//
+// # Sources
+//
+// NewAlertSource (Alerts v7), NewProcessSource (process search jobs) and
+// NewObservationSource (observation search jobs, the successor of enriched
+// events) each read a time window per Collect call: on the first run the
+// look-back before now (default the original connector's TIME_SPAN, 10 h),
+// then from the end of the previous window (kept in the checkpoint) minus a
+// small overlap, in UTC, at most MaxWindow at a time. Every page is read: the
+// alert iterator narrows its time range instead of stopping at Carbon Black's
+// 10,000-result window, and a search job that matched more than it can
+// return is split into halves until each part fits. The original's filters
+// apply: "!process_effective_reputation:<R>" for each excluded reputation
+// (REPUTATION_FILTERS) and the device OSes (DEVICE_OS_FILTERS). Each
+// collected file is one Evidence (SHA-256, and MD5 when Carbon Black gives
+// it) with a sighting per process: device id, name and OS, process GUID, pid,
+// path, and the alert or observation id in the attributes.
+//
+// # Samples
+//
+// The sources implement connector.Fetcher through a shared Binaries: links
+// to the files are asked for in batches (the hashes of a collection at once,
+// and concurrent fetches within a short window in one file/_download call),
+// reused until shortly before they expire, and the archive's filedata entry is
+// read through the client (which opens it with internal/zipx). The sample is
+// hashed while it is spooled, so a truncated copy (UBS keeps only the first
+// part of large files) is delivered with Sample.Truncated set and its own
+// SHA-256 in Sample.Hashes: the engine looks that hash up before uploading
+// it. A file UBS does not hold is a permanent failure (ErrNotInUBS).
+//
+// # Responders
+//
+//   - WatchlistReport: one report per file with the verdict's IOCs mapped to
+//     Carbon Black fields (MapIOCs), only IOCs not yet present in the
+//     organisation's watchlists and feeds; the file's report is extended
+//     instead of duplicated; no report when nothing is new. The watchlist is
+//     created when missing, with alerts on by default.
+//   - FeedReport: one report per file in a private feed (created with a
+//     subscribed watchlist when missing), without losing concurrent reports.
+//   - Ban: a BLACK_LIST reputation override for the SHA-256.
+//   - Quarantine and PolicyMove: per device; PolicyMove takes a policy id or
+//     name.
+//   - LiveResponse: per sighting, kill the process and delete the file in a
+//     bounded session that is always closed.
+//
+// Every responder checks the vendor's state first and reports
+// connector.Unchanged when there is nothing to do, so a repeated call never
+// duplicates a Carbon Black object. Verdict gating and dry run are the
+// connector.Gate and connector.DryRun wrappers. Errors follow the
+// connector's rules: requests Carbon Black refuses (400, 401, 403, a retired
+// API) are permanent, throttling asks for a retry later, other failures are
+// retried.
+//
+// # Hunting
+//
+// Hunter.Enrich adds the processes that ran a file (a process search by
+// SHA-256 over a window, default two weeks) to an evidence's sightings: the
+// Proofpoint flow uses it to find the devices that opened an attachment.
+//
+// # Testing
+//
+// Every component runs against carbonblacktest, the fake Carbon Black
+// Cloud, and the connectortest conformance suites.
+package carbonblackconn

@@ -1,0 +1,376 @@
+package carbonblackconn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/soarkit/soarkit/carbonblack"
+	"github.com/soarkit/soarkit/connector"
+)
+
+// Defaults of WatchlistOptions, from the original connector.
+const (
+	DefaultWatchlistName        = "VMRay Connector"
+	DefaultWatchlistDescription = "VMRay Connector Watchlist"
+	DefaultBaselineTTL          = 15 * time.Minute
+)
+
+// WatchlistOptions configure NewWatchlistReport.
+type WatchlistOptions struct {
+	// Name is the responder's name (default "cbc-watchlist-report").
+	Name string
+	// Watchlist and Description name the watchlist the reports go to; it is
+	// created with the first report when missing (defaults: the original's
+	// WATCHLIST_NAME and WATCHLIST_DESCRIPTION).
+	Watchlist   string
+	Description string
+	// AlertsEnabled makes a watchlist this responder creates raise alerts on
+	// hits (default true; the original created it with alerts off, so hits
+	// only tagged events). An existing watchlist is left as it is.
+	AlertsEnabled *bool
+	// IOCVerdicts keeps only indicators whose own verdict is in the set, or
+	// that carry none (default: malicious, the original's SELECTED_VERDICTS).
+	IOCVerdicts connector.KindSet
+	// BaselineTTL is how long the set of IOCs already present in the
+	// organisation's watchlists and feeds is reused before it is read again
+	// (default DefaultBaselineTTL). IOCs this responder adds join it at once.
+	BaselineTTL time.Duration
+	// IncludePublicFeeds adds Carbon Black's public feeds to that set.
+	IncludePublicFeeds bool
+	// Logger receives information records (default: discard).
+	Logger *slog.Logger
+	// Now is the clock of the baseline's age (default time.Now).
+	Now func() time.Time
+}
+
+// WatchlistReport is a responder that writes one watchlist report per file
+// with the verdict's indicators mapped to Carbon Black fields (see MapIOCs):
+// one equality IOC per (field, value), each linking to the analysis report.
+// IOCs already present as equality IOCs in any watchlist report or feed of
+// the organisation are left out; when nothing is new no report is written
+// (Unchanged). A later verdict with new indicators updates the file's report
+// instead of creating a second one. Calls are serialised, so two files that
+// share an indicator never both add it.
+type WatchlistReport struct {
+	c    *carbonblack.Client
+	opts WatchlistOptions
+
+	mu    sync.Mutex
+	base  *baseline
+	wlID  string
+	loadedAt time.Time
+}
+
+// baseline is the set of equality IOCs present in the organisation, and this
+// responder's reports by file.
+type baseline struct {
+	values   map[string]bool
+	reports  map[string]string // SHA-256 -> report id in our watchlist (or created for it)
+	attached map[string]bool   // report ids listed by our watchlist
+}
+
+func (b *baseline) addReport(r *carbonblack.Report) {
+	for _, ioc := range r.IOCsV2 {
+		if ioc.MatchType != carbonblack.MatchEquality {
+			continue
+		}
+		for _, v := range ioc.Values {
+			b.values[iocKey(ioc.Field, v)] = true
+		}
+	}
+}
+
+// NewWatchlistReport returns a watchlist report responder.
+func NewWatchlistReport(c *carbonblack.Client, opts WatchlistOptions) (*WatchlistReport, error) {
+	if c == nil {
+		return nil, errors.New("carbonblackconn: nil client")
+	}
+	if opts.Name == "" {
+		opts.Name = "cbc-watchlist-report"
+	}
+	if strings.TrimSpace(opts.Watchlist) == "" {
+		opts.Watchlist = DefaultWatchlistName
+	}
+	if opts.Description == "" {
+		opts.Description = DefaultWatchlistDescription
+	}
+	if opts.AlertsEnabled == nil {
+		on := true
+		opts.AlertsEnabled = &on
+	}
+	if opts.IOCVerdicts == 0 {
+		opts.IOCVerdicts = connector.Kinds(connector.Malicious)
+	}
+	if opts.BaselineTTL <= 0 {
+		opts.BaselineTTL = DefaultBaselineTTL
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &WatchlistReport{c: c, opts: opts}, nil
+}
+
+// Name returns the responder's name.
+func (r *WatchlistReport) Name() string { return r.opts.Name }
+
+// Scope is per file: one report per file.
+func (r *WatchlistReport) Scope() connector.Scope { return connector.ScopeEvidence }
+
+// Respond writes or extends the file's report with the IOCs that are new.
+func (r *WatchlistReport) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	sha := strings.ToLower(f.Evidence.Hashes.SHA256)
+	if !isHex(sha, 64) {
+		return skipped("the evidence has no SHA-256")
+	}
+	pairs := MapIOCs(f, r.opts.IOCVerdicts)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.refresh(ctx); err != nil {
+		return connector.Result{}, err
+	}
+	var fresh []FieldValue
+	for _, p := range pairs {
+		if !r.base.values[iocKey(p.Field, p.Value)] {
+			fresh = append(fresh, p)
+		}
+	}
+	id, has := r.base.reports[sha]
+	if len(fresh) == 0 {
+		if has && !r.base.attached[id] {
+			if err := r.attach(ctx, id); err != nil {
+				return connector.Result{}, err
+			}
+			return acted("added report %s to watchlist %q", id, r.opts.Watchlist)
+		}
+		if has {
+			return unchanged("report %s already holds every IOC", id)
+		}
+		return unchanged("no new IOCs: all %d are already in the organisation's watchlists or feeds", len(pairs))
+	}
+	if has {
+		res, err := r.extend(ctx, id, f, fresh)
+		if !errors.Is(err, carbonblack.ErrNotFound) {
+			return res, err
+		}
+		// The report was deleted by someone: write a new one.
+		delete(r.base.reports, sha)
+	}
+	rep := buildReport(f, fresh)
+	created, err := r.c.Reports.Create(ctx, rep)
+	if err != nil {
+		return connector.Result{}, classify("creating a watchlist report", err)
+	}
+	r.base.reports[sha] = created.ID
+	r.base.addReport(created)
+	if err := r.attach(ctx, created.ID); err != nil {
+		return connector.Result{}, err
+	}
+	return acted("created report %s with %d IOCs in watchlist %q", created.ID, len(fresh), r.opts.Watchlist)
+}
+
+// extend adds fresh IOCs to the file's existing report.
+func (r *WatchlistReport) extend(ctx context.Context, id string, f connector.Finding, fresh []FieldValue) (connector.Result, error) {
+	old, err := r.c.Reports.Get(ctx, id)
+	if errors.Is(err, carbonblack.ErrNotFound) {
+		return connector.Result{}, err
+	}
+	if err != nil {
+		return connector.Result{}, classify("reading watchlist report "+id, err)
+	}
+	next := buildReport(f, fresh)
+	next.ID = id
+	next.IOCsV2 = append(old.IOCsV2, next.IOCsV2...)
+	next.Tags = mergeTags(old.Tags, next.Tags)
+	updated, err := r.c.Reports.Update(ctx, next)
+	if err != nil {
+		return connector.Result{}, classify("updating watchlist report "+id, err)
+	}
+	r.base.addReport(updated)
+	if !r.base.attached[id] {
+		if err := r.attach(ctx, id); err != nil {
+			return connector.Result{}, err
+		}
+	}
+	return acted("updated report %s with %d new IOCs", id, len(fresh))
+}
+
+// attach lists a report in the watchlist, creating the watchlist when missing.
+func (r *WatchlistReport) attach(ctx context.Context, id string) error {
+	if r.wlID == "" {
+		w, err := r.c.Watchlists.Create(ctx, carbonblack.Watchlist{Name: r.opts.Watchlist, Description: r.opts.Description,
+			TagsEnabled: true, AlertsEnabled: *r.opts.AlertsEnabled, ReportIDs: []string{id}})
+		if err != nil {
+			return classify("creating watchlist "+r.opts.Watchlist, err)
+		}
+		r.wlID = w.ID
+		r.opts.Logger.Info("created watchlist", "watchlist", r.opts.Watchlist, "id", w.ID, "alerts", w.AlertsEnabled)
+	} else if _, err := r.c.Watchlists.AddReports(ctx, r.wlID, id); err != nil {
+		return classify("adding report "+id+" to watchlist "+r.opts.Watchlist, err)
+	}
+	r.base.attached[id] = true
+	return nil
+}
+
+// refresh reads the baseline when it is missing or older than BaselineTTL:
+// every equality IOC of every watchlist report and feed report, and this
+// responder's reports (titles naming a file) in its watchlist.
+func (r *WatchlistReport) refresh(ctx context.Context) error {
+	now := r.opts.Now()
+	if r.base != nil && now.Sub(r.loadedAt) < r.opts.BaselineTTL {
+		return nil
+	}
+	b := &baseline{values: map[string]bool{}, reports: map[string]string{}, attached: map[string]bool{}}
+	wls, err := r.c.Watchlists.List(ctx)
+	if err != nil {
+		return classify("listing watchlists", err)
+	}
+	wlID := ""
+	for _, w := range wls {
+		ours := wlID == "" && w.Name == r.opts.Watchlist && w.Classifier == nil
+		if ours {
+			wlID = w.ID
+		}
+		for _, id := range w.ReportIDs {
+			rep, err := r.c.Reports.Get(ctx, id)
+			if errors.Is(err, carbonblack.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return classify("reading watchlist report "+id, err)
+			}
+			b.addReport(rep)
+			if sha := reportHash(rep.Title); ours && sha != "" {
+				b.reports[sha], b.attached[id] = id, true
+			}
+		}
+	}
+	feeds, err := r.c.Feeds.List(ctx, r.opts.IncludePublicFeeds)
+	if err != nil {
+		return classify("listing feeds", err)
+	}
+	for _, fd := range feeds {
+		reps, err := r.c.Feeds.Reports(ctx, fd.ID)
+		if errors.Is(err, carbonblack.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return classify("reading the reports of feed "+fd.Name, err)
+		}
+		for i := range reps {
+			b.addReport(&reps[i])
+		}
+	}
+	// Reports created but not attached before a failure are remembered across
+	// refreshes, so the next call attaches them instead of writing new ones.
+	if r.base != nil {
+		for sha, id := range r.base.reports {
+			if _, ok := b.reports[sha]; !ok {
+				b.reports[sha] = id
+				if rep, err := r.c.Reports.Get(ctx, id); err == nil {
+					b.addReport(rep)
+				}
+			}
+		}
+	}
+	r.base, r.wlID, r.loadedAt = b, wlID, now
+	return nil
+}
+
+// reportTitleMark separates the verdict and analyzer from the file hash in
+// report titles: "[malicious] VMRAY Report for <sha256>".
+const reportTitleMark = " Report for "
+
+// reportHash returns the SHA-256 a report title of this responder names.
+func reportHash(title string) string {
+	i := strings.LastIndex(title, reportTitleMark)
+	if i < 0 {
+		return ""
+	}
+	sha := strings.ToLower(strings.TrimSpace(title[i+len(reportTitleMark):]))
+	if !isHex(sha, 64) {
+		return ""
+	}
+	return sha
+}
+
+// buildReport makes the report of a finding with the given IOCs, as the
+// original did: title "[<verdict>] <ANALYZER> Report for <sha256>",
+// description and link the analysis report, tags the classifications, threat
+// names and VTI operations.
+func buildReport(f connector.Finding, pairs []FieldValue) carbonblack.Report {
+	v := f.Verdict
+	analyzer := strings.ToUpper(v.Analyzer)
+	if analyzer == "" {
+		analyzer = "VMRAY"
+	}
+	desc := v.ReportURL
+	if desc == "" {
+		desc = fmt.Sprintf("%s verdict: %s", analyzer, v.Kind)
+	}
+	rep := carbonblack.Report{
+		Title:       fmt.Sprintf("[%s] %s%s%s", v.Kind, analyzer, reportTitleMark, strings.ToLower(f.Evidence.Hashes.SHA256)),
+		Description: desc,
+		Severity:    severityOf(v),
+		Link:        v.ReportURL,
+	}
+	var tags []string
+	tags = append(tags, v.Classifications...)
+	tags = append(tags, v.ThreatNames...)
+	for _, vti := range v.VTIs {
+		tags = append(tags, vti.Operation)
+	}
+	rep.Tags = mergeTags(nil, tags)
+	for _, p := range pairs {
+		ioc := carbonblack.EqualityIOC(p.Field, p.Value)
+		ioc.Link = v.ReportURL
+		rep.IOCsV2 = append(rep.IOCsV2, ioc)
+	}
+	return rep
+}
+
+// severityOf maps a verdict to Carbon Black's 1-10 severity: the verdict's
+// own severity, else its score (0-100), else its kind (malicious 10,
+// suspicious 5, otherwise 1), as the original did for VTI scores.
+func severityOf(v connector.Verdict) int {
+	switch {
+	case v.Severity >= 1 && v.Severity <= 10:
+		return v.Severity
+	case v.Score > 0:
+		return carbonblack.Severity(v.Score)
+	case v.Kind == connector.Malicious:
+		return 10
+	case v.Kind == connector.Suspicious:
+		return 5
+	}
+	return 1
+}
+
+// mergeTags appends tags to old, trimmed, printable and without duplicates
+// (ignoring case).
+func mergeTags(old, tags []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range append(append([]string{}, old...), tags...) {
+		t = strings.TrimSpace(strings.Map(func(r rune) rune {
+			if unicode.IsPrint(r) {
+				return r
+			}
+			return -1
+		}, t))
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		seen[strings.ToLower(t)] = true
+		out = append(out, t)
+	}
+	return out
+}
