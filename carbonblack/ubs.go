@@ -102,7 +102,8 @@ type DownloadLinks struct {
 // DownloadLinks asks UBS for pre-signed links to the archives of many
 // binaries, 100 hashes per call, and merges the answers. Every hash ends up
 // in exactly one of Found, NotFound and Error. expiration is the links'
-// lifetime (0 selects one hour).
+// lifetime (0 selects one hour). When a batch fails, the links gathered
+// from the earlier batches are returned with the error.
 //
 // API: POST /ubs/v1/orgs/{org_key}/file/_download
 func (s *UBSService) DownloadLinks(ctx context.Context, expiration time.Duration, hashes ...string) (*DownloadLinks, error) {

@@ -174,8 +174,9 @@ func newServer(opts []Option) *Server {
 }
 
 // Handler returns the fake's handler (with request recording and fault
-// injection), for mounting in another server. Download links then point to
-// the host the request came to.
+// injection), for mounting in another server. It serves the object-store
+// paths too; download links still point to the fake's own object-store
+// listener.
 func (s *Server) Handler() http.Handler { return s.mw }
 
 // URL is the API base URL, for example "https://127.0.0.1:41234".
