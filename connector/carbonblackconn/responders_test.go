@@ -496,4 +496,3 @@ func TestResponderConformance(t *testing.T) {
 		})
 	}
 }
-

@@ -61,9 +61,9 @@ type WatchlistReport struct {
 	c    *carbonblack.Client
 	opts WatchlistOptions
 
-	mu    sync.Mutex
-	base  *baseline
-	wlID  string
+	mu       sync.Mutex
+	base     *baseline
+	wlID     string
 	loadedAt time.Time
 }
 
