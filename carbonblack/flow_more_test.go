@@ -3,6 +3,7 @@ package carbonblack_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -20,7 +21,8 @@ func TestFlowObservationsAndDevices(t *testing.T) {
 	fake.AddObservation(carbonblack.Observation{DeviceID: carbonblack.FlexInt(d1.ID), AlertCategory: carbonblack.StringList{"THREAT"},
 		EventType: carbonblack.StringList{"filemod"}, FilemodName: `c:\temp\drop.exe`, FilemodSHA256: sha})
 	fake.AddObservation(carbonblack.Observation{DeviceID: carbonblack.FlexInt(d2.ID), AlertCategory: carbonblack.StringList{"OBSERVED"},
-		EventType: carbonblack.StringList{"netconn"}, NetconnDomain: "evil.example"})
+		EventType: carbonblack.StringList{"netconn"}, NetconnDomain: "evil.example", ProcessSHA256: sha,
+		NetconnIPv4: carbonblack.IPv4{Addr: netip.MustParseAddr("23.44.229.234")}})
 	fake.AddProcess(carbonblack.Process{DeviceID: carbonblack.FlexInt(d1.ID), ProcessHash: []string{sha}, ProcessPID: carbonblack.IntList{42}})
 	_, _ = fake.AddBinary(carbonblacktest.Binary{Content: []byte("bin"), SHA256: sha})
 	c := fake.Client()
@@ -28,6 +30,17 @@ func TestFlowObservationsAndDevices(t *testing.T) {
 	obs, err := collect(c.Observations.Search(ctx, carbonblack.JobRequest{Criteria: carbonblack.Criteria{"alert_category": []string{"THREAT"}}}))
 	if err != nil || len(obs) != 1 || obs[0].FilemodSHA256 != sha || obs[0].SHA256s()[0] != sha || obs[0].ObservationID == "" {
 		t.Fatalf("observations = %+v, %v", obs, err)
+	}
+	det, err := c.Observations.Details(ctx, carbonblack.ObservationDetails{ObservationIDs: []string{obs[0].ObservationID}})
+	if err != nil || len(det) != 1 || det[0].FilemodName != `c:\temp\drop.exe` {
+		t.Fatalf("observation details = %+v, %v", det, err)
+	}
+	if _, err := c.Observations.Details(ctx, carbonblack.ObservationDetails{AlertID: "a", ProcessHash: sha}); !errors.Is(err, carbonblack.ErrInvalidRequest) {
+		t.Fatalf("two selectors: %v", err)
+	}
+	net, err := c.Observations.Details(ctx, carbonblack.ObservationDetails{ProcessHash: sha, DeviceID: d2.ID})
+	if err != nil || len(net) != 1 || net[0].NetconnIPv4.String() != "23.44.229.234" || !strings.Contains(string(net[0].Raw), `"netconn_ipv4":388818410`) {
+		t.Fatalf("netconn details = %+v, %v", net, err)
 	}
 	devs, err := c.Devices.ByIDs(ctx, d1.ID, d2.ID)
 	if err != nil || len(devs) != 2 {

@@ -125,21 +125,7 @@ func (j *JobSearch[T]) Start(ctx context.Context, req JobRequest) (string, error
 	if req.Rows <= 0 {
 		req.Rows = 10_000
 	}
-	var out struct {
-		JobID string `json:"job_id"`
-	}
-	_, err := j.c.do(ctx, &rest.Request{
-		Op: j.name + ".Start", Method: http.MethodPost, Path: "/api/investigate/v2/orgs/{}/{}/search_jobs",
-		PathArgs: j.c.org(j.kind), Body: rest.JSONBody(req),
-	}, &out)
-	if err != nil {
-		return "", err
-	}
-	if out.JobID == "" {
-		return "", &rest.Error{Vendor: "carbonblack", Op: j.name + ".Start", Method: http.MethodPost, StatusCode: http.StatusOK,
-			Message: "no job_id in the answer", Err: ErrMalformedResponse}
-	}
-	return out.JobID, nil
+	return startJob(ctx, j.c, j.name+".Start", "/api/investigate/v2/orgs/{}/{}/search_jobs", j.kind, req)
 }
 
 // Results returns the page of a job's results that starts at the 0-based

@@ -1,6 +1,10 @@
 package carbonblack
 
-import "encoding/json"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
 
 // ObservationsService runs observation search jobs, the successor of the
 // retired enriched events search.
@@ -93,4 +97,33 @@ func (o *Observation) SHA256s() []string {
 		}
 	}
 	return out
+}
+
+// ObservationDetails selects the observations of a detail job: exactly one
+// of AlertID, ObservationIDs or ProcessHash (optionally with DeviceID).
+type ObservationDetails struct {
+	AlertID        string   `json:"alert_id,omitempty"`
+	ObservationIDs []string `json:"observation_ids,omitempty"`
+	ProcessHash    string   `json:"process_hash,omitempty"`
+	DeviceID       int64    `json:"device_id,omitempty"`
+	MaxRows        int      `json:"max_rows,omitempty"`
+}
+
+// Details runs an observation detail job, waits for it and returns the
+// detailed records, which carry the raw event fields (netconn_ipv4 as a
+// packed integer, netconn_domain, process_sha256, ...).
+//
+// API: POST /api/investigate/v2/orgs/{org_key}/observations/detail_jobs
+// API: GET /api/investigate/v2/orgs/{org_key}/observations/detail_jobs/{job_id}/results
+func (s *ObservationsService) Details(ctx context.Context, sel ObservationDetails) ([]Observation, error) {
+	n := 0
+	for _, set := range []bool{sel.AlertID != "", len(sel.ObservationIDs) > 0, sel.ProcessHash != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("%w: give exactly one of alert id, observation ids or process hash", ErrInvalidRequest)
+	}
+	return detailJob[Observation](ctx, s.c, "observations", "Observations.Details", sel)
 }

@@ -97,26 +97,35 @@ func (s *ProcessesService) Details(ctx context.Context, guids ...string) ([]Proc
 	if len(guids) == 0 {
 		return nil, nil
 	}
-	c := s.c
-	var out struct {
+	return detailJob[Process](ctx, s.c, "processes", "Processes.Details", map[string][]string{"process_guids": guids})
+}
+
+// startJob posts a job body and returns the job id.
+func startJob(ctx context.Context, c *Client, op, path, kind string, body any) (string, error) {
+	out, err := call[struct {
 		JobID string `json:"job_id"`
+	}](ctx, c, &rest.Request{Op: op, Method: http.MethodPost, Path: path, PathArgs: c.org(kind), Body: rest.JSONBody(body)})
+	if err != nil {
+		return "", err
 	}
-	_, err := c.do(ctx, &rest.Request{
-		Op: "Processes.Details", Method: http.MethodPost, Path: "/api/investigate/v2/orgs/{}/processes/detail_jobs",
-		PathArgs: c.org(), Body: rest.JSONBody(map[string][]string{"process_guids": guids}),
-	}, &out)
+	if out.JobID == "" {
+		return "", &rest.Error{Vendor: "carbonblack", Op: op, Method: http.MethodPost, StatusCode: http.StatusOK,
+			Message: "no job_id in the answer", Err: ErrMalformedResponse}
+	}
+	return out.JobID, nil
+}
+
+// detailJob starts a detail job, waits for it and collects its results.
+func detailJob[T any](ctx context.Context, c *Client, kind, op string, body any) ([]T, error) {
+	id, err := startJob(ctx, c, op, "/api/investigate/v2/orgs/{}/{}/detail_jobs", kind, body)
 	if err != nil {
 		return nil, err
 	}
-	if out.JobID == "" {
-		return nil, &rest.Error{Vendor: "carbonblack", Op: "Processes.Details", Method: http.MethodPost, StatusCode: http.StatusOK,
-			Message: "no job_id in the answer", Err: ErrMalformedResponse}
+	fetch := func(ctx context.Context, start, rows int) (*JobResults[T], error) {
+		return jobResults[T](ctx, c, op, "/api/investigate/v2/orgs/{}/{}/detail_jobs/{}/results", kind, id, start, rows)
 	}
-	fetch := func(ctx context.Context, start, rows int) (*JobResults[Process], error) {
-		return jobResults[Process](ctx, c, "Processes.Details", "/api/investigate/v2/orgs/{}/{}/detail_jobs/{}/results", "processes", out.JobID, start, rows)
-	}
-	if _, err := waitJob(ctx, c, func(ctx context.Context) (*JobResults[Process], error) { return fetch(ctx, 0, 0) }); err != nil {
-		return nil, fmt.Errorf("carbonblack: process detail job %s: %w", out.JobID, err)
+	if _, err := waitJob(ctx, c, func(ctx context.Context) (*JobResults[T], error) { return fetch(ctx, 0, 0) }); err != nil {
+		return nil, fmt.Errorf("carbonblack: %s detail job %s: %w", kind, id, err)
 	}
 	return rest.Collect(pageJob(ctx, c.cfg.jobPageRows, fetch))
 }
@@ -138,23 +147,13 @@ type ProcessSummary struct {
 // API: GET /api/investigate/v2/orgs/{org_key}/processes/summary_jobs/{job_id}/results?format=summary
 func (s *ProcessesService) Summary(ctx context.Context, processGUID string, tr *TimeRange) (*ProcessSummary, error) {
 	c := s.c
-	var out struct {
-		JobID string `json:"job_id"`
-	}
 	body := map[string]any{"process_guid": processGUID}
 	if tr != nil {
 		body["time_range"] = tr
 	}
-	_, err := c.do(ctx, &rest.Request{
-		Op: "Processes.Summary", Method: http.MethodPost, Path: "/api/investigate/v2/orgs/{}/processes/summary_jobs",
-		PathArgs: c.org(), Body: rest.JSONBody(body),
-	}, &out)
+	jobID, err := startJob(ctx, c, "Processes.Summary", "/api/investigate/v2/orgs/{}/{}/summary_jobs", "processes", body)
 	if err != nil {
 		return nil, err
-	}
-	if out.JobID == "" {
-		return nil, &rest.Error{Vendor: "carbonblack", Op: "Processes.Summary", Method: http.MethodPost, StatusCode: http.StatusOK,
-			Message: "no job_id in the answer", Err: ErrMalformedResponse}
 	}
 	type summaryResults struct {
 		Exception *string        `json:"exception"`
@@ -166,7 +165,7 @@ func (s *ProcessesService) Summary(ctx context.Context, processGUID string, tr *
 	err = rest.Poll(ctx, c.cfg.jobPoll, func(ctx context.Context) (bool, error) {
 		r, err := call[summaryResults](ctx, c, &rest.Request{
 			Op: "Processes.Summary", Path: "/api/investigate/v2/orgs/{}/processes/summary_jobs/{}/results",
-			PathArgs: c.org(out.JobID), Query: url.Values{"format": {"summary"}},
+			PathArgs: c.org(jobID), Query: url.Values{"format": {"summary"}},
 		})
 		if err != nil {
 			return false, err
@@ -175,7 +174,7 @@ func (s *ProcessesService) Summary(ctx context.Context, processGUID string, tr *
 		return r.Contacted > 0 && r.Completed >= r.Contacted, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("carbonblack: process summary job %s: %w", out.JobID, err)
+		return nil, fmt.Errorf("carbonblack: process summary job %s: %w", jobID, err)
 	}
 	if last.Exception != nil && *last.Exception != "" {
 		return nil, &rest.Error{Vendor: "carbonblack", Op: "Processes.Summary", StatusCode: http.StatusOK, Message: c.rest.Redact(*last.Exception)}

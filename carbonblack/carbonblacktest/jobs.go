@@ -170,12 +170,7 @@ func (s *Server) startJobOf(kind string, w http.ResponseWriter, r *http.Request)
 	for i, rec := range kept {
 		selected[i] = selectFields(rec, body.Fields, kind)
 	}
-	j := &job{kind: kind, results: selected, numFound: len(matched), created: s.now(), noData: len(all) == 0, contacted: contactedShards}
-	id := carbonblack.NewID()
-	s.mu.Lock()
-	s.st.jobs[id] = j
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"job_id": id})
+	s.addJob(w, &job{kind: kind, results: selected, numFound: len(matched), created: s.now(), noData: len(all) == 0, contacted: contactedShards})
 }
 
 // selectFields applies a job's fields list: the default set ("*" or none)
@@ -214,7 +209,46 @@ func (s *Server) startDetailJob(w http.ResponseWriter, r *http.Request) {
 			found = append(found, rec)
 		}
 	}
-	j := &job{kind: "processes", results: found, numFound: len(found), created: s.now(), contacted: 1}
+	s.addJob(w, &job{kind: "processes", results: found, numFound: len(found), created: s.now(), contacted: 1})
+}
+
+func (s *Server) startObservationDetailJob(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		AlertID        string              `json:"alert_id"`
+		ObservationIDs []string            `json:"observation_ids"`
+		ProcessHash    string              `json:"process_hash"`
+		DeviceID       carbonblack.FlexInt `json:"device_id"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	n := 0
+	for _, set := range []bool{body.AlertID != "", len(body.ObservationIDs) > 0, body.ProcessHash != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		badRequest(w, "exactly one of alert_id, observation_ids or process_hash is required")
+		return
+	}
+	all, _ := s.records("observations")
+	var found []record
+	for _, rec := range all {
+		switch {
+		case body.DeviceID != 0 && strings.Join(strs(rec["device_id"]), "") != strconv.FormatInt(int64(body.DeviceID), 10):
+		case body.AlertID != "" && slices.Contains(strs(rec["alert_id"]), body.AlertID),
+			len(body.ObservationIDs) > 0 && slices.Contains(body.ObservationIDs, strings.Join(strs(rec["observation_id"]), "")),
+			body.ProcessHash != "" && slices.ContainsFunc(append(strs(rec["process_hash"]), strs(rec["process_sha256"])...),
+				func(h string) bool { return strings.EqualFold(h, body.ProcessHash) }):
+			found = append(found, rec)
+		}
+	}
+	s.addJob(w, &job{kind: "observations", results: found, numFound: len(found), created: s.now(), contacted: 1})
+}
+
+// addJob stores a job and answers its id.
+func (s *Server) addJob(w http.ResponseWriter, j *job) {
 	id := carbonblack.NewID()
 	s.mu.Lock()
 	s.st.jobs[id] = j
@@ -317,11 +351,7 @@ func (s *Server) startSummaryJob(w http.ResponseWriter, r *http.Request) {
 			summary["children"] = children
 		}
 	}
-	id := carbonblack.NewID()
-	s.mu.Lock()
-	s.st.jobs[id] = &job{kind: "summary", summary: summary, created: s.now(), contacted: contactedShards}
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"job_id": id})
+	s.addJob(w, &job{kind: "summary", summary: summary, created: s.now(), contacted: contactedShards})
 }
 
 func (s *Server) summaryResults(w http.ResponseWriter, r *http.Request) {

@@ -91,6 +91,8 @@ func (s *Server) routes() http.Handler {
 		h("GET "+inv+"/"+kind+"/search_jobs/{id}/results", s.jobResults(kind))
 	}
 	h("POST "+inv+"/processes/detail_jobs", s.startDetailJob)
+	h("POST "+inv+"/observations/detail_jobs", s.startObservationDetailJob)
+	h("GET "+inv+"/observations/detail_jobs/{id}/results", s.jobResults("observations"))
 	h("POST "+inv+"/processes/summary_jobs", s.startSummaryJob)
 	h("GET "+inv+"/processes/summary_jobs/{id}/results", s.summaryResults)
 	h("GET "+inv+"/processes/detail_jobs/{id}/results", s.jobResults("processes"))
