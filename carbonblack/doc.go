@@ -60,7 +60,9 @@
 // [Process.SHA256] picks the SHA-256 out of process_hash.
 // [ProcessesService.Details] and [ProcessesService.Summary] run the detail
 // and summary jobs (full records; parent, siblings and children) used to
-// find the device and pid behind a process GUID.
+// find the device and pid behind a process GUID; [ObservationsService.Details]
+// returns observations with their raw event fields (netconn_ipv4 and the
+// other IOC fields).
 //
 // # Unified Binary Store
 //
