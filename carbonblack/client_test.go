@@ -1,8 +1,10 @@
 package carbonblack_test
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -652,5 +654,28 @@ func TestProcessesSummaryRequest(t *testing.T) {
 	sum, err := c.Processes.Summary(ctx, "7DESJ9GN-0034d5f2-00000ba0-00000000-1d68709850fe521", &carbonblack.TimeRange{Window: "-2w"})
 	if err != nil || sum.Process.DeviceID != 3462642 || sum.Process.PID() != 2976 || sum.Parent.ProcessGUID != "p" || len(sum.Children) != 1 || polls != 2 {
 		t.Fatalf("Summary = %+v, %v after %d polls", sum, err, polls)
+	}
+}
+
+func TestOpenLinkFormatErrors(t *testing.T) {
+	c, mux := setup(t)
+	mux.HandleFunc("/store/nofiledata.zip", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Auth-Token") != "" {
+			t.Error("credentials sent with a pre-signed link")
+		}
+		zw := zip.NewWriter(w)
+		f, _ := zw.Create("other")
+		_, _ = f.Write([]byte("x"))
+		_ = zw.Close()
+	})
+	mux.HandleFunc("/store/html.zip", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("<html>not a zip</html>"))
+	})
+	base := c.BaseURL()
+	for _, name := range []string{"nofiledata", "html"} {
+		_, err := c.UBS.OpenLink(ctx, carbonblack.DownloadLink{SHA256: strings.Repeat("a", 64), URL: base + "/store/" + name + ".zip?X-Amz-Signature=s"})
+		if !errors.Is(err, carbonblack.ErrSampleFormat) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package carbonblack_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -183,5 +184,25 @@ func TestFlowProcessSummary(t *testing.T) {
 	}
 	if _, err := c.Processes.Summary(context.Background(), "G-unknown", nil); !errors.Is(err, carbonblack.ErrNotFound) {
 		t.Fatalf("unknown process: %v", err)
+	}
+}
+
+func TestFlowSampleLimitsAndFormat(t *testing.T) {
+	fake := carbonblacktest.NewServer(t)
+	sha, _ := fake.AddBinary(carbonblacktest.Binary{Content: make([]byte, 64<<10)})
+	ctx := context.Background()
+	small := fake.Client(carbonblack.WithMaxSampleBytes(1 << 10))
+	smp, err := small.UBS.Open(ctx, sha)
+	if err == nil {
+		_, err = io.Copy(io.Discard, smp)
+		smp.Close()
+	}
+	if !errors.Is(err, carbonblack.ErrResponseTooLarge) {
+		t.Fatalf("over the sample cap: %v", err)
+	}
+	// An expired or forged link answers S3's XML error, never a zip.
+	_, err = fake.Client().UBS.OpenLink(ctx, carbonblack.DownloadLink{SHA256: sha, URL: fake.StorageURL() + "/cdc-file-storage/" + sha + ".zip?X-Amz-Signature=forged"})
+	if !errors.Is(err, carbonblack.ErrForbidden) {
+		t.Fatalf("forged link: %v", err)
 	}
 }

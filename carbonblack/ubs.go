@@ -186,10 +186,7 @@ func (s *UBSService) OpenLink(ctx context.Context, link DownloadLink) (*Sample, 
 	}
 	zr, err := zipx.Spool(ctx, resp.Body, opts...)
 	if err != nil {
-		if errors.Is(err, zipx.ErrCorrupt) {
-			return nil, fmt.Errorf("%w: %s: %v", ErrSampleFormat, link.SHA256, err)
-		}
-		return nil, fmt.Errorf("carbonblack: UBS sample %s: %w", link.SHA256, err)
+		return nil, sampleError(link.SHA256, err)
 	}
 	entry, err := zr.Open("filedata")
 	if err != nil {
@@ -197,7 +194,7 @@ func (s *UBSService) OpenLink(ctx context.Context, link DownloadLink) (*Sample, 
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s: archive has no filedata entry", ErrSampleFormat, link.SHA256)
 		}
-		return nil, fmt.Errorf("carbonblack: UBS sample %s: %w", link.SHA256, err)
+		return nil, sampleError(link.SHA256, err)
 	}
 	return &Sample{requested: strings.ToLower(link.SHA256), r: entry, entry: entry, archive: zr, h: sha256.New()}, nil
 }
@@ -274,10 +271,28 @@ func (s *Sample) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.h.Write(p[:n])
 	s.n += int64(n)
-	if err == io.EOF {
+	switch {
+	case err == io.EOF:
 		s.eof = true
+	case err != nil:
+		err = sampleError(s.requested, err)
 	}
 	return n, err
+}
+
+// sampleError maps archive errors to this package's sentinels: a size limit
+// matches ErrResponseTooLarge, a damaged or unexpected archive (or a
+// checksum mismatch) ErrSampleFormat; other errors (transport, context) are
+// wrapped as they are.
+func sampleError(sha string, err error) error {
+	switch {
+	case errors.Is(err, zipx.ErrLimitExceeded):
+		return fmt.Errorf("carbonblack: UBS sample %s: %w: %v", sha, ErrResponseTooLarge, err)
+	case errors.Is(err, zipx.ErrCorrupt), errors.Is(err, zipx.ErrChecksum), errors.Is(err, zipx.ErrUnsupportedMethod),
+		errors.Is(err, zipx.ErrWrongPassword), errors.Is(err, zipx.ErrAmbiguous):
+		return fmt.Errorf("%w: %s: %v", ErrSampleFormat, sha, err)
+	}
+	return fmt.Errorf("carbonblack: UBS sample %s: %w", sha, err)
 }
 
 // Close releases the spooled archive.
