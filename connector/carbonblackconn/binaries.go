@@ -67,6 +67,15 @@ type cachedLink struct {
 	deadline time.Time
 }
 
+// usable reports whether the entry can still be used at now: a link must
+// leave margin for the download, a "not held" answer holds until its deadline.
+func (l cachedLink) usable(now time.Time, margin time.Duration) bool {
+	if l.url == "" {
+		return now.Before(l.deadline)
+	}
+	return now.Add(margin).Before(l.deadline)
+}
+
 type linkBatch struct {
 	hashes []string
 	seen   map[string]bool
@@ -122,7 +131,7 @@ func (b *Binaries) Prefetch(ctx context.Context, hashes ...string) error {
 			continue
 		}
 		seen[h] = true
-		if l, ok := b.links[h]; !ok || now.Add(b.margin()).After(l.deadline) {
+		if l, ok := b.links[h]; !ok || !l.usable(now, b.margin()) {
 			want = append(want, h)
 		}
 	}
@@ -167,7 +176,7 @@ func (b *Binaries) forget(sha256 string) {
 func (b *Binaries) link(ctx context.Context, sha256 string) (carbonblack.DownloadLink, error) {
 	now := b.opts.Now()
 	b.mu.Lock()
-	if l, ok := b.links[sha256]; ok && !now.Add(b.margin()).After(l.deadline) {
+	if l, ok := b.links[sha256]; ok && l.usable(now, b.margin()) {
 		b.mu.Unlock()
 		return b.answer(sha256, l)
 	}

@@ -399,9 +399,14 @@ func TestFetchErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = bin.Fetch(context.Background(), strings.Repeat("0", 64), "")
-	if !connector.IsPermanent(err) || !errors.Is(err, carbonblackconn.ErrNotInUBS) {
-		t.Errorf("unknown file: %v, want a permanent ErrNotInUBS", err)
+	for range 2 {
+		_, err = bin.Fetch(context.Background(), strings.Repeat("0", 64), "")
+		if !connector.IsPermanent(err) || !errors.Is(err, carbonblackconn.ErrNotInUBS) {
+			t.Errorf("unknown file: %v, want a permanent ErrNotInUBS", err)
+		}
+	}
+	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 1 {
+		t.Errorf("the answer \"not found\" was not remembered: %d calls", n)
 	}
 	retry, err2 := fake.AddBinary(carbonblacktest.Binary{Content: []byte("MZ later"), TransientErrors: 100})
 	if err2 != nil {
