@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/soarkit/soarkit/carbonblack"
+	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/carbonblackconn"
+	"github.com/soarkit/soarkit/connector/vmrayconn"
+	"github.com/soarkit/soarkit/examples/internal/config"
+	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/vmray"
+)
+
+const (
+	name      = "cbc-vmray"
+	envPrefix = "CBC_VMRAY"
+)
+
+// Config is the connector's configuration (see README.md for every key).
+type Config struct {
+	Run runner.Settings `yaml:"run"`
+	// SelectedVerdicts are the verdicts that lead to any action (the
+	// original SELECTED_VERDICTS); each action's own verdicts must be among
+	// them.
+	SelectedVerdicts []string         `yaml:"selected_verdicts"`
+	CarbonBlack      CarbonBlack      `yaml:"carbonblack"`
+	VMRay            VMRay            `yaml:"vmray"`
+	Watchlist        WatchlistAction  `yaml:"watchlist"`
+	Ban              BanAction        `yaml:"ban"`
+	Quarantine       QuarantineAction `yaml:"quarantine"`
+}
+
+// CarbonBlack configures the Carbon Black Cloud side.
+type CarbonBlack struct {
+	URL       string        `yaml:"url"`
+	OrgKey    string        `yaml:"org_key"`
+	APIID     string        `yaml:"api_id"`
+	APISecret config.Secret `yaml:"api_secret"`
+	// CredentialsFile and Profile read url, token, org_key and the transport
+	// settings from a cbc-sdk credentials file instead (the original's
+	// CONFIG_FILE_PATH and PROFILE).
+	CredentialsFile   string `yaml:"credentials_file"`
+	Profile           string `yaml:"profile"`
+	SSLVerify         bool   `yaml:"ssl_verify"`
+	CAFile            string `yaml:"ca_file"`
+	Proxy             string `yaml:"proxy"`
+	IgnoreSystemProxy bool   `yaml:"ignore_system_proxy"`
+	IntegrationName   string `yaml:"integration_name"`
+
+	DataSources       []string      `yaml:"data_sources"`
+	LookBack          time.Duration `yaml:"look_back"`
+	Overlap           time.Duration `yaml:"overlap"`
+	MaxWindow         time.Duration `yaml:"max_window"`
+	ReputationFilters []string      `yaml:"reputation_filters"`
+	DeviceOSFilters   []string      `yaml:"device_os_filters"`
+	JobRows           int           `yaml:"job_rows"`
+	DownloadDir       string        `yaml:"download_dir"`
+	LinkLifetime      time.Duration `yaml:"link_lifetime"`
+}
+
+// VMRay configures the VMRay side.
+type VMRay struct {
+	URL                   string        `yaml:"url"`
+	APIKey                config.Secret `yaml:"api_key"`
+	SSLVerify             bool          `yaml:"ssl_verify"`
+	CAFile                string        `yaml:"ca_file"`
+	Proxy                 string        `yaml:"proxy"`
+	ConnectorName         string        `yaml:"connector_name"`
+	SubmissionComment     string        `yaml:"submission_comment"`
+	SubmissionTags        []string      `yaml:"submission_tags"`
+	SandboxTimeout        time.Duration `yaml:"sandbox_timeout"`
+	AnalyzerMode          string        `yaml:"analyzer_mode"`
+	TruncatedAnalyzerMode string        `yaml:"truncated_analyzer_mode"`
+	MaxJobs               int           `yaml:"max_jobs"`
+	MaxRecursiveSamples   int           `yaml:"max_recursive_samples"`
+	UnlockReports         bool          `yaml:"unlock_reports"`
+}
+
+// WatchlistAction configures the watchlist reports.
+type WatchlistAction struct {
+	Enabled            bool          `yaml:"enabled"`
+	Verdicts           []string      `yaml:"verdicts"`
+	Name               string        `yaml:"name"`
+	Description        string        `yaml:"description"`
+	AlertsEnabled      bool          `yaml:"alerts_enabled"`
+	BaselineTTL        time.Duration `yaml:"baseline_ttl"`
+	IncludePublicFeeds bool          `yaml:"include_public_feeds"`
+}
+
+// BanAction configures the hash ban.
+type BanAction struct {
+	Enabled     bool     `yaml:"enabled"`
+	Verdicts    []string `yaml:"verdicts"`
+	Description string   `yaml:"description"`
+}
+
+// QuarantineAction configures device quarantine.
+type QuarantineAction struct {
+	Enabled  bool     `yaml:"enabled"`
+	Verdicts []string `yaml:"verdicts"`
+}
+
+// defaults are the original connector's defaults (README.md lists where
+// they differ and why).
+func defaults() *Config {
+	run := runner.DefaultSettings(name)
+	run.Pipeline.PollInterval = 5 * time.Second
+	return &Config{
+		Run:              run,
+		SelectedVerdicts: []string{"malicious"},
+		CarbonBlack: CarbonBlack{
+			URL: "https://defense.conferdeploy.net", Profile: "default", SSLVerify: true, IntegrationName: name,
+			DataSources: []string{"process", "observations", "alerts"},
+			LookBack:    carbonblackconn.DefaultLookBack, Overlap: carbonblackconn.DefaultOverlap,
+			MaxWindow:         carbonblackconn.DefaultMaxWindow,
+			ReputationFilters: slices.Clone(carbonblackconn.DefaultReputationFilters),
+			DeviceOSFilters:   slices.Clone(carbonblackconn.DefaultDeviceOSFilters),
+			JobRows:           10_000, LinkLifetime: carbonblackconn.DefaultLinkLifetime,
+		},
+		VMRay: VMRay{
+			URL: "https://eu.cloud.vmray.com", SSLVerify: true, ConnectorName: "CarbonBlackCloudConnector-soarkit",
+			SubmissionComment: "Sample from VMRay CarbonBlack Connector", SubmissionTags: []string{"CarbonBlackCloud"},
+			SandboxTimeout: 120 * time.Second, AnalyzerMode: string(vmray.AnalyzerReputationStaticDynamic),
+			TruncatedAnalyzerMode: "reputation_static", MaxRecursiveSamples: -1,
+		},
+		Watchlist: WatchlistAction{Enabled: true, Verdicts: []string{"malicious"}, Name: carbonblackconn.DefaultWatchlistName,
+			Description: carbonblackconn.DefaultWatchlistDescription, AlertsEnabled: true, BaselineTTL: carbonblackconn.DefaultBaselineTTL},
+		Ban:        BanAction{Verdicts: []string{"malicious"}, Description: carbonblackconn.DefaultBanDescription},
+		Quarantine: QuarantineAction{Verdicts: []string{"malicious"}},
+	}
+}
+
+var dataSources = map[string]string{"process": "process", "processes": "process", "observations": "observations",
+	"observation": "observations", "enriched_events": "observations", "alerts": "alerts"}
+
+// Validate checks every key and names the wrong ones.
+func (c *Config) Validate() error {
+	var p config.Problems
+	selected, err := connector.ParseKinds(c.SelectedVerdicts...)
+	if err != nil {
+		p.Add("selected_verdicts", "%v", err)
+	}
+	cb := &c.CarbonBlack
+	if cb.CredentialsFile == "" {
+		p.Require("carbonblack.url", cb.URL)
+		p.Require("carbonblack.org_key", cb.OrgKey)
+		p.Require("carbonblack.api_id", cb.APIID)
+		if cb.APISecret.IsZero() {
+			p.Add("carbonblack.api_secret", "is required (set %s or %s_FILE, or use carbonblack.credentials_file)",
+				config.EnvName(envPrefix, "carbonblack.api_secret"), config.EnvName(envPrefix, "carbonblack.api_secret"))
+		}
+	} else if _, err := os.Stat(cb.CredentialsFile); err != nil {
+		p.Add("carbonblack.credentials_file", "%v", err)
+	}
+	if len(cb.DataSources) == 0 {
+		p.Add("carbonblack.data_sources", "must name at least one of process, observations, alerts")
+	}
+	for _, s := range cb.DataSources {
+		if _, ok := dataSources[strings.ToLower(strings.TrimSpace(s))]; !ok {
+			p.Add("carbonblack.data_sources", "unknown data source %q (use process, observations or alerts)", s)
+		}
+	}
+	if err := checkList(cb.ReputationFilters, carbonblackconn.Reputations); err != nil {
+		p.Add("carbonblack.reputation_filters", "%v", err)
+	}
+	if err := checkList(cb.DeviceOSFilters, carbonblackconn.DeviceOSes); err != nil {
+		p.Add("carbonblack.device_os_filters", "%v", err)
+	}
+	if cb.LookBack <= 0 {
+		p.Add("carbonblack.look_back", "must be positive, got %v", cb.LookBack)
+	}
+	if cb.Overlap < 0 {
+		p.Add("carbonblack.overlap", "must not be negative, got %v", cb.Overlap)
+	}
+	if cb.MaxWindow <= cb.Overlap {
+		p.Add("carbonblack.max_window", "must be longer than carbonblack.overlap (%v), got %v", cb.Overlap, cb.MaxWindow)
+	}
+	if cb.JobRows < 1 || cb.JobRows > 10_000 {
+		p.Add("carbonblack.job_rows", "must be between 1 and 10000, got %d", cb.JobRows)
+	}
+	if cb.LinkLifetime < time.Minute {
+		p.Add("carbonblack.link_lifetime", "must be at least 1m, got %v", cb.LinkLifetime)
+	}
+	vm := &c.VMRay
+	p.Require("vmray.url", vm.URL)
+	if vm.APIKey.IsZero() {
+		p.Add("vmray.api_key", "is required (set %s or %s_FILE)", config.EnvName(envPrefix, "vmray.api_key"),
+			config.EnvName(envPrefix, "vmray.api_key"))
+	}
+	for key, mode := range map[string]string{"vmray.analyzer_mode": vm.AnalyzerMode, "vmray.truncated_analyzer_mode": vm.TruncatedAnalyzerMode} {
+		if _, err := vmrayconn.ParseAnalyzerMode(mode); err != nil {
+			p.Add(key, "%v", err)
+		}
+	}
+	for _, tag := range vm.SubmissionTags {
+		if tag == "" || strings.ContainsAny(tag, " \t,") {
+			p.Add("vmray.submission_tags", "tag %q must be non-empty without spaces or commas", tag)
+		}
+	}
+	if vm.MaxJobs < 0 || vm.MaxJobs > 100 {
+		p.Add("vmray.max_jobs", "must be between 0 (not sent) and 100, got %d", vm.MaxJobs)
+	}
+	if vm.MaxRecursiveSamples < -1 || vm.MaxRecursiveSamples > 50 {
+		p.Add("vmray.max_recursive_samples", "must be between -1 (not sent) and 50, got %d", vm.MaxRecursiveSamples)
+	}
+	for key, verdicts := range map[string][]string{"watchlist.verdicts": c.Watchlist.Verdicts, "ban.verdicts": c.Ban.Verdicts,
+		"quarantine.verdicts": c.Quarantine.Verdicts} {
+		kinds, err := connector.ParseKinds(verdicts...)
+		if err != nil {
+			p.Add(key, "%v", err)
+			continue
+		}
+		for _, k := range []connector.Kind{connector.Unknown, connector.Clean, connector.Suspicious, connector.Malicious} {
+			if kinds.Has(k) && !selected.Has(k) {
+				p.Add(key, "%s is not in selected_verdicts (%s), so it would never act", k, selected)
+			}
+		}
+	}
+	if strings.TrimSpace(c.Watchlist.Name) == "" {
+		p.Add("watchlist.name", "must not be empty")
+	}
+	return p.Err()
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func checkList(values, allowed []string) error {
+	for _, v := range values {
+		if !slices.Contains(allowed, strings.ToUpper(strings.TrimSpace(v))) {
+			return fmt.Errorf("unknown value %q (one of %s)", v, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func app() runner.App[Config] {
+	return runner.App[Config]{
+		Name: name, EnvPrefix: envPrefix, Defaults: defaults,
+		Settings: func(c *Config) *runner.Settings { return &c.Run },
+		Build:    build, Demo: demo,
+	}
+}
+
+// build makes the clients, the sources, the VMRay analyzer and the gated
+// responders from the configuration.
+func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error) {
+	cbc, err := cbcClient(&c.CarbonBlack, env)
+	if err != nil {
+		return runner.Parts{}, err
+	}
+	vm, err := vmrayClient(&c.VMRay, env)
+	if err != nil {
+		return runner.Parts{}, err
+	}
+	cb := c.CarbonBlack
+	bin, err := carbonblackconn.NewBinaries(cbc, carbonblackconn.BinariesOptions{SpoolDir: cb.DownloadDir,
+		LinkLifetime: cb.LinkLifetime, Logger: env.Logger})
+	if err != nil {
+		return runner.Parts{}, err
+	}
+	opts := carbonblackconn.SourceOptions{
+		Filters:  carbonblackconn.Filters{ExcludeReputations: nonNil(cb.ReputationFilters), DeviceOS: nonNil(cb.DeviceOSFilters)},
+		Window:   carbonblackconn.WindowOptions{LookBack: cb.LookBack, Overlap: cb.Overlap, MaxWindow: cb.MaxWindow},
+		Binaries: bin, JobRows: cb.JobRows, Logger: env.Logger,
+	}
+	if cb.Overlap == 0 {
+		opts.Window.Overlap = -1
+	}
+	var parts runner.Parts
+	seen := map[string]bool{}
+	for _, s := range cb.DataSources {
+		kind := dataSources[strings.ToLower(strings.TrimSpace(s))]
+		if seen[kind] {
+			continue
+		}
+		seen[kind] = true
+		newSource := map[string]func(*carbonblack.Client, carbonblackconn.SourceOptions) (*carbonblackconn.Source, error){
+			"process": carbonblackconn.NewProcessSource, "observations": carbonblackconn.NewObservationSource,
+			"alerts": carbonblackconn.NewAlertSource}[kind]
+		src, err := newSource(cbc, opts)
+		if err != nil {
+			return runner.Parts{}, err
+		}
+		parts.Sources = append(parts.Sources, src)
+	}
+
+	mode, _ := vmrayconn.ParseAnalyzerMode(c.VMRay.AnalyzerMode)
+	tmode, _ := vmrayconn.ParseAnalyzerMode(c.VMRay.TruncatedAnalyzerMode)
+	vopts := vmrayconn.Options{Comment: c.VMRay.SubmissionComment, Tags: c.VMRay.SubmissionTags, AnalyzerMode: mode,
+		TruncatedAnalyzerMode: tmode, SandboxTimeout: c.VMRay.SandboxTimeout, MaxJobs: c.VMRay.MaxJobs,
+		UnlockReports: c.VMRay.UnlockReports, Logger: env.Logger}
+	if c.VMRay.MaxRecursiveSamples >= 0 {
+		n := c.VMRay.MaxRecursiveSamples
+		vopts.MaxRecursiveSamples = &n
+	}
+	if len(c.Run.Pipeline.Resubmit) > 0 {
+		// A resubmitted file must be analysed again, not answered from VMRay's cache.
+		vopts.AnalysisCaching = vmray.CachingDisabled
+	}
+	if parts.Analyzer, err = vmrayconn.New(vm, vopts); err != nil {
+		return runner.Parts{}, err
+	}
+
+	selected, _ := connector.ParseKinds(c.SelectedVerdicts...)
+	gate := func(r connector.Responder, verdicts []string) connector.Responder {
+		kinds, _ := connector.ParseKinds(verdicts...)
+		return connector.Gate(r, kinds&selected)
+	}
+	if c.Watchlist.Enabled {
+		alerts := c.Watchlist.AlertsEnabled
+		r, err := carbonblackconn.NewWatchlistReport(cbc, carbonblackconn.WatchlistOptions{Watchlist: c.Watchlist.Name,
+			Description: c.Watchlist.Description, AlertsEnabled: &alerts, IOCVerdicts: selected,
+			BaselineTTL: c.Watchlist.BaselineTTL, IncludePublicFeeds: c.Watchlist.IncludePublicFeeds, Logger: env.Logger})
+		if err != nil {
+			return runner.Parts{}, err
+		}
+		parts.Responders = append(parts.Responders, gate(r, c.Watchlist.Verdicts))
+	}
+	if c.Ban.Enabled {
+		r, err := carbonblackconn.NewBan(cbc, carbonblackconn.BanOptions{Description: c.Ban.Description})
+		if err != nil {
+			return runner.Parts{}, err
+		}
+		parts.Responders = append(parts.Responders, gate(r, c.Ban.Verdicts))
+	}
+	if c.Quarantine.Enabled {
+		r, err := carbonblackconn.NewQuarantine(cbc, "")
+		if err != nil {
+			return runner.Parts{}, err
+		}
+		parts.Responders = append(parts.Responders, gate(r, c.Quarantine.Verdicts))
+	}
+	return parts, nil
+}
+
+func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
+	var creds *carbonblack.Credentials
+	if cb.CredentialsFile != "" {
+		var err error
+		if creds, err = carbonblack.LoadCredentials(cb.CredentialsFile, cb.Profile); err != nil {
+			return nil, fmt.Errorf("carbonblack.credentials_file: %w", err)
+		}
+	} else {
+		creds = &carbonblack.Credentials{URL: cb.URL, APIID: cb.APIID, APISecret: cb.APISecret.Value(), OrgKey: cb.OrgKey,
+			SSLVerify: cb.SSLVerify, SSLCertFile: cb.CAFile, Proxy: cb.Proxy, IgnoreSystemProxy: cb.IgnoreSystemProxy,
+			Integration: cb.IntegrationName}
+	}
+	return carbonblack.NewFromCredentials(creds, carbonblack.WithLogger(env.Logger))
+}
+
+func vmrayClient(vm *VMRay, env runner.Env) (*vmray.Client, error) {
+	opts := []vmray.Option{vmray.WithLogger(env.Logger), vmray.WithUserAgent(vm.ConnectorName)}
+	if !vm.SSLVerify {
+		opts = append(opts, vmray.WithInsecureSkipVerify())
+	}
+	if vm.CAFile != "" {
+		pem, err := os.ReadFile(vm.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("vmray.ca_file: %w", err)
+		}
+		opts = append(opts, vmray.WithCACertPEM(pem))
+	}
+	if vm.Proxy != "" {
+		opts = append(opts, vmray.WithProxy(vm.Proxy))
+	}
+	return vmray.New(vm.URL, vm.APIKey.Value(), opts...)
+}
