@@ -268,6 +268,7 @@ func TestObservationSource(t *testing.T) {
 func TestSourceConformance(t *testing.T) {
 	for name, mk := range map[string]func(*carbonblack.Client, carbonblackconn.SourceOptions) (*carbonblackconn.Source, error){
 		"alerts": carbonblackconn.NewAlertSource, "processes": carbonblackconn.NewProcessSource,
+		"observations": carbonblackconn.NewObservationSource,
 	} {
 		t.Run(name, func(t *testing.T) {
 			connectortest.TestSource(t, connectortest.SourceHarness{New: func(t *testing.T) connector.Source {
@@ -277,7 +278,9 @@ func TestSourceConformance(t *testing.T) {
 					if _, err := fake.AddBinary(carbonblacktest.Binary{Content: fmt.Appendf(nil, "MZ process %d", i)}); err != nil {
 						t.Fatal(err)
 					}
-					_ = h
+					fake.AddObservation(carbonblack.Observation{ObservationID: fmt.Sprint("obs-", i), DeviceID: 1000, DeviceOS: "WINDOWS",
+						ProcessSHA256: h, ProcessName: `c:\tools\x.exe`, ProcessEffectiveReputation: "NOT_LISTED",
+						DeviceTimestamp: ts(t0.Add(-time.Hour)), BackendTimestamp: ts(t0.Add(-time.Hour))})
 				}
 				src, err := mk(fake.Client(), carbonblackconn.SourceOptions{Window: carbonblackconn.WindowOptions{Now: clock.Now}})
 				if err != nil {
@@ -458,5 +461,31 @@ func TestPipelineLooksUpTruncatedHash(t *testing.T) {
 	}
 	if len(an.Submissions()) != 0 || sum.Verdicts[connector.Malicious] != 1 || sum.Fetched != 1 {
 		t.Errorf("summary %+v, submissions %d: want the truncated hash's verdict and no upload", sum, len(an.Submissions()))
+	}
+}
+
+func TestWindowOptions(t *testing.T) {
+	fake, clock := newFake(t)
+	src, err := carbonblackconn.NewAlertSource(fake.Client(), carbonblackconn.SourceOptions{NoPrefetch: true,
+		Window: carbonblackconn.WindowOptions{Now: clock.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Collect(context.Background(), connector.Checkpoint("not json")); !connector.IsPermanent(err) {
+		t.Errorf("unreadable checkpoint: %v, want permanent", err)
+	}
+	for _, w := range []carbonblackconn.WindowOptions{{LookBack: -time.Hour}, {Overlap: time.Hour, MaxWindow: time.Minute}} {
+		if _, err := carbonblackconn.NewProcessSource(fake.Client(), carbonblackconn.SourceOptions{Window: w}); err == nil {
+			t.Errorf("window options %+v accepted", w)
+		}
+	}
+	fake.InjectFault(carbonblacktest.Fault{Path: "/api/alerts/", Status: 500})
+	if _, err := src.Collect(context.Background(), nil); err == nil || connector.IsPermanent(err) {
+		t.Errorf("5xx during collection: %v, want transient", err)
+	}
+	fake.ClearFaults()
+	fake.InjectFault(carbonblacktest.Fault{Path: "/api/alerts/", Status: 401})
+	if _, err := src.Collect(context.Background(), nil); !connector.IsPermanent(err) {
+		t.Errorf("401 during collection: %v, want permanent", err)
 	}
 }
