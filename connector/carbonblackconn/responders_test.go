@@ -496,3 +496,40 @@ func TestResponderConformance(t *testing.T) {
 		})
 	}
 }
+
+func TestWatchlistBaselineRefreshReadsOnlyNewReports(t *testing.T) {
+	fake, clock := newFake(t)
+	c := fake.Client()
+	ctx := context.Background()
+	r, _ := carbonblackconn.NewWatchlistReport(c, carbonblackconn.WatchlistOptions{BaselineTTL: time.Minute, Now: clock.Now})
+	if _, err := r.Respond(ctx, finding(strings.Repeat("a", 64))); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else adds a report with a domain to another watchlist.
+	other, err := c.Reports.Create(ctx, carbonblack.Report{Title: "analyst", Description: "d", Severity: 3,
+		IOCsV2: []carbonblack.IOC{carbonblack.EqualityIOC("netconn_domain", "analyst.example")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Watchlists.Create(ctx, carbonblack.Watchlist{Name: "Analysts", ReportIDs: []string{other.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute)
+	fake.ResetRequests()
+	res, err := r.Respond(ctx, finding(strings.Repeat("b", 64), connector.IOC{Type: connector.IOCDomain, Value: "analyst.example"}))
+	if err != nil || res.Status != connector.Acted {
+		t.Fatalf("%+v %v", res, err)
+	}
+	reads := 0
+	for _, q := range fake.Requests() {
+		if q.Method == "GET" && strings.Contains(q.Path, "/watchlistmgr/v3/orgs/"+fake.OrgKey()+"/reports/") {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Errorf("the refresh read %d reports, want only the new one", reads)
+	}
+	if vals := reportValues(fake.Reports()[len(fake.Reports())-1]); slices.Contains(vals, "netconn_domain=analyst.example") {
+		t.Errorf("an IOC present in another watchlist was reported again: %v", vals)
+	}
+}

@@ -39,7 +39,10 @@ type WatchlistOptions struct {
 	IOCVerdicts connector.KindSet
 	// BaselineTTL is how long the set of IOCs already present in the
 	// organisation's watchlists and feeds is reused before it is read again
-	// (default DefaultBaselineTTL). IOCs this responder adds join it at once.
+	// (default DefaultBaselineTTL). A refresh lists the watchlists and feeds
+	// and reads only the watchlist reports it has not read before (the
+	// original read every report twice per cycle). IOCs this responder adds
+	// join the set at once.
 	BaselineTTL time.Duration
 	// IncludePublicFeeds adds Carbon Black's public feeds to that set.
 	IncludePublicFeeds bool
@@ -65,6 +68,28 @@ type WatchlistReport struct {
 	base     *baseline
 	wlID     string
 	loadedAt time.Time
+	// reports caches the equality IOCs of every watchlist report read, by
+	// id, so a refresh reads only the reports that are new since the last.
+	reports map[string]reportEntry
+}
+
+// reportEntry is what the baseline needs of one watchlist report.
+type reportEntry struct {
+	keys []string // iocKey of each equality IOC value
+	sha  string   // the file a report of this responder is about, if any
+}
+
+func entryOf(r *carbonblack.Report) reportEntry {
+	e := reportEntry{sha: reportHash(r.Title)}
+	for _, ioc := range r.IOCsV2 {
+		if ioc.MatchType != carbonblack.MatchEquality {
+			continue
+		}
+		for _, v := range ioc.Values {
+			e.keys = append(e.keys, iocKey(ioc.Field, v))
+		}
+	}
+	return e
 }
 
 // baseline is the set of equality IOCs present in the organisation, and this
@@ -75,14 +100,9 @@ type baseline struct {
 	attached map[string]bool   // report ids listed by our watchlist
 }
 
-func (b *baseline) addReport(r *carbonblack.Report) {
-	for _, ioc := range r.IOCsV2 {
-		if ioc.MatchType != carbonblack.MatchEquality {
-			continue
-		}
-		for _, v := range ioc.Values {
-			b.values[iocKey(ioc.Field, v)] = true
-		}
+func (b *baseline) add(e reportEntry) {
+	for _, k := range e.keys {
+		b.values[k] = true
 	}
 }
 
@@ -116,7 +136,7 @@ func NewWatchlistReport(c *carbonblack.Client, opts WatchlistOptions) (*Watchlis
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &WatchlistReport{c: c, opts: opts}, nil
+	return &WatchlistReport{c: c, opts: opts, reports: map[string]reportEntry{}}, nil
 }
 
 // Name returns the responder's name.
@@ -170,7 +190,7 @@ func (r *WatchlistReport) Respond(ctx context.Context, f connector.Finding) (con
 		return connector.Result{}, classify("creating a watchlist report", err)
 	}
 	r.base.reports[sha] = created.ID
-	r.base.addReport(created)
+	r.remember(created)
 	if err := r.attach(ctx, created.ID); err != nil {
 		return connector.Result{}, err
 	}
@@ -194,7 +214,7 @@ func (r *WatchlistReport) extend(ctx context.Context, id string, f connector.Fin
 	if err != nil {
 		return connector.Result{}, classify("updating watchlist report "+id, err)
 	}
-	r.base.addReport(updated)
+	r.remember(updated)
 	if !r.base.attached[id] {
 		if err := r.attach(ctx, id); err != nil {
 			return connector.Result{}, err
@@ -220,9 +240,18 @@ func (r *WatchlistReport) attach(ctx context.Context, id string) error {
 	return nil
 }
 
+// remember records a report this responder wrote in the cache and the
+// baseline.
+func (r *WatchlistReport) remember(rep *carbonblack.Report) {
+	e := entryOf(rep)
+	r.reports[rep.ID] = e
+	r.base.add(e)
+}
+
 // refresh reads the baseline when it is missing or older than BaselineTTL:
-// every equality IOC of every watchlist report and feed report, and this
-// responder's reports (titles naming a file) in its watchlist.
+// every equality IOC of every watchlist report (reports read before come
+// from the cache) and of every feed, and this responder's reports (titles
+// naming a file) in its watchlist.
 func (r *WatchlistReport) refresh(ctx context.Context) error {
 	now := r.opts.Now()
 	if r.base != nil && now.Sub(r.loadedAt) < r.opts.BaselineTTL {
@@ -234,22 +263,29 @@ func (r *WatchlistReport) refresh(ctx context.Context) error {
 		return classify("listing watchlists", err)
 	}
 	wlID := ""
+	listed := map[string]bool{}
 	for _, w := range wls {
 		ours := wlID == "" && w.Name == r.opts.Watchlist && w.Classifier == nil
 		if ours {
 			wlID = w.ID
 		}
 		for _, id := range w.ReportIDs {
-			rep, err := r.c.Reports.Get(ctx, id)
-			if errors.Is(err, carbonblack.ErrNotFound) {
-				continue
+			e, ok := r.reports[id]
+			if !ok {
+				rep, err := r.c.Reports.Get(ctx, id)
+				if errors.Is(err, carbonblack.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return classify("reading watchlist report "+id, err)
+				}
+				e = entryOf(rep)
+				r.reports[id] = e
 			}
-			if err != nil {
-				return classify("reading watchlist report "+id, err)
-			}
-			b.addReport(rep)
-			if sha := reportHash(rep.Title); ours && sha != "" {
-				b.reports[sha], b.attached[id] = id, true
+			listed[id] = true
+			b.add(e)
+			if ours && e.sha != "" {
+				b.reports[e.sha], b.attached[id] = id, true
 			}
 		}
 	}
@@ -266,19 +302,23 @@ func (r *WatchlistReport) refresh(ctx context.Context) error {
 			return classify("reading the reports of feed "+fd.Name, err)
 		}
 		for i := range reps {
-			b.addReport(&reps[i])
+			b.add(entryOf(&reps[i]))
 		}
 	}
-	// Reports created but not attached before a failure are remembered across
+	// Reports created but not attached before a failure are kept across
 	// refreshes, so the next call attaches them instead of writing new ones.
 	if r.base != nil {
 		for sha, id := range r.base.reports {
-			if _, ok := b.reports[sha]; !ok {
+			if _, ok := b.reports[sha]; !ok && !r.base.attached[id] {
 				b.reports[sha] = id
-				if rep, err := r.c.Reports.Get(ctx, id); err == nil {
-					b.addReport(rep)
-				}
+				b.add(r.reports[id])
+				listed[id] = true
 			}
+		}
+	}
+	for id := range r.reports {
+		if !listed[id] {
+			delete(r.reports, id)
 		}
 	}
 	r.base, r.wlID, r.loadedAt = b, wlID, now
