@@ -489,3 +489,27 @@ func TestWindowOptions(t *testing.T) {
 		t.Errorf("401 during collection: %v, want permanent", err)
 	}
 }
+
+// A cached link the object store refuses (it expired early, or the clocks
+// disagree) is asked for again once.
+func TestFetchRenewsRefusedLink(t *testing.T) {
+	fake, clock := newFake(t)
+	sha := seedBinary(t, fake, []byte("MZ renew me"))
+	frozen := func() time.Time { return t0 }
+	bin, err := carbonblackconn.NewBinaries(fake.Client(), carbonblackconn.BinariesOptions{Now: frozen, BatchWindow: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bin.Prefetch(context.Background(), sha); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour) // the fake's links have expired; the cache does not know
+	s, err := bin.Fetch(context.Background(), sha, "")
+	if err != nil {
+		t.Fatalf("fetch with an expired link: %v", err)
+	}
+	s.Body.Close()
+	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 2 {
+		t.Errorf("%d file/_download calls, want 2 (prefetch, renewal)", n)
+	}
+}
