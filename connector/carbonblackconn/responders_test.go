@@ -533,3 +533,27 @@ func TestWatchlistBaselineRefreshReadsOnlyNewReports(t *testing.T) {
 		t.Errorf("an IOC present in another watchlist was reported again: %v", vals)
 	}
 }
+
+// A report created before a failure (the watchlist could not be written) is
+// attached on the next call, not written a second time.
+func TestWatchlistReportRecoversUnattachedReport(t *testing.T) {
+	fake, _ := newFake(t)
+	r, _ := carbonblackconn.NewWatchlistReport(fake.Client(), carbonblackconn.WatchlistOptions{})
+	f := finding(strings.Repeat("c", 64), connector.IOC{Type: connector.IOCDomain, Value: "c2.example.net"})
+	fake.InjectFault(carbonblacktest.Fault{Method: "POST", Path: "/threathunter/watchlistmgr/v3/orgs/" + fake.OrgKey() + "/watchlists", Status: 503})
+	if _, err := r.Respond(context.Background(), f); err == nil || connector.IsPermanent(err) {
+		t.Fatalf("watchlist creation failing: %v, want a transient error", err)
+	}
+	fake.ClearFaults()
+	res, err := r.Respond(context.Background(), f)
+	if err != nil || res.Status != connector.Acted || !strings.Contains(res.Detail, "added report") {
+		t.Fatalf("retry: %+v %v", res, err)
+	}
+	wls := fake.Watchlists()
+	if len(fake.Reports()) != 1 || len(wls) != 1 || len(wls[0].ReportIDs) != 1 || wls[0].ReportIDs[0] != fake.Reports()[0].ID {
+		t.Errorf("reports %d, watchlists %+v", len(fake.Reports()), wls)
+	}
+	if res, err := r.Respond(context.Background(), f); err != nil || res.Status != connector.Unchanged {
+		t.Errorf("repeat: %+v %v", res, err)
+	}
+}
