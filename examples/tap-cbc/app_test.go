@@ -50,7 +50,8 @@ type observed struct {
 	openLR      int
 	deliveries  []string // "device pid sha256"
 	badHooks    int
-	commands    []string
+	commands    []string // distinct command lines (a command may run again after a crash)
+	commandRuns int
 	tagged      []string
 }
 
@@ -99,6 +100,7 @@ func observe(t *testing.T, w *world) observed {
 	w.hook.mu.Unlock()
 	if b, err := os.ReadFile(w.cmdLog); err == nil {
 		o.commands = strings.Split(strings.TrimSpace(string(b)), "\n")
+		o.commandRuns = len(o.commands)
 	}
 	for _, vm := range w.nsxVMs() {
 		if vm.HasTag(nsxconn.Tag{Tag: demoNSXTag}) {
@@ -108,6 +110,7 @@ func observe(t *testing.T, w *world) observed {
 	for _, l := range [][]string{o.feedReports, o.bans, o.deletes, o.deliveries, o.commands, o.tagged} {
 		slices.Sort(l)
 	}
+	o.commands = slices.Compact(o.commands)
 	for _, l := range o.actions {
 		slices.Sort(l)
 	}
@@ -175,6 +178,9 @@ func TestEndToEnd(t *testing.T) {
 	if o.hunts != 3 {
 		t.Errorf("process hunts = %d, want one per condemned attachment (3)", o.hunts)
 	}
+	if o.commandRuns != 4 {
+		t.Errorf("command runs = %d, want 4", o.commandRuns)
+	}
 	for _, want := range []string{"collected 3 evidence records", "verdicts: malicious 3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
@@ -205,6 +211,9 @@ func diffObserved(a, b observed) string {
 	var d []string
 	if a.hunts != b.hunts {
 		d = append(d, "hunts")
+	}
+	if a.commandRuns != b.commandRuns {
+		d = append(d, "command runs")
 	}
 	for name, pair := range map[string][2][]string{"feed": {a.feedReports, b.feedReports}, "bans": {a.bans, b.bans},
 		"quarantine": {a.actions["QUARANTINE"], b.actions["QUARANTINE"]}, "policy": {a.actions["UPDATE_POLICY"], b.actions["UPDATE_POLICY"]},
