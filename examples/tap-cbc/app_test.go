@@ -43,6 +43,8 @@ func runMain(t *testing.T, args ...string) (int, string, string) {
 type observed struct {
 	hunts       int
 	feedReports []string // SHA-256s reported in the feed
+	severity    map[string]int
+	titles      map[string]string
 	bans        []string
 	actions     map[string][]string // device action type -> device names, in order
 	kills       []int64
@@ -57,7 +59,7 @@ type observed struct {
 
 func observe(t *testing.T, w *world) observed {
 	t.Helper()
-	o := observed{actions: map[string][]string{}}
+	o := observed{actions: map[string][]string{}, severity: map[string]int{}, titles: map[string]string{}}
 	o.hunts = w.cbc.CountRequests("POST", "/api/investigate/v2/orgs/"+w.cbc.OrgKey()+"/processes/search_jobs")
 	names := map[int64]string{}
 	for n, d := range w.devices {
@@ -72,6 +74,9 @@ func observe(t *testing.T, w *world) observed {
 		for _, r := range reports {
 			for _, ioc := range r.IOCsV2 {
 				o.feedReports = append(o.feedReports, ioc.Values...)
+				for _, v := range ioc.Values {
+					o.severity[v], o.titles[v] = r.Severity, r.Title
+				}
 			}
 		}
 	}
@@ -178,6 +183,13 @@ func TestEndToEnd(t *testing.T) {
 	if o.hunts != 3 {
 		t.Errorf("process hunts = %d, want one per condemned attachment (3)", o.hunts)
 	}
+	// The original's title, and TAP's score as severity (92 -> 9, 65 -> 7).
+	if got := o.titles[invoiceExe.sha256]; got != "active malware attachment: "+invoiceExe.sha256 {
+		t.Errorf("feed report title = %q", got)
+	}
+	if o.severity[invoiceExe.sha256] != 9 || o.severity[reportXlsm.sha256] != 7 {
+		t.Errorf("feed report severities = %v, want 9 and 7", o.severity)
+	}
 	if o.commandRuns != 4 {
 		t.Errorf("command runs = %d, want 4", o.commandRuns)
 	}
@@ -276,6 +288,10 @@ func TestAllFilesWhenNotOnlySeen(t *testing.T) {
 	// The blocked order.docm never ran; reported and banned anyway. The clean PDF never.
 	if len(o.feedReports) != 3 || !slices.Contains(o.bans, orderDocm.sha256) || slices.Contains(o.bans, termsPDF.sha256) {
 		t.Errorf("feed %v, bans %v", o.feedReports, o.bans)
+	}
+	// Seed bug D.4: malwareScore 4 gave severity 0, which Carbon Black refuses.
+	if got := o.severity[orderDocm.sha256]; got != 1 {
+		t.Errorf("severity of a score-4 attachment = %d, want 1", got)
 	}
 }
 
