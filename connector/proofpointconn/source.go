@@ -127,6 +127,15 @@ func NewSource(c *proofpoint.Client, opts Options) (*Source, error) {
 	if len(opts.ThreatStatuses) == 0 {
 		opts.ThreatStatuses = []string{proofpoint.ThreatStatusActive, proofpoint.ThreatStatusCleared}
 	}
+	statuses := make([]string, 0, len(opts.ThreatStatuses))
+	for _, st := range opts.ThreatStatuses {
+		canonical, ok := threatStatuses[strings.ToLower(strings.TrimSpace(st))]
+		if !ok {
+			return nil, fmt.Errorf("proofpointconn: unknown threat status %q (use active, cleared or falsePositive)", st)
+		}
+		statuses = append(statuses, canonical)
+	}
+	opts.ThreatStatuses = slices.Compact(statuses)
 	if opts.DebugSHA256 != "" {
 		opts.DebugSHA256 = strings.ToLower(opts.DebugSHA256)
 		if !isSHA256(opts.DebugSHA256) {
@@ -151,6 +160,14 @@ func NewSource(c *proofpoint.Client, opts Options) (*Source, error) {
 
 // Name returns the source's name.
 func (s *Source) Name() string { return s.opts.Name }
+
+// threatStatuses maps TAP's threat statuses, in any case, to the spelling
+// its threatStatus parameter takes.
+var threatStatuses = map[string]string{
+	"active":        proofpoint.ThreatStatusActive,
+	"cleared":       proofpoint.ThreatStatusCleared,
+	"falsepositive": proofpoint.ThreatStatusFalsePositive,
+}
 
 // checkpoint is the stored position: where the next window starts (TAP's
 // queryEndTime of the last window read).

@@ -178,9 +178,13 @@ func TestCollectFalsePositiveIgnoredByDefault(t *testing.T) {
 	if err != nil || len(b.Evidence) != 0 {
 		t.Fatalf("default statuses: %+v, %v; want no evidence", b.Evidence, err)
 	}
-	b, err = newSource(t, srv, proofpointconn.Options{ThreatStatuses: []string{"active", "cleared", "falsePositive"}}).Collect(context.Background(), nil)
+	b, err = newSource(t, srv, proofpointconn.Options{ThreatStatuses: []string{"active", "Cleared", "falsepositive"}}).Collect(context.Background(), nil)
 	if err != nil || len(b.Evidence) != 1 {
 		t.Fatalf("with falsePositive: %+v, %v; want the exe", b.Evidence, err)
+	}
+	reqs := srv.Requests()
+	if got := reqs[len(reqs)-1].Query["threatStatus"]; !cmp.Equal(got, []string{"active", "cleared", "falsePositive"}) {
+		t.Errorf("threatStatus sent = %v, want TAP's spelling", got)
 	}
 }
 
@@ -316,6 +320,7 @@ func TestNewSourceRejectsBadOptions(t *testing.T) {
 		{Delay: -time.Minute},
 		{Overlap: 8 * 24 * time.Hour},
 		{DebugSHA256: "abc"},
+		{ThreatStatuses: []string{"resolved"}},
 	} {
 		if _, err := proofpointconn.NewSource(srv.Client(), o); err == nil {
 			t.Errorf("NewSource(%+v) accepted", o)
@@ -335,4 +340,15 @@ func TestSourceConformance(t *testing.T) {
 			return newSource(t, srv, proofpointconn.Options{FirstLookBack: 2 * time.Hour})
 		},
 	})
+}
+
+// TAP answers an empty window with 204 No Content (the original aborted on
+// it): an empty batch that still moves the checkpoint.
+func TestCollectNoContentWindow(t *testing.T) {
+	srv, _ := newFake(t)
+	srv.InjectFault(proofpointtest.Fault{Path: "/v2/siem/", Status: http.StatusNoContent})
+	b, err := newSource(t, srv, proofpointconn.Options{}).Collect(context.Background(), nil)
+	if err != nil || len(b.Evidence) != 0 || b.Next == nil {
+		t.Fatalf("Collect over a 204 window = %+v, %v; want an empty batch with a checkpoint", b, err)
+	}
 }
