@@ -520,14 +520,16 @@ func TestWatchlistBaselineRefreshReadsOnlyNewReports(t *testing.T) {
 	if err != nil || res.Status != connector.Acted {
 		t.Fatalf("%+v %v", res, err)
 	}
-	reads := 0
+	first := fake.Reports()[0].ID
+	readOther := false
 	for _, q := range fake.Requests() {
-		if q.Method == "GET" && strings.Contains(q.Path, "/watchlistmgr/v3/orgs/"+fake.OrgKey()+"/reports/") {
-			reads++
+		if q.Method == "GET" && strings.HasSuffix(q.Path, "/reports/"+first) {
+			t.Errorf("the refresh read report %s again", first)
 		}
+		readOther = readOther || q.Method == "GET" && strings.HasSuffix(q.Path, "/reports/"+other.ID)
 	}
-	if reads != 1 {
-		t.Errorf("the refresh read %d reports, want only the new one", reads)
+	if !readOther {
+		t.Error("the refresh did not read the new report")
 	}
 	if vals := reportValues(fake.Reports()[len(fake.Reports())-1]); slices.Contains(vals, "netconn_domain=analyst.example") {
 		t.Errorf("an IOC present in another watchlist was reported again: %v", vals)
@@ -555,5 +557,29 @@ func TestWatchlistReportRecoversUnattachedReport(t *testing.T) {
 	}
 	if res, err := r.Respond(context.Background(), f); err != nil || res.Status != connector.Unchanged {
 		t.Errorf("repeat: %+v %v", res, err)
+	}
+}
+
+// A report created by a process that stopped before adding it to the
+// watchlist is found again by a new process (under its derived id) and
+// attached, not written a second time.
+func TestWatchlistReportFoundAfterRestart(t *testing.T) {
+	fake, _ := newFake(t)
+	c := fake.Client()
+	f := finding(strings.Repeat("d", 64), connector.IOC{Type: connector.IOCDomain, Value: "c2.example.net"})
+	r1, _ := carbonblackconn.NewWatchlistReport(c, carbonblackconn.WatchlistOptions{})
+	fake.InjectFault(carbonblacktest.Fault{Method: "POST", Path: "/threathunter/watchlistmgr/v3/orgs/" + fake.OrgKey() + "/watchlists", Status: 503})
+	if _, err := r1.Respond(context.Background(), f); err == nil {
+		t.Fatal("watchlist creation failing: no error")
+	}
+	fake.ClearFaults()
+	r2, _ := carbonblackconn.NewWatchlistReport(c, carbonblackconn.WatchlistOptions{})
+	res, err := r2.Respond(context.Background(), f)
+	if err != nil || res.Status != connector.Acted {
+		t.Fatalf("restarted responder: %+v %v", res, err)
+	}
+	wls := fake.Watchlists()
+	if len(fake.Reports()) != 1 || len(wls) != 1 || len(wls[0].ReportIDs) != 1 || wls[0].ReportIDs[0] != fake.Reports()[0].ID {
+		t.Errorf("%d reports, watchlists %+v: the orphan report was duplicated", len(fake.Reports()), wls)
 	}
 }

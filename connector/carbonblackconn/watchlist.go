@@ -2,6 +2,8 @@ package carbonblackconn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,6 +100,7 @@ type baseline struct {
 	values   map[string]bool
 	reports  map[string]string // SHA-256 -> report id in our watchlist (or created for it)
 	attached map[string]bool   // report ids listed by our watchlist
+	checked  map[string]bool   // SHA-256s whose derived report id is known not to exist
 }
 
 func (b *baseline) add(e reportEntry) {
@@ -157,6 +160,9 @@ func (r *WatchlistReport) Respond(ctx context.Context, f connector.Finding) (con
 	if err := r.refresh(ctx); err != nil {
 		return connector.Result{}, err
 	}
+	if err := r.recover(ctx, sha); err != nil {
+		return connector.Result{}, err
+	}
 	var fresh []FieldValue
 	for _, p := range pairs {
 		if !r.base.values[iocKey(p.Field, p.Value)] {
@@ -185,6 +191,7 @@ func (r *WatchlistReport) Respond(ctx context.Context, f connector.Finding) (con
 		delete(r.base.reports, sha)
 	}
 	rep := buildReport(f, fresh)
+	rep.ID = r.reportID(sha)
 	created, err := r.c.Reports.Create(ctx, rep)
 	if err != nil {
 		return connector.Result{}, classify("creating a watchlist report", err)
@@ -195,6 +202,38 @@ func (r *WatchlistReport) Respond(ctx context.Context, f connector.Finding) (con
 		return connector.Result{}, err
 	}
 	return acted("created report %s with %d IOCs in watchlist %q", created.ID, len(fresh), r.opts.Watchlist)
+}
+
+// reportID is the id this responder asks for the report of a file: derived
+// from the watchlist's name and the file's hash, so a report created just
+// before a crash (and not yet in the watchlist) is found again after a
+// restart instead of being written twice. It has the form of a UUID.
+func (r *WatchlistReport) reportID(sha string) string {
+	sum := sha256.Sum256([]byte("soarkit/carbonblackconn/watchlist-report\x00" + r.opts.Watchlist + "\x00" + sha))
+	sum[6] = sum[6]&0x0f | 0x50 // version 5 layout (name-based)
+	sum[8] = sum[8]&0x3f | 0x80 // RFC 4122 variant
+	h := hex.EncodeToString(sum[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// recover finds the report of a file that the baseline does not list: one
+// created under its derived id by an earlier process that stopped before it
+// was added to the watchlist. The next steps then attach or extend it.
+func (r *WatchlistReport) recover(ctx context.Context, sha string) error {
+	if _, ok := r.base.reports[sha]; ok || r.base.checked[sha] {
+		return nil
+	}
+	rep, err := r.c.Reports.Get(ctx, r.reportID(sha))
+	if errors.Is(err, carbonblack.ErrNotFound) {
+		r.base.checked[sha] = true
+		return nil
+	}
+	if err != nil {
+		return classify("reading watchlist report "+r.reportID(sha), err)
+	}
+	r.base.reports[sha] = rep.ID
+	r.remember(rep)
+	return nil
 }
 
 // extend adds fresh IOCs to the file's existing report.
@@ -257,7 +296,7 @@ func (r *WatchlistReport) refresh(ctx context.Context) error {
 	if r.base != nil && now.Sub(r.loadedAt) < r.opts.BaselineTTL {
 		return nil
 	}
-	b := &baseline{values: map[string]bool{}, reports: map[string]string{}, attached: map[string]bool{}}
+	b := &baseline{values: map[string]bool{}, reports: map[string]string{}, attached: map[string]bool{}, checked: map[string]bool{}}
 	wls, err := r.c.Watchlists.List(ctx)
 	if err != nil {
 		return classify("listing watchlists", err)
