@@ -37,27 +37,43 @@ func startChild(t *testing.T, env map[string]string, out *bytes.Buffer) *exec.Cm
 	return cmd
 }
 
-// A connector killed with SIGKILL in the middle of a run (analyses
-// submitted, verdicts pending) and started again on the same state file ends
-// in the same state as an uninterrupted run: no file submitted twice, no
-// report, ban or quarantine repeated, none missing.
+// A connector killed with SIGKILL in the middle of a run and started again
+// on the same state file ends in the same state as an uninterrupted run: no
+// file submitted twice, no report, ban or quarantine repeated, none missing.
+// The kill lands once while analyses are awaited (just after the first
+// submission) and once while the responders act (just after the first
+// watchlist report was written).
 func TestKilledAndRestarted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts subprocesses")
 	}
-	// Analyses take a while, so the kill lands while they are awaited.
+	for _, tc := range []struct {
+		name string
+		when func(w *world) bool
+	}{
+		{"while awaiting", func(w *world) bool {
+			return w.submissions("dropper")+w.submissions("suspicious")+w.submissions("clean") > 0
+		}},
+		{"while responding", func(w *world) bool { return len(w.cbc.Reports()) > 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { killAndRestart(t, tc.when) })
+	}
+}
+
+func killAndRestart(t *testing.T, when func(w *world) bool) {
+	// Analyses take a while, so the kill lands before the run is over.
 	w := startWorld(t, vmraytest.Timing{QueuedFor: 300 * time.Millisecond, InWorkFor: 700 * time.Millisecond})
 	env := worldEnv(w, filepath.Join(t.TempDir(), "state.db"))
 
 	var out1 bytes.Buffer
 	child := startChild(t, env, &out1)
 	deadline := time.Now().Add(15 * time.Second)
-	for w.submissions("dropper")+w.submissions("suspicious")+w.submissions("clean") == 0 {
+	for !when(w) {
 		if time.Now().After(deadline) {
 			child.Process.Kill()
-			t.Fatalf("no submission within 15 s:\n%s", out1.String())
+			t.Fatalf("the kill point was not reached within 15 s:\n%s", out1.String())
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
