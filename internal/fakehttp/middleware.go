@@ -182,8 +182,9 @@ func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
+			// The client gave up: answer nothing rather than an empty 200.
 			t.Stop()
-			return
+			panic(http.ErrAbortHandler)
 		}
 	}
 	switch {
