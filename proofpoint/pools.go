@@ -3,6 +3,7 @@ package proofpoint
 import (
 	"context"
 	"fmt"
+	"github.com/soarkit/soarkit/internal/rest"
 	"net/http"
 	"slices"
 	"sync"
@@ -295,7 +296,9 @@ func (pt *poolTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if r.Body != nil {
 			r.Body.Close()
 		}
-		return nil, err
+		// Refused before sending: backing off would only wait for the
+		// same refusal.
+		return nil, rest.Final(err)
 	}
 	resp, err := pt.next.RoundTrip(r)
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {

@@ -448,6 +448,9 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 			cause = ctx.Err()
 			res.final = true
 		}
+		if isFinal(cause) {
+			res.final = true
+		}
 		c.log.DebugContext(ctx, "http request failed", "vendor", c.cfg.Vendor, "op", req.Op, "method", method,
 			"path", target.Path, "attempt", e.Attempts, "duration", elapsed, "error", c.redactor.redact(cause.Error()))
 		e.StatusCode = 0

@@ -39,6 +39,27 @@ var (
 	ErrWaitTimeout = errors.New("wait timed out")
 )
 
+// finalError marks a failure that must not be retried.
+type finalError struct{ err error }
+
+func (f finalError) Error() string { return f.err.Error() }
+func (f finalError) Unwrap() error { return f.err }
+
+// Final marks err, returned by a custom http.RoundTripper (for example a
+// client-side quota that refuses a request), as not worth retrying: the
+// engine returns it at once instead of backing off. Final(nil) is nil.
+func Final(err error) error {
+	if err == nil {
+		return nil
+	}
+	return finalError{err}
+}
+
+func isFinal(err error) bool {
+	var f finalError
+	return errors.As(err, &f)
+}
+
 // maxExcerpt bounds the body excerpt kept on an Error.
 const maxExcerpt = 1024
 

@@ -275,3 +275,27 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 		t.Fatalf("backoff(3) never exceeded %v: not growing", maxSeen)
 	}
 }
+
+// finalTransport refuses every request with an error marked Final.
+type finalTransport struct{ calls atomic.Int32 }
+
+func (f *finalTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	f.calls.Add(1)
+	return nil, Final(errors.New("quota exhausted"))
+}
+
+func TestFinalTransportErrorIsNotRetried(t *testing.T) {
+	tr := &finalTransport{}
+	c, err := New(Config{BaseURL: "http://127.0.0.1:1", HTTPClient: &http.Client{Transport: tr},
+		Retry: RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Do(context.Background(), &Request{Path: "/x"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "quota exhausted") || tr.calls.Load() != 1 {
+		t.Fatalf("err %v after %d calls", err, tr.calls.Load())
+	}
+	if Final(nil) != nil {
+		t.Fatal("Final(nil) is not nil")
+	}
+}
