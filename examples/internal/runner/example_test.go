@@ -15,6 +15,7 @@ func ExampleWriteSummary() {
 		Collected: 12, New: 4, Deduped: 8, LookedUp: 4, Known: 1, Fetched: 3, Submitted: 3, Analysed: 3,
 		Verdicts: map[connector.Kind]int{connector.Malicious: 2, connector.Clean: 2},
 		Actions:  map[string]connector.ActionCounts{"watchlist": {Acted: 2}},
+		Failures: map[connector.Stage]int{connector.StageFetch: 1},
 	})
 	// Output:
 	// Run summary (1.5s)
@@ -22,4 +23,5 @@ func ExampleWriteSummary() {
 	//   analysis: 4 lookups (1 known), 0 cache hits, 3 fetched, 3 submitted, 3 awaited
 	//   verdicts: malicious 2, clean 2
 	//   action watchlist                    acted 2, unchanged 0, skipped 0, done before 0, failed 0
+	//   failures: 1 dead letters (fetch 1), 0 source errors; reasons are in the log and the state file
 }

@@ -40,7 +40,13 @@ func WriteSummary(w io.Writer, s connector.Summary) {
 			n, a.Acted, a.Unchanged, a.Skipped, a.DoneBefore, a.Failed)
 	}
 	if f := s.FailureCount(); f > 0 || s.SourceErrors > 0 {
-		fmt.Fprintf(w, "  failures: %d dead letters %v, %d source errors\n", f, s.Failures, s.SourceErrors)
+		var stages []string
+		for stage, n := range s.Failures {
+			stages = append(stages, fmt.Sprintf("%s %d", stage, n))
+		}
+		slices.Sort(stages)
+		fmt.Fprintf(w, "  failures: %d dead letters (%s), %d source errors; reasons are in the log and the state file\n",
+			f, strings.Join(stages, ", "), s.SourceErrors)
 	}
 	if s.Pending > 0 {
 		fmt.Fprintf(w, "  pending: %d items resume on the next run\n", s.Pending)
