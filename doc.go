@@ -27,6 +27,22 @@
 // [github.com/soarkit/soarkit/connector/boltstore]; test helpers and
 // conformance suites live in [github.com/soarkit/soarkit/connector/connectortest].
 //
+// Adapters bind each vendor client to those contracts:
+// [github.com/soarkit/soarkit/connector/vmrayconn] (the analyzer),
+// [github.com/soarkit/soarkit/connector/carbonblackconn],
+// [github.com/soarkit/soarkit/connector/sentineloneconn],
+// [github.com/soarkit/soarkit/connector/proofpointconn] and
+// [github.com/soarkit/soarkit/connector/nsxconn] (sources, fetchers and
+// responders).
+//
+// # Example connectors
+//
+// examples/cbc-vmray, examples/s1-vmray and examples/tap-cbc are the three
+// documented integrations as production binaries (YAML plus environment
+// configuration, bbolt state, Prometheus metrics, graceful shutdown); each
+// runs end to end against the fakes with -demo. examples/fakeworld serves
+// every fake on loopback ports.
+//
 // # Internals
 //
 // internal/rest is the HTTP engine (retries, rate limits, typed errors,
