@@ -160,3 +160,28 @@ func TestEnvName(t *testing.T) {
 		t.Fatalf("EnvName = %s", got)
 	}
 }
+
+type Gate struct {
+	Enabled  bool     `yaml:"enabled"`
+	Verdicts []string `yaml:"verdicts"`
+}
+
+type withInline struct {
+	Ban struct {
+		Gate        `yaml:",inline"`
+		Description string `yaml:"description"`
+	} `yaml:"ban"`
+}
+
+func TestInlineStructsShareTheParentKey(t *testing.T) {
+	t.Setenv("TEST_BAN_ENABLED", "true")
+	t.Setenv("TEST_BAN_VERDICTS", "malicious")
+	path := writeFile(t, "c.yaml", "ban:\n  description: from yaml\n")
+	var c withInline
+	if err := Load(path, &c, "TEST"); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Ban.Enabled || strings.Join(c.Ban.Verdicts, ",") != "malicious" || c.Ban.Description != "from yaml" {
+		t.Fatalf("loaded %+v", c.Ban)
+	}
+}

@@ -72,8 +72,14 @@ func applyEnv(v reflect.Value, prefix, path string, probs *Problems) {
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && strings.Contains(","+opts+",", ",inline,") {
+			// Inlined fields sit at the parent's level in YAML, so their
+			// variables do too.
+			applyEnv(v.Field(i), prefix, path, probs)
 			continue
 		}
 		if name == "" {
