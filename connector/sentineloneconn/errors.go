@@ -17,9 +17,6 @@ var ErrNoSHA1 = errors.New("sentineloneconn: evidence has no SHA1")
 // returns it as a permanent error so the engine tries another source.
 var ErrNotHeld = errors.New("sentineloneconn: no sighting of this source can deliver the file")
 
-// offlineRetry is how long Fetch asks the engine to wait when every agent
-// that holds the file is offline.
-const offlineRetry = 5 * time.Minute
 
 // classify wraps a client error with the operation and tells the engine how to
 // treat it: requests the console refused for good (400, 401, 403, 404, a
@@ -34,7 +31,7 @@ func classify(op string, err error) error {
 	err = fmt.Errorf("sentineloneconn: %s: %w", op, err)
 	switch {
 	case errors.Is(err, sentinelone.ErrAgentOffline):
-		return connector.RetryLater(err, offlineRetry)
+		return connector.RetryLater(err, DefaultOfflineRetry)
 	case errors.Is(err, sentinelone.ErrRateLimited):
 		var after time.Duration
 		var re *sentinelone.Error

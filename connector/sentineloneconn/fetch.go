@@ -53,7 +53,7 @@ func (s *Source) Fetch(ctx context.Context, ev connector.Evidence) (connector.Sa
 	case tried == 0:
 		return connector.Sample{}, connector.Permanent(fmt.Errorf("%w (%s)", ErrNotHeld, sha1))
 	case offline == tried:
-		return connector.Sample{}, connector.RetryLater(fmt.Errorf("sentineloneconn: fetching %s: %w", sha1, errors.Join(errs...)), offlineRetry)
+		return connector.Sample{}, connector.RetryLater(fmt.Errorf("sentineloneconn: fetching %s: %w", sha1, errors.Join(errs...)), s.opts.Fetch.OfflineRetry)
 	}
 	err := fmt.Errorf("sentineloneconn: fetching %s: %w", sha1, errors.Join(errs...))
 	for _, e := range errs {

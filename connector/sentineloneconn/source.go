@@ -104,7 +104,16 @@ type FetchOptions struct {
 	// CloudPassword opens Binary Vault zips (default
 	// sentinelone.BinaryVaultPassword, the original's ZIP_PASSWORD).
 	CloudPassword string
+	// OfflineRetry is the delay Fetch asks for when every agent holding the
+	// file is offline (default DefaultOfflineRetry). The engine's retry
+	// budget still applies: a file whose agents stay offline becomes a dead
+	// letter.
+	OfflineRetry time.Duration
 }
+
+// DefaultOfflineRetry is how long Fetch asks the engine to wait when every
+// agent that holds the file is offline.
+const DefaultOfflineRetry = 5 * time.Minute
 
 // Source is a connector.Source and connector.Fetcher over SentinelOne
 // threats (NewThreatSource) or Deep Visibility processes (NewDVSource).
@@ -201,6 +210,12 @@ func checkFetch(f *FetchOptions) error {
 		if err := sentinelone.ValidatePassword(f.Password); err != nil {
 			return fmt.Errorf("sentineloneconn: fetch password: %w", err)
 		}
+	}
+	if f.OfflineRetry < 0 {
+		return fmt.Errorf("sentineloneconn: negative OfflineRetry %v", f.OfflineRetry)
+	}
+	if f.OfflineRetry == 0 {
+		f.OfflineRetry = DefaultOfflineRetry
 	}
 	if f.CloudPassword == "" {
 		f.CloudPassword = sentinelone.BinaryVaultPassword

@@ -251,8 +251,8 @@ func TestFetchOfflineAgentRetriesLaterAndOtherAgentsServe(t *testing.T) {
 	ctx := context.Background()
 	off := finding(w.t3, connector.Unknown)
 	_, err := src.Fetch(ctx, off.Evidence)
-	if _, ok := connector.RetryAfter(err); !ok || !errors.Is(err, sentinelone.ErrAgentOffline) {
-		t.Fatalf("offline agent: %v, want RetryLater wrapping ErrAgentOffline", err)
+	if after, ok := connector.RetryAfter(err); !ok || after != sentineloneconn.DefaultOfflineRetry || !errors.Is(err, sentinelone.ErrAgentOffline) {
+		t.Fatalf("offline agent: %v (after %v), want RetryLater(%v) wrapping ErrAgentOffline", err, after, sentineloneconn.DefaultOfflineRetry)
 	}
 	if acts := w.fake.ThreatActions(w.t3.ID); len(acts) != 0 {
 		t.Errorf("a fetch was requested from an offline agent: %v", acts)
