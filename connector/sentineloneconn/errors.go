@@ -17,7 +17,6 @@ var ErrNoSHA1 = errors.New("sentineloneconn: evidence has no SHA1")
 // returns it as a permanent error so the engine tries another source.
 var ErrNotHeld = errors.New("sentineloneconn: no sighting of this source can deliver the file")
 
-
 // classify wraps a client error with the operation and tells the engine how to
 // treat it: requests the console refused for good (400, 401, 403, 404, a
 // request the client refused, a filter selecting everything) are permanent;
