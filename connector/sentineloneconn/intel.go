@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
@@ -51,6 +52,11 @@ func IndicatorType(ioc connector.IOC) (typ, value string, ok bool) {
 	return "", "", false
 }
 
+// DefaultIndicatorBaselineTTL is the default IndicatorOptions.BaselineTTL:
+// the Threat Intelligence API allows 30 calls a minute, so the account's
+// indicators are not listed again for every file.
+const DefaultIndicatorBaselineTTL = 15 * time.Minute
+
 // IndicatorOptions configure NewIndicators.
 type IndicatorOptions struct {
 	// Name is the responder's name (default "s1-indicators").
@@ -68,16 +74,26 @@ type IndicatorOptions struct {
 	Verdicts connector.KindSet
 	// ValidFor sets validUntil that far after creation (default: none).
 	ValidFor time.Duration
+	// BaselineTTL is how long the set of indicator values already in the
+	// account is reused before it is read again (default
+	// DefaultIndicatorBaselineTTL). Values this responder creates join the
+	// set at once, so an IOC shared by two files is created once.
+	BaselineTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
 // Indicators is a responder that creates SentinelOne Threat Intelligence
 // indicators for a file's IOCs: only values not already present in the
-// account (any type), all in one request. Nothing new is Unchanged.
+// account (any type), all in one request. Nothing new is Unchanged. Calls
+// are serialised, so two files sharing an IOC never create it twice.
 type Indicators struct {
 	c    *sentinelone.Client
 	opts IndicatorOptions
+
+	mu       sync.Mutex
+	existing map[string]bool
+	loaded   time.Time
 }
 
 // NewIndicators returns an indicator responder.
@@ -100,8 +116,11 @@ func NewIndicators(c *sentinelone.Client, opts IndicatorOptions) (*Indicators, e
 	if opts.Source == "" {
 		opts.Source = DefaultIndicatorSource
 	}
-	if opts.ValidFor < 0 {
-		return nil, fmt.Errorf("sentineloneconn: negative ValidFor %v", opts.ValidFor)
+	if opts.ValidFor < 0 || opts.BaselineTTL < 0 {
+		return nil, fmt.Errorf("sentineloneconn: negative ValidFor %v or BaselineTTL %v", opts.ValidFor, opts.BaselineTTL)
+	}
+	if opts.BaselineTTL == 0 {
+		opts.BaselineTTL = DefaultIndicatorBaselineTTL
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -117,6 +136,9 @@ func (in *Indicators) Scope() connector.Scope { return connector.ScopeEvidence }
 
 // Respond creates the indicators that do not exist yet.
 func (in *Indicators) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return connector.Result{}, err
+	}
 	type key struct{ typ, value string }
 	var want []key
 	seen := map[key]bool{}
@@ -138,12 +160,11 @@ func (in *Indicators) Respond(ctx context.Context, f connector.Finding) (connect
 		return connector.Result{}, err
 	}
 	scope := sentinelone.Scope{AccountIDs: []string{sc.AccountID}}
-	existing := map[string]bool{}
-	for ioc, err := range in.c.ThreatIntelligence.AllIOCs(ctx, sentinelone.IOCListOptions{Scope: scope}) {
-		if err != nil {
-			return connector.Result{}, classify("listing indicators", err)
-		}
-		existing[strings.ToLower(ioc.Value)] = true
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	existing, err := in.baseline(ctx, scope)
+	if err != nil {
+		return connector.Result{}, err
 	}
 	now := in.opts.Now().UTC()
 	var batch []sentinelone.IOC
@@ -165,7 +186,30 @@ func (in *Indicators) Respond(ctx context.Context, f connector.Finding) (connect
 		return unchanged("all %d indicators exist", len(want))
 	}
 	if _, err := in.c.ThreatIntelligence.CreateIOCs(ctx, scope, batch); err != nil {
+		// The request may have been applied: read the account again next time.
+		in.existing = nil
 		return connector.Result{}, classify("creating indicators", err)
 	}
+	for _, ioc := range batch {
+		existing[strings.ToLower(ioc.Value)] = true
+	}
 	return acted("created %d of %d indicators", len(batch), len(want))
+}
+
+// baseline returns the values of the account's indicators, read again when
+// older than BaselineTTL. The caller holds in.mu.
+func (in *Indicators) baseline(ctx context.Context, scope sentinelone.Scope) (map[string]bool, error) {
+	now := in.opts.Now()
+	if in.existing != nil && now.Sub(in.loaded) < in.opts.BaselineTTL {
+		return in.existing, nil
+	}
+	existing := map[string]bool{}
+	for ioc, err := range in.c.ThreatIntelligence.AllIOCs(ctx, sentinelone.IOCListOptions{Scope: scope}) {
+		if err != nil {
+			return nil, classify("listing indicators", err)
+		}
+		existing[strings.ToLower(ioc.Value)] = true
+	}
+	in.existing, in.loaded = existing, now
+	return existing, nil
 }

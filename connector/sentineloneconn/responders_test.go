@@ -222,6 +222,19 @@ func TestIndicatorsOnlyNewValuesInOneRequest(t *testing.T) {
 	if res := respond(t, in, f); res.Status != connector.Unchanged {
 		t.Errorf("repeat: %+v", res)
 	}
+	// A second file shares the URL and brings a new domain: only the domain
+	// is created, and the account's indicators are not listed again.
+	g := finding(w.t3, connector.Malicious)
+	g.Verdict.IOCs = []connector.IOC{{Type: connector.IOCURL, Value: "http://c2.example.net/a"}, {Type: connector.IOCDomain, Value: "new.example"}}
+	if res := respond(t, in, g); res.Status != connector.Acted || !strings.Contains(res.Detail, "1 of 2") {
+		t.Errorf("second file: %+v", res)
+	}
+	if lists := len(requests(w.fake, http.MethodGet, "/threat-intelligence/iocs")); lists != 1 {
+		t.Errorf("%d indicator listings for three calls, want 1 (baseline reused)", lists)
+	}
+	if n := len(w.fake.IOCs()); n != 6 {
+		t.Errorf("%d indicators, want 6", n)
+	}
 	// Only IOCs with a selected verdict.
 	sel := must(sentineloneconn.NewIndicators(w.c, sentineloneconn.IndicatorOptions{Scope: w.scope(t), Verdicts: connector.Kinds(connector.Suspicious)}))
 	if res := respond(t, sel, f); res.Status != connector.Skipped {
@@ -384,5 +397,31 @@ func TestFalsePositive(t *testing.T) {
 	}
 	if acts := w.fake.ThreatActions(w.t2.ID); len(acts) != 0 {
 		t.Errorf("threat %s touched: %v", w.t2.ID, acts)
+	}
+}
+
+func TestIndicatorsSharedAcrossConcurrentFiles(t *testing.T) {
+	w := newWorld(t)
+	in := must(sentineloneconn.NewIndicators(w.c, sentineloneconn.IndicatorOptions{Scope: w.scope(t)}))
+	done := make(chan error, 4)
+	for _, th := range []sentinelone.Threat{w.t1, w.t2, w.t3, w.tNA} {
+		go func() {
+			_, err := in.Respond(context.Background(), finding(th, connector.Malicious))
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := map[string]int{}
+	for _, ioc := range w.fake.IOCs() {
+		count[ioc.Value]++
+	}
+	for v, n := range count {
+		if n != 1 {
+			t.Errorf("indicator %s created %d times", v, n)
+		}
 	}
 }
