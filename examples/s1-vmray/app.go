@@ -115,6 +115,7 @@ type IndicatorAction struct {
 	Description string        `yaml:"description"`
 	Source      string        `yaml:"source"`
 	ValidFor    time.Duration `yaml:"valid_for"`
+	BaselineTTL time.Duration `yaml:"baseline_ttl"`
 }
 
 // GlobalBlocklist configures the /restrictions blocklist.
@@ -174,7 +175,8 @@ func defaults() *Config {
 		Note: NoteAction{Enabled: true, Verdicts: mal(), Subtypes: slices.Clone(sentineloneconn.DefaultNoteSubtypes),
 			IOCFields: slices.Clone(sentineloneconn.DefaultNoteIOCFields)},
 		Indicators: IndicatorAction{Verdicts: mal(), Name: sentineloneconn.DefaultIndicatorName,
-			Description: sentineloneconn.DefaultIndicatorDescription, Source: sentineloneconn.DefaultIndicatorSource},
+			Description: sentineloneconn.DefaultIndicatorDescription, Source: sentineloneconn.DefaultIndicatorSource,
+			BaselineTTL: sentineloneconn.DefaultIndicatorBaselineTTL},
 		GlobalBlocklist: GlobalBlocklist{Verdicts: mal(), Description: sentineloneconn.DefaultBlocklistDescription, OSTypes: []string{}},
 		ThreatBlocklist: ThreatBlocklist{Verdicts: mal(), Description: sentineloneconn.DefaultBlocklistDescription, TargetScope: "account"},
 		DVBlocklist:     DVBlocklist{Verdicts: mal(), TargetScope: "account"},
@@ -305,6 +307,9 @@ func (c *Config) Validate() error {
 	if c.Indicators.ValidFor < 0 {
 		p.Add("indicators.valid_for", "must not be negative, got %v", c.Indicators.ValidFor)
 	}
+	if c.Indicators.BaselineTTL <= 0 {
+		p.Add("indicators.baseline_ttl", "must be positive, got %v", c.Indicators.BaselineTTL)
+	}
 	return p.Err()
 }
 
@@ -433,7 +438,7 @@ func responders(c *Config, s1 *sentinelone.Client, scope *sentineloneconn.Scope)
 		func() error {
 			ia := c.Indicators
 			r, err := sentineloneconn.NewIndicators(s1, sentineloneconn.IndicatorOptions{Scope: scope, IndicatorName: ia.Name,
-				Description: ia.Description, Source: ia.Source, ValidFor: ia.ValidFor})
+				Description: ia.Description, Source: ia.Source, ValidFor: ia.ValidFor, BaselineTTL: ia.BaselineTTL})
 			return add(ia.Enabled, ia.Verdicts, r, err)
 		},
 		func() error {
