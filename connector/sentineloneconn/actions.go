@@ -163,8 +163,8 @@ func (a *Agent) Respond(ctx context.Context, f connector.Finding) (connector.Res
 	return acted("%s on agent %s (%s)", a.action, id, ag.ComputerName)
 }
 
-// Defaults of FalsePositiveOptions, the original's
-// THREAT.AUTO_UPDATE_FALSE_POSITIVE_VERDICT.
+// DefaultFalsePositiveDescription is the note of FalsePositive, the
+// original's THREAT.AUTO_UPDATE_FALSE_POSITIVE_VERDICT.DESCRIPTION.
 const DefaultFalsePositiveDescription = "Marked as False Positive because marked as clean by VMRay"
 
 // DefaultFalsePositiveConfidence are the S1 confidence levels whose threats

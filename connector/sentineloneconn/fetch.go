@@ -12,11 +12,11 @@ import (
 
 // Fetch delivers the file of ev through the sightings this source reported:
 // a threat's file by the configured method (agent upload or Binary Vault),
-// a Deep Visibility process's image from its agent by path. A threat whose
-// hash is not the evidence's is not fetched, and an upload whose manifest
-// names another hash is refused; the client opens the password-protected zip
-// and checks the SHA1 while the file is read, so a file that still differs
-// fails at its end (sentinelone.ErrHashMismatch). Sightings are tried in turn;
+// a Deep Visibility process's image from its agent by path. An upload whose
+// manifest names another hash than the evidence's is refused; the client
+// opens the password-protected zip and checks the SHA1 while the file is
+// read, so a file that still differs fails at its end
+// (sentinelone.ErrHashMismatch). Sightings are tried in turn;
 // when every agent that holds the file is offline the engine is asked to
 // retry later; when no sighting of this source can deliver it, the error
 // is permanent (ErrNotHeld).
@@ -66,15 +66,6 @@ func (s *Source) Fetch(ctx context.Context, ev connector.Evidence) (connector.Sa
 
 // fetchOne retrieves the file through one sighting.
 func (s *Source) fetchOne(ctx context.Context, sg connector.Sighting, sha1 string) (*sentinelone.FetchedFile, error) {
-	if sg.ThreatID != "" {
-		t, err := s.c.Threats.Get(ctx, sg.ThreatID)
-		if err != nil {
-			return nil, classify("reading threat "+sg.ThreatID, err)
-		}
-		if !strings.EqualFold(t.ThreatInfo.SHA1, sha1) {
-			return nil, connector.Permanent(fmt.Errorf("sentineloneconn: threat %s is file %s, not %s", sg.ThreatID, t.ThreatInfo.SHA1, sha1))
-		}
-	}
 	ff, err := s.request(ctx, sg, sha1)
 	if err != nil {
 		return nil, err

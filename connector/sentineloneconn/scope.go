@@ -109,7 +109,7 @@ func (s *Scope) Resolve(ctx context.Context) (*Resolved, error) {
 	return r, nil
 }
 
-// threatFilter is the scope for listing threats: the account and the sites
+// threatScope is the scope for listing threats: the account and the sites
 // in use.
 func (r *Resolved) threatScope() sentinelone.Scope {
 	return sentinelone.Scope{AccountIDs: []string{r.AccountID}, SiteIDs: slices.Clone(r.SiteIDs)}
