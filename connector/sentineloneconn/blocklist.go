@@ -107,7 +107,7 @@ func (g *GlobalBlocklist) Respond(ctx context.Context, f connector.Finding) (con
 			continue
 		}
 		res, err := g.c.Blocklist.Create(ctx, scope, sentinelone.NewRestriction{Type: sentinelone.RestrictionBlackHash, Value: sha1,
-			OSType: os, Description: g.opts.Description, Source: "VMRay"})
+			OSType: os, Description: g.opts.Description})
 		if err != nil {
 			return connector.Result{}, classify("adding "+sha1+" to the blocklist", err)
 		}

@@ -102,12 +102,13 @@ func (o *NoteOptions) check() error {
 // the verdict in capitals (subtype verdict), the sample URL, then either
 // description (when not empty: the false-positive note) or the
 // classifications, threat names, VTIs (unique operations, highest score
-// first; subtype vti) and IOC lines ("-" when empty; subtype ioc). The text
+// first; subtype vti) and IOC lines ("-" when empty; subtype ioc), one item
+// per line. The text
 // is plain UTF-8: any name or IOC is safe in it (seed bug D.3).
 func NoteText(f connector.Finding, opts NoteOptions, description string) string {
 	var b strings.Builder
 	v := f.Verdict
-	fmt.Fprintf(&b, "VMRay Analyzer Report\nEvidence SHA1: %s\n", f.Evidence.Hashes.SHA1)
+	fmt.Fprintf(&b, "Evidence SHA1: %s\n", f.Evidence.Hashes.SHA1)
 	if slices.Contains(opts.Subtypes, SubtypeVerdict) {
 		fmt.Fprintf(&b, "Verdict: %s\n", strings.ToUpper(v.Kind.String()))
 	}
@@ -116,9 +117,9 @@ func NoteText(f connector.Finding, opts NoteOptions, description string) string 
 		fmt.Fprintf(&b, "%s\n", description)
 		return b.String()
 	}
+	fmt.Fprintf(&b, "Classifications: %s\n", orDash(strings.Join(sorted(v.Classifications), ", ")))
+	fmt.Fprintf(&b, "Threat Names: %s\n", orDash(strings.Join(sorted(v.ThreatNames), ", ")))
 	if slices.Contains(opts.Subtypes, SubtypeVTI) {
-		fmt.Fprintf(&b, "Classifications: %s\n", orDash(strings.Join(sorted(v.Classifications), ", ")))
-		fmt.Fprintf(&b, "Threat Names: %s\n", orDash(strings.Join(sorted(v.ThreatNames), ", ")))
 		b.WriteString("VTI's:\n")
 		vtis := slices.Clone(v.VTIs)
 		slices.SortStableFunc(vtis, func(a, b connector.VTI) int { return cmp.Compare(b.Score, a.Score) })

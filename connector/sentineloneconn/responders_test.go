@@ -111,8 +111,7 @@ func TestNoteLayoutAndNoDuplicates(t *testing.T) {
 	if res := respond(t, n, f); res.Status != connector.Acted {
 		t.Fatalf("first note: %+v", res)
 	}
-	want := "VMRay Analyzer Report\n" +
-		"Evidence SHA1: " + w.t1.ThreatInfo.SHA1 + "\n" +
+	want := "Evidence SHA1: " + w.t1.ThreatInfo.SHA1 + "\n" +
 		"Verdict: MALICIOUS\n" +
 		"Sample Url: https://eu.cloud.vmray.com/samples/4242\n" +
 		"Classifications: Downloader, Trojan\n" +
