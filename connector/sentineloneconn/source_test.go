@@ -394,9 +394,11 @@ func TestDVSourceReadsAllPagesAndSkipsThreatHashes(t *testing.T) {
 	if !slices.Equal(sortedIDs(agents...), sortedIDs(w.ws1.ID, w.ws2.ID)) {
 		t.Errorf("sightings on agents %v, want one per agent", agents)
 	}
-	pages, inits := 0, 0
+	pages, inits, polls := 0, 0, 0
 	for _, r := range w.fake.Requests() {
 		switch r.Path {
+		case sentinelone.APIPrefix + "/dv/query-status":
+			polls++
 		case sentinelone.APIPrefix + "/dv/events":
 			pages++
 		case sentinelone.APIPrefix + "/dv/init-query":
@@ -406,8 +408,8 @@ func TestDVSourceReadsAllPagesAndSkipsThreatHashes(t *testing.T) {
 			}
 		}
 	}
-	if pages < 2 || inits != 1 {
-		t.Errorf("%d event pages and %d queries; want every page of one query", pages, inits)
+	if pages < 2 || inits != 1 || polls < 2 {
+		t.Errorf("%d event pages, %d queries, %d status polls; want every page of one query read after it finished", pages, inits, polls)
 	}
 
 	// A process has no threat: it is fetched from its agent by path.
@@ -438,4 +440,46 @@ func TestDVSourceConformance(t *testing.T) {
 		w, _ := dvWorld(t)
 		return dvSource(t, w)
 	}})
+}
+
+func TestThreatSourceReadsEveryPage(t *testing.T) {
+	fake := sentinelonetest.NewServer(t)
+	agent := fake.AddAgent(sentinelone.Agent{ComputerName: "WS-1", IsActive: true})
+	const n = 1205
+	for i := range n {
+		content := []byte{byte(i), byte(i >> 8), 'M', 'Z'}
+		ti := sentinelone.ThreatInfo{SHA1: sha1Hex(content), FilePath: `C:\x.exe`}
+		if i == 0 {
+			ti.SHA256 = strings.Repeat("ab", 32)
+			ti.MD5 = strings.Repeat("cd", 16)
+		}
+		fake.AddThreat(sentinelone.Threat{ThreatInfo: ti, AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: agent.ID}})
+	}
+	c := fake.Client()
+	sc, _ := sentineloneconn.NewScope(c, "", nil)
+	src, err := sentineloneconn.NewThreatSource(c, sentineloneconn.SourceOptions{Scope: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := src.Collect(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Evidence) != n {
+		t.Fatalf("%d evidence, want %d", len(b.Evidence), n)
+	}
+	pages := 0
+	for _, r := range fake.Requests() {
+		if r.Path == sentinelone.APIPrefix+"/threats" {
+			pages++
+		}
+	}
+	if pages != 2 {
+		t.Errorf("%d pages, want 2 of 1000", pages)
+	}
+	// A threat with a SHA256 is keyed by it, with the SHA1 and MD5 kept.
+	h := b.Evidence[0].Hashes
+	if key, _ := h.Key(); key.Kind != connector.SHA256 || h.SHA1 == "" || h.MD5 != strings.Repeat("cd", 16) {
+		t.Errorf("hashes %+v", h)
+	}
 }
