@@ -43,13 +43,17 @@ func requests(fake *sentinelonetest.Server, method, path string) []string {
 	return out
 }
 
-func TestResponderConformance(t *testing.T) {
-	type tc struct {
-		new        func(t testing.TB, w *world) connector.Responder
-		finding    func(w *world) connector.Finding
-		effects    func(w *world) int
-		repeatable bool
-	}
+type responderCase struct {
+	new        func(t testing.TB, w *world) connector.Responder
+	finding    func(w *world) connector.Finding
+	effects    func(w *world) int
+	repeatable bool
+}
+
+// responderCases are every responder with a finding it acts on and a count
+// of its effects in the fake.
+func responderCases() map[string]responderCase {
+	type tc = responderCase
 	malicious := func(w *world) connector.Finding { return finding(w.t1, connector.Malicious) }
 	onDevice := func(w *world) connector.Finding { return device(finding(w.t1, connector.Malicious)) }
 	restrictions := func(w *world) int { return len(w.fake.Restrictions()) }
@@ -91,7 +95,11 @@ func TestResponderConformance(t *testing.T) {
 		}, func(w *world) connector.Finding { return finding(w.t1, connector.Clean) },
 			func(w *world) int { return len(w.fake.ThreatActions(w.t1.ID)) + len(w.fake.Notes(w.t1.ID)) }, false},
 	}
-	for name, c := range cases {
+	return cases
+}
+
+func TestResponderConformance(t *testing.T) {
+	for name, c := range responderCases() {
 		t.Run(name, func(t *testing.T) {
 			var w *world
 			connectortest.TestResponder(t, connectortest.ResponderHarness{
@@ -422,5 +430,37 @@ func TestIndicatorsSharedAcrossConcurrentFiles(t *testing.T) {
 		if n != 1 {
 			t.Errorf("indicator %s created %d times", v, n)
 		}
+	}
+}
+
+func TestResponderErrorClasses(t *testing.T) {
+	for name, c := range responderCases() {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t)
+			f := c.finding(w)
+			if _, err := w.scope(t).Resolve(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range []struct {
+				status    int
+				permanent bool
+			}{{http.StatusInternalServerError, false}, {http.StatusServiceUnavailable, false},
+				{http.StatusBadRequest, true}, {http.StatusUnauthorized, true}, {http.StatusForbidden, true}} {
+				w.fake.InjectFault(sentinelonetest.Fault{Path: sentinelone.APIPrefix + "/threat", Status: tc.status})
+				w.fake.InjectFault(sentinelonetest.Fault{Path: sentinelone.APIPrefix + "/agents", Status: tc.status})
+				w.fake.InjectFault(sentinelonetest.Fault{Path: sentinelone.APIPrefix + "/restrictions", Status: tc.status})
+				// A fresh responder for each status: cached state must not hide the failure.
+				r := c.new(t, w)
+				_, err := r.Respond(context.Background(), f)
+				w.fake.ClearFaults()
+				if err == nil {
+					t.Errorf("status %d: no error", tc.status)
+					continue
+				}
+				if connector.IsPermanent(err) != tc.permanent {
+					t.Errorf("status %d: %v (permanent %v), want permanent %v", tc.status, err, connector.IsPermanent(err), tc.permanent)
+				}
+			}
+		})
 	}
 }
