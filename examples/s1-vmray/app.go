@@ -282,7 +282,7 @@ func (c *Config) Validate() error {
 			p.Add("vmray.submission_tags", "tag %q must be non-empty without spaces or commas", tag)
 		}
 	}
-	if !slices.Contains(tagProperties, vm.CustomTagProperty) {
+	if !slices.Contains(tagProperties, tagProperty(vm.CustomTagProperty)) {
 		p.Add("vmray.custom_tag_property", "unknown property %q (use %s)", vm.CustomTagProperty, strings.Join(tagProperties, ", "))
 	}
 
@@ -331,6 +331,18 @@ func isID(s string) bool {
 		}
 	}
 	return true
+}
+
+// tagProperty accepts the original's spellings (siteName, siteId) of the
+// sighting properties.
+func tagProperty(p string) string {
+	switch p {
+	case "siteName":
+		return "site_name"
+	case "siteId":
+		return "site_id"
+	}
+	return p
 }
 
 // normMethod accepts the original's spellings (threat, deep-visibility,
@@ -394,7 +406,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		SandboxTimeout: c.VMRay.SandboxTimeout, ArchivePassword: c.VMRay.ArchivePassword.Value(),
 		UnlockReports: c.VMRay.UnlockReports, Logger: env.Logger}
 	if c.VMRay.SendCustomSubmissionTags {
-		vopts.SightingTags = vmrayconn.AttributeTags(c.VMRay.CustomTagProperty)
+		vopts.SightingTags = vmrayconn.AttributeTags(tagProperty(c.VMRay.CustomTagProperty))
 	}
 	if len(c.Run.Pipeline.Resubmit) > 0 {
 		// A resubmitted file must be analysed again, not answered from VMRay's cache.

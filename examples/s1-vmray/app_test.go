@@ -16,6 +16,7 @@ import (
 	"github.com/soarkit/soarkit/examples/internal/runner"
 	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/sentinelone"
+	"github.com/soarkit/soarkit/sentinelone/sentinelonetest"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
 
@@ -271,6 +272,7 @@ func TestGatesFollowTheConfiguration(t *testing.T) {
 		delete(env, config.EnvName(envPrefix, k))
 	}
 	env[config.EnvName(envPrefix, "sentinelone.confidence_levels")] = "malicious"
+	env[config.EnvName(envPrefix, "vmray.custom_tag_property")] = "siteId" // the original's spelling
 	setEnv(t, env)
 	code, out, errOut := runApp(t, "-once", "-log-level", "error")
 	if code != runner.ExitOK {
@@ -278,6 +280,9 @@ func TestGatesFollowTheConfiguration(t *testing.T) {
 	}
 	if w.submissions("dv-tool") != 0 || w.submissions("suspicious") != 0 {
 		t.Error("deep visibility or suspicious-confidence threats were collected although off")
+	}
+	if subs := w.vm.SubmissionsFor(w.files["archive"]); len(subs) != 1 || !slices.Equal(subs[0].Tags, []string{"SentinelOne", sentinelonetest.DefaultSiteID}) {
+		t.Errorf("archive submissions %+v, want one tagged with the site id", subs)
 	}
 	if n := len(w.s1.Notes(w.threats["dropper"][1].ID)); n != 0 {
 		t.Errorf("a threat of confidence suspicious was noted (%d) although only malicious ones are collected", n)
