@@ -42,7 +42,8 @@ type Resolved struct {
 }
 
 // Filter is the scope as the console's filters take it: the account and,
-// when configured, the sites.
+// when configured, the sites. Without configured sites the account alone
+// selects all of them, also sites created after the resolution.
 func (r *Resolved) Filter() sentinelone.Scope {
 	s := sentinelone.Scope{AccountIDs: []string{r.AccountID}}
 	if r.Configured {
@@ -107,10 +108,4 @@ func (s *Scope) Resolve(ctx context.Context) (*Resolved, error) {
 	}
 	s.resolved = r
 	return r, nil
-}
-
-// threatScope is the scope for listing threats: the account and the sites
-// in use.
-func (r *Resolved) threatScope() sentinelone.Scope {
-	return sentinelone.Scope{AccountIDs: []string{r.AccountID}, SiteIDs: slices.Clone(r.SiteIDs)}
 }

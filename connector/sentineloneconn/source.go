@@ -277,7 +277,7 @@ func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connecto
 
 func (s *Source) collectThreats(ctx context.Context, sc *Resolved, from, until time.Time) ([]connector.Evidence, error) {
 	opts := sentinelone.ThreatListOptions{
-		ThreatFilter: sentinelone.ThreatFilter{Scope: sc.threatScope(), ConfidenceLevels: s.opts.ConfidenceLevels,
+		ThreatFilter: sentinelone.ThreatFilter{Scope: sc.Filter(), ConfidenceLevels: s.opts.ConfidenceLevels,
 			CreatedAtGt: sentinelone.NewTime(from), CreatedAtLte: sentinelone.NewTime(until)},
 		ListOptions: sentinelone.ListOptions{SortBy: "createdAt", SortOrder: sentinelone.Ascending},
 	}
@@ -326,7 +326,7 @@ func (s *Source) threatEvidence(t sentinelone.Threat) (connector.Evidence, bool)
 
 func (s *Source) collectDV(ctx context.Context, sc *Resolved, from, until time.Time) ([]connector.Evidence, error) {
 	verbose := false
-	q := sentinelone.DVQuery{Scope: sc.threatScope(), Query: s.opts.DVQuery, FromDate: sentinelone.NewTime(from),
+	q := sentinelone.DVQuery{Scope: sc.Filter(), Query: s.opts.DVQuery, FromDate: sentinelone.NewTime(from),
 		ToDate: sentinelone.NewTime(until), Limit: s.opts.DVLimit, QueryType: []string{"events"}, IsVerbose: &verbose}
 	byHash := map[string]*connector.Evidence{}
 	var order []string
@@ -376,7 +376,7 @@ func (s *Source) collectDV(ctx context.Context, sc *Resolved, from, until time.T
 func (s *Source) threatHashes(ctx context.Context, sc *Resolved, hashes []string) (map[string]bool, error) {
 	found := map[string]bool{}
 	for chunk := range slices.Chunk(hashes, 100) {
-		opts := sentinelone.ThreatListOptions{ThreatFilter: sentinelone.ThreatFilter{Scope: sc.threatScope(),
+		opts := sentinelone.ThreatListOptions{ThreatFilter: sentinelone.ThreatFilter{Scope: sc.Filter(),
 			ContentHashes: chunk, ConfidenceLevels: s.opts.ConfidenceLevels}}
 		for t, err := range s.c.Threats.All(ctx, opts) {
 			if err != nil {

@@ -77,13 +77,13 @@ func TestThreatSourceCollectsEveryThreatWithItsSighting(t *testing.T) {
 	if sg.Attributes[sentineloneconn.AttrConfidenceLevel] != "suspicious" || sg.Attributes[sentineloneconn.AttrClassification] != "Trojan" {
 		t.Errorf("attributes %v", sg.Attributes)
 	}
-	// The request: the account and every site, the confidence levels, the window.
+	// The request: the account (all its sites, also new ones), the confidence levels, the window.
 	var q []string
 	for _, r := range w.fake.Requests() {
 		if r.Path == sentinelone.APIPrefix+"/threats" {
 			q = append(q, r.RawQuery)
 			if r.Query.Get("confidenceLevels") != "malicious,suspicious,n/a" || r.Query.Get("accountIds") != sentinelonetest.DefaultAccountID ||
-				!strings.Contains(r.Query.Get("siteIds"), w.siteB.ID) || r.Query.Get("createdAt__gt") == "" || r.Query.Get("limit") != "1000" {
+				r.Query.Has("siteIds") || r.Query.Get("createdAt__gt") == "" || r.Query.Get("limit") != "1000" {
 				t.Errorf("GET /threats query %s", r.RawQuery)
 			}
 		}
@@ -110,6 +110,10 @@ func TestThreatSourceFilters(t *testing.T) {
 	}
 	if got, want := threatIDs(b.Evidence), []string{w.t2.ID}; !slices.Equal(got, want) {
 		t.Errorf("site %s only: %v, want %v", w.siteB.ID, got, want)
+	}
+	reqs := w.fake.Requests()
+	if last := reqs[len(reqs)-1]; last.Query.Get("siteIds") != w.siteB.ID {
+		t.Errorf("configured site not sent: %s", last.RawQuery)
 	}
 	bad := threatSource(t, w, sentineloneconn.SourceOptions{Scope: w.scope(t, "999999999999999999")})
 	if _, err := bad.Collect(ctx, nil); !connector.IsPermanent(err) || !strings.Contains(err.Error(), "999999999999999999") {
