@@ -28,8 +28,9 @@
 // NewDVSource (optional; off by default in the example) runs the Deep
 // Visibility query (default `ObjectType = "Process"`) over the same kind of
 // window, waits for it (bounded, polled at the console's pace) and reads
-// ALL pages of events (the original read one page of 1,000). Processes whose
-// SHA1 belongs to a threat the threat source collects are skipped: they are
+// ALL pages of events (the original read one page of 1,000). With
+// SkipThreatHashes (when the threat source runs too), processes whose SHA1
+// belongs to a threat the threat source collects are skipped: they are
 // handled as threats. Each remaining SHA1 is one Evidence with a sighting
 // per (agent, path); the sightings have no threat id.
 //

@@ -79,6 +79,11 @@ type SourceOptions struct {
 	// DefaultConfidenceLevels). The Deep Visibility source uses them to
 	// decide which threats' SHA1s it skips.
 	ConfidenceLevels []string
+	// SkipThreatHashes makes the Deep Visibility source leave out processes
+	// whose SHA1 belongs to a threat the threat source collects (same scope
+	// and confidence levels): set it when both sources run, so those files
+	// are handled as threats, with their threat ids.
+	SkipThreatHashes bool
 	// DVQuery is the Deep Visibility query (default DefaultDVQuery).
 	DVQuery string
 	// DVLimit caps the events of one query (default DefaultDVLimit).
@@ -139,7 +144,8 @@ func NewThreatSource(c *sentinelone.Client, opts SourceOptions) (*Source, error)
 }
 
 // NewDVSource returns a source of the processes Deep Visibility recorded
-// since the checkpoint whose SHA1 is not that of a threat.
+// since the checkpoint (with SkipThreatHashes, only those whose SHA1 is not
+// that of a collected threat).
 func NewDVSource(c *sentinelone.Client, opts SourceOptions) (*Source, error) {
 	if opts.Name == "" {
 		opts.Name = DefaultDVSourceName
@@ -354,9 +360,13 @@ func (s *Source) collectDV(ctx context.Context, sc *Resolved, from, until time.T
 			Attributes: nonEmptyAttrs(map[string]string{AttrKind: "process", AttrProcessName: e.ProcessName}),
 		})
 	}
-	threats, err := s.threatHashes(ctx, sc, order)
-	if err != nil {
-		return nil, err
+	threats := map[string]bool{}
+	if s.opts.SkipThreatHashes {
+		found, err := s.threatHashes(ctx, sc, order)
+		if err != nil {
+			return nil, err
+		}
+		threats = found
 	}
 	var out []connector.Evidence
 	for _, h := range order {

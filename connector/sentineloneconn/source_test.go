@@ -359,7 +359,7 @@ func dvWorld(t testing.TB) (*world, []byte) {
 
 func dvSource(t testing.TB, w *world) *sentineloneconn.Source {
 	t.Helper()
-	s, err := sentineloneconn.NewDVSource(w.c, sentineloneconn.SourceOptions{Scope: w.scope(t)})
+	s, err := sentineloneconn.NewDVSource(w.c, sentineloneconn.SourceOptions{Scope: w.scope(t), SkipThreatHashes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,6 +426,27 @@ func TestDVSourceReadsAllPagesAndSkipsThreatHashes(t *testing.T) {
 	}
 	if acts := append(w.fake.AgentActions(w.ws1.ID), w.fake.AgentActions(w.ws2.ID)...); !slices.Equal(acts, []string{"fetch-files"}) {
 		t.Errorf("agent actions %v, want one fetch-files", acts)
+	}
+}
+
+func TestDVSourceAloneKeepsThreatHashes(t *testing.T) {
+	// Without the threat source nothing handles the threats' files: Deep
+	// Visibility reports them too.
+	w, _ := dvWorld(t)
+	src, err := sentineloneconn.NewDVSource(w.c, sentineloneconn.SourceOptions{Scope: w.scope(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := src.Collect(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range b.Evidence {
+		found = found || ev.Hashes.SHA1 == sha1Hex(w.dropper)
+	}
+	if len(b.Evidence) != 3 || !found {
+		t.Errorf("%d evidence (dropper found %v), want 3 with the dropper", len(b.Evidence), found)
 	}
 }
 

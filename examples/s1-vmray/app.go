@@ -395,6 +395,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		parts.Sources = append(parts.Sources, src)
 	}
 	if methods["deep-visibility"] {
+		opts.SkipThreatHashes = methods["threat"]
 		src, err := sentineloneconn.NewDVSource(s1, opts)
 		if err != nil {
 			return runner.Parts{}, err
