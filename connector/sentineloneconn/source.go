@@ -28,6 +28,9 @@ const (
 	// threats the console indexed late; re-read threats merge into the
 	// evidence the engine holds.
 	DefaultOverlap = time.Minute
+	// DefaultMaxWindow is the longest window one Collect reads; a longer
+	// backlog (after downtime) is read in several windows.
+	DefaultMaxWindow = 24 * time.Hour
 	// DefaultDVQuery is the original's PROCESS.FILTER_QUERY.
 	DefaultDVQuery = `ObjectType = "Process"`
 	// DefaultDVLimit is the original's MAX_DV_DATA_COUNT.
@@ -75,6 +78,10 @@ type SourceOptions struct {
 	// Overlap is re-read before the checkpoint (default DefaultOverlap; a
 	// negative value means none).
 	Overlap time.Duration
+	// MaxWindow is the longest window one Collect reads (default
+	// DefaultMaxWindow); Collect asks to be called again (Batch.More) until
+	// it has caught up with now.
+	MaxWindow time.Duration
 	// ConfidenceLevels filter the threats (default
 	// DefaultConfidenceLevels). The Deep Visibility source uses them to
 	// decide which threats' SHA1s it skips.
@@ -166,6 +173,12 @@ func newSource(c *sentinelone.Client, opts SourceOptions, dv bool) (*Source, err
 	if opts.LookBack < 0 {
 		return nil, fmt.Errorf("sentineloneconn: negative LookBack %v", opts.LookBack)
 	}
+	if opts.MaxWindow < 0 || opts.MaxWindow > 0 && opts.MaxWindow <= opts.Overlap {
+		return nil, fmt.Errorf("sentineloneconn: MaxWindow %v must be longer than Overlap %v", opts.MaxWindow, opts.Overlap)
+	}
+	if opts.MaxWindow == 0 {
+		opts.MaxWindow = DefaultMaxWindow
+	}
 	switch {
 	case opts.Overlap == 0:
 		opts.Overlap = DefaultOverlap
@@ -237,27 +250,33 @@ type checkpoint struct {
 	Until time.Time `json:"until"`
 }
 
-// window returns the time range to read after cp.
-func (s *Source) window(cp connector.Checkpoint) (from, until time.Time, err error) {
-	until = s.opts.Now().UTC().Truncate(time.Microsecond)
+// window returns the time range to read after cp, at most MaxWindow long,
+// and whether it ends before now.
+func (s *Source) window(cp connector.Checkpoint) (from, until time.Time, more bool, err error) {
+	now := s.opts.Now().UTC().Truncate(time.Microsecond)
 	if len(cp) == 0 {
-		return until.Add(-s.opts.LookBack), until, nil
+		from = now.Add(-s.opts.LookBack)
+	} else {
+		var c checkpoint
+		if err := json.Unmarshal(cp, &c); err != nil || c.Until.IsZero() {
+			return time.Time{}, time.Time{}, false, connector.Permanent(fmt.Errorf("sentineloneconn: %s: unreadable checkpoint %q", s.opts.Name, cp))
+		}
+		from = c.Until.Add(-s.opts.Overlap)
+		if now.Before(c.Until) { // the clock went back: keep the checkpoint
+			now = c.Until
+		}
 	}
-	var c checkpoint
-	if err := json.Unmarshal(cp, &c); err != nil || c.Until.IsZero() {
-		return time.Time{}, time.Time{}, connector.Permanent(fmt.Errorf("sentineloneconn: %s: unreadable checkpoint %q", s.opts.Name, cp))
+	until = now
+	if end := from.Add(s.opts.MaxWindow); end.Before(now) {
+		until, more = end, true
 	}
-	from = c.Until.Add(-s.opts.Overlap)
-	if until.Before(c.Until) { // the clock went back: keep the checkpoint
-		until = c.Until
-	}
-	return from, until, nil
+	return from, until, more, nil
 }
 
 // Collect reads one window, from the checkpoint (the first run: LookBack
-// before now) to now, every page of it.
+// before now) to now or at most MaxWindow, every page of it.
 func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connector.Batch, error) {
-	from, until, err := s.window(cp)
+	from, until, more, err := s.window(cp)
 	if err != nil {
 		return connector.Batch{}, err
 	}
@@ -278,7 +297,7 @@ func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connecto
 	if err != nil {
 		return connector.Batch{}, err
 	}
-	return connector.Batch{Evidence: evs, Next: next}, nil
+	return connector.Batch{Evidence: evs, Next: next, More: more}, nil
 }
 
 func (s *Source) collectThreats(ctx context.Context, sc *Resolved, from, until time.Time) ([]connector.Evidence, error) {

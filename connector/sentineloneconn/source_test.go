@@ -508,3 +508,42 @@ func TestThreatSourceReadsEveryPage(t *testing.T) {
 		t.Errorf("hashes %+v", h)
 	}
 }
+
+func TestThreatSourceCatchesUpInWindows(t *testing.T) {
+	w := newWorld(t)
+	now := time.Now().UTC()
+	clock := func() time.Time { return now }
+	src := threatSource(t, w, sentineloneconn.SourceOptions{LookBack: 3 * time.Hour, MaxWindow: time.Hour, Overlap: -1, Now: clock})
+	var cp connector.Checkpoint
+	var evs []connector.Evidence
+	for i := 0; ; i++ {
+		b, err := src.Collect(context.Background(), cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, cp = append(evs, b.Evidence...), b.Next
+		if !b.More {
+			if i != 2 {
+				t.Errorf("caught up after %d windows, want 3 of one hour", i+1)
+			}
+			break
+		}
+		if i > 5 {
+			t.Fatal("no progress")
+		}
+	}
+	if len(evs) != 4 {
+		t.Errorf("%d evidence, want the 4 threats once", len(evs))
+	}
+	var windows [][2]string
+	for _, r := range w.fake.Requests() {
+		if r.Path == sentinelone.APIPrefix+"/threats" {
+			windows = append(windows, [2]string{r.Query.Get("createdAt__gt"), r.Query.Get("createdAt__lte")})
+		}
+	}
+	for i := 1; i < len(windows); i++ {
+		if windows[i][0] != windows[i-1][1] {
+			t.Errorf("window %d starts at %s, the previous ended at %s", i, windows[i][0], windows[i-1][1])
+		}
+	}
+}

@@ -62,6 +62,7 @@ type SentinelOne struct {
 	ConfidenceLevels []string      `yaml:"confidence_levels"`
 	LookBack         time.Duration `yaml:"look_back"`
 	Overlap          time.Duration `yaml:"overlap"`
+	MaxWindow        time.Duration `yaml:"max_window"`
 	DVQuery          string        `yaml:"dv_query"`
 	DVLimit          int           `yaml:"dv_limit"`
 	DVPollInterval   time.Duration `yaml:"dv_poll_interval"`
@@ -161,7 +162,7 @@ func defaults() *Config {
 		SentinelOne: SentinelOne{
 			URL: "https://usea1-partners.sentinelone.net", SSLVerify: true, UserAgent: "S1-VMRayAnalyzer-Connector",
 			SiteIDs: []string{}, CollectMethods: []string{"threat"}, ConfidenceLevels: slices.Clone(sentineloneconn.DefaultConfidenceLevels),
-			LookBack: sentineloneconn.DefaultLookBack, Overlap: sentineloneconn.DefaultOverlap,
+			LookBack: sentineloneconn.DefaultLookBack, Overlap: sentineloneconn.DefaultOverlap, MaxWindow: sentineloneconn.DefaultMaxWindow,
 			DVQuery: sentineloneconn.DefaultDVQuery, DVLimit: sentineloneconn.DefaultDVLimit,
 			DVPollInterval: 10 * time.Second, DVTimeout: 10 * time.Minute,
 			DownloadMethod: string(sentineloneconn.FetchFromAgent), CloudPassword: config.NewSecret(sentinelone.BinaryVaultPassword),
@@ -248,6 +249,9 @@ func (c *Config) Validate() error {
 	}
 	if s1.Overlap < 0 {
 		p.Add("sentinelone.overlap", "must not be negative, got %v", s1.Overlap)
+	}
+	if s1.MaxWindow <= s1.Overlap {
+		p.Add("sentinelone.max_window", "must be longer than sentinelone.overlap (%v), got %v", s1.Overlap, s1.MaxWindow)
 	}
 	if strings.TrimSpace(s1.DVQuery) == "" {
 		p.Add("sentinelone.dv_query", "must not be empty")
@@ -375,7 +379,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	if err != nil {
 		return runner.Parts{}, err
 	}
-	opts := sentineloneconn.SourceOptions{Scope: scope, LookBack: cs.LookBack, Overlap: cs.Overlap,
+	opts := sentineloneconn.SourceOptions{Scope: scope, LookBack: cs.LookBack, Overlap: cs.Overlap, MaxWindow: cs.MaxWindow,
 		ConfidenceLevels: slices.Clone(cs.ConfidenceLevels), DVQuery: cs.DVQuery, DVLimit: cs.DVLimit, Logger: env.Logger,
 		Fetch: sentineloneconn.FetchOptions{Method: sentineloneconn.FetchMethod(cs.DownloadMethod), Password: cs.FetchPassword.Value(),
 			CloudPassword: cs.CloudPassword.Value(), OfflineRetry: cs.OfflineRetry}}
