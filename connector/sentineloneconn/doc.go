@@ -14,7 +14,8 @@
 //
 // NewThreatSource reads the threats created since the checkpoint (the first
 // run: LookBack before now, default one hour, the original's TIME_SPAN;
-// later runs re-read a small Overlap), filtered by confidence level (default
+// later runs re-read a small Overlap; a backlog is read in windows of at most
+// MaxWindow), filtered by confidence level (default
 // malicious, suspicious and n/a), in the scope's sites, every page. Each
 // threat is one Evidence keyed by its SHA1 (plus SHA256 and MD5 when the
 // console has them) with exactly one sighting: threat id (also the
