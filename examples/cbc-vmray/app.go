@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/soarkit/soarkit/connector/vmrayconn"
 	"github.com/soarkit/soarkit/examples/internal/config"
 	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/vmray"
 )
 
@@ -38,20 +39,10 @@ type Config struct {
 
 // CarbonBlack configures the Carbon Black Cloud side.
 type CarbonBlack struct {
-	URL       string        `yaml:"url"`
-	OrgKey    string        `yaml:"org_key"`
-	APIID     string        `yaml:"api_id"`
-	APISecret config.Secret `yaml:"api_secret"`
-	// CredentialsFile and Profile read url, token, org_key and the transport
-	// settings from a cbc-sdk credentials file instead (the original's
-	// CONFIG_FILE_PATH and PROFILE).
-	CredentialsFile   string `yaml:"credentials_file"`
-	Profile           string `yaml:"profile"`
-	SSLVerify         bool   `yaml:"ssl_verify"`
-	CAFile            string `yaml:"ca_file"`
-	Proxy             string `yaml:"proxy"`
-	IgnoreSystemProxy bool   `yaml:"ignore_system_proxy"`
-	IntegrationName   string `yaml:"integration_name"`
+	vendors.CarbonBlack `yaml:",inline"`
+	// IgnoreSystemProxy ignores the environment's proxy (with the keys; a
+	// credentials file sets it itself).
+	IgnoreSystemProxy bool `yaml:"ignore_system_proxy"`
 
 	DataSources       []string      `yaml:"data_sources"`
 	LookBack          time.Duration `yaml:"look_back"`
@@ -66,20 +57,11 @@ type CarbonBlack struct {
 
 // VMRay configures the VMRay side.
 type VMRay struct {
-	URL                   string        `yaml:"url"`
-	APIKey                config.Secret `yaml:"api_key"`
-	SSLVerify             bool          `yaml:"ssl_verify"`
-	CAFile                string        `yaml:"ca_file"`
-	Proxy                 string        `yaml:"proxy"`
-	ConnectorName         string        `yaml:"connector_name"`
-	SubmissionComment     string        `yaml:"submission_comment"`
-	SubmissionTags        []string      `yaml:"submission_tags"`
-	SandboxTimeout        time.Duration `yaml:"sandbox_timeout"`
-	AnalyzerMode          string        `yaml:"analyzer_mode"`
-	TruncatedAnalyzerMode string        `yaml:"truncated_analyzer_mode"`
-	MaxJobs               int           `yaml:"max_jobs"`
-	MaxRecursiveSamples   int           `yaml:"max_recursive_samples"`
-	UnlockReports         bool          `yaml:"unlock_reports"`
+	vendors.VMRay         `yaml:",inline"`
+	AnalyzerMode          string `yaml:"analyzer_mode"`
+	TruncatedAnalyzerMode string `yaml:"truncated_analyzer_mode"`
+	MaxJobs               int    `yaml:"max_jobs"`
+	MaxRecursiveSamples   int    `yaml:"max_recursive_samples"`
 }
 
 // WatchlistAction configures the watchlist reports.
@@ -115,7 +97,8 @@ func defaults() *Config {
 		Run:              run,
 		SelectedVerdicts: []string{"malicious"},
 		CarbonBlack: CarbonBlack{
-			URL: "https://defense.conferdeploy.net", Profile: "default", SSLVerify: true, IntegrationName: name,
+			CarbonBlack: vendors.CarbonBlack{URL: "https://defense.conferdeploy.net", Profile: "default",
+				Transport: vendors.Transport{SSLVerify: true}, IntegrationName: name},
 			DataSources: []string{"process", "observations", "alerts"},
 			LookBack:    carbonblackconn.DefaultLookBack, Overlap: carbonblackconn.DefaultOverlap,
 			MaxWindow:         carbonblackconn.DefaultMaxWindow,
@@ -124,9 +107,10 @@ func defaults() *Config {
 			JobRows:           10_000, LinkLifetime: carbonblackconn.DefaultLinkLifetime,
 		},
 		VMRay: VMRay{
-			URL: "https://eu.cloud.vmray.com", SSLVerify: true, ConnectorName: "CarbonBlackCloudConnector-soarkit",
-			SubmissionComment: "Sample from VMRay CarbonBlack Connector", SubmissionTags: []string{"CarbonBlackCloud"},
-			SandboxTimeout: 120 * time.Second, AnalyzerMode: string(vmray.AnalyzerReputationStaticDynamic),
+			VMRay: vendors.VMRay{URL: "https://eu.cloud.vmray.com", Transport: vendors.Transport{SSLVerify: true},
+				ConnectorName: "CarbonBlackCloudConnector-soarkit", SubmissionComment: "Sample from VMRay CarbonBlack Connector",
+				SubmissionTags: []string{"CarbonBlackCloud"}, SandboxTimeout: 120 * time.Second},
+			AnalyzerMode:          string(vmray.AnalyzerReputationStaticDynamic),
 			TruncatedAnalyzerMode: "reputation_static", MaxRecursiveSamples: -1,
 		},
 		Watchlist: WatchlistAction{Enabled: true, Verdicts: []string{"malicious"}, Name: carbonblackconn.DefaultWatchlistName,
@@ -147,17 +131,7 @@ func (c *Config) Validate() error {
 		p.Add("selected_verdicts", "%v", err)
 	}
 	cb := &c.CarbonBlack
-	if cb.CredentialsFile == "" {
-		p.Require("carbonblack.url", cb.URL)
-		p.Require("carbonblack.org_key", cb.OrgKey)
-		p.Require("carbonblack.api_id", cb.APIID)
-		if cb.APISecret.IsZero() {
-			p.Add("carbonblack.api_secret", "is required (set %s or %s_FILE, or use carbonblack.credentials_file)",
-				config.EnvName(envPrefix, "carbonblack.api_secret"), config.EnvName(envPrefix, "carbonblack.api_secret"))
-		}
-	} else if _, err := os.Stat(cb.CredentialsFile); err != nil {
-		p.Add("carbonblack.credentials_file", "%v", err)
-	}
+	cb.CarbonBlack.Validate(&p, envPrefix)
 	if len(cb.DataSources) == 0 {
 		p.Add("carbonblack.data_sources", "must name at least one of process, observations, alerts")
 	}
@@ -188,19 +162,10 @@ func (c *Config) Validate() error {
 		p.Add("carbonblack.link_lifetime", "must be at least 1m, got %v", cb.LinkLifetime)
 	}
 	vm := &c.VMRay
-	p.Require("vmray.url", vm.URL)
-	if vm.APIKey.IsZero() {
-		p.Add("vmray.api_key", "is required (set %s or %s_FILE)", config.EnvName(envPrefix, "vmray.api_key"),
-			config.EnvName(envPrefix, "vmray.api_key"))
-	}
+	vm.VMRay.Validate(&p, envPrefix)
 	for key, mode := range map[string]string{"vmray.analyzer_mode": vm.AnalyzerMode, "vmray.truncated_analyzer_mode": vm.TruncatedAnalyzerMode} {
 		if _, err := vmrayconn.ParseAnalyzerMode(mode); err != nil {
 			p.Add(key, "%v", err)
-		}
-	}
-	for _, tag := range vm.SubmissionTags {
-		if tag == "" || strings.ContainsAny(tag, " \t,") {
-			p.Add("vmray.submission_tags", "tag %q must be non-empty without spaces or commas", tag)
 		}
 	}
 	if vm.MaxJobs < 0 || vm.MaxJobs > 100 {
@@ -259,7 +224,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	if err != nil {
 		return runner.Parts{}, err
 	}
-	vm, err := vmrayClient(&c.VMRay, env)
+	vm, err := c.VMRay.Client(env.Logger)
 	if err != nil {
 		return runner.Parts{}, err
 	}
@@ -295,20 +260,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		parts.Sources = append(parts.Sources, src)
 	}
 
-	mode, _ := vmrayconn.ParseAnalyzerMode(c.VMRay.AnalyzerMode)
-	tmode, _ := vmrayconn.ParseAnalyzerMode(c.VMRay.TruncatedAnalyzerMode)
-	vopts := vmrayconn.Options{Comment: c.VMRay.SubmissionComment, Tags: c.VMRay.SubmissionTags, AnalyzerMode: mode,
-		TruncatedAnalyzerMode: tmode, SandboxTimeout: c.VMRay.SandboxTimeout, MaxJobs: c.VMRay.MaxJobs,
-		UnlockReports: c.VMRay.UnlockReports, Logger: env.Logger}
-	if c.VMRay.MaxRecursiveSamples >= 0 {
-		n := c.VMRay.MaxRecursiveSamples
-		vopts.MaxRecursiveSamples = &n
-	}
-	if len(c.Run.Pipeline.Resubmit) > 0 {
-		// A resubmitted file must be analysed again, not answered from VMRay's cache.
-		vopts.AnalysisCaching = vmray.CachingDisabled
-	}
-	if parts.Analyzer, err = vmrayconn.New(vm, vopts); err != nil {
+	if parts.Analyzer, err = vmrayconn.New(vm, c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)); err != nil {
 		return runner.Parts{}, err
 	}
 
@@ -344,35 +296,29 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	return parts, nil
 }
 
-func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
-	var creds *carbonblack.Credentials
-	if cb.CredentialsFile != "" {
-		var err error
-		if creds, err = carbonblack.LoadCredentials(cb.CredentialsFile, cb.Profile); err != nil {
-			return nil, fmt.Errorf("carbonblack.credentials_file: %w", err)
-		}
-	} else {
-		creds = &carbonblack.Credentials{URL: cb.URL, APIID: cb.APIID, APISecret: cb.APISecret.Value(), OrgKey: cb.OrgKey,
-			SSLVerify: cb.SSLVerify, SSLCertFile: cb.CAFile, Proxy: cb.Proxy, IgnoreSystemProxy: cb.IgnoreSystemProxy,
-			Integration: cb.IntegrationName}
+// analyzerOptions adds the analyzer modes and the job limits to the shared
+// submission settings.
+func (vm *VMRay) analyzerOptions(logger *slog.Logger, resubmit bool) vmrayconn.Options {
+	opts := vm.AnalyzerOptions(logger, resubmit)
+	opts.AnalyzerMode, _ = vmrayconn.ParseAnalyzerMode(vm.AnalyzerMode)
+	opts.TruncatedAnalyzerMode, _ = vmrayconn.ParseAnalyzerMode(vm.TruncatedAnalyzerMode)
+	opts.MaxJobs = vm.MaxJobs
+	if vm.MaxRecursiveSamples >= 0 {
+		n := vm.MaxRecursiveSamples
+		opts.MaxRecursiveSamples = &n
 	}
-	return carbonblack.NewFromCredentials(creds, carbonblack.WithLogger(env.Logger))
+	return opts
 }
 
-func vmrayClient(vm *VMRay, env runner.Env) (*vmray.Client, error) {
-	opts := []vmray.Option{vmray.WithLogger(env.Logger), vmray.WithUserAgent(vm.ConnectorName)}
-	if !vm.SSLVerify {
-		opts = append(opts, vmray.WithInsecureSkipVerify())
+// cbcClient makes the Carbon Black Cloud client; ignore_system_proxy applies
+// to the keys (a credentials file carries its own).
+func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
+	creds, err := cb.Credentials()
+	if err != nil {
+		return nil, err
 	}
-	if vm.CAFile != "" {
-		pem, err := os.ReadFile(vm.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("vmray.ca_file: %w", err)
-		}
-		opts = append(opts, vmray.WithCACertPEM(pem))
+	if cb.CredentialsFile == "" {
+		creds.IgnoreSystemProxy = cb.IgnoreSystemProxy
 	}
-	if vm.Proxy != "" {
-		opts = append(opts, vmray.WithProxy(vm.Proxy))
-	}
-	return vmray.New(vm.URL, vm.APIKey.Value(), opts...)
+	return carbonblack.NewFromCredentials(creds, carbonblack.WithLogger(env.Logger))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -13,8 +12,8 @@ import (
 	"github.com/soarkit/soarkit/connector/vmrayconn"
 	"github.com/soarkit/soarkit/examples/internal/config"
 	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/sentinelone"
-	"github.com/soarkit/soarkit/vmray"
 )
 
 const (
@@ -49,12 +48,10 @@ type Config struct {
 
 // SentinelOne configures the SentinelOne side.
 type SentinelOne struct {
-	URL       string        `yaml:"url"`
-	APIToken  config.Secret `yaml:"api_token"`
-	SSLVerify bool          `yaml:"ssl_verify"`
-	CAFile    string        `yaml:"ca_file"`
-	Proxy     string        `yaml:"proxy"`
-	UserAgent string        `yaml:"user_agent"`
+	URL               string        `yaml:"url"`
+	APIToken          config.Secret `yaml:"api_token"`
+	vendors.Transport `yaml:",inline"`
+	UserAgent         string `yaml:"user_agent"`
 
 	AccountID        string        `yaml:"account_id"`
 	SiteIDs          []string      `yaml:"site_ids"`
@@ -79,19 +76,10 @@ type SentinelOne struct {
 
 // VMRay configures the VMRay side.
 type VMRay struct {
-	URL                      string        `yaml:"url"`
-	APIKey                   config.Secret `yaml:"api_key"`
-	SSLVerify                bool          `yaml:"ssl_verify"`
-	CAFile                   string        `yaml:"ca_file"`
-	Proxy                    string        `yaml:"proxy"`
-	ConnectorName            string        `yaml:"connector_name"`
-	SubmissionComment        string        `yaml:"submission_comment"`
-	SubmissionTags           []string      `yaml:"submission_tags"`
+	vendors.VMRay            `yaml:",inline"`
 	SendCustomSubmissionTags bool          `yaml:"send_custom_submission_tags"`
 	CustomTagProperty        string        `yaml:"custom_tag_property"`
-	SandboxTimeout           time.Duration `yaml:"sandbox_timeout"`
 	ArchivePassword          config.Secret `yaml:"archive_password"`
-	UnlockReports            bool          `yaml:"unlock_reports"`
 }
 
 // Action is a responder switched on with its verdicts.
@@ -160,8 +148,9 @@ func defaults() *Config {
 		Run:              run,
 		SelectedVerdicts: mal(),
 		SentinelOne: SentinelOne{
-			URL: "https://usea1-partners.sentinelone.net", SSLVerify: true, UserAgent: "S1-VMRayAnalyzer-Connector",
-			SiteIDs: []string{}, CollectMethods: []string{"threat"}, ConfidenceLevels: slices.Clone(sentineloneconn.DefaultConfidenceLevels),
+			URL: "https://usea1-partners.sentinelone.net", Transport: vendors.Transport{SSLVerify: true},
+			UserAgent: "S1-VMRayAnalyzer-Connector",
+			SiteIDs:   []string{}, CollectMethods: []string{"threat"}, ConfidenceLevels: slices.Clone(sentineloneconn.DefaultConfidenceLevels),
 			LookBack: sentineloneconn.DefaultLookBack, Overlap: sentineloneconn.DefaultOverlap, MaxWindow: sentineloneconn.DefaultMaxWindow,
 			DVQuery: sentineloneconn.DefaultDVQuery, DVLimit: sentineloneconn.DefaultDVLimit,
 			DVPollInterval: 10 * time.Second, DVTimeout: 10 * time.Minute,
@@ -169,9 +158,10 @@ func defaults() *Config {
 			FetchTimeout: 60 * time.Second, FetchPollInterval: 10 * time.Second, OfflineRetry: sentineloneconn.DefaultOfflineRetry,
 		},
 		VMRay: VMRay{
-			URL: "https://eu.cloud.vmray.com", SSLVerify: true, ConnectorName: "SentinelOne-soarkit",
-			SubmissionComment: "Sample from VMRay Analyzer - SentinelOne Connector", SubmissionTags: []string{"SentinelOne"},
-			CustomTagProperty: "site_name", SandboxTimeout: 120 * time.Second,
+			VMRay: vendors.VMRay{URL: "https://eu.cloud.vmray.com", Transport: vendors.Transport{SSLVerify: true},
+				ConnectorName: "SentinelOne-soarkit", SubmissionComment: "Sample from VMRay Analyzer - SentinelOne Connector",
+				SubmissionTags: []string{"SentinelOne"}, SandboxTimeout: 120 * time.Second},
+			CustomTagProperty: "site_name",
 		},
 		Note: NoteAction{Enabled: true, Verdicts: mal(), Subtypes: slices.Clone(sentineloneconn.DefaultNoteSubtypes),
 			IOCFields: slices.Clone(sentineloneconn.DefaultNoteIOCFields)},
@@ -276,16 +266,7 @@ func (c *Config) Validate() error {
 	}
 
 	vm := &c.VMRay
-	p.Require("vmray.url", vm.URL)
-	if vm.APIKey.IsZero() {
-		p.Add("vmray.api_key", "is required (set %s or %s_FILE)", config.EnvName(envPrefix, "vmray.api_key"),
-			config.EnvName(envPrefix, "vmray.api_key"))
-	}
-	for _, tag := range vm.SubmissionTags {
-		if tag == "" || strings.ContainsAny(tag, " \t,") {
-			p.Add("vmray.submission_tags", "tag %q must be non-empty without spaces or commas", tag)
-		}
-	}
+	vm.VMRay.Validate(&p, envPrefix)
 	if !slices.Contains(tagProperties, tagProperty(vm.CustomTagProperty)) {
 		p.Add("vmray.custom_tag_property", "unknown property %q (use %s)", vm.CustomTagProperty, strings.Join(tagProperties, ", "))
 	}
@@ -370,7 +351,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	if err != nil {
 		return runner.Parts{}, err
 	}
-	vm, err := vmrayClient(&c.VMRay, env)
+	vm, err := c.VMRay.Client(env.Logger)
 	if err != nil {
 		return runner.Parts{}, err
 	}
@@ -407,15 +388,10 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		parts.Sources = append(parts.Sources, src)
 	}
 
-	vopts := vmrayconn.Options{Comment: c.VMRay.SubmissionComment, Tags: c.VMRay.SubmissionTags,
-		SandboxTimeout: c.VMRay.SandboxTimeout, ArchivePassword: c.VMRay.ArchivePassword.Value(),
-		UnlockReports: c.VMRay.UnlockReports, Logger: env.Logger}
+	vopts := c.VMRay.AnalyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
+	vopts.ArchivePassword = c.VMRay.ArchivePassword.Value()
 	if c.VMRay.SendCustomSubmissionTags {
 		vopts.SightingTags = vmrayconn.AttributeTags(tagProperty(c.VMRay.CustomTagProperty))
-	}
-	if len(c.Run.Pipeline.Resubmit) > 0 {
-		// A resubmitted file must be analysed again, not answered from VMRay's cache.
-		vopts.AnalysisCaching = vmray.CachingDisabled
 	}
 	if parts.Analyzer, err = vmrayconn.New(vm, vopts); err != nil {
 		return runner.Parts{}, err
@@ -524,39 +500,14 @@ func s1Client(s *SentinelOne, env runner.Env) (*sentinelone.Client, error) {
 			Timeout: s.FetchTimeout}),
 		sentinelone.WithQueryPoll(sentinelone.PollPolicy{Interval: s.DVPollInterval, MaxInterval: s.DVPollInterval, Multiplier: 1,
 			Timeout: s.DVTimeout})}
-	if !s.SSLVerify {
-		opts = append(opts, sentinelone.WithInsecureSkipVerify())
+	transport, err := vendors.TransportOptions("sentinelone", s.Transport, sentinelone.WithInsecureSkipVerify,
+		sentinelone.WithCACertPEM, sentinelone.WithProxy)
+	if err != nil {
+		return nil, err
 	}
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("sentinelone.ca_file: %w", err)
-		}
-		opts = append(opts, sentinelone.WithCACertPEM(pem))
-	}
-	if s.Proxy != "" {
-		opts = append(opts, sentinelone.WithProxy(s.Proxy))
-	}
+	opts = append(opts, transport...)
 	if s.DownloadDir != "" {
 		opts = append(opts, sentinelone.WithFetchTempDir(s.DownloadDir))
 	}
 	return sentinelone.New(s.URL, s.APIToken.Value(), opts...)
-}
-
-func vmrayClient(vm *VMRay, env runner.Env) (*vmray.Client, error) {
-	opts := []vmray.Option{vmray.WithLogger(env.Logger), vmray.WithUserAgent(vm.ConnectorName)}
-	if !vm.SSLVerify {
-		opts = append(opts, vmray.WithInsecureSkipVerify())
-	}
-	if vm.CAFile != "" {
-		pem, err := os.ReadFile(vm.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("vmray.ca_file: %w", err)
-		}
-		opts = append(opts, vmray.WithCACertPEM(pem))
-	}
-	if vm.Proxy != "" {
-		opts = append(opts, vmray.WithProxy(vm.Proxy))
-	}
-	return vmray.New(vm.URL, vm.APIKey.Value(), opts...)
 }

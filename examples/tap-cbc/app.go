@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/soarkit/soarkit/connector/proofpointconn"
 	"github.com/soarkit/soarkit/examples/internal/config"
 	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/proofpoint"
 )
 
@@ -41,39 +41,26 @@ type Config struct {
 
 // Proofpoint configures the TAP side.
 type Proofpoint struct {
-	URL              string        `yaml:"url"`
-	Principal        string        `yaml:"principal"`
-	Secret           config.Secret `yaml:"secret"`
-	SSLVerify        bool          `yaml:"ssl_verify"`
-	CAFile           string        `yaml:"ca_file"`
-	Proxy            string        `yaml:"proxy"`
-	UserAgent        string        `yaml:"user_agent"`
-	IncludeDelivered bool          `yaml:"include_delivered"`
-	IncludeBlocked   bool          `yaml:"include_blocked"`
-	Delay            time.Duration `yaml:"delay"`
-	FirstLookBack    time.Duration `yaml:"first_look_back"`
-	Overlap          time.Duration `yaml:"overlap"`
-	Window           time.Duration `yaml:"window"`
-	Classifications  []string      `yaml:"classifications"`
-	ThreatStatuses   []string      `yaml:"threat_statuses"`
-	DebugSample      string        `yaml:"debug_sample"`
+	URL               string        `yaml:"url"`
+	Principal         string        `yaml:"principal"`
+	Secret            config.Secret `yaml:"secret"`
+	vendors.Transport `yaml:",inline"`
+	UserAgent         string        `yaml:"user_agent"`
+	IncludeDelivered  bool          `yaml:"include_delivered"`
+	IncludeBlocked    bool          `yaml:"include_blocked"`
+	Delay             time.Duration `yaml:"delay"`
+	FirstLookBack     time.Duration `yaml:"first_look_back"`
+	Overlap           time.Duration `yaml:"overlap"`
+	Window            time.Duration `yaml:"window"`
+	Classifications   []string      `yaml:"classifications"`
+	ThreatStatuses    []string      `yaml:"threat_statuses"`
+	DebugSample       string        `yaml:"debug_sample"`
 }
 
 // CarbonBlack configures the Carbon Black Cloud side.
 type CarbonBlack struct {
-	URL       string        `yaml:"url"`
-	OrgKey    string        `yaml:"org_key"`
-	APIID     string        `yaml:"api_id"`
-	APISecret config.Secret `yaml:"api_secret"`
-	// CredentialsFile and Profile read the settings from a cbc-sdk
-	// credentials file instead.
-	CredentialsFile string        `yaml:"credentials_file"`
-	Profile         string        `yaml:"profile"`
-	SSLVerify       bool          `yaml:"ssl_verify"`
-	CAFile          string        `yaml:"ca_file"`
-	Proxy           string        `yaml:"proxy"`
-	IntegrationName string        `yaml:"integration_name"`
-	HuntWindow      time.Duration `yaml:"hunt_window"`
+	vendors.CarbonBlack `yaml:",inline"`
+	HuntWindow          time.Duration `yaml:"hunt_window"`
 	// PollInterval is the first wait between checks of a process search and
 	// of Live Response sessions and commands (0: the client's 2s, growing).
 	PollInterval time.Duration `yaml:"poll_interval"`
@@ -164,13 +151,14 @@ func defaults() *Config {
 	return &Config{
 		Run: run,
 		Proofpoint: Proofpoint{
-			URL: proofpoint.DefaultBaseURL, SSLVerify: true, UserAgent: "cbc-proofpoint-soarkit",
+			URL: proofpoint.DefaultBaseURL, Transport: vendors.Transport{SSLVerify: true}, UserAgent: "cbc-proofpoint-soarkit",
 			IncludeDelivered: true, Delay: proofpointconn.DefaultDelay, FirstLookBack: proofpointconn.DefaultFirstLookBack,
 			Window: proofpoint.MaxWindow, Classifications: []string{"malware"},
 			ThreatStatuses: []string{proofpoint.ThreatStatusActive, proofpoint.ThreatStatusCleared},
 		},
-		CarbonBlack: CarbonBlack{URL: "https://defense.conferdeploy.net", Profile: "default", SSLVerify: true,
-			IntegrationName: name, HuntWindow: carbonblackconn.DefaultHuntWindow, OnlySeenFiles: true},
+		CarbonBlack: CarbonBlack{CarbonBlack: vendors.CarbonBlack{URL: "https://defense.conferdeploy.net", Profile: "default",
+			Transport: vendors.Transport{SSLVerify: true}, IntegrationName: name},
+			HuntWindow: carbonblackconn.DefaultHuntWindow, OnlySeenFiles: true},
 		FeedReport: FeedAction{Verdicts: malicious(), Feed: "Proofpoint TAP", AlertsEnabled: true},
 		Isolate:    Action{Verdicts: malicious()},
 		Policy:     PolicyAction{Verdicts: malicious()},
@@ -223,17 +211,7 @@ func (c *Config) Validate() error {
 	}
 
 	cb := &c.CarbonBlack
-	if cb.CredentialsFile == "" {
-		p.Require("carbonblack.url", cb.URL)
-		p.Require("carbonblack.org_key", cb.OrgKey)
-		p.Require("carbonblack.api_id", cb.APIID)
-		if cb.APISecret.IsZero() {
-			p.Add("carbonblack.api_secret", "is required (set %s or %s_FILE, or use carbonblack.credentials_file)",
-				config.EnvName(envPrefix, "carbonblack.api_secret"), config.EnvName(envPrefix, "carbonblack.api_secret"))
-		}
-	} else if _, err := os.Stat(cb.CredentialsFile); err != nil {
-		p.Add("carbonblack.credentials_file", "%v", err)
-	}
+	cb.CarbonBlack.Validate(&p, envPrefix)
 	if cb.PollInterval < 0 {
 		p.Add("carbonblack.poll_interval", "must not be negative, got %v", cb.PollInterval)
 	}
@@ -469,62 +447,34 @@ func (s seenOnly) Respond(ctx context.Context, f connector.Finding) (connector.R
 	return s.Responder.Respond(ctx, f)
 }
 
-func readPEM(key, path string) ([]byte, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	return pem, nil
-}
-
 func tapClient(pp *Proofpoint, env runner.Env) (*proofpoint.Client, error) {
-	opts := []proofpoint.Option{proofpoint.WithLogger(env.Logger), proofpoint.WithUserAgent(pp.UserAgent)}
-	if !pp.SSLVerify {
-		opts = append(opts, proofpoint.WithInsecureSkipVerify())
+	transport, err := vendors.TransportOptions("proofpoint", pp.Transport, proofpoint.WithInsecureSkipVerify,
+		proofpoint.WithCACertPEM, proofpoint.WithProxy)
+	if err != nil {
+		return nil, err
 	}
-	if pp.CAFile != "" {
-		pem, err := readPEM("proofpoint.ca_file", pp.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, proofpoint.WithCACertPEM(pem))
-	}
-	if pp.Proxy != "" {
-		opts = append(opts, proofpoint.WithProxy(pp.Proxy))
-	}
+	opts := append([]proofpoint.Option{proofpoint.WithLogger(env.Logger), proofpoint.WithUserAgent(pp.UserAgent)}, transport...)
 	return proofpoint.New(pp.URL, pp.Principal, pp.Secret.Value(), opts...)
 }
 
+// cbcClient makes the Carbon Black Cloud client, with poll_interval as the
+// first wait of process searches and Live Response.
 func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
-	var creds *carbonblack.Credentials
-	if cb.CredentialsFile != "" {
-		var err error
-		if creds, err = carbonblack.LoadCredentials(cb.CredentialsFile, cb.Profile); err != nil {
-			return nil, fmt.Errorf("carbonblack.credentials_file: %w", err)
-		}
-	} else {
-		creds = &carbonblack.Credentials{URL: cb.URL, APIID: cb.APIID, APISecret: cb.APISecret.Value(), OrgKey: cb.OrgKey,
-			SSLVerify: cb.SSLVerify, SSLCertFile: cb.CAFile, Proxy: cb.Proxy, Integration: cb.IntegrationName}
-	}
-	opts := []carbonblack.Option{carbonblack.WithLogger(env.Logger)}
+	var opts []carbonblack.Option
 	if cb.PollInterval > 0 {
 		p := carbonblack.PollPolicy{Interval: cb.PollInterval, MaxInterval: max(cb.PollInterval, 5*time.Second)}
 		opts = append(opts, carbonblack.WithJobPolling(p), carbonblack.WithSessionPolling(p), carbonblack.WithCommandPolling(p))
 	}
-	return carbonblack.NewFromCredentials(creds, opts...)
+	return cb.CarbonBlack.Client(env.Logger, opts...)
 }
 
 func nsxClient(n *NSXAction, env runner.Env) (*nsxconn.Client, error) {
-	opts := []nsxconn.Option{nsxconn.WithLogger(env.Logger)}
-	if !n.SSLVerify {
-		opts = append(opts, nsxconn.WithInsecureSkipVerify())
+	// The NSX action has no proxy key.
+	transport, err := vendors.TransportOptions("nsx", vendors.Transport{SSLVerify: n.SSLVerify, CAFile: n.CAFile},
+		nsxconn.WithInsecureSkipVerify, nsxconn.WithCACertPEM, nil)
+	if err != nil {
+		return nil, err
 	}
-	if n.CAFile != "" {
-		pem, err := readPEM("nsx.ca_file", n.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, nsxconn.WithCACertPEM(pem))
-	}
+	opts := append([]nsxconn.Option{nsxconn.WithLogger(env.Logger)}, transport...)
 	return nsxconn.New(n.URL, n.Username, n.Password.Value(), opts...)
 }
