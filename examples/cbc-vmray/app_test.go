@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/soarkit/soarkit/examples/internal/config"
-	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/examples/internal/vendors/apptest"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
 
@@ -35,24 +33,7 @@ func worldEnv(w *world, state string) map[string]string {
 		"selected_verdicts": "malicious,suspicious", "watchlist.verdicts": "malicious,suspicious",
 		"ban.enabled": "true", "quarantine.enabled": "true",
 	}
-	out := map[string]string{}
-	for k, v := range env {
-		out[config.EnvName(envPrefix, k)] = v
-	}
-	return out
-}
-
-func setEnv(t *testing.T, env map[string]string) {
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-}
-
-func runApp(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := runner.Main(app(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return apptest.EnvVars(envPrefix, env)
 }
 
 // checkEndState asserts what the fakes hold after the demo world was
@@ -111,11 +92,8 @@ func reportSHA(title string) string {
 func TestEndToEndAndRestart(t *testing.T) {
 	w := startWorld(t, vmraytest.Timing{QueuedPolls: 1, InWorkPolls: 1})
 	state := filepath.Join(t.TempDir(), "state.db")
-	setEnv(t, worldEnv(w, state))
-	code, out, errOut := runApp(t, "-once", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.SetEnv(t, worldEnv(w, state))
+	out := apptest.RunOK(t, app(), "-once", "-log-level", "warn")
 	checkEndState(t, w)
 	// Every sighting was answered: the dropper's report covers both hosts,
 	// and each host that saw a malicious file is quarantined.
@@ -125,10 +103,7 @@ func TestEndToEndAndRestart(t *testing.T) {
 
 	before := len(w.cbc.Requests())
 	reports, bans, actions := len(w.cbc.Reports()), len(w.cbc.Overrides()), len(w.cbc.DeviceActions())
-	code, out, errOut = runApp(t, "-once", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("second run: exit %d\n%s", code, errOut)
-	}
+	out = apptest.RunOK(t, app(), "-once", "-log-level", "warn")
 	checkEndState(t, w)
 	if len(w.cbc.Reports()) != reports || len(w.cbc.Overrides()) != bans || len(w.cbc.DeviceActions()) != actions {
 		t.Errorf("the second run on the same state acted again:\n%s", out)
@@ -140,11 +115,8 @@ func TestEndToEndAndRestart(t *testing.T) {
 
 func TestDryRunActsOnNothing(t *testing.T) {
 	w := startWorld(t, vmraytest.Timing{QueuedPolls: 1, InWorkPolls: 1})
-	setEnv(t, worldEnv(w, filepath.Join(t.TempDir(), "state.db")))
-	code, out, errOut := runApp(t, "-once", "-dry-run", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.SetEnv(t, worldEnv(w, filepath.Join(t.TempDir(), "state.db")))
+	apptest.RunOK(t, app(), "-once", "-dry-run", "-log-level", "warn")
 	if len(w.cbc.Reports()) != 0 || len(w.cbc.Overrides()) != 0 || len(w.cbc.DeviceActions()) != 0 || len(w.cbc.Watchlists()) != 0 {
 		t.Errorf("dry run changed Carbon Black: %d reports, %d bans, %d device actions", len(w.cbc.Reports()),
 			len(w.cbc.Overrides()), len(w.cbc.DeviceActions()))
@@ -156,57 +128,28 @@ func TestDryRunActsOnNothing(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	start := time.Now()
-	code, out, errOut := runApp(t, "-demo", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, want := range []string{"Run summary", "6 distinct new files", "verdicts: malicious 3, suspicious 1, clean 1",
+	out := apptest.RunOK(t, app(), "-demo", "-log-level", "warn")
+	apptest.WantAll(t, "demo output", out, "Run summary", "6 distinct new files", "verdicts: malicious 3, suspicious 1, clean 1",
 		"dropper", "UBS file/_download calls: 3", `watchlist "VMRay Connector" (alerts true): 4 reports`,
-		"quarantined devices: SRV-FILE-03, WS-FIN-01, WS-HR-02"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
-	}
+		"quarantined devices: SRV-FILE-03, WS-FIN-01, WS-HR-02")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("the demo took %v", d)
 	}
 }
 
 func TestBadConfiguration(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		name, yaml string
-		env        map[string]string
-		want       []string
-	}{
-		{"missing secrets", "carbonblack:\n  org_key: ABC\n  api_id: ID\n", nil,
-			[]string{"carbonblack.api_secret", "vmray.api_key", "CBC_VMRAY_VMRAY_API_KEY"}},
-		{"unknown key", "vmray:\n  api_kee: x\n", nil, []string{"api_kee"}},
-		{"verdicts", "ban:\n  verdicts: [suspicious]\nselected_verdicts: [malicious]\n", nil,
-			[]string{"ban.verdicts", "suspicious is not in selected_verdicts"}},
-		{"filters", "carbonblack:\n  device_os_filters: [WINDOWS, AMIGA]\n  data_sources: [alerts, netflow]\n", nil,
-			[]string{"carbonblack.device_os_filters", "AMIGA", "carbonblack.data_sources", "netflow"}},
-		{"modes", "vmray:\n  analyzer_mode: fast\n  submission_tags: [\"two words\"]\n", nil,
-			[]string{"vmray.analyzer_mode", "vmray.submission_tags"}},
-		{"env override", "", map[string]string{"CBC_VMRAY_CARBONBLACK_JOB_ROWS": "20000"}, []string{"carbonblack.job_rows"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".yaml")
-			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			setEnv(t, tc.env)
-			code, _, errOut := runApp(t, "-config", path, "-once")
-			if code != runner.ExitUsage {
-				t.Errorf("exit %d, want %d", code, runner.ExitUsage)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("error output lacks %q:\n%s", w, errOut)
-				}
-			}
-		})
-	}
+	apptest.CheckRefused(t, app(), []apptest.BadConfig{
+		{Name: "missing secrets", YAML: "carbonblack:\n  org_key: ABC\n  api_id: ID\n",
+			Want: []string{"carbonblack.api_secret", "vmray.api_key", "CBC_VMRAY_VMRAY_API_KEY"}},
+		{Name: "unknown key", YAML: "vmray:\n  api_kee: x\n", Want: []string{"api_kee"}},
+		{Name: "verdicts", YAML: "ban:\n  verdicts: [suspicious]\nselected_verdicts: [malicious]\n",
+			Want: []string{"ban.verdicts", "suspicious is not in selected_verdicts"}},
+		{Name: "filters", YAML: "carbonblack:\n  device_os_filters: [WINDOWS, AMIGA]\n  data_sources: [alerts, netflow]\n",
+			Want: []string{"carbonblack.device_os_filters", "AMIGA", "carbonblack.data_sources", "netflow"}},
+		{Name: "modes", YAML: "vmray:\n  analyzer_mode: fast\n  submission_tags: [\"two words\"]\n",
+			Want: []string{"vmray.analyzer_mode", "vmray.submission_tags"}},
+		{Name: "env override", Env: map[string]string{"CBC_VMRAY_CARBONBLACK_JOB_ROWS": "20000"}, Want: []string{"carbonblack.job_rows"}},
+	})
 }
 
 func TestConfigExampleIsComplete(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +12,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/examples/internal/config"
-	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/examples/internal/vendors/apptest"
 	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/sentinelone"
 	"github.com/soarkit/soarkit/sentinelone/sentinelonetest"
@@ -40,24 +39,7 @@ func worldEnv(w *world, state string) map[string]string {
 	env["vmray.archive_password"] = demoArchivePassword
 	env["run.state_path"] = state
 	env["run.ops_listen"] = ""
-	out := map[string]string{}
-	for k, v := range env {
-		out[config.EnvName(envPrefix, k)] = v
-	}
-	return out
-}
-
-func setEnv(t *testing.T, env map[string]string) {
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-}
-
-func runApp(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := runner.Main(app(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return apptest.EnvVars(envPrefix, env)
 }
 
 // effects is what the connector changed in SentinelOne, for comparisons
@@ -191,11 +173,8 @@ func checkEndState(t *testing.T, w *world) {
 func TestEndToEndAndRestart(t *testing.T) {
 	w := startWorld(t, vmraytest.Timing{QueuedPolls: 1, InWorkPolls: 1})
 	state := filepath.Join(t.TempDir(), "state.db")
-	setEnv(t, worldEnv(w, state))
-	code, out, errOut := runApp(t, "-once", "-log-level", "error")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.SetEnv(t, worldEnv(w, state))
+	out := apptest.RunOK(t, app(), "-once", "-log-level", "error")
 	checkEndState(t, w)
 	if !strings.Contains(out, "verdicts: malicious 4, suspicious 1, clean 1") || !strings.Contains(out, "2 dead letters") {
 		t.Errorf("summary:\n%s", out)
@@ -212,10 +191,7 @@ func TestEndToEndAndRestart(t *testing.T) {
 	}
 
 	before, requests := w.effects(), len(w.s1.Requests())
-	code, out, errOut = runApp(t, "-once", "-log-level", "error")
-	if code != runner.ExitOK {
-		t.Fatalf("second run: exit %d\n%s", code, errOut)
-	}
+	out = apptest.RunOK(t, app(), "-once", "-log-level", "error")
 	checkEndState(t, w)
 	if after := w.effects(); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Errorf("the second run on the same state acted again:\nbefore %v\nafter  %v\n%s", before, after, out)
@@ -227,11 +203,8 @@ func TestEndToEndAndRestart(t *testing.T) {
 
 func TestDryRunActsOnNothing(t *testing.T) {
 	w := startWorld(t, vmraytest.Timing{QueuedPolls: 1, InWorkPolls: 1})
-	setEnv(t, worldEnv(w, filepath.Join(t.TempDir(), "state.db")))
-	code, out, errOut := runApp(t, "-once", "-dry-run", "-log-level", "error")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.SetEnv(t, worldEnv(w, filepath.Join(t.TempDir(), "state.db")))
+	apptest.RunOK(t, app(), "-once", "-dry-run", "-log-level", "error")
 	e := w.effects()
 	for id, n := range e.notes {
 		if n != 0 {
@@ -273,11 +246,8 @@ func TestGatesFollowTheConfiguration(t *testing.T) {
 	}
 	env[config.EnvName(envPrefix, "sentinelone.confidence_levels")] = "malicious"
 	env[config.EnvName(envPrefix, "vmray.custom_tag_property")] = "siteId" // the original's spelling
-	setEnv(t, env)
-	code, out, errOut := runApp(t, "-once", "-log-level", "error")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.SetEnv(t, env)
+	apptest.RunOK(t, app(), "-once", "-log-level", "error")
 	if w.submissions("dv-tool") != 0 || w.submissions("suspicious") != 0 {
 		t.Error("deep visibility or suspicious-confidence threats were collected although off")
 	}
@@ -307,60 +277,30 @@ func TestGatesFollowTheConfiguration(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	start := time.Now()
-	code, out, errOut := runApp(t, "-demo", "-log-level", "error")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, want := range []string{"Run summary", "8 distinct new files", "verdicts: malicious 4, suspicious 1, clean 1", "2 dead letters",
-		"dropper", "SentinelOne,Default_site,EMEA_Site_2", "analyst-verdict/false_positive", "blocklist entries: 5, threat intelligence indicators: 3"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
-	}
+	out := apptest.RunOK(t, app(), "-demo", "-log-level", "error")
+	apptest.WantAll(t, "demo output", out, "Run summary", "8 distinct new files", "verdicts: malicious 4, suspicious 1, clean 1", "2 dead letters",
+		"dropper", "SentinelOne,Default_site,EMEA_Site_2", "analyst-verdict/false_positive", "blocklist entries: 5, threat intelligence indicators: 3")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("the demo took %v", d)
 	}
 }
 
 func TestBadConfiguration(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct {
-		name, yaml string
-		env        map[string]string
-		want       []string
-	}{
-		{"missing secrets", "sentinelone:\n  site_ids: []\n", nil,
-			[]string{"sentinelone.api_token", "S1_VMRAY_SENTINELONE_API_TOKEN", "vmray.api_key"}},
-		{"unknown key", "sentinelone:\n  api_tokn: x\n", nil, []string{"api_tokn"}},
-		{"verdicts", "kill:\n  verdicts: [suspicious]\nselected_verdicts: [malicious]\n", nil,
-			[]string{"kill.verdicts", "suspicious is not in selected_verdicts"}},
-		{"methods", "sentinelone:\n  collect_methods: [threat, netflow]\n  download_method: ftp\n  confidence_levels: [high]\n", nil,
-			[]string{"sentinelone.collect_methods", "netflow", "sentinelone.download_method", "ftp", "sentinelone.confidence_levels", "high"}},
-		{"password", "", map[string]string{"S1_VMRAY_SENTINELONE_FETCH_PASSWORD": "short"}, []string{"sentinelone.fetch_password"}},
-		{"ids and scopes", "sentinelone:\n  site_ids: [emea]\nthreat_blocklist:\n  target_scope: planet\nnote:\n  ioc_fields: [cmdline]\n", nil,
-			[]string{"sentinelone.site_ids", "threat_blocklist.target_scope", "note.ioc_fields", "cmdline"}},
-		{"env override", "", map[string]string{"S1_VMRAY_SENTINELONE_DV_LIMIT": "0"}, []string{"sentinelone.dv_limit"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".yaml")
-			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			setEnv(t, tc.env)
-			code, _, errOut := runApp(t, "-config", path, "-once")
-			if code != runner.ExitUsage {
-				t.Errorf("exit %d, want %d", code, runner.ExitUsage)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("error output lacks %q:\n%s", w, errOut)
-				}
-			}
-			if strings.Contains(errOut, "short") && tc.name == "password" {
-				t.Errorf("the password leaked into the error output:\n%s", errOut)
-			}
-		})
-	}
+	apptest.CheckRefused(t, app(), []apptest.BadConfig{
+		{Name: "missing secrets", YAML: "sentinelone:\n  site_ids: []\n",
+			Want: []string{"sentinelone.api_token", "S1_VMRAY_SENTINELONE_API_TOKEN", "vmray.api_key"}},
+		{Name: "unknown key", YAML: "sentinelone:\n  api_tokn: x\n", Want: []string{"api_tokn"}},
+		{Name: "verdicts", YAML: "kill:\n  verdicts: [suspicious]\nselected_verdicts: [malicious]\n",
+			Want: []string{"kill.verdicts", "suspicious is not in selected_verdicts"}},
+		{Name: "methods", YAML: "sentinelone:\n  collect_methods: [threat, netflow]\n  download_method: ftp\n  confidence_levels: [high]\n",
+			Want: []string{"sentinelone.collect_methods", "netflow", "sentinelone.download_method", "ftp", "sentinelone.confidence_levels", "high"}},
+		// The rejected password must not leak into the error output.
+		{Name: "password", Env: map[string]string{"S1_VMRAY_SENTINELONE_FETCH_PASSWORD": "short"},
+			Want: []string{"sentinelone.fetch_password"}, Hide: []string{"short"}},
+		{Name: "ids and scopes", YAML: "sentinelone:\n  site_ids: [emea]\nthreat_blocklist:\n  target_scope: planet\nnote:\n  ioc_fields: [cmdline]\n",
+			Want: []string{"sentinelone.site_ids", "threat_blocklist.target_scope", "note.ioc_fields", "cmdline"}},
+		{Name: "env override", Env: map[string]string{"S1_VMRAY_SENTINELONE_DV_LIMIT": "0"}, Want: []string{"sentinelone.dv_limit"}},
+	})
 }
 
 func TestConfigExampleIsComplete(t *testing.T) {

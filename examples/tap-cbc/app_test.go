@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +9,7 @@ import (
 
 	"github.com/soarkit/soarkit/carbonblack/carbonblacktest"
 	"github.com/soarkit/soarkit/connector/nsxconn"
-	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/examples/internal/vendors/apptest"
 )
 
 // startWorld starts the demo world for a test.
@@ -26,17 +25,7 @@ func startWorld(t *testing.T, cbcOpts ...carbonblacktest.Option) *world {
 
 // setEnv points the connector at w through the environment.
 func setEnv(t *testing.T, w *world, state string) {
-	t.Helper()
-	for k, v := range w.env(state) {
-		t.Setenv(k, v)
-	}
-}
-
-func runMain(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := runner.Main(app(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	apptest.SetEnv(t, w.env(state))
 }
 
 // observed is what the fakes saw, in comparable form.
@@ -174,10 +163,7 @@ func checkEndState(t *testing.T, w *world) {
 func TestEndToEnd(t *testing.T) {
 	w := startWorld(t)
 	setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
-	code, out, errOut := runMain(t, "-once", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	out := apptest.RunOK(t, app(), "-once", "-log-level", "warn")
 	checkEndState(t, w)
 	o := observe(t, w)
 	if o.hunts != 3 {
@@ -206,10 +192,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A restart on the same state repeats nothing.
-	code, out, errOut = runMain(t, "-once", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errOut)
-	}
+	out = apptest.RunOK(t, app(), "-once", "-log-level", "warn")
 	again := observe(t, w)
 	if diffObserved(o, again) != "" {
 		t.Errorf("the second run acted again: %s", diffObserved(o, again))
@@ -244,10 +227,7 @@ func diffObserved(a, b observed) string {
 func TestDryRunActsOnNothing(t *testing.T) {
 	w := startWorld(t)
 	setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
-	code, out, errOut := runMain(t, "-once", "-dry-run", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.RunOK(t, app(), "-once", "-dry-run", "-log-level", "warn")
 	o := observe(t, w)
 	if len(o.feedReports)+len(o.bans)+len(o.actions)+len(o.kills)+len(o.deliveries)+len(o.commands)+len(o.tagged) != 0 {
 		t.Errorf("dry run acted: %+v", o)
@@ -265,9 +245,7 @@ func TestActionsOnlyForTheirVerdicts(t *testing.T) {
 		t.Setenv(envPrefix+"_"+k+"_VERDICTS", "suspicious")
 	}
 	t.Setenv(envPrefix+"_COMMAND_ENABLED", "false")
-	if code, out, errOut := runMain(t, "-once", "-log-level", "warn"); code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.RunOK(t, app(), "-once", "-log-level", "warn")
 	o := observe(t, w)
 	if len(o.actions["QUARANTINE"])+len(o.tagged)+len(o.deliveries)+len(o.bans)+len(o.commands) != 0 {
 		t.Errorf("gated actions acted: %+v", o)
@@ -281,9 +259,7 @@ func TestAllFilesWhenNotOnlySeen(t *testing.T) {
 	w := startWorld(t)
 	setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
 	t.Setenv(envPrefix+"_CARBONBLACK_ONLY_SEEN_FILES", "false")
-	if code, out, errOut := runMain(t, "-once", "-log-level", "warn"); code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.RunOK(t, app(), "-once", "-log-level", "warn")
 	o := observe(t, w)
 	// The blocked order.docm never ran; reported and banned anyway. The clean PDF never.
 	if len(o.feedReports) != 3 || !slices.Contains(o.bans, orderDocm.sha256) || slices.Contains(o.bans, termsPDF.sha256) {
@@ -297,56 +273,28 @@ func TestAllFilesWhenNotOnlySeen(t *testing.T) {
 
 func TestBadConfigurationNamesTheKey(t *testing.T) {
 	w := startWorld(t)
-	for _, tc := range []struct {
-		name string
-		env  map[string]string
-		file string
-		key  string
-	}{
-		{name: "missing secret", env: map[string]string{"PROOFPOINT_SECRET": ""}, key: "proofpoint.secret"},
-		{name: "bad verdict", env: map[string]string{"ISOLATE_VERDICTS": "evil"}, key: "isolate.verdicts"},
-		{name: "webhook without URL", env: map[string]string{"WEBHOOK_URL": "ftp://x"}, key: "webhook.url"},
-		{name: "policy without name", env: map[string]string{"POLICY_POLICY": ""}, key: "policy.policy"},
-		{name: "nothing to read", env: map[string]string{"PROOFPOINT_INCLUDE_DELIVERED": "false", "PROOFPOINT_INCLUDE_BLOCKED": "false"}, key: "proofpoint.include_delivered"},
-		{name: "window too long", env: map[string]string{"PROOFPOINT_WINDOW": "2h"}, key: "proofpoint.window"},
-		{name: "hunt window too long", env: map[string]string{"CARBONBLACK_HUNT_WINDOW": "400h"}, key: "carbonblack.hunt_window"},
-		{name: "unknown key", file: "proofpoint:\n  delta: 15\n", key: "delta"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
-			for k, v := range tc.env {
-				t.Setenv(envPrefix+"_"+k, v)
-			}
-			args := []string{"-once"}
-			if tc.file != "" {
-				path := filepath.Join(t.TempDir(), "c.yaml")
-				if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				args = append(args, "-config", path)
-			}
-			code, _, errOut := runMain(t, args...)
-			if code != runner.ExitUsage || !strings.Contains(errOut, tc.key) {
-				t.Errorf("exit %d, stderr %q; want a usage error naming %s", code, errOut, tc.key)
-			}
-		})
-	}
+	setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
+	env := func(name, value string) map[string]string { return map[string]string{envPrefix + "_" + name: value} }
+	apptest.CheckRefused(t, app(), []apptest.BadConfig{
+		{Name: "missing secret", Env: env("PROOFPOINT_SECRET", ""), Want: []string{"proofpoint.secret"}},
+		{Name: "bad verdict", Env: env("ISOLATE_VERDICTS", "evil"), Want: []string{"isolate.verdicts"}},
+		{Name: "webhook without URL", Env: env("WEBHOOK_URL", "ftp://x"), Want: []string{"webhook.url"}},
+		{Name: "policy without name", Env: env("POLICY_POLICY", ""), Want: []string{"policy.policy"}},
+		{Name: "nothing to read", Env: map[string]string{envPrefix + "_PROOFPOINT_INCLUDE_DELIVERED": "false",
+			envPrefix + "_PROOFPOINT_INCLUDE_BLOCKED": "false"}, Want: []string{"proofpoint.include_delivered"}},
+		{Name: "window too long", Env: env("PROOFPOINT_WINDOW", "2h"), Want: []string{"proofpoint.window"}},
+		{Name: "hunt window too long", Env: env("CARBONBLACK_HUNT_WINDOW", "400h"), Want: []string{"carbonblack.hunt_window"}},
+		{Name: "unknown key", YAML: "proofpoint:\n  delta: 15\n", Want: []string{"delta"}},
+	})
 	if o := observe(t, w); o.hunts != 0 || len(o.actions) != 0 {
 		t.Errorf("a rejected configuration still ran: %+v", o)
 	}
 }
 
 func TestDemo(t *testing.T) {
-	code, out, errOut := runMain(t, "-demo", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
-	}
-	for _, want := range []string{`feed "Proofpoint TAP": 2 reports`, "isolated devices: SRV-FILE-03, WS-FIN-01, WS-HR-02",
-		"NSX VMs tagged \"quarantine\": WS-FIN-01, WS-HR-02, SRV-FILE-03", "banned " + invoiceExe.sha256[:12]} {
-		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, out)
-		}
-	}
+	out := apptest.RunOK(t, app(), "-demo", "-log-level", "warn")
+	apptest.WantAll(t, "demo output", out, `feed "Proofpoint TAP": 2 reports`, "isolated devices: SRV-FILE-03, WS-FIN-01, WS-HR-02",
+		"NSX VMs tagged \"quarantine\": WS-FIN-01, WS-HR-02, SRV-FILE-03", "banned "+invoiceExe.sha256[:12])
 	if strings.Contains(out, termsPDF.sha256[:12]) {
 		t.Errorf("the clean PDF appears in the demo's actions:\n%s", out)
 	}
@@ -355,8 +303,5 @@ func TestDemo(t *testing.T) {
 func TestExampleConfigLoads(t *testing.T) {
 	w := startWorld(t)
 	setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
-	code, out, errOut := runMain(t, "-once", "-dry-run", "-config", "config.example.yaml", "-log-level", "warn")
-	if code != runner.ExitOK {
-		t.Fatalf("config.example.yaml: exit %d\n%s\n%s", code, out, errOut)
-	}
+	apptest.RunOK(t, app(), "-once", "-dry-run", "-config", "config.example.yaml", "-log-level", "warn")
 }
