@@ -174,19 +174,8 @@ func (c *Config) Validate() error {
 	if vm.MaxRecursiveSamples < -1 || vm.MaxRecursiveSamples > 50 {
 		p.Add("vmray.max_recursive_samples", "must be between -1 (not sent) and 50, got %d", vm.MaxRecursiveSamples)
 	}
-	for key, verdicts := range map[string][]string{"watchlist.verdicts": c.Watchlist.Verdicts, "ban.verdicts": c.Ban.Verdicts,
-		"quarantine.verdicts": c.Quarantine.Verdicts} {
-		kinds, err := connector.ParseKinds(verdicts...)
-		if err != nil {
-			p.Add(key, "%v", err)
-			continue
-		}
-		for _, k := range []connector.Kind{connector.Unknown, connector.Clean, connector.Suspicious, connector.Malicious} {
-			if kinds.Has(k) && !selected.Has(k) {
-				p.Add(key, "%s is not in selected_verdicts (%s), so it would never act", k, selected)
-			}
-		}
-	}
+	vendors.CheckGates(&p, selected, map[string][]string{"watchlist.verdicts": c.Watchlist.Verdicts, "ban.verdicts": c.Ban.Verdicts,
+		"quarantine.verdicts": c.Quarantine.Verdicts})
 	if strings.TrimSpace(c.Watchlist.Name) == "" {
 		p.Add("watchlist.name", "must not be empty")
 	}

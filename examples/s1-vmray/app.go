@@ -271,18 +271,7 @@ func (c *Config) Validate() error {
 		p.Add("vmray.custom_tag_property", "unknown property %q (use %s)", vm.CustomTagProperty, strings.Join(tagProperties, ", "))
 	}
 
-	for key, verdicts := range c.gated() {
-		kinds, err := connector.ParseKinds(verdicts...)
-		if err != nil {
-			p.Add(key, "%v", err)
-			continue
-		}
-		for _, k := range []connector.Kind{connector.Unknown, connector.Clean, connector.Suspicious, connector.Malicious} {
-			if kinds.Has(k) && !selected.Has(k) {
-				p.Add(key, "%s is not in selected_verdicts (%s), so it would never act", k, selected)
-			}
-		}
-	}
+	vendors.CheckGates(&p, selected, c.gated())
 	checkAll(&p, "note.subtypes", c.Note.Subtypes, sentineloneconn.DefaultNoteSubtypes)
 	checkAll(&p, "note.ioc_fields", c.Note.IOCFields, []string{"md5", "sha1", "sha256", "ipv4", "ipv6", "domain", "url"})
 	checkAll(&p, "global_blocklist.os_types", c.GlobalBlocklist.OSTypes, osTypes)
