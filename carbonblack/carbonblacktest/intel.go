@@ -318,13 +318,8 @@ func (s *Server) watchlistAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
-	var in reportIn
-	if !decodeBody(w, r, &in) {
-		return
-	}
-	rep, err := in.check(false)
-	if err != nil {
-		badRequest(w, "%v", err)
+	rep, ok := readReport(w, r, "")
+	if !ok {
 		return
 	}
 	if rep.ID == "" {
@@ -351,15 +346,9 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
-	var in reportIn
-	if !decodeBody(w, r, &in) {
-		return
-	}
 	id := r.PathValue("id")
-	in.ID = &id
-	rep, err := in.check(true)
-	if err != nil {
-		badRequest(w, "%v", err)
+	rep, ok := readReport(w, r, id)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -569,15 +558,9 @@ func (s *Server) replaceFeedReports(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateFeedReport(w http.ResponseWriter, r *http.Request) {
-	var in reportIn
-	if !decodeBody(w, r, &in) {
-		return
-	}
 	rid := r.PathValue("rid")
-	in.ID = &rid
-	rep, err := in.check(true)
-	if err != nil {
-		badRequest(w, "%v", err)
+	rep, ok := readReport(w, r, rid)
+	if !ok {
 		return
 	}
 	s.withFeed(w, r, func(f *feed) {
@@ -614,4 +597,23 @@ func deleteOrdered[V any](m map[string]V, order *[]string, id string) bool {
 	delete(m, id)
 	*order = slices.DeleteFunc(*order, func(x string) bool { return x == id })
 	return true
+}
+
+// readReport decodes and validates a report body, answering 400 when it is
+// invalid. A non-empty id (from the path of an update) replaces the body's id
+// and makes it required.
+func readReport(w http.ResponseWriter, r *http.Request, id string) (*reportWire, bool) {
+	var in reportIn
+	if !decodeBody(w, r, &in) {
+		return nil, false
+	}
+	if id != "" {
+		in.ID = &id
+	}
+	rep, err := in.check(id != "")
+	if err != nil {
+		badRequest(w, "%v", err)
+		return nil, false
+	}
+	return rep, true
 }
