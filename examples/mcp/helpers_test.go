@@ -157,3 +157,10 @@ func text(res *mcp.CallToolResult) string {
 
 // configSecret wraps a test secret.
 func configSecret(s string) config.Secret { return config.NewSecret(s) }
+
+// String returns what was written.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
