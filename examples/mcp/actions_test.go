@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/internal/fakehttp"
 )
 
 // demoIDs are the ids the fakes gave the demo world.
@@ -470,4 +471,67 @@ func TestElicitationAnswerMustMatchTheQuestion(t *testing.T) {
 	if ap, _ := rec["approval"].(map[string]any); rec["decision"] != decisionAllowed || ap["by"] != "user" {
 		t.Errorf("audit %v", rec)
 	}
+}
+
+func TestBlocklistScopeMustBeWithinAllowedSites(t *testing.T) {
+	args := with(map[string]any{"sha1": demoDropper.sha1}, "r", false)
+	env := newEnv(t, func(c *Config) { c.Actions.AllowedSites = []string{"Default site"} }, nil)
+	if msg := env.mustFail(t, actBlocklist, args); !strings.Contains(msg, "whole account") {
+		t.Errorf("account-wide blocklist: %q", msg)
+	}
+	var out ActionOutput
+	env = newEnv(t, func(c *Config) {
+		c.Actions.AllowedSites = []string{"Default site"}
+		c.SentinelOne.SiteIDs = []string{"475482421366727779"} // the fake's default site
+	}, nil)
+	env.mustCall(t, actBlocklist, args, &out)
+	if !strings.Contains(out.Detail, "sites 475482421366727779") {
+		t.Errorf("site-scoped blocklist: %+v", out)
+	}
+}
+
+func TestFailedActionIsNotRecordedAsDone(t *testing.T) {
+	env := newEnv(t, func(c *Config) { c.Actions.DryRun = false }, nil)
+	ids := env.ids(t)
+	cb := env.world.CarbonBlack
+	cb.InjectFault(fakehttp.Fault{Method: "POST", Path: "/appservices/v6/orgs/" + cb.OrgKey() + "/device_actions", Status: 403, Times: 1})
+	args := with(map[string]any{"device_id": ids.finance}, "contain", true)
+	msg := env.mustFail(t, actQuarantine, args)
+	if !strings.Contains(msg, "cbc_quarantine_device on device") {
+		t.Errorf("failure %q", msg)
+	}
+	if rec := env.lastAudit(t, actQuarantine); rec["decision"] != decisionFailed || rec["error"] == "" {
+		t.Errorf("audit %v", rec)
+	}
+	var out ActionOutput
+	env.mustCall(t, actQuarantine, args, &out)
+	if d, _ := cb.Device(ids.finance); out.Status != "acted" || !d.Quarantined {
+		t.Errorf("after the failure: %+v, quarantined %v", out, d.Quarantined)
+	}
+}
+
+func TestNoteAndWatchlistNeedAVMRayVerdict(t *testing.T) {
+	env := newEnv(t, func(c *Config) { c.Actions.DryRun = false }, nil)
+	unknown := strings.Repeat("0f", 32)
+	if msg := env.mustFail(t, actWatchlist, with(map[string]any{"sha256": unknown}, "r", false)); !strings.Contains(msg, "VMRay has no verdict") {
+		t.Errorf("watchlist without a verdict: %q", msg)
+	}
+	ids := env.ids(t)
+	var out ActionOutput
+	env.mustCall(t, actNote, with(map[string]any{"threat_id": ids.threat}, "record the sandbox verdict", true), &out)
+	notes := env.world.SentinelOne.Notes(ids.threat)
+	if out.Status != "acted" || len(notes) != 1 || !strings.Contains(notes[0].Text, "Verdict: MALICIOUS") ||
+		!strings.Contains(notes[0].Text, "stage2.demo.example") {
+		t.Errorf("note %+v: %+v", out, notes)
+	}
+	env.mustCall(t, actWatchlist, with(map[string]any{"sha256": demoDropper.sha256}, "hunt for its IOCs", true), &out)
+	reports := env.world.CarbonBlack.Reports()
+	if out.Status != "acted" || len(reports) != 1 || !strings.Contains(fmtJSON(reports[0]), "stage2.demo.example") {
+		t.Errorf("watchlist %+v: %+v", out, reports)
+	}
+}
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

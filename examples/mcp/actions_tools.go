@@ -182,7 +182,7 @@ func (a *App) addActionTools(s *mcp.Server) {
 			Description: "Adds a file's SHA-1 to the SentinelOne blocklist of the configured account or sites." + guarded},
 			func(ctx context.Context, req *mcp.CallToolRequest, in BlocklistInput) (*mcp.CallToolResult, ActionOutput, error) {
 				res, out, err := a.act(ctx, req, actionCall{tool: actBlocklist, reason: in.Reason, execute: in.Execute,
-					plan: func(ctx context.Context) (actionPlan, error) { return a.planBlocklist(in) }})
+					plan: func(ctx context.Context) (actionPlan, error) { return a.planBlocklist(ctx, in) }})
 				return res, out, err
 			})
 		mcp.AddTool(s, &mcp.Tool{Name: actMitigate, Annotations: destructive("Mitigate a SentinelOne threat"),
@@ -302,10 +302,27 @@ func (a *App) planThreat(ctx context.Context, id, responder, mitigation string) 
 	return p, nil
 }
 
-// planBlocklist is a SentinelOne blocklist entry for a SHA-1.
-func (a *App) planBlocklist(in BlocklistInput) (actionPlan, error) {
+// planBlocklist is a SentinelOne blocklist entry for a SHA-1, in the
+// configured account or sites. With allowed sites, the configured sites must
+// be among them: an account-wide entry would reach every site.
+func (a *App) planBlocklist(ctx context.Context, in BlocklistInput) (actionPlan, error) {
 	if !sha1RE.MatchString(in.SHA1) {
 		return actionPlan{}, fmt.Errorf("sha1 %q is not 40 hex digits", in.SHA1)
+	}
+	sc, err := a.s1Scope.Resolve(ctx)
+	if err != nil {
+		return actionPlan{}, fmt.Errorf("resolving the SentinelOne scope: %w", err)
+	}
+	if len(a.cfg.Actions.AllowedSites) > 0 {
+		if !sc.Configured {
+			return actionPlan{}, refused("the blocklist scope is the whole account %s, but actions.allowed_sites limits actions to some sites "+
+				"(set sentinelone.site_ids)", sc.AccountID)
+		}
+		for _, id := range sc.SiteIDs {
+			if err := a.guard.Site("the blocklist scope", id, sc.SiteNames[id], "", ""); err != nil {
+				return actionPlan{}, err
+			}
+		}
 	}
 	sha1 := strings.ToLower(in.SHA1)
 	oses := slices.Clone(in.OSTypes)
@@ -324,10 +341,14 @@ func (a *App) planBlocklist(in BlocklistInput) (actionPlan, error) {
 	slices.Sort(oses)
 	oses = slices.Compact(oses)
 	key := connector.Key{Kind: connector.SHA1, Hex: sha1}
+	where := "account " + sc.AccountID
+	if sc.Configured {
+		where = "sites " + strings.Join(sc.SiteIDs, ", ")
+	}
 	return actionPlan{finding: connector.Finding{Key: key, Target: "os:" + strings.Join(oses, ","),
 		Evidence: connector.Evidence{Hashes: connector.Hashes{SHA1: sha1}, Sightings: sightings}},
 		target:  "sha1:" + sha1 + " on " + strings.Join(oses, ", "),
-		summary: "blocklist file " + sha1 + " in SentinelOne for " + strings.Join(oses, ", ")}, nil
+		summary: "blocklist file " + sha1 + " in SentinelOne for " + strings.Join(oses, ", ") + " in " + where}, nil
 }
 
 // planAgent is a SentinelOne action on an agent, within the allowed sites

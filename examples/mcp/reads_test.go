@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHashVerdict(t *testing.T) {
@@ -228,5 +229,34 @@ func TestProofpointEventsForARecipient(t *testing.T) {
 	}
 	if msg := env.mustFail(t, "proofpoint_events", map[string]any{"hours": 100}); !strings.Contains(msg, "proofpoint.max_window") {
 		t.Errorf("long window error %q", msg)
+	}
+}
+
+func TestProofpointWindowsAreSplitIntoValidTAPWindows(t *testing.T) {
+	env := newEnv(t, nil, nil)
+	end := env.clock.Now().Add(-2 * time.Minute).UTC().Truncate(time.Second)
+	start := end.Add(-(time.Hour + 10*time.Second))
+	var p Page[EventItem]
+	env.mustCall(t, "proofpoint_events", map[string]any{"recipient": demoRecipient, "start": start.Format(time.RFC3339),
+		"end": end.Format(time.RFC3339)}, &p)
+	if len(p.Items) != 2 || p.NextCursor != "" {
+		t.Fatalf("events %+v", p)
+	}
+	var windows []string
+	for _, r := range env.world.Proofpoint.Requests() {
+		if strings.Contains(r.Path, "/siem/all") {
+			windows = append(windows, r.Query.Get("interval"))
+		}
+	}
+	want := []string{
+		start.Format("2006-01-02T15:04:05Z") + "/" + end.Add(-30*time.Second).Format("2006-01-02T15:04:05Z"),
+		end.Add(-30*time.Second).Format("2006-01-02T15:04:05Z") + "/" + end.Format("2006-01-02T15:04:05Z"),
+	}
+	if strings.Join(windows, " ") != strings.Join(want, " ") {
+		t.Errorf("TAP windows %v, want %v", windows, want)
+	}
+	if msg := env.mustFail(t, "proofpoint_events", map[string]any{"start": end.Add(-10 * time.Second).Format(time.RFC3339),
+		"end": end.Format(time.RFC3339)}); !strings.Contains(msg, "at least 30s") {
+		t.Errorf("short window: %q", msg)
 	}
 }
