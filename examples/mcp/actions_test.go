@@ -535,3 +535,58 @@ func fmtJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestElicitationApprovalOnAnOlderProtocol drives the server as a client on
+// protocol 2025-06-18 would (raw JSON-RPC): the server asks the question
+// with elicitation/create during the call, and acts on the answer.
+func TestElicitationApprovalOnAnOlderProtocol(t *testing.T) {
+	env := newEnv(t, func(c *Config) { c.Actions.DryRun = false; c.Approval.Mode = approvalElicitation }, nil)
+	ids := env.ids(t)
+	serverIn, clientOut := io.Pipe()
+	clientIn, serverOut := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ss, err := env.app.NewServer().Connect(ctx, &mcp.IOTransport{Reader: serverIn, Writer: serverOut}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	dec := json.NewDecoder(clientIn)
+	send := func(msg string) {
+		t.Helper()
+		if _, err := io.WriteString(clientOut, msg+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv := func() map[string]any {
+		t.Helper()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
+		`"capabilities":{"elicitation":{}},"clientInfo":{"name":"old-desktop","version":"0.9"}}}`)
+	if m := recv(); m["result"].(map[string]any)["protocolVersion"] != "2025-06-18" {
+		t.Fatalf("initialize: %v", m)
+	}
+	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"s1_isolate_agent","arguments":` +
+		`{"agent_id":"` + ids.sales + `","reason":"isolate now","execute":true}}}`)
+	ask := recv()
+	if ask["method"] != "elicitation/create" || !strings.Contains(fmtJSON(ask["params"]), "isolate now") {
+		t.Fatalf("expected an elicitation, got %v", ask)
+	}
+	send(`{"jsonrpc":"2.0","id":` + fmtJSON(ask["id"]) + `,"result":{"action":"accept","content":{"approve":true}}}`)
+	res := recv()
+	if res["id"] != float64(2) || res["result"].(map[string]any)["isError"] == true {
+		t.Fatalf("call result %v", res)
+	}
+	if n := len(env.world.SentinelOne.AgentActions(ids.sales)); n != 1 {
+		t.Errorf("agent actions %d, want 1", n)
+	}
+	if rec := env.lastAudit(t, actIsolate); rec["decision"] != decisionAllowed || rec["who"].(map[string]any)["client"] != "old-desktop/0.9" {
+		t.Errorf("audit %v", rec)
+	}
+}
