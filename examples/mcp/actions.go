@@ -90,7 +90,8 @@ func (a *App) act(ctx context.Context, req *mcp.CallToolRequest, call actionCall
 	}
 	rec := AuditRecord{Tool: call.tool, Kind: "action", Who: callerOf(req), What: rawInput(req), Why: call.reason, Mode: mode}
 	out := ActionOutput{Action: call.tool, Mode: mode}
-	cctx, cancel := a.callContext(ctx)
+	// The approver's wait comes on top of the vendor calls' bound.
+	cctx, cancel := context.WithTimeout(ctx, a.cfg.Limits.CallTimeout+a.cfg.Approval.Timeout)
 	defer cancel()
 	ask, err := a.actGuarded(cctx, req, call, &rec, &out)
 	var re *RefusedError
@@ -133,7 +134,7 @@ func (a *App) actGuarded(ctx context.Context, req *mcp.CallToolRequest, call act
 	}
 	out.Target, out.Link, rec.Target = p.target, p.link, p.target
 	key := connector.ActionKey{Responder: r.Name(), Item: p.finding.Key, Target: p.finding.Target}
-	unlock := a.lock(key)
+	unlock := a.locks.lock(key)
 	defer unlock()
 
 	if done, found, err := a.doneBefore(ctx, key); err != nil {
@@ -225,12 +226,40 @@ func (a *App) doneBefore(ctx context.Context, key connector.ActionKey) (connecto
 	return done, found, nil
 }
 
-// lock serialises the calls of one action on one target.
-func (a *App) lock(key connector.ActionKey) func() {
-	m, _ := a.locks.LoadOrStore(key, &sync.Mutex{})
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+// keyLocks serialises the calls of one action on one target; an entry lives
+// while calls hold or wait for it.
+type keyLocks struct {
+	mu    sync.Mutex
+	locks map[connector.ActionKey]*keyLock
+}
+
+type keyLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// lock locks key and returns its unlock.
+func (l *keyLocks) lock(key connector.ActionKey) func() {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[connector.ActionKey]*keyLock{}
+	}
+	k := l.locks[key]
+	if k == nil {
+		k = &keyLock{}
+		l.locks[key] = k
+	}
+	k.refs++
+	l.mu.Unlock()
+	k.mu.Lock()
+	return func() {
+		k.mu.Unlock()
+		l.mu.Lock()
+		if k.refs--; k.refs == 0 {
+			delete(l.locks, key)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // targetKey is the action log's item key for an action on something that

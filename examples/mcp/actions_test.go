@@ -221,6 +221,11 @@ func TestConcurrentIdenticalRequestsActOnce(t *testing.T) {
 	if n := len(env.world.SentinelOne.AgentActions(ids.sales)); n != 1 {
 		t.Errorf("the agent got %d actions, want 1", n)
 	}
+	env.app.locks.mu.Lock()
+	defer env.app.locks.mu.Unlock()
+	if n := len(env.app.locks.locks); n != 0 {
+		t.Errorf("%d action locks left after the calls", n)
+	}
 }
 
 func TestGuardRefusals(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -46,7 +45,7 @@ type App struct {
 	pending pendingApprovals
 	// locks serialises calls of one action on one target, so two identical
 	// requests in flight act once.
-	locks sync.Map // ActionKey -> *sync.Mutex
+	locks keyLocks
 }
 
 // Deps are what NewApp needs besides the configuration: the action log, the
