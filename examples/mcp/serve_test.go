@@ -147,3 +147,48 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
+
+func TestRunServesStreamableHTTP(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"-demo", "-transport", "http", "-listen", "127.0.0.1:0"}, io.NopCloser(strings.NewReader("")),
+			nopWriteCloser{io.Discard}, &stderr)
+	}()
+	var endpoint string
+	for deadline := time.Now().Add(30 * time.Second); endpoint == "" && time.Now().Before(deadline); {
+		if _, rest, ok := strings.Cut(stderr.String(), "msg=listening url="); ok {
+			endpoint, _, _ = strings.Cut(rest, "\n")
+			break
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("run returned %d: %s", c, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if endpoint == "" {
+		t.Fatalf("no listening line: %s", stderr.String())
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "http-agent", Version: "1"}, nil).
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "s1_agents", Arguments: map[string]any{}})
+	if err != nil || res.IsError {
+		t.Fatalf("call: %v %v", err, res)
+	}
+	cs.Close()
+	cancel()
+	select {
+	case c := <-code:
+		if c != exitOK {
+			t.Fatalf("exit code %d: %s", c, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
+	}
+}
