@@ -15,48 +15,48 @@ import (
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
-// HashActionInput is the input of the Carbon Black actions on a file.
-type HashActionInput struct {
-	SHA256  string `json:"sha256" jsonschema:"the file's SHA-256 (64 hex digits)"`
+// ActionArgs are the arguments every action tool takes besides its target.
+type ActionArgs struct {
 	Reason  string `json:"reason" jsonschema:"why the action is needed (required; recorded in the audit log and shown to the approver)"`
 	Execute bool   `json:"execute,omitempty" jsonschema:"act for real; false (the default) is a dry run that only says what would happen"`
 }
 
+// HashActionInput is the input of the Carbon Black actions on a file.
+type HashActionInput struct {
+	SHA256 string `json:"sha256" jsonschema:"the file's SHA-256 (64 hex digits)"`
+	ActionArgs
+}
+
 // DeviceActionInput is the input of cbc_quarantine_device.
 type DeviceActionInput struct {
-	DeviceID int64  `json:"device_id" jsonschema:"the Carbon Black device id"`
-	Reason   string `json:"reason" jsonschema:"why the action is needed (required; recorded in the audit log and shown to the approver)"`
-	Execute  bool   `json:"execute,omitempty" jsonschema:"act for real; false (the default) is a dry run that only says what would happen"`
+	DeviceID int64 `json:"device_id" jsonschema:"the Carbon Black device id"`
+	ActionArgs
 }
 
 // ThreatNoteInput is the input of s1_threat_note.
 type ThreatNoteInput struct {
 	ThreatID string `json:"threat_id" jsonschema:"the SentinelOne threat id"`
-	Reason   string `json:"reason" jsonschema:"why the action is needed (required; recorded in the audit log and shown to the approver)"`
-	Execute  bool   `json:"execute,omitempty" jsonschema:"act for real; false (the default) is a dry run that only says what would happen"`
+	ActionArgs
 }
 
 // BlocklistInput is the input of s1_blocklist_hash.
 type BlocklistInput struct {
 	SHA1    string   `json:"sha1" jsonschema:"the file's SHA-1 (40 hex digits; SentinelOne blocklists SHA-1)"`
 	OSTypes []string `json:"os_types,omitempty" jsonschema:"operating systems to block it on: windows, macos, linux (default windows)"`
-	Reason  string   `json:"reason" jsonschema:"why the action is needed (required; recorded in the audit log and shown to the approver)"`
-	Execute bool     `json:"execute,omitempty" jsonschema:"act for real; false (the default) is a dry run that only says what would happen"`
+	ActionArgs
 }
 
 // MitigateInput is the input of s1_mitigate_threat.
 type MitigateInput struct {
 	ThreatID string `json:"threat_id" jsonschema:"the SentinelOne threat id"`
 	Action   string `json:"action" jsonschema:"kill, quarantine, remediate or rollback-remediation"`
-	Reason   string `json:"reason" jsonschema:"why the action is needed (required; recorded in the audit log and shown to the approver)"`
-	Execute  bool   `json:"execute,omitempty" jsonschema:"act for real; false (the default) is a dry run that only says what would happen"`
+	ActionArgs
 }
 
 // AgentActionInput is the input of s1_isolate_agent.
 type AgentActionInput struct {
 	AgentID string `json:"agent_id" jsonschema:"the SentinelOne agent id"`
-	Reason  string `json:"reason" jsonschema:"why the action is needed (required; recorded in the audit log and shown to the approver)"`
-	Execute bool   `json:"execute,omitempty" jsonschema:"act for real; false (the default) is a dry run that only says what would happen"`
+	ActionArgs
 }
 
 // mitigations maps the mitigate tool's action names to SentinelOne's.
@@ -135,76 +135,80 @@ func checkID(what, id string) error {
 	return nil
 }
 
+// args returns the common arguments (promoted to every action input).
+func (a ActionArgs) args() ActionArgs { return a }
+
+// actionInput is an action tool's input: it embeds ActionArgs.
+type actionInput interface{ args() ActionArgs }
+
+// guardedDoc ends every action tool's description.
+const guardedDoc = " Dry run unless execute is true and the server allows execution; checked against the server's scope guard, " +
+	"approved by a human when the server requires it, done once however often it is asked, and audited."
+
+// addAction registers an action tool: plan resolves its input to what the
+// responder acts on; responder names the responder when it depends on the
+// input (nil: the tool's own).
+func addAction[In actionInput](a *App, s *mcp.Server, name, title, doc string, responder func(In) string,
+	plan func(context.Context, In) (actionPlan, error)) {
+	t := &mcp.Tool{Name: name, Description: doc + guardedDoc,
+		Annotations: &mcp.ToolAnnotations{Title: title, DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(true)}}
+	mcp.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, ActionOutput, error) {
+		args := in.args()
+		call := actionCall{tool: name, reason: args.Reason, execute: args.Execute,
+			plan: func(ctx context.Context) (actionPlan, error) { return plan(ctx, in) }}
+		if responder != nil {
+			call.responder = responder(in)
+		}
+		return a.act(ctx, req, call)
+	})
+}
+
 // addActionTools registers the action tools of the configured vendors.
 func (a *App) addActionTools(s *mcp.Server) {
-	destructive := func(title string) *mcp.ToolAnnotations {
-		return &mcp.ToolAnnotations{Title: title, DestructiveHint: ptr(true), IdempotentHint: true, OpenWorldHint: ptr(true)}
-	}
-	guarded := " Dry run unless execute is true and the server allows execution; checked against the server's scope guard, " +
-		"approved by a human when the server requires it, done once however often it is asked, and audited."
 	if a.cb != nil {
-		mcp.AddTool(s, &mcp.Tool{Name: actBan, Annotations: destructive("Ban a file in Carbon Black Cloud"),
-			Description: "Bans a file by SHA-256 in Carbon Black Cloud (an organisation-wide BLACK_LIST reputation override)." + guarded},
-			func(ctx context.Context, req *mcp.CallToolRequest, in HashActionInput) (*mcp.CallToolResult, ActionOutput, error) {
-				res, out, err := a.act(ctx, req, actionCall{tool: actBan, reason: in.Reason, execute: in.Execute,
-					plan: func(ctx context.Context) (actionPlan, error) { return a.planHash(in.SHA256, "ban") }})
-				return res, out, err
-			})
-		mcp.AddTool(s, &mcp.Tool{Name: actQuarantine, Annotations: destructive("Quarantine a Carbon Black device"),
-			Description: "Quarantines (network-isolates) a Carbon Black Cloud device." + guarded},
-			func(ctx context.Context, req *mcp.CallToolRequest, in DeviceActionInput) (*mcp.CallToolResult, ActionOutput, error) {
-				res, out, err := a.act(ctx, req, actionCall{tool: actQuarantine, reason: in.Reason, execute: in.Execute,
-					plan: func(ctx context.Context) (actionPlan, error) { return a.planDevice(ctx, in.DeviceID) }})
-				return res, out, err
+		addAction(a, s, actBan, "Ban a file in Carbon Black Cloud",
+			"Bans a file by SHA-256 in Carbon Black Cloud (an organisation-wide BLACK_LIST reputation override).", nil,
+			func(_ context.Context, in HashActionInput) (actionPlan, error) { return a.planHash(in.SHA256, "ban") })
+		addAction(a, s, actQuarantine, "Quarantine a Carbon Black device",
+			"Quarantines (network-isolates) a Carbon Black Cloud device.", nil,
+			func(ctx context.Context, in DeviceActionInput) (actionPlan, error) {
+				return a.planDevice(ctx, in.DeviceID)
 			})
 		if a.analyzer != nil {
-			mcp.AddTool(s, &mcp.Tool{Name: actWatchlist, Annotations: destructive("Write a Carbon Black watchlist report"),
-				Description: "Writes a watchlist report with the IOCs of VMRay's verdict on a file (the file must have a VMRay verdict), " +
-					"so Carbon Black alerts on them." + guarded},
-				func(ctx context.Context, req *mcp.CallToolRequest, in HashActionInput) (*mcp.CallToolResult, ActionOutput, error) {
-					res, out, err := a.act(ctx, req, actionCall{tool: actWatchlist, reason: in.Reason, execute: in.Execute,
-						plan: func(ctx context.Context) (actionPlan, error) { return a.planWatchlist(ctx, in.SHA256) }})
-					return res, out, err
+			addAction(a, s, actWatchlist, "Write a Carbon Black watchlist report",
+				"Writes a watchlist report with the IOCs of VMRay's verdict on a file (the file must have a VMRay verdict), "+
+					"so Carbon Black alerts on them.", nil,
+				func(ctx context.Context, in HashActionInput) (actionPlan, error) {
+					return a.planWatchlist(ctx, in.SHA256)
 				})
 		}
 	}
-	if a.s1 != nil {
-		if a.analyzer != nil {
-			mcp.AddTool(s, &mcp.Tool{Name: actNote, Annotations: destructive("Note VMRay's verdict on a SentinelOne threat"),
-				Description: "Adds VMRay's verdict on the threat's file (verdict, VTIs, IOCs, report link) as a note on a SentinelOne threat." + guarded},
-				func(ctx context.Context, req *mcp.CallToolRequest, in ThreatNoteInput) (*mcp.CallToolResult, ActionOutput, error) {
-					res, out, err := a.act(ctx, req, actionCall{tool: actNote, reason: in.Reason, execute: in.Execute,
-						plan: func(ctx context.Context) (actionPlan, error) { return a.planThreat(ctx, in.ThreatID, actNote, "") }})
-					return res, out, err
-				})
-		}
-		mcp.AddTool(s, &mcp.Tool{Name: actBlocklist, Annotations: destructive("Blocklist a file in SentinelOne"),
-			Description: "Adds a file's SHA-1 to the SentinelOne blocklist of the configured account or sites." + guarded},
-			func(ctx context.Context, req *mcp.CallToolRequest, in BlocklistInput) (*mcp.CallToolResult, ActionOutput, error) {
-				res, out, err := a.act(ctx, req, actionCall{tool: actBlocklist, reason: in.Reason, execute: in.Execute,
-					plan: func(ctx context.Context) (actionPlan, error) { return a.planBlocklist(ctx, in) }})
-				return res, out, err
-			})
-		mcp.AddTool(s, &mcp.Tool{Name: actMitigate, Annotations: destructive("Mitigate a SentinelOne threat"),
-			Description: "Runs a mitigation (kill, quarantine, remediate, rollback-remediation) on a SentinelOne threat." + guarded},
-			func(ctx context.Context, req *mcp.CallToolRequest, in MitigateInput) (*mcp.CallToolResult, ActionOutput, error) {
-				res, out, err := a.act(ctx, req, actionCall{tool: actMitigate, responder: mitigateResponder(in.Action), reason: in.Reason, execute: in.Execute,
-					plan: func(ctx context.Context) (actionPlan, error) {
-						if _, ok := mitigations[in.Action]; !ok {
-							return actionPlan{}, fmt.Errorf("unknown mitigation %q (use %s)", in.Action, strings.Join(mitigationNames(), ", "))
-						}
-						return a.planThreat(ctx, in.ThreatID, mitigateResponder(in.Action), in.Action)
-					}})
-				return res, out, err
-			})
-		mcp.AddTool(s, &mcp.Tool{Name: actIsolate, Annotations: destructive("Isolate a SentinelOne agent"),
-			Description: "Disconnects a SentinelOne agent's device from the network (network quarantine)." + guarded},
-			func(ctx context.Context, req *mcp.CallToolRequest, in AgentActionInput) (*mcp.CallToolResult, ActionOutput, error) {
-				res, out, err := a.act(ctx, req, actionCall{tool: actIsolate, reason: in.Reason, execute: in.Execute,
-					plan: func(ctx context.Context) (actionPlan, error) { return a.planAgent(ctx, in.AgentID) }})
-				return res, out, err
+	if a.s1 == nil {
+		return
+	}
+	if a.analyzer != nil {
+		addAction(a, s, actNote, "Note VMRay's verdict on a SentinelOne threat",
+			"Adds VMRay's verdict on the threat's file (verdict, VTIs, IOCs, report link) as a note on a SentinelOne threat.", nil,
+			func(ctx context.Context, in ThreatNoteInput) (actionPlan, error) {
+				return a.planThreat(ctx, in.ThreatID, actNote, "")
 			})
 	}
+	addAction(a, s, actBlocklist, "Blocklist a file in SentinelOne",
+		"Adds a file's SHA-1 to the SentinelOne blocklist of the configured account or sites.", nil, a.planBlocklist)
+	addAction(a, s, actMitigate, "Mitigate a SentinelOne threat",
+		"Runs a mitigation (kill, quarantine, remediate, rollback-remediation) on a SentinelOne threat.",
+		func(in MitigateInput) string { return mitigateResponder(in.Action) },
+		func(ctx context.Context, in MitigateInput) (actionPlan, error) {
+			if _, ok := mitigations[in.Action]; !ok {
+				return actionPlan{}, fmt.Errorf("unknown mitigation %q (use %s)", in.Action, strings.Join(mitigationNames(), ", "))
+			}
+			return a.planThreat(ctx, in.ThreatID, mitigateResponder(in.Action), in.Action)
+		})
+	addAction(a, s, actIsolate, "Isolate a SentinelOne agent",
+		"Disconnects a SentinelOne agent's device from the network (network quarantine).", nil,
+		func(ctx context.Context, in AgentActionInput) (actionPlan, error) {
+			return a.planAgent(ctx, in.AgentID)
+		})
 }
 
 // planHash is a Carbon Black action on a file.
