@@ -251,7 +251,7 @@ func (a *App) device(ctx context.Context, in DeviceInput) (DeviceOutput, error) 
 			return DeviceOutput{}, fmt.Errorf("reading Carbon Black device %d: %w", in.DeviceID, err)
 		}
 	case strings.TrimSpace(in.Name) != "":
-		page, err := a.cb.Devices.Search(ctx, carbonblack.DeviceSearch{Query: "name:" + strings.TrimSpace(in.Name), Rows: 2})
+		page, err := a.cb.Devices.Search(ctx, carbonblack.DeviceSearch{Query: "name:" + strings.TrimSpace(in.Name), Rows: 50})
 		if err != nil {
 			return DeviceOutput{}, fmt.Errorf("searching Carbon Black devices: %w", err)
 		}
