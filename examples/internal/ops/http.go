@@ -29,12 +29,17 @@ type HTTPMetrics struct {
 	limiterWait *prometheus.HistogramVec
 }
 
-var _ rest.Observer = (*HTTPMetrics)(nil)
+var (
+	_ rest.Observer        = (*HTTPMetrics)(nil)
+	_ prometheus.Collector = (*HTTPMetrics)(nil)
+)
 
-// NewHTTPMetrics creates the HTTP collectors and registers them with reg.
-func NewHTTPMetrics(reg prometheus.Registerer, connectorName string) (*HTTPMetrics, error) {
+// NewHTTPMetrics creates the HTTP collectors. Register the result (a
+// [prometheus.Collector]) with the registry /metrics serves; clients may be
+// given it before.
+func NewHTTPMetrics(connectorName string) *HTTPMetrics {
 	constLabels := prometheus.Labels{"connector": connectorName}
-	m := &HTTPMetrics{
+	return &HTTPMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "soarkit", Subsystem: "http", Name: "requests_total", ConstLabels: constLabels,
 			Help: "HTTP attempts to vendor APIs by route template and status (error: no response).",
@@ -58,12 +63,24 @@ func NewHTTPMetrics(reg prometheus.Registerer, connectorName string) (*HTTPMetri
 			Buckets: []float64{0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300},
 		}, []string{"vendor"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.retries, m.rateLimited, m.limiterWait} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+}
+
+func (m *HTTPMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.requests, m.duration, m.retries, m.rateLimited, m.limiterWait}
+}
+
+// Describe implements [prometheus.Collector].
+func (m *HTTPMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors() {
+		c.Describe(ch)
 	}
-	return m, nil
+}
+
+// Collect implements [prometheus.Collector].
+func (m *HTTPMetrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
 }
 
 // ObserveRequest implements the vendor clients' Observer.

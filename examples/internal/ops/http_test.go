@@ -23,8 +23,8 @@ import (
 // template and status.
 func TestHTTPMetricsAgainstTheFakes(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m, err := NewHTTPMetrics(reg, "test")
-	if err != nil {
+	m := NewHTTPMetrics("test")
+	if err := reg.Register(m); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -107,7 +107,7 @@ func TestHTTPMetricsAgainstTheFakes(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewHTTPMetrics(reg, "test"); err == nil {
+	if err := reg.Register(NewHTTPMetrics("test")); err == nil {
 		t.Error("registering twice succeeded")
 	}
 }
