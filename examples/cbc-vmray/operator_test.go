@@ -19,3 +19,5 @@ func TestCheckConfigAgainstTheFakes(t *testing.T) {
 		apptest.PrintConfigHidesSecrets(t, app())
 	})
 }
+
+func TestDeployKitMatchesTheConnector(t *testing.T) { apptest.CheckDeployKit(t, app()) }

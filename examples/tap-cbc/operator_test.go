@@ -29,3 +29,5 @@ func TestCheckConfigAgainstTheFakes(t *testing.T) {
 		apptest.PrintConfigHidesSecrets(t, app())
 	})
 }
+
+func TestDeployKitMatchesTheConnector(t *testing.T) { apptest.CheckDeployKit(t, app()) }
