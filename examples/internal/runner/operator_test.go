@@ -12,8 +12,13 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/soarkit/soarkit/examples/internal/config"
+	"github.com/soarkit/soarkit/examples/internal/ops"
 	"github.com/soarkit/soarkit/examples/internal/vendors"
+	"github.com/soarkit/soarkit/internal/rest"
+	"github.com/soarkit/soarkit/vmray"
+	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
 
 type secretConfig struct {
@@ -177,5 +182,52 @@ func TestDefaultOpsPortsAreDistinct(t *testing.T) {
 	}
 	if got := DefaultOpsListen("elsewhere"); got != "127.0.0.1:9464" {
 		t.Errorf("default for another connector = %s", got)
+	}
+}
+
+func TestBuildGetsTheHTTPMetrics(t *testing.T) {
+	t.Setenv("TEST_CONN_RUN_STATE_PATH", filepath.Join(t.TempDir(), "state.db"))
+	t.Setenv("TEST_CONN_RUN_OPS_LISTEN", "")
+	fake := vmraytest.NewServer(t)
+	rec := &recorder{}
+	app := testApp(rec, new(bool))
+	build := app.Build
+	var observer rest.Observer
+	app.Build = func(ctx context.Context, c *testConfig, env Env) (Parts, error) {
+		observer = env.HTTP
+		if _, err := fake.Client(vmray.WithObserver(env.HTTP)).System.Info(ctx); err != nil {
+			return Parts{}, err
+		}
+		return build(ctx, c, env)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main(app, []string{"-once"}, &out, &errOut); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	metrics, ok := observer.(*ops.HTTPMetrics)
+	if !ok {
+		t.Fatalf("Build got %T as the HTTP observer", observer)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if f.GetName() == "soarkit_http_requests_total" && labels["connector"] == "test-conn" && labels["vendor"] == "vmray" &&
+				labels["route"] == "/system_info" && labels["status"] == "200" && m.GetCounter().GetValue() == 1 {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no request counted in %v", families)
 	}
 }
