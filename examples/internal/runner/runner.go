@@ -59,7 +59,8 @@ type App[C any] struct {
 	// them. The returned report is called after the run to print what the
 	// fakes saw; stop shuts them down.
 	Demo func(ctx context.Context, cfg *C, env Env) (report func(io.Writer), stop func(), err error)
-	// Checks returns the vendor connections -check-config tries.
+	// Checks returns the vendor connections -check-config tries (nil: it
+	// checks only the configuration).
 	Checks func(cfg *C, env Env) []vendors.Check
 }
 
