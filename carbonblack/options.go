@@ -85,6 +85,16 @@ func WithRouteLimit(l RouteLimit) Option { return rest.WithRouteLimit[vendorSett
 // never credentials) to l.
 func WithLogger(l *slog.Logger) Option { return rest.WithLogger[vendorSettings](l) }
 
+// RequestEvent describes one HTTP attempt for metrics: vendor, operation,
+// route template (no ids), status, latency and rate-limiter wait.
+type RequestEvent = rest.RequestEvent
+
+// Observer receives one [RequestEvent] per HTTP attempt; see [WithObserver].
+type Observer = rest.Observer
+
+// WithObserver sends one event per HTTP attempt to o, for metrics.
+func WithObserver(o Observer) Option { return rest.WithObserver[vendorSettings](o) }
+
 // WithUserAgent appends an integration name to the soarkit User-Agent, like
 // the credentials file's "integration" key.
 func WithUserAgent(name string) Option { return rest.WithUserAgent[vendorSettings](name) }

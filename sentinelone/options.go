@@ -63,6 +63,16 @@ func WithoutRouteLimits() Option {
 // never the token) to l.
 func WithLogger(l *slog.Logger) Option { return rest.WithLogger[settings](l) }
 
+// RequestEvent describes one HTTP attempt for metrics: vendor, operation,
+// route template (no ids), status, latency and rate-limiter wait.
+type RequestEvent = rest.RequestEvent
+
+// Observer receives one [RequestEvent] per HTTP attempt; see [WithObserver].
+type Observer = rest.Observer
+
+// WithObserver sends one event per HTTP attempt to o, for metrics.
+func WithObserver(o Observer) Option { return rest.WithObserver[settings](o) }
+
 // WithUserAgent appends an integration name to the soarkit User-Agent.
 func WithUserAgent(name string) Option { return rest.WithUserAgent[settings](name) }
 

@@ -92,6 +92,7 @@ type QuarantineAction struct {
 // they differ and why).
 func defaults() *Config {
 	run := runner.DefaultSettings(name)
+	run.OpsListen = runner.DefaultOpsListen(name)
 	run.Pipeline.PollInterval = 5 * time.Second
 	return &Config{
 		Run:              run,
@@ -202,7 +203,7 @@ func app() runner.App[Config] {
 	return runner.App[Config]{
 		Name: name, EnvPrefix: envPrefix, Defaults: defaults,
 		Settings: func(c *Config) *runner.Settings { return &c.Run },
-		Build:    build, Demo: demo,
+		Build:    build, Demo: demo, Checks: checks,
 	}
 }
 
@@ -213,7 +214,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	if err != nil {
 		return runner.Parts{}, err
 	}
-	vm, err := c.VMRay.Client(env.Logger)
+	vm, err := c.VMRay.Client(env.Logger, vmray.WithObserver(env.HTTP))
 	if err != nil {
 		return runner.Parts{}, err
 	}
@@ -309,5 +310,5 @@ func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
 	if cb.CredentialsFile == "" {
 		creds.IgnoreSystemProxy = cb.IgnoreSystemProxy
 	}
-	return carbonblack.NewFromCredentials(creds, carbonblack.WithLogger(env.Logger))
+	return carbonblack.NewFromCredentials(creds, carbonblack.WithLogger(env.Logger), carbonblack.WithObserver(env.HTTP))
 }

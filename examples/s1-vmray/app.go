@@ -14,6 +14,7 @@ import (
 	"github.com/soarkit/soarkit/examples/internal/runner"
 	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/sentinelone"
+	"github.com/soarkit/soarkit/vmray"
 )
 
 const (
@@ -141,6 +142,7 @@ type FalsePositiveAction struct {
 // they differ and why).
 func defaults() *Config {
 	run := runner.DefaultSettings(name)
+	run.OpsListen = runner.DefaultOpsListen(name)
 	run.Pipeline.PollInterval = 15 * time.Second
 	run.Pipeline.AnalysisTimeout = 900 * time.Second
 	mal := func() []string { return []string{"malicious"} }
@@ -329,7 +331,7 @@ func app() runner.App[Config] {
 	return runner.App[Config]{
 		Name: name, EnvPrefix: envPrefix, Defaults: defaults,
 		Settings: func(c *Config) *runner.Settings { return &c.Run },
-		Build:    build, Demo: demo,
+		Build:    build, Demo: demo, Checks: checks,
 	}
 }
 
@@ -340,7 +342,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	if err != nil {
 		return runner.Parts{}, err
 	}
-	vm, err := c.VMRay.Client(env.Logger)
+	vm, err := c.VMRay.Client(env.Logger, vmray.WithObserver(env.HTTP))
 	if err != nil {
 		return runner.Parts{}, err
 	}
@@ -484,7 +486,7 @@ func nonNil(l []string) []string {
 }
 
 func s1Client(s *SentinelOne, env runner.Env) (*sentinelone.Client, error) {
-	opts := []sentinelone.Option{sentinelone.WithLogger(env.Logger), sentinelone.WithUserAgent(s.UserAgent),
+	opts := []sentinelone.Option{sentinelone.WithLogger(env.Logger), sentinelone.WithUserAgent(s.UserAgent), sentinelone.WithObserver(env.HTTP),
 		sentinelone.WithFetchPoll(sentinelone.PollPolicy{Interval: s.FetchPollInterval, MaxInterval: s.FetchPollInterval, Multiplier: 1,
 			Timeout: s.FetchTimeout}),
 		sentinelone.WithQueryPoll(sentinelone.PollPolicy{Interval: s.DVPollInterval, MaxInterval: s.DVPollInterval, Multiplier: 1,

@@ -146,6 +146,7 @@ const DefaultBanDescription = "This file was found to be malicious by Proofpoint
 // they differ and why).
 func defaults() *Config {
 	run := runner.DefaultSettings(name)
+	run.OpsListen = runner.DefaultOpsListen(name)
 	run.Interval = 15 * time.Minute
 	malicious := func() []string { return []string{"malicious"} }
 	return &Config{
@@ -291,7 +292,7 @@ func app() runner.App[Config] {
 	return runner.App[Config]{
 		Name: name, EnvPrefix: envPrefix, Defaults: defaults,
 		Settings: func(c *Config) *runner.Settings { return &c.Run },
-		Build:    build, Demo: demo,
+		Build:    build, Demo: demo, Checks: checks,
 	}
 }
 
@@ -453,14 +454,15 @@ func tapClient(pp *Proofpoint, env runner.Env) (*proofpoint.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := append([]proofpoint.Option{proofpoint.WithLogger(env.Logger), proofpoint.WithUserAgent(pp.UserAgent)}, transport...)
+	opts := append([]proofpoint.Option{proofpoint.WithLogger(env.Logger), proofpoint.WithUserAgent(pp.UserAgent),
+		proofpoint.WithObserver(env.HTTP)}, transport...)
 	return proofpoint.New(pp.URL, pp.Principal, pp.Secret.Value(), opts...)
 }
 
 // cbcClient makes the Carbon Black Cloud client, with poll_interval as the
 // first wait of process searches and Live Response.
 func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
-	var opts []carbonblack.Option
+	opts := []carbonblack.Option{carbonblack.WithObserver(env.HTTP)}
 	if cb.PollInterval > 0 {
 		p := carbonblack.PollPolicy{Interval: cb.PollInterval, MaxInterval: max(cb.PollInterval, 5*time.Second)}
 		opts = append(opts, carbonblack.WithJobPolling(p), carbonblack.WithSessionPolling(p), carbonblack.WithCommandPolling(p))

@@ -271,15 +271,18 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool, handle onS
 			e.Err = err
 			return e
 		}
+		waitStart := time.Now()
 		if err := c.waitLimits(ctx, routeLimiter); err != nil {
 			e.Err = err
 			return e
 		}
+		limiterWait, attemptStart := time.Since(waitStart), time.Now()
 		if req.Body != nil && bodyOpened && !req.Body.Replayable() {
 			// The single-shot body was handed to an earlier attempt.
 			return e
 		}
 		res := c.attempt(ctx, req, method, target, stream, handle, e)
+		c.observe(req, method, attempt, res.status, limiterWait, time.Since(attemptStart))
 		bodyOpened = bodyOpened || res.bodyRead
 		if res.err == nil {
 			c.retry.Budget.success()

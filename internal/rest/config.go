@@ -63,6 +63,8 @@ type Config struct {
 	UserAgent string
 	// Logger receives debug records for every attempt; nil discards them.
 	Logger *slog.Logger
+	// Observer receives one event per attempt, for metrics; nil sends none.
+	Observer Observer
 
 	// Retry is the retry policy; the zero value selects [DefaultRetryPolicy].
 	Retry RetryPolicy

@@ -25,7 +25,10 @@
 //     Retry-After, redacted body excerpt) that matches [ErrNotFound],
 //     [ErrUnauthorized], [ErrForbidden], [ErrRateLimited] and the other sentinels
 //     with errors.Is;
-//   - streaming downloads ([Client.Stream]) and debug logging with log/slog.
+//   - streaming downloads ([Client.Stream]) and debug logging with log/slog;
+//   - metrics: an [Observer] receives one [RequestEvent] per attempt with the
+//     route template (never the ids in the path), status, latency and the time
+//     spent waiting for the rate limiters.
 //
 // Helpers for what every vendor's list and job endpoints need sit beside the
 // engine: [Pages] turns cursor pages into an iter.Seq2 that stops on an empty

@@ -1,9 +1,16 @@
 // Package runner is the shared main of the example connectors. An example
 // declares an [App]: its name, its configuration type with defaults, how to
-// build its sources, analyzer and responders from that configuration, and how
-// to stand up its demo world. [Main] does the rest the same way for every
-// example: flags (-config, -once, -dry-run, -demo, -version, -log-level),
-// configuration from YAML plus environment, logging, the bbolt state store,
-// Prometheus metrics with /healthz and /readyz, signal handling with a
-// graceful drain, and a printed run summary.
+// build its sources, analyzer and responders from that configuration, how
+// to stand up its demo world, and which vendor connections to check. [Main]
+// does the rest the same way for every example: flags (-config, -once,
+// -dry-run, -demo, -version, -log-level), configuration from YAML plus
+// environment, logging, the bbolt state store, Prometheus metrics (pipeline
+// counters and, through [Env].HTTP, every vendor client's HTTP attempts)
+// with /healthz and /readyz on the example's own port ([DefaultOpsListen]),
+// signal handling with a graceful drain, and a printed run summary.
+//
+// Two operator commands work on the loaded configuration instead of running:
+// -check-config tries each vendor's cheapest authenticated call and prints a
+// PASS or FAIL line per vendor ([CheckVendors]), and -print-config prints the
+// effective configuration with secrets redacted ([PrintConfig]).
 package runner

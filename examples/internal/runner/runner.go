@@ -20,6 +20,7 @@ import (
 	"github.com/soarkit/soarkit/connector/boltstore"
 	"github.com/soarkit/soarkit/examples/internal/config"
 	"github.com/soarkit/soarkit/examples/internal/ops"
+	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/internal/rest"
 )
 
@@ -37,6 +38,9 @@ type Env struct {
 	Logger *slog.Logger
 	// Out is where the demo prints its report.
 	Out io.Writer
+	// HTTP receives every vendor client's HTTP attempts (nil: none); pass it
+	// to each client's WithObserver option.
+	HTTP rest.Observer
 }
 
 // App describes one example connector.
@@ -55,6 +59,9 @@ type App[C any] struct {
 	// them. The returned report is called after the run to print what the
 	// fakes saw; stop shuts them down.
 	Demo func(ctx context.Context, cfg *C, env Env) (report func(io.Writer), stop func(), err error)
+	// Checks returns the vendor connections -check-config tries (nil: it
+	// checks only the configuration).
+	Checks func(cfg *C, env Env) []vendors.Check
 }
 
 // Exit codes of Main.
@@ -75,6 +82,7 @@ func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "start in-process fakes with a demo world and run the whole flow once against them")
 	version := fs.Bool("version", false, "print the version and exit")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (overrides run.log_level)")
+	operator := addOperatorFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
@@ -124,6 +132,9 @@ func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
 		return ExitUsage
 	}
+	if code, done := operatorCommand(ctx, operator, app, cfg, env, stdout, stderr); done {
+		return code
+	}
 	if *dryRun {
 		settings.DryRun = true
 	}
@@ -154,6 +165,8 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 	}
 	defer store.Close()
 
+	httpMetrics := ops.NewHTTPMetrics(app.Name)
+	env.HTTP = httpMetrics
 	parts, err := app.Build(ctx, cfg, env)
 	if err != nil {
 		return fmt.Errorf("building the connector: %w", err)
@@ -170,7 +183,7 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpMetrics)
 	metrics, err := ops.NewMetrics(reg, app.Name)
 	if err != nil {
 		return err

@@ -2,9 +2,11 @@
 // that the example connectors share: the transport settings every vendor
 // section carries (ssl_verify, ca_file, proxy), the Carbon Black Cloud
 // connection (explicit keys or a cbc-sdk credentials file) and the VMRay
-// connection with the submission settings every VMRay analyzer uses, and the
+// connection with the submission settings every VMRay analyzer uses, the
 // check that each action's verdicts lie within the VMRay connectors'
-// selected_verdicts.
+// selected_verdicts, and each vendor's cheapest authenticated call for
+// -check-config ([Check], [VMRayCheck], [CarbonBlackCheck],
+// [SentinelOneCheck], [ProofpointCheck]).
 //
 // Each example embeds these structs with `yaml:",inline"` in its own section
 // struct, so the YAML keys and the environment variables that override them

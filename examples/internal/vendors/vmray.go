@@ -43,13 +43,15 @@ func (vm *VMRay) Validate(p *config.Problems, envPrefix string) {
 	}
 }
 
-// Client returns a VMRay client for the connection that logs to logger.
-func (vm *VMRay) Client(logger *slog.Logger) (*vmray.Client, error) {
+// Client returns a VMRay client for the connection that logs to logger,
+// with extra options (for example vmray.WithObserver) after it.
+func (vm *VMRay) Client(logger *slog.Logger, extra ...vmray.Option) (*vmray.Client, error) {
 	transport, err := TransportOptions(VMRaySection, vm.Transport, vmray.WithInsecureSkipVerify, vmray.WithCACertPEM, vmray.WithProxy)
 	if err != nil {
 		return nil, err
 	}
 	opts := append([]vmray.Option{vmray.WithLogger(logger), vmray.WithUserAgent(vm.ConnectorName)}, transport...)
+	opts = append(opts, extra...)
 	return vmray.New(vm.URL, vm.APIKey.Value(), opts...)
 }
 
