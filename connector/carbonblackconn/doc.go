@@ -27,10 +27,15 @@
 // and concurrent fetches within a short window in one file/_download call),
 // reused until shortly before they expire, and the archive's filedata entry is
 // read through the client (which opens it with internal/zipx). The sample is
-// hashed while it is spooled, so a truncated copy (UBS keeps only the first
-// part of large files) is delivered with Sample.Truncated set and its own
-// SHA-256 in Sample.Hashes: the engine looks that hash up before uploading
-// it. A file UBS does not hold is a permanent failure (ErrNotInUBS).
+// hashed while it is spooled. Content whose hash differs from the requested
+// one is taken for a truncated copy (UBS keeps only the first part of large
+// files) only when UBS's metadata says the file is larger than what was
+// delivered and that the copy it holds is exactly the delivered size; such a
+// copy is delivered with Sample.Truncated set and its own SHA-256 in
+// Sample.Hashes, and the engine looks that hash up before uploading it. Any
+// other mismatch is refused as corrupt (ErrCorruptSample, permanent: the
+// engine tries the next source and never submits it). A file UBS does not
+// hold is a permanent failure (ErrNotInUBS).
 //
 // # Responders
 //

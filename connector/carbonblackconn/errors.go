@@ -13,6 +13,14 @@ import (
 // returns it as a permanent error so the engine tries another source.
 var ErrNotInUBS = errors.New("carbonblackconn: the Unified Binary Store does not hold the file")
 
+// ErrCorruptSample reports a download from the Unified Binary Store that is
+// not the requested file: an archive that stayed damaged over several
+// downloads, or content whose hash differs from the requested one without UBS
+// saying it holds a truncated copy of exactly that size. Fetch returns it as a
+// permanent error so the engine tries another source; the content is never
+// handed on.
+var ErrCorruptSample = errors.New("carbonblackconn: the Unified Binary Store delivered corrupt content")
+
 // ErrNoSHA256 reports evidence without a SHA-256, which every Carbon Black
 // call of this package needs.
 var ErrNoSHA256 = errors.New("carbonblackconn: evidence has no SHA-256")
