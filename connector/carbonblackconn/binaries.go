@@ -248,6 +248,10 @@ func (b *Binaries) flush(batch *linkBatch) {
 	close(batch.done)
 }
 
+// corruptDownloads is how many times Fetch downloads an archive that arrives
+// damaged (a cut download) before it gives the file up as corrupt.
+const corruptDownloads = 3
+
 // Fetch downloads the file with the given SHA-256 from the store. The
 // archive's filedata entry is read once through a hash into a spool (memory
 // or a temporary file), so the sample is known to be whole or truncated
@@ -257,15 +261,18 @@ func (b *Binaries) flush(batch *linkBatch) {
 // holds exactly the delivered size: it is then delivered with Truncated set
 // and its own hash in Hashes, so the engine looks that hash up before
 // uploading. Any other mismatch is a permanent error matching
-// ErrCorruptSample, so the engine tries another source. A hash UBS does not
-// hold is a permanent error matching ErrNotInUBS.
+// ErrCorruptSample, so the engine tries another source. A damaged archive is downloaded again, up to three times
+// in all, then is a permanent ErrCorruptSample too; an archive over the
+// client's size limit (carbonblack.WithMaxSampleBytes) is permanent at once.
+// A hash UBS does not hold is a permanent error matching ErrNotInUBS.
 func (b *Binaries) Fetch(ctx context.Context, sha256, name string) (connector.Sample, error) {
 	sha256 = strings.ToLower(sha256)
 	if sha256 == "" {
 		return connector.Sample{}, connector.Permanent(ErrNoSHA256)
 	}
 	var lastErr error
-	for attempt := 0; attempt < 2; attempt++ {
+	relinked, damaged := false, 0
+	for {
 		link, err := b.link(ctx, sha256)
 		if err != nil {
 			return connector.Sample{}, err
@@ -275,16 +282,28 @@ func (b *Binaries) Fetch(ctx context.Context, sha256, name string) (connector.Sa
 			return s, nil
 		}
 		lastErr = err
-		// A refused or vanished link (expired, revoked) is asked for again once.
-		if !errors.Is(err, carbonblack.ErrForbidden) && !errors.Is(err, carbonblack.ErrNotFound) {
-			break
+		if (errors.Is(err, carbonblack.ErrForbidden) || errors.Is(err, carbonblack.ErrNotFound)) && !relinked {
+			// A refused or vanished link (expired, revoked) is asked for again once.
+			relinked = true
+			b.forget(sha256)
+			continue
 		}
-		b.forget(sha256)
+		if errors.Is(err, carbonblack.ErrSampleFormat) && ctx.Err() == nil {
+			if damaged++; damaged < corruptDownloads {
+				b.opts.Logger.Warn("UBS archive damaged; downloading it again", "sha256", sha256, "download", damaged, "err", err)
+				continue
+			}
+		}
+		break
 	}
-	if errors.Is(lastErr, carbonblack.ErrSampleFormat) || errors.Is(lastErr, ErrCorruptSample) {
+	switch {
+	case errors.Is(lastErr, ErrCorruptSample):
 		return connector.Sample{}, connector.Permanent(lastErr)
-	}
-	if errors.Is(lastErr, carbonblack.ErrForbidden) || errors.Is(lastErr, carbonblack.ErrNotFound) {
+	case errors.Is(lastErr, carbonblack.ErrSampleFormat):
+		return connector.Sample{}, connector.Permanent(fmt.Errorf("%w: %s: %d downloads: %w", ErrCorruptSample, sha256, damaged, lastErr))
+	case errors.Is(lastErr, carbonblack.ErrResponseTooLarge):
+		return connector.Sample{}, connector.Permanent(fmt.Errorf("carbonblackconn: downloading %s: %w", sha256, lastErr))
+	case errors.Is(lastErr, carbonblack.ErrForbidden) || errors.Is(lastErr, carbonblack.ErrNotFound):
 		// The object store refused a fresh link: transient from the engine's view.
 		return connector.Sample{}, fmt.Errorf("carbonblackconn: downloading %s: %w", sha256, lastErr)
 	}

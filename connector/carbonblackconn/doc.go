@@ -34,8 +34,11 @@
 // copy is delivered with Sample.Truncated set and its own SHA-256 in
 // Sample.Hashes, and the engine looks that hash up before uploading it. Any
 // other mismatch is refused as corrupt (ErrCorruptSample, permanent: the
-// engine tries the next source and never submits it). A file UBS does not
-// hold is a permanent failure (ErrNotInUBS).
+// engine tries the next source and never submits it). A damaged archive (a
+// cut download) is downloaded again, three times in all, before it is
+// refused as corrupt; an archive over the client's size limit
+// (carbonblack.WithMaxSampleBytes) is a permanent failure at once. A file
+// UBS does not hold is a permanent failure (ErrNotInUBS).
 //
 // # Responders
 //

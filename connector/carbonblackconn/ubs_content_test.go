@@ -101,3 +101,44 @@ func TestPipelineSubmitsNoCorruptContent(t *testing.T) {
 		}
 	}
 }
+
+// A damaged archive (a cut download) is downloaded again a few times; one
+// over the size limit is given up at once.
+func TestFetchArchiveFaults(t *testing.T) {
+	fake, _ := newFake(t)
+	content := bytes.Repeat([]byte("MZ archive "), 500)
+	sha := seedBinary(t, fake, content)
+	fetch := func(opts ...carbonblack.Option) (connector.Sample, error) {
+		bin, err := carbonblackconn.NewBinaries(fake.Client(opts...), carbonblackconn.BinariesOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.ResetRequests()
+		s, err := bin.Fetch(context.Background(), sha, "")
+		if err == nil {
+			s.Body.Close()
+		}
+		return s, err
+	}
+	fake.InjectFault(carbonblacktest.Fault{Path: "/cdc-file-storage/", Malformed: true, Times: 2})
+	if s, err := fetch(); err != nil || s.Truncated || s.Size != int64(len(content)) {
+		t.Errorf("two cut downloads: %+v, %v; want the sample on the third", s, err)
+	}
+	if n := fake.CountRequests("GET", "/cdc-file-storage/"); n != 3 {
+		t.Errorf("downloads = %d, want 3", n)
+	}
+	fake.InjectFault(carbonblacktest.Fault{Path: "/cdc-file-storage/", Malformed: true})
+	if _, err := fetch(); !connector.IsPermanent(err) || !errors.Is(err, carbonblackconn.ErrCorruptSample) {
+		t.Errorf("always cut: %v, want a permanent ErrCorruptSample", err)
+	}
+	if n := fake.CountRequests("GET", "/cdc-file-storage/"); n != 3 {
+		t.Errorf("downloads of an always cut archive = %d, want 3", n)
+	}
+	fake.ClearFaults()
+	if _, err := fetch(carbonblack.WithMaxSampleBytes(100)); !connector.IsPermanent(err) || !errors.Is(err, carbonblack.ErrResponseTooLarge) {
+		t.Errorf("over the limit: %v, want a permanent ErrResponseTooLarge", err)
+	}
+	if n := fake.CountRequests("GET", "/cdc-file-storage/"); n != 1 {
+		t.Errorf("downloads over the limit = %d, want 1", n)
+	}
+}
