@@ -48,7 +48,11 @@
 // manifest and verifies the SHA1 while the file streams. Every agent that
 // holds the file is tried; when all are offline, Fetch asks the engine to
 // retry later (connector.RetryLater). A threat or upload of another file, or
-// a file the agent could not collect, is a permanent error.
+// a file the agent could not collect, is a permanent error. An archive that
+// arrives damaged (a cut download, failing checksums) is fetched again, three
+// times in all, before it is a permanent error; one over the size limits
+// (sentinelone.WithMaxDownloadBytes, the 2 GiB archive limits) is permanent
+// at once, since fetching it again cannot help.
 //
 // # Responders
 //
