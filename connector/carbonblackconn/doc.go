@@ -51,7 +51,12 @@
 //     subscribed watchlist when missing), without losing concurrent reports.
 //   - Ban: a BLACK_LIST reputation override for the SHA-256.
 //   - Quarantine and PolicyMove: per device; PolicyMove takes a policy id or
-//     name.
+//     name. Carbon Black applies device actions when the sensor checks in,
+//     so an action this responder requested in the last ten minutes counts
+//     as in effect (Unchanged) although the device does not show it yet, and
+//     after a request whose answer was lost the responder asks for a retry
+//     later (ErrActionPending) instead of sending it again; calls for one
+//     device never run at once.
 //   - LiveResponse: per sighting, kill the process and delete the file in a
 //     bounded session that is always closed.
 //

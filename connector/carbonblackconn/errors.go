@@ -7,6 +7,7 @@ import (
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 )
 
 // ErrNotInUBS reports a file the Unified Binary Store does not hold; Fetch
@@ -24,6 +25,12 @@ var ErrCorruptSample = errors.New("carbonblackconn: the Unified Binary Store del
 // ErrNoSHA256 reports evidence without a SHA-256, which every Carbon Black
 // call of this package needs.
 var ErrNoSHA256 = errors.New("carbonblackconn: evidence has no SHA-256")
+
+// ErrActionPending matches the connector.RetryLater a device responder
+// returns when its earlier request for a device failed without an answer and
+// may still take effect: the responder waits for the vendor to apply it (up
+// to ten minutes) before it asks again.
+var ErrActionPending = pending.ErrUnknownOutcome
 
 // classify wraps a client error with the operation and tells the engine how to
 // treat it: requests Carbon Black refused for good (bad request, wrong key,

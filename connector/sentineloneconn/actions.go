@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
@@ -92,11 +93,13 @@ const (
 // Agent is a responder that runs an action on every agent that saw a file:
 // a full disk scan (Unchanged while one is running), network disconnection
 // (Unchanged when disconnected) or shutdown (Unchanged when the agent is
-// offline already).
+// offline already). An action it requested in the last ten minutes that the
+// console does not show yet is Unchanged too.
 type Agent struct {
-	c      *sentinelone.Client
-	name   string
-	action AgentAction
+	c       *sentinelone.Client
+	name    string
+	action  AgentAction
+	pending *pending.Actions
 }
 
 // NewAgentAction returns an agent action responder, named name (default
@@ -111,7 +114,7 @@ func NewAgentAction(c *sentinelone.Client, action AgentAction, name string) (*Ag
 	if name == "" {
 		name = "s1-" + string(action)
 	}
-	return &Agent{c: c, name: name, action: action}, nil
+	return &Agent{c: c, name: name, action: action, pending: pending.New(0, nil)}, nil
 }
 
 // Name returns the responder's name.
@@ -120,47 +123,69 @@ func (a *Agent) Name() string { return a.name }
 // Scope is per device (agent).
 func (a *Agent) Scope() connector.Scope { return connector.ScopeDevice }
 
-// Respond runs the action on the sighting's agent unless it is in effect.
+// Respond runs the action on the sighting's agent unless it is in effect or
+// this responder requested it in the last ten minutes and the console does
+// not show it yet (agents apply actions when they check in). Calls for one
+// agent never run at once.
 func (a *Agent) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	if f.Sighting == nil || f.Sighting.AgentID == "" {
 		return skipped("the sighting names no SentinelOne agent")
 	}
 	id := f.Sighting.AgentID
-	ag, err := a.c.Agents.Get(ctx, id)
-	if err != nil {
-		return connector.Result{}, classify("reading agent "+id, err)
-	}
+	return a.pending.Do(id, func(r pending.Request) (connector.Result, bool, error) {
+		ag, err := a.c.Agents.Get(ctx, id)
+		if err != nil {
+			return connector.Result{}, false, classify("reading agent "+id, err)
+		}
+		if res, done := a.inEffect(ag); done {
+			return res, false, nil
+		}
+		if res, ok, err := a.pending.Pending(r, fmt.Sprintf("%s on agent %s (%s)", a.action, id, ag.ComputerName)); ok {
+			return res, false, err
+		}
+		filter := sentinelone.AgentFilter{IDs: []string{id}}
+		var n int
+		switch a.action {
+		case ActionDisconnect:
+			n, err = a.c.Agents.Disconnect(ctx, filter)
+		case ActionInitiateScan:
+			n, err = a.c.Agents.InitiateScan(ctx, filter)
+		case ActionShutdown:
+			n, err = a.c.Agents.Shutdown(ctx, filter)
+		}
+		if err != nil {
+			return connector.Result{}, true, classify(fmt.Sprintf("%s on agent %s", a.action, id), err)
+		}
+		if n == 0 {
+			return connector.Result{}, true, fmt.Errorf("sentineloneconn: %s on agent %s affected nothing", a.action, id)
+		}
+		res, err := acted("%s on agent %s (%s)", a.action, id, ag.ComputerName)
+		return res, true, err
+	})
+}
+
+// inEffect reports, with an Unchanged result, an agent the action need not
+// be run on.
+func (a *Agent) inEffect(ag *sentinelone.Agent) (connector.Result, bool) {
+	var res connector.Result
 	switch a.action {
 	case ActionDisconnect:
 		if ag.NetworkQuarantineEnabled || strings.EqualFold(ag.NetworkStatus, "disconnected") || strings.EqualFold(ag.NetworkStatus, "disconnecting") {
-			return unchanged("agent %s (%s) is already disconnected", id, ag.ComputerName)
+			res, _ = unchanged("agent %s (%s) is already disconnected", ag.ID, ag.ComputerName)
+			return res, true
 		}
 	case ActionInitiateScan:
 		if s := strings.ToLower(ag.ScanStatus); s == "started" || s == "pending" {
-			return unchanged("a scan of agent %s (%s) is already %s", id, ag.ComputerName, s)
+			res, _ = unchanged("a scan of agent %s (%s) is already %s", ag.ID, ag.ComputerName, s)
+			return res, true
 		}
 	case ActionShutdown:
 		if !ag.IsActive {
-			return unchanged("agent %s (%s) is offline", id, ag.ComputerName)
+			res, _ = unchanged("agent %s (%s) is offline", ag.ID, ag.ComputerName)
+			return res, true
 		}
 	}
-	filter := sentinelone.AgentFilter{IDs: []string{id}}
-	var n int
-	switch a.action {
-	case ActionDisconnect:
-		n, err = a.c.Agents.Disconnect(ctx, filter)
-	case ActionInitiateScan:
-		n, err = a.c.Agents.InitiateScan(ctx, filter)
-	case ActionShutdown:
-		n, err = a.c.Agents.Shutdown(ctx, filter)
-	}
-	if err != nil {
-		return connector.Result{}, classify(fmt.Sprintf("%s on agent %s", a.action, id), err)
-	}
-	if n == 0 {
-		return connector.Result{}, fmt.Errorf("sentineloneconn: %s on agent %s affected nothing", a.action, id)
-	}
-	return acted("%s on agent %s (%s)", a.action, id, ag.ComputerName)
+	return res, false
 }
 
 // DefaultFalsePositiveDescription is the note of FalsePositive, the

@@ -66,7 +66,12 @@
 //     (per threat, add-to-blacklist) and DVBlocklist (per agent).
 //   - Mitigation (per threat): kill, quarantine, remediate or rollback on the
 //     sighting's THREAT id; a sighting without one is Skipped.
-//   - Agent (per agent): initiate-scan, disconnect, shutdown.
+//   - Agent (per agent): initiate-scan, disconnect, shutdown. Agents apply
+//     actions when they check in, so an action this responder requested in
+//     the last ten minutes counts as in effect (Unchanged) although the
+//     console does not show it yet, and after a request whose answer was
+//     lost the responder asks for a retry later (ErrActionPending) instead
+//     of sending it again; calls for one agent never run at once.
 //   - FalsePositive (per threat): for a clean verdict and a threat whose
 //     confidence level is configured, analyst verdict false_positive and a
 //     note with the description.

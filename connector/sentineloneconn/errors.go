@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
@@ -16,6 +17,12 @@ var ErrNoSHA1 = errors.New("sentineloneconn: evidence has no SHA1")
 // ErrNotHeld reports a file no sighting of this source can deliver; Fetch
 // returns it as a permanent error so the engine tries another source.
 var ErrNotHeld = errors.New("sentineloneconn: no sighting of this source can deliver the file")
+
+// ErrActionPending matches the connector.RetryLater a device responder
+// returns when its earlier request for an agent failed without an answer and
+// may still take effect: the responder waits for the vendor to apply it (up
+// to ten minutes) before it asks again.
+var ErrActionPending = pending.ErrUnknownOutcome
 
 // classify wraps a client error with the operation and tells the engine how to
 // treat it: requests the console refused for good (400, 401, 403, 404, a
