@@ -422,7 +422,8 @@ func (a *Analyzer) Submit(ctx context.Context, ev connector.Evidence, s connecto
 // first look for a submit attempt finds nothing, FindTicket returns
 // connector.RetryLater for SettleDelay, and only a look at least SettleDelay
 // later that finds nothing either reports found=false, letting the engine
-// submit. The first miss is remembered in memory: after a restart FindTicket
+// submit. A first look more than twice SettleDelay after the attempt began
+// needs no second one: whatever was sent has had SettleDelay to appear. The first miss is remembered in memory: after a restart FindTicket
 // waits again, which costs time but never a duplicate. It searches the
 // samples VMRay holds for any of the evidence's hashes; a truncated sample has
 // hashes of its own and is not found this way.

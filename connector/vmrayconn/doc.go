@@ -38,7 +38,8 @@
 // finds nothing returns connector.RetryLater for Options.SettleDelay (default
 // DefaultSettleDelay, the engine's default submit timeout; set it to at least
 // connector.Config.Submit.Timeout), and only a look after that delay that
-// finds nothing lets the engine submit again. The engine caps the wait at its
+// finds nothing lets the engine submit again (a first look more than twice
+// the delay after the attempt began, after a long downtime, is enough). The engine caps the wait at its
 // Retry.Max and then asks again; FindTicket then asks for the rest.
 //
 // # Verdict mapping

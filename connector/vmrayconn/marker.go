@@ -69,8 +69,12 @@ type settleKey struct {
 }
 
 // miss records a miss of k at now and returns how much longer FindTicket must
-// wait before it may report "not found" (0: the settle delay has passed since
-// the first miss; the entry is dropped).
+// wait before it may report "not found" (0: it may; the entry is dropped).
+// The second look is due delay after the first miss, or 2*delay after the
+// submit attempt began (k.since), whichever comes first: either way every
+// request of the attempt reached VMRay at least delay before it (it was
+// received before the first miss, and before since+delay since the submit
+// timeout is at most delay).
 func (s *settling) miss(k settleKey, now time.Time, delay time.Duration) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -79,17 +83,24 @@ func (s *settling) miss(k settleKey, now time.Time, delay time.Duration) time.Du
 	}
 	first, ok := s.first[k]
 	if !ok {
+		first = now
+	}
+	due := first.Add(delay)
+	if late := time.Unix(0, k.since).Add(2 * delay); late.Before(due) {
+		due = late
+	}
+	left := due.Sub(now)
+	switch {
+	case left <= 0:
+		delete(s.first, k)
+		return 0
+	case !ok:
 		if len(s.first) >= maxSettling {
 			clear(s.first)
 		}
 		s.first[k] = now
-		return delay
 	}
-	if left := first.Add(delay).Sub(now); left > 0 {
-		return left
-	}
-	delete(s.first, k)
-	return 0
+	return left
 }
 
 // found forgets k.
