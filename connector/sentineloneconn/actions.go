@@ -25,11 +25,14 @@ var mitigationStatusNames = map[sentinelone.MitigationAction]string{
 // quarantine, remediate, rollback-remediation) on each threat of a file,
 // selected by the sighting's THREAT id (never its agent id: seed bug D.3). A
 // sighting without a threat (a Deep Visibility process) is Skipped; a threat
-// on which the action already succeeded or is pending is Unchanged.
+// on which the action already succeeded or is pending is Unchanged, and so is
+// one this responder asked for in the last ten minutes whose status does not
+// show it yet.
 type Mitigation struct {
-	c      *sentinelone.Client
-	name   string
-	action sentinelone.MitigationAction
+	c       *sentinelone.Client
+	name    string
+	action  sentinelone.MitigationAction
+	pending *pending.Actions
 }
 
 // NewMitigation returns a mitigation responder for action, named name
@@ -44,7 +47,7 @@ func NewMitigation(c *sentinelone.Client, action sentinelone.MitigationAction, n
 	if name == "" {
 		name = "s1-" + string(action)
 	}
-	return &Mitigation{c: c, name: name, action: action}, nil
+	return &Mitigation{c: c, name: name, action: action, pending: pending.New(0, nil)}, nil
 }
 
 // Name returns the responder's name.
@@ -53,30 +56,39 @@ func (m *Mitigation) Name() string { return m.name }
 // Scope is per sighting (per threat).
 func (m *Mitigation) Scope() connector.Scope { return connector.ScopeSighting }
 
-// Respond runs the action on the sighting's threat.
+// Respond runs the action on the sighting's threat unless it succeeded, is
+// pending, or was requested by this responder in the last ten minutes and
+// the console does not show it yet.
 func (m *Mitigation) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	tid := threatID(f)
 	if tid == "" {
 		return skipped("the sighting has no SentinelOne threat to %s", m.action)
 	}
-	t, err := m.c.Threats.Get(ctx, tid)
-	if err != nil {
-		return connector.Result{}, classify("reading threat "+tid, err)
-	}
-	want := mitigationStatusNames[m.action]
-	for _, ms := range t.MitigationStatus {
-		if ms.Action == want && ms.Status != "failed" {
-			return unchanged("%s on threat %s is already %s", m.action, tid, ms.Status)
+	return m.pending.Do(tid, func(r pending.Request) (connector.Result, bool, error) {
+		t, err := m.c.Threats.Get(ctx, tid)
+		if err != nil {
+			return connector.Result{}, false, classify("reading threat "+tid, err)
 		}
-	}
-	res, err := m.c.Threats.Mitigate(ctx, m.action, []string{tid}, sentinelone.Scope{})
-	if err != nil {
-		return connector.Result{}, classify(fmt.Sprintf("%s on threat %s", m.action, tid), err)
-	}
-	if res.Affected == 0 {
-		return connector.Result{}, connector.Permanent(fmt.Errorf("sentineloneconn: %s on threat %s affected nothing", m.action, tid))
-	}
-	return acted("%s on threat %s (agent %s)", m.action, tid, t.AgentRealtimeInfo.AgentID)
+		want := mitigationStatusNames[m.action]
+		for _, ms := range t.MitigationStatus {
+			if ms.Action == want && ms.Status != "failed" {
+				res, err := unchanged("%s on threat %s is already %s", m.action, tid, ms.Status)
+				return res, false, err
+			}
+		}
+		if res, ok, err := m.pending.Pending(r, fmt.Sprintf("%s on threat %s", m.action, tid)); ok {
+			return res, false, err
+		}
+		res, err := m.c.Threats.Mitigate(ctx, m.action, []string{tid}, sentinelone.Scope{})
+		if err != nil {
+			return connector.Result{}, true, classify(fmt.Sprintf("%s on threat %s", m.action, tid), err)
+		}
+		if res.Affected == 0 {
+			return connector.Result{}, true, connector.Permanent(fmt.Errorf("sentineloneconn: %s on threat %s affected nothing", m.action, tid))
+		}
+		out, err := acted("%s on threat %s (agent %s)", m.action, tid, t.AgentRealtimeInfo.AgentID)
+		return out, true, err
+	})
 }
 
 // AgentAction is an action on an agent (the original's AUTO_INITIATE_SCAN,

@@ -50,3 +50,38 @@ func TestAgentActionNotRepeatedWhilePending(t *testing.T) {
 		t.Errorf("requests after a lost answer: %d more", n-sent)
 	}
 }
+
+// A mitigation the console accepted but does not show yet is not asked for
+// again; after a lost answer the responder waits.
+func TestMitigationNotRepeatedWhilePending(t *testing.T) {
+	w := newWorld(t)
+	q, err := sentineloneconn.NewMitigation(w.c, sentinelone.MitigateQuarantine, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sentinelone.APIPrefix + "/threats/mitigate/quarantine"
+	w.fake.InjectFault(sentinelonetest.Fault{Method: "POST", Path: path, Status: 200, Body: `{"data":{"affected":1}}`, Times: 1})
+	f := finding(w.t1, connector.Malicious)
+	for i, want := range []connector.Status{connector.Acted, connector.Unchanged} {
+		if res, err := q.Respond(context.Background(), f); err != nil || res.Status != want {
+			t.Errorf("quarantine %d: %+v, %v; want %s", i, res, err, want)
+		}
+	}
+	if n := len(requests(w.fake, "POST", "/threats/mitigate/quarantine")); n != 1 {
+		t.Errorf("mitigation requests = %d, want 1", n)
+	}
+	w.fake.InjectFault(sentinelonetest.Fault{Method: "POST", Path: path, Drop: true})
+	g := finding(w.t2, connector.Malicious)
+	if _, err := q.Respond(context.Background(), g); err == nil || connector.IsPermanent(err) {
+		t.Fatalf("lost answer: %v, want a transient error", err)
+	}
+	sent := len(requests(w.fake, "POST", "/threats/mitigate/quarantine"))
+	w.fake.ClearFaults()
+	_, err = q.Respond(context.Background(), g)
+	if d, ok := connector.RetryAfter(err); !ok || d <= 0 || !errors.Is(err, sentineloneconn.ErrActionPending) {
+		t.Errorf("after a lost answer: %v, want RetryLater", err)
+	}
+	if n := len(requests(w.fake, "POST", "/threats/mitigate/quarantine")); n != sent {
+		t.Errorf("requests after a lost answer: %d more", n-sent)
+	}
+}

@@ -65,7 +65,10 @@
 //   - GlobalBlocklist (per file, one entry per OS type), ThreatBlocklist
 //     (per threat, add-to-blacklist) and DVBlocklist (per agent).
 //   - Mitigation (per threat): kill, quarantine, remediate or rollback on the
-//     sighting's THREAT id; a sighting without one is Skipped.
+//     sighting's THREAT id; a sighting without one is Skipped. Like the
+//     agent actions below, a mitigation requested in the last ten minutes
+//     that the threat's status does not show yet is Unchanged, and one whose
+//     answer was lost is not requested again before then.
 //   - Agent (per agent): initiate-scan, disconnect, shutdown. Agents apply
 //     actions when they check in, so an action this responder requested in
 //     the last ten minutes counts as in effect (Unchanged) although the
