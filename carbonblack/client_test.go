@@ -679,3 +679,19 @@ func TestOpenLinkFormatErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandStatusCaseBlind(t *testing.T) {
+	for _, c := range []struct {
+		status             string
+		complete, finished bool
+	}{
+		{"COMPLETE", true, true}, {"complete", true, true}, {"Complete", true, true},
+		{"ERROR", false, true}, {"error", false, true}, {"CANCELLED", false, true},
+		{"PENDING", false, false}, {"pending", false, false}, {"IN PROGRESS", false, false},
+	} {
+		r := carbonblack.CommandResult{Status: c.status}
+		if r.Complete() != c.complete || r.Finished() != c.finished {
+			t.Errorf("%s: complete %v finished %v", c.status, r.Complete(), r.Finished())
+		}
+	}
+}

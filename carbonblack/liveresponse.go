@@ -95,10 +95,14 @@ type Command struct {
 
 // CommandResult is a command's state and, once complete, its output.
 type CommandResult struct {
-	ID             int64           `json:"id"`
-	SessionID      string          `json:"session_id"`
-	DeviceID       FlexInt         `json:"device_id"`
-	CommandTimeout int             `json:"command_timeout"`
+	ID             int64   `json:"id"`
+	SessionID      string  `json:"session_id"`
+	DeviceID       FlexInt `json:"device_id"`
+	CommandTimeout int     `json:"command_timeout"`
+	// Status is PENDING, IN PROGRESS, COMPLETE, ERROR or CANCELLED. The
+	// service answers in upper case, some recordings in lower case: use
+	// [CommandResult.Complete] and [CommandResult.Finished], which compare
+	// case-blind.
 	Status         string          `json:"status"`
 	Name           string          `json:"name"`
 	Object         json.RawMessage `json:"object,omitempty"`

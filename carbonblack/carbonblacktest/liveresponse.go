@@ -218,7 +218,7 @@ func (s *Server) startCommand(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "Command %q is not supported on this device", body.Name)
 		return
 	}
-	c := &command{id: int64(len(sess.commands) + 1), name: body.Name, pid: int64(body.PID), path: body.Path, status: "pending"}
+	c := &command{id: int64(len(sess.commands) + 1), name: body.Name, pid: int64(body.PID), path: body.Path, status: "PENDING"}
 	if body.Object != nil && c.pid == 0 && c.path == "" {
 		obj := strings.Join(strs(body.Object), "")
 		if c.name == carbonblack.CommandKill {
@@ -253,7 +253,7 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := sess.commands[cid-1]
-	if c.status == "pending" {
+	if c.status == "PENDING" {
 		c.polls++
 		if c.polls > s.opts.commandPolls {
 			s.execute(sess, d, c)
@@ -265,10 +265,10 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 // execute runs a command against the device's state.
 func (s *Server) execute(sess *session, d *device, c *command) {
 	fail := func(code int64, desc string) {
-		c.status = "error"
+		c.status = "ERROR"
 		c.result = map[string]any{"result_code": code, "result_type": "WinHresult", "result_desc": desc}
 	}
-	c.status = "complete"
+	c.status = "COMPLETE"
 	c.completion = float64(s.now().UnixMilli()) / 1000
 	switch c.name {
 	case carbonblack.CommandProcessList:
