@@ -49,8 +49,12 @@
 // and a redacted body excerpt. errors.Is matches ErrBadRequest,
 // ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited, ErrServer and
 // the vendor codes: ErrValidation (4000010) and ErrAlreadyExists (4000030).
-// A 200 answer whose errors array is not empty is an error too. VendorCode
-// extracts the numeric code.
+// A 200 answer whose errors array is not empty is an error too. The error
+// list is read in every shape consoles send (members without code or title,
+// "errors":[{}], a list of strings, a single object): each still gives an
+// *Error with the HTTP status. A get by id (Threats.Get, Agents.Get)
+// answered 200 with an empty data list is ErrNotFound, with or without an
+// error list. VendorCode extracts the numeric code.
 //
 // # Rate limits and retries
 //

@@ -116,13 +116,6 @@ type Page[T any] struct {
 	TotalItems int
 }
 
-// apiError is one entry of the API's errors array.
-type apiError struct {
-	Code   String `json:"code"` // a number; String also takes "4000010"
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
-}
-
 type envelope struct {
 	// Data holds the caller's pointer, so the data member is decoded once,
 	// straight into its final type.
@@ -131,7 +124,7 @@ type envelope struct {
 		NextCursor *string `json:"nextCursor"`
 		TotalItems int     `json:"totalItems"`
 	} `json:"pagination"`
-	Errors []apiError `json:"errors"`
+	Errors json.RawMessage `json:"errors"`
 }
 
 // do sends req and decodes the envelope's data into out (if non-nil). A
@@ -147,9 +140,9 @@ func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination
 	if err != nil {
 		return Pagination{}, resp, err
 	}
-	if len(env.Errors) > 0 {
+	if errs := parseErrors(env.Errors); len(errs) > 0 {
 		e := &rest.Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: c.pathOf(req), StatusCode: resp.StatusCode}
-		fillFromErrors(e, env.Errors)
+		fillFromErrors(e, errs)
 		e.Message = c.rest.Redact(e.Message)
 		for i := range e.Details {
 			e.Details[i].Message = c.rest.Redact(e.Details[i].Message)
@@ -221,12 +214,14 @@ func (c *Client) action(ctx context.Context, op, path string, pathArgs []string,
 
 func decodeError(e *rest.Error, body []byte) {
 	var env struct {
-		Errors []apiError `json:"errors"`
+		Errors json.RawMessage `json:"errors"`
 	}
-	if json.Unmarshal(body, &env) != nil || len(env.Errors) == 0 {
+	if json.Unmarshal(body, &env) != nil {
 		return
 	}
-	fillFromErrors(e, env.Errors)
+	if errs := parseErrors(env.Errors); len(errs) > 0 {
+		fillFromErrors(e, errs)
+	}
 }
 
 // fillFromErrors puts the vendor's errors on e: the first as Code and
@@ -235,6 +230,9 @@ func fillFromErrors(e *rest.Error, errs []apiError) {
 	first := errs[0]
 	e.Code = string(first.Code)
 	e.Message = joinTitle(first.Title, first.Detail)
+	if e.Code == "" && e.Message == "" {
+		e.Message = "error without code or title"
+	}
 	if len(errs) > 1 {
 		for _, ae := range errs {
 			e.Details = append(e.Details, rest.ErrorDetail{Code: string(ae.Code), Message: joinTitle(ae.Title, ae.Detail)})
