@@ -695,3 +695,53 @@ func TestCommandStatusCaseBlind(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveResponseTimesAreEpochSeconds decodes the service's documented
+// process-list and directory-list answers: their times are epoch seconds,
+// unlike the session times (epoch milliseconds or RFC 3339).
+func TestLiveResponseTimesAreEpochSeconds(t *testing.T) {
+	var procs carbonblack.CommandResult
+	if err := json.Unmarshal(fixture(t, "lr_command_process_list_complete.json"), &procs); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2016, 10, 13, 20, 31, 10, 0, time.UTC)
+	if len(procs.Processes) != 2 || !procs.Processes[0].CreateTime.Equal(want) || procs.Processes[1].ProcessPID != 805 {
+		t.Fatalf("processes = %+v", procs.Processes)
+	}
+	if got := procs.Completed(); got.Unix() != 2345678901 {
+		t.Errorf("Completed = %v", got)
+	}
+	var dir carbonblack.CommandResult
+	if err := json.Unmarshal(fixture(t, "lr_command_directory_list_complete.json"), &dir); err != nil {
+		t.Fatal(err)
+	}
+	f := dir.Files[1]
+	if f.Filename != "test.txt" || f.Size != 1234 || f.CreateTime.Unix() != 1476390668 || f.LastAccessTime.Unix() != 1476390668 ||
+		f.LastWriteTime.Unix() != 1476390668 || dir.Files[0].CreateTime.Unix() != 1471897244 || !dir.Files[0].IsDir() {
+		t.Fatalf("files = %+v", dir.Files)
+	}
+	if (&carbonblack.CommandResult{}).Completed() != (time.Time{}) {
+		t.Error("a running command has a completion time")
+	}
+	for in, want := range map[string]int64{`1476390670`: 1476390670, `"1476390670"`: 1476390670, `1476390670.5`: 1476390670,
+		`"2016-10-13T20:31:10Z"`: 1476390670, `null`: 0, `0`: 0, `""`: 0} {
+		var e carbonblack.EpochSeconds
+		if err := json.Unmarshal([]byte(in), &e); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := e.Unix(); (want == 0 && !e.IsZero()) || (want != 0 && got != want) {
+			t.Errorf("%s = %v", in, e.Time)
+		}
+	}
+	for _, bad := range []string{`"soon"`, `true`, `1e300`, `{}`} {
+		var e carbonblack.EpochSeconds
+		if err := json.Unmarshal([]byte(bad), &e); err == nil {
+			t.Errorf("%s decoded as %v", bad, e.Time)
+		}
+	}
+	b, _ := json.Marshal(carbonblack.LRProcess{ProcessPID: 1, CreateTime: carbonblack.EpochSeconds{Time: want}})
+	if !strings.Contains(string(b), `"create_time":1476390670`) {
+		t.Errorf("encoded %s", b)
+	}
+}

@@ -296,7 +296,7 @@ func (s *Server) execute(sess *session, d *device, c *command) {
 		sess.files[fid] = content
 		c.result = map[string]any{"file_details": carbonblack.FileDetails{Offset: 0, Count: int64(len(content)), FileID: fid}}
 	case carbonblack.CommandDirectoryList:
-		files, ok := listDir(d, c.path)
+		files, ok := listDir(d, c.path, s.now())
 		if !ok {
 			fail(hresultPathNotFound, "The system cannot find the path specified.")
 			return
@@ -323,8 +323,9 @@ func (s *Server) execute(sess *session, d *device, c *command) {
 	}
 }
 
-// listDir lists the entries directly under a directory path.
-func listDir(d *device, p string) ([]carbonblack.LRFile, bool) {
+// listDir lists the entries directly under a directory path; every entry
+// carries now (whole seconds) as its file times.
+func listDir(d *device, p string, now time.Time) ([]carbonblack.LRFile, bool) {
 	dir := strings.TrimSuffix(fileKey(p), "*")
 	if !strings.HasSuffix(dir, `\`) {
 		dir += `\`
@@ -342,7 +343,9 @@ func listDir(d *device, p string) ([]carbonblack.LRFile, bool) {
 			continue
 		}
 		seen[name] = true
-		f := carbonblack.LRFile{Filename: name, Attributes: []string{"ARCHIVE"}, Size: int64(len(content))}
+		at := carbonblack.EpochSeconds{Time: now.Truncate(time.Second)}
+		f := carbonblack.LRFile{Filename: name, Attributes: []string{"ARCHIVE"}, Size: int64(len(content)),
+			CreateTime: at, LastAccessTime: at, LastWriteTime: at}
 		if isDir {
 			f.Attributes, f.Size = []string{"DIRECTORY"}, 0
 		}
