@@ -2,6 +2,7 @@ package sentinelone_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -328,5 +329,56 @@ func TestThreatTimelineAndCloud(t *testing.T) {
 	link, err := env.client.Threats.DownloadFromCloud(ctx, "1000000000000000000")
 	if err != nil || link.FileName != "invoice.zip" || link.DownloadURL != "https://vault.example/abc?X-Amz-Signature=s" {
 		t.Fatalf("cloud: %+v %v", link, err)
+	}
+}
+
+// TestThreatFieldsInEveryShape decodes the threat fields consoles send in
+// more than one shape: detectionEngines as objects or strings,
+// mitigationStatus as a list, an object or a string (threat level) and as a
+// string or a list (threatInfo level), fileSize as a number or a string.
+func TestThreatFieldsInEveryShape(t *testing.T) {
+	body := `[
+	 {"id":"1","mitigationStatus":[{"action":"kill","status":"success"}],
+	  "threatInfo":{"detectionEngines":[{"key":"sentinelone_cloud","title":"SentinelOne Cloud"}],"mitigationStatus":"mitigated","fileSize":1024}},
+	 {"id":"2","mitigationStatus":"mitigated",
+	  "threatInfo":{"detectionEngines":["sentinelone_cloud","reputation"],"mitigationStatus":["not_mitigated"],"fileSize":"2048"}},
+	 {"id":"3","mitigationStatus":{"action":"quarantine","status":"failed"},
+	  "threatInfo":{"detectionEngines":null,"mitigationStatus":[{"status":"marked_as_benign"}],"fileSize":null}},
+	 {"id":"4","mitigationStatus":["mitigated","active"],"threatInfo":{}}]`
+	var threats []sentinelone.Threat
+	if err := json.Unmarshal([]byte(body), &threats); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Engines    []sentinelone.DetectionEngine
+		Statuses   []string
+		InfoStatus string
+		Size       int64
+	}
+	var got []row
+	for _, th := range threats {
+		r := row{Engines: th.ThreatInfo.DetectionEngines, InfoStatus: th.ThreatInfo.MitigationStatus, Size: th.ThreatInfo.FileSize}
+		for _, m := range th.MitigationStatus {
+			r.Statuses = append(r.Statuses, m.Action+":"+m.Status)
+		}
+		got = append(got, r)
+	}
+	want := []row{
+		{Engines: []sentinelone.DetectionEngine{{Key: "sentinelone_cloud", Title: "SentinelOne Cloud"}}, Statuses: []string{"kill:success"}, InfoStatus: "mitigated", Size: 1024},
+		{Engines: []sentinelone.DetectionEngine{{Key: "sentinelone_cloud", Title: "sentinelone_cloud"}, {Key: "reputation", Title: "reputation"}},
+			Statuses: []string{":mitigated"}, InfoStatus: "not_mitigated", Size: 2048},
+		{Statuses: []string{"quarantine:failed"}, InfoStatus: "marked_as_benign"},
+		{Statuses: []string{":mitigated", ":active"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// The recorded payloads keep decoding.
+	var page struct {
+		Data []sentinelone.Threat `json:"data"`
+	}
+	if err := json.Unmarshal(fixtureBytes("threats_list_paginated.json"), &page); err != nil || len(page.Data) == 0 ||
+		len(page.Data[0].ThreatInfo.DetectionEngines) == 0 || page.Data[0].ThreatInfo.MitigationStatus != "not_mitigated" {
+		t.Fatalf("fixture: %v %+v", err, page.Data)
 	}
 }
