@@ -56,6 +56,17 @@
 // answered 200 with an empty data list is ErrNotFound, with or without an
 // error list. VendorCode extracts the numeric code.
 //
+// # Malformed items
+//
+// One item that does not decode never fails its page. List answers are
+// decoded item by item; an item that does not decode (a field of an
+// unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in Page.Skipped as a
+// [SkippedItem], and passed to the handler installed with
+// [WithSkipHandler]. Iterators carry on with the next item and report
+// skipped items only through the log and the handler. Only an answer whose
+// data is not a list at all fails the call (ErrMalformedResponse).
+//
 // # Rate limits and retries
 //
 // The console publishes per-token limits per route (threats 10/s, agents

@@ -19,8 +19,9 @@ const APIPrefix = "/web/api/v2.1"
 // concurrent use. Services hang off it as fields, named after the sections of
 // the vendor's API documentation.
 type Client struct {
-	rest *rest.Client
-	fs   fetchSettings
+	rest   *rest.Client
+	fs     fetchSettings
+	onSkip func(SkippedItem)
 
 	// Accounts reads accounts (GET /accounts).
 	Accounts *AccountsService
@@ -79,7 +80,7 @@ func New(baseURL, apiToken string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{rest: rc, fs: s.Vendor.fetch}
+	c := &Client{rest: rc, fs: s.Vendor.fetch, onSkip: s.Vendor.onSkip}
 	sv := service{c}
 	c.Accounts = (*AccountsService)(&sv)
 	c.Activities = (*ActivitiesService)(&sv)
@@ -114,6 +115,9 @@ type Page[T any] struct {
 	NextCursor string
 	// TotalItems is the number of matches the console reports.
 	TotalItems int
+	// Skipped lists the items of this page that did not decode and are
+	// not in Items; each was also logged and passed to the skip handler.
+	Skipped []SkippedItem
 }
 
 type envelope struct {
@@ -188,13 +192,19 @@ func methodOf(req *rest.Request) string {
 }
 
 // list fetches one page of a list endpoint.
+// The items are decoded one by one: one that does not decode is skipped
+// and reported, never failing the page.
 func list[T any](ctx context.Context, c *Client, req *rest.Request) (*Page[T], error) {
-	var items []T
-	p, _, err := c.do(ctx, req, &items)
+	var raw json.RawMessage
+	p, _, err := c.do(ctx, req, &raw)
 	if err != nil {
 		return nil, err
 	}
-	return &Page[T]{Items: items, NextCursor: p.NextCursor, TotalItems: p.TotalItems}, nil
+	items, skipped, err := decodeItems[T](ctx, c, req.Op, raw)
+	if err != nil {
+		return nil, c.answerError(req, http.StatusOK, "data is not a list", err, ErrMalformedResponse)
+	}
+	return &Page[T]{Items: items, NextCursor: p.NextCursor, TotalItems: p.TotalItems, Skipped: skipped}, nil
 }
 
 // affectedResult is the {"data":{"affected":N}} answer of action endpoints.

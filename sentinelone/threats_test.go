@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -380,5 +381,60 @@ func TestThreatFieldsInEveryShape(t *testing.T) {
 	if err := json.Unmarshal(fixtureBytes("threats_list_paginated.json"), &page); err != nil || len(page.Data) == 0 ||
 		len(page.Data[0].ThreatInfo.DetectionEngines) == 0 || page.Data[0].ThreatInfo.MitigationStatus != "not_mitigated" {
 		t.Fatalf("fixture: %v %+v", err, page.Data)
+	}
+}
+
+// TestMalformedThreatSkipped checks that one threat with a field of an
+// unexpected type never fails its page: it is skipped, logged at warning
+// with its id, listed in Page.Skipped and passed to the skip handler, while
+// the iterator goes on to the next page.
+func TestMalformedThreatSkipped(t *testing.T) {
+	var handled []sentinelone.SkippedItem
+	env := setup(t, sentinelone.WithSkipHandler(func(s sentinelone.SkippedItem) { handled = append(handled, s) }))
+	var page struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(fixtureBytes("threats_list.json"), &page); err != nil || len(page.Data) < 2 {
+		t.Fatalf("fixture: %v", err)
+	}
+	bad := strings.Replace(string(page.Data[1]), `"threatInfo": {`, `"threatInfo": {"isFileless": {"odd": true},`, 1)
+	if bad == string(page.Data[1]) {
+		t.Fatal("fixture changed: no threatInfo to break")
+	}
+	var badID struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(page.Data[1], &badID)
+	env.handle("/threats", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("cursor") == "" {
+			writeBody(w, 200, []byte(`{"data":[`+string(page.Data[0])+`,`+bad+`],"pagination":{"nextCursor":"c2","totalItems":3}}`))
+			return
+		}
+		writeBody(w, 200, []byte(`{"data":[{"id":"3","threatInfo":{"sha1":"x"}}],"pagination":{"nextCursor":null,"totalItems":3}}`))
+	})
+	ctx := context.Background()
+	p, err := env.client.Threats.List(ctx, sentinelone.ThreatListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || len(p.Skipped) != 1 || p.Skipped[0].ID != badID.ID || p.Skipped[0].Index != 1 ||
+		p.Skipped[0].Op != "Threats.List" || !strings.HasPrefix(p.Skipped[0].Excerpt, "{") || p.NextCursor != "c2" {
+		t.Fatalf("page = %+v", p)
+	}
+	var ids []string
+	for th, err := range env.client.Threats.All(ctx, sentinelone.ThreatListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, th.ID)
+	}
+	if len(ids) != 2 || ids[1] != "3" {
+		t.Errorf("iterated %v", ids)
+	}
+	if len(handled) != 2 || handled[1].ID != badID.ID {
+		t.Errorf("handler got %+v", handled)
+	}
+	if logs := env.logs.String(); strings.Count(logs, "level=WARN msg=\"list item skipped") != 2 || !strings.Contains(logs, "id="+badID.ID) {
+		t.Errorf("logs:\n%s", logs)
 	}
 }
