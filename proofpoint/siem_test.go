@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -430,5 +431,44 @@ func TestSIEMFieldsInEveryShape(t *testing.T) {
 	}
 	if m2.MessageSize != 4321 || m2.SpamScore != 7 || m2.PhishScore != 0 {
 		t.Errorf("message 2 = %+v", m2)
+	}
+}
+
+// TestSIEMMalformedEventSkipped checks that one event with a field of an
+// unexpected type never loses its window: it is left out, logged at warning
+// with its id, listed in SkippedItems and passed to the skip handler.
+func TestSIEMMalformedEventSkipped(t *testing.T) {
+	var logs strings.Builder
+	var handled []proofpoint.SkippedItem
+	ts := setup(t, proofpoint.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		proofpoint.WithSkipHandler(func(s proofpoint.SkippedItem) { handled = append(handled, s) }))
+	var all map[string]any
+	if err := json.Unmarshal(fixture(t, "siem_all.json"), &all); err != nil {
+		t.Fatal(err)
+	}
+	// A second delivered message whose messageParts is a string, and a
+	// blocked click whose clickIP is a number.
+	bad := map[string]any{"GUID": "bad-guid", "messageParts": "oops", "subject": "x"}
+	all["messagesDelivered"] = append(all["messagesDelivered"].([]any), bad)
+	all["clicksBlocked"].([]any)[0].(map[string]any)["clickIP"] = 42
+	body, _ := json.Marshal(all)
+	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
+	ev, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.MessagesDelivered) != 1 || ev.MessagesDelivered[0].GUID != "1111" || len(ev.MessagesBlocked) != 1 ||
+		len(ev.ClicksPermitted) != 1 || len(ev.ClicksBlocked) != 0 {
+		t.Fatalf("events = %d/%d/%d/%d", len(ev.MessagesDelivered), len(ev.MessagesBlocked), len(ev.ClicksPermitted), len(ev.ClicksBlocked))
+	}
+	if len(ev.SkippedItems) != 2 || ev.SkippedItems[0].ID != "bad-guid" || ev.SkippedItems[0].Index != 1 ||
+		ev.SkippedItems[0].Op != "SIEM.All" || ev.SkippedItems[1].Index != 0 {
+		t.Fatalf("skipped = %+v", ev.SkippedItems)
+	}
+	if len(handled) != 2 || strings.Count(logs.String(), "level=WARN") != 2 || !strings.Contains(logs.String(), "id=bad-guid") {
+		t.Errorf("handled %d; logs:\n%s", len(handled), logs.String())
+	}
+	if strings.Contains(logs.String(), testSecret) {
+		t.Error("secret in logs")
 	}
 }

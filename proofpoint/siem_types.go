@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/soarkit/soarkit/internal/rest"
 )
 
 // Events is the body of every SIEM endpoint. Each endpoint fills only its own
@@ -18,6 +20,53 @@ type Events struct {
 	MessagesBlocked   []Message `json:"messagesBlocked,omitempty"`
 	ClicksPermitted   []Click   `json:"clicksPermitted,omitempty"`
 	ClicksBlocked     []Click   `json:"clicksBlocked,omitempty"`
+	// SkippedItems lists the events of the window that did not decode and
+	// are in none of the lists above (see "Malformed items" in the package
+	// documentation). Their Index is the position in their own array.
+	SkippedItems []SkippedItem `json:"-"`
+}
+
+// UnmarshalJSON decodes the four event arrays item by item: an event that
+// does not decode is left out and recorded in SkippedItems, so one odd
+// event never loses the window.
+func (e *Events) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		QueryEndTime      Time            `json:"queryEndTime"`
+		MessagesDelivered json.RawMessage `json:"messagesDelivered"`
+		MessagesBlocked   json.RawMessage `json:"messagesBlocked"`
+		ClicksPermitted   json.RawMessage `json:"clicksPermitted"`
+		ClicksBlocked     json.RawMessage `json:"clicksBlocked"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := Events{QueryEndTime: raw.QueryEndTime}
+	var err error
+	out.MessagesDelivered, err = decodeEvents[Message](raw.MessagesDelivered, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	out.MessagesBlocked, err = decodeEvents[Message](raw.MessagesBlocked, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	out.ClicksPermitted, err = decodeEvents[Click](raw.ClicksPermitted, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	out.ClicksBlocked, err = decodeEvents[Click](raw.ClicksBlocked, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	*e = out
+	return nil
+}
+
+// decodeEvents decodes one event array, appending the events it skips.
+func decodeEvents[T any](raw json.RawMessage, skipped *[]SkippedItem) ([]T, error) {
+	items, sk, err := rest.DecodeItems[T](raw, "id", "GUID")
+	*skipped = append(*skipped, sk...)
+	return items, err
 }
 
 // Len is the number of events of all kinds.

@@ -61,7 +61,7 @@
 // One item that does not decode never fails its page. List answers are
 // decoded item by item; an item that does not decode (a field of an
 // unexpected type, say) is left out, logged at warning level with its
-// index, id and a redacted excerpt, listed in Page.Skipped as a
+// index, id and a redacted excerpt, listed in Page.SkippedItems as a
 // [SkippedItem], and passed to the handler installed with
 // [WithSkipHandler]. Iterators carry on with the next item and report
 // skipped items only through the log and the handler. Only an answer whose

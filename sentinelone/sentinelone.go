@@ -115,9 +115,9 @@ type Page[T any] struct {
 	NextCursor string
 	// TotalItems is the number of matches the console reports.
 	TotalItems int
-	// Skipped lists the items of this page that did not decode and are
+	// SkippedItems lists the items of this page that did not decode and are
 	// not in Items; each was also logged and passed to the skip handler.
-	Skipped []SkippedItem
+	SkippedItems []SkippedItem
 }
 
 type envelope struct {
@@ -204,7 +204,7 @@ func list[T any](ctx context.Context, c *Client, req *rest.Request) (*Page[T], e
 	if err != nil {
 		return nil, c.answerError(req, http.StatusOK, "data is not a list", err, ErrMalformedResponse)
 	}
-	return &Page[T]{Items: items, NextCursor: p.NextCursor, TotalItems: p.TotalItems, Skipped: skipped}, nil
+	return &Page[T]{Items: items, NextCursor: p.NextCursor, TotalItems: p.TotalItems, SkippedItems: skipped}, nil
 }
 
 // affectedResult is the {"data":{"affected":N}} answer of action endpoints.

@@ -12,7 +12,7 @@ type SkippedItem = rest.SkippedItem
 
 // WithSkipHandler calls h for every list item the client leaves out because
 // it does not decode, from single pages and iterators alike. Skipped items
-// are also logged at warning level and listed in Page.Skipped.
+// are also logged at warning level and listed in Page.SkippedItems.
 func WithSkipHandler(h func(SkippedItem)) Option {
 	return func(s *rest.Settings[settings]) { s.Vendor.onSkip = h }
 }
@@ -23,11 +23,5 @@ func decodeItems[T any](ctx context.Context, c *Client, op string, raw []byte) (
 	if err != nil {
 		return nil, nil, err
 	}
-	skipped = c.rest.ReportSkipped(ctx, op, skipped)
-	if c.onSkip != nil {
-		for _, s := range skipped {
-			c.onSkip(s)
-		}
-	}
-	return items, skipped, nil
+	return items, c.rest.ReportSkipped(ctx, op, skipped, c.onSkip), nil
 }

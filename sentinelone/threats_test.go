@@ -417,8 +417,8 @@ func TestMalformedThreatSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Items) != 1 || len(p.Skipped) != 1 || p.Skipped[0].ID != badID.ID || p.Skipped[0].Index != 1 ||
-		p.Skipped[0].Op != "Threats.List" || !strings.HasPrefix(p.Skipped[0].Excerpt, "{") || p.NextCursor != "c2" {
+	if len(p.Items) != 1 || len(p.SkippedItems) != 1 || p.SkippedItems[0].ID != badID.ID || p.SkippedItems[0].Index != 1 ||
+		p.SkippedItems[0].Op != "Threats.List" || !strings.HasPrefix(p.SkippedItems[0].Excerpt, "{") || p.NextCursor != "c2" {
 		t.Fatalf("page = %+v", p)
 	}
 	var ids []string

@@ -109,9 +109,10 @@ func excerpt(v []byte) string {
 }
 
 // ReportSkipped finishes the SkippedItems of one list call: it sets their
-// Op, redacts the client's secrets from their excerpts and ids, logs each at
-// warning level, and returns them (nil when none).
-func (c *Client) ReportSkipped(ctx context.Context, op string, skipped []SkippedItem) []SkippedItem {
+// Op, redacts the client's secrets from their excerpts, ids and errors, logs
+// each at warning level, passes each to h (when not nil), and returns them
+// (nil when none).
+func (c *Client) ReportSkipped(ctx context.Context, op string, skipped []SkippedItem, h SkipHandler) []SkippedItem {
 	if len(skipped) == 0 {
 		return nil
 	}
@@ -124,6 +125,9 @@ func (c *Client) ReportSkipped(ctx context.Context, op string, skipped []Skipped
 		c.log.LogAttrs(ctx, slog.LevelWarn, "list item skipped: does not decode",
 			slog.String("vendor", c.cfg.Vendor), slog.String("op", op), slog.Int("index", s.Index),
 			slog.String("id", s.ID), slog.String("excerpt", s.Excerpt), slog.String("error", s.Err.Error()))
+		if h != nil {
+			h(*s)
+		}
 	}
 	return skipped
 }
@@ -140,4 +144,4 @@ func (e *redactedError) Unwrap() error { return e.cause }
 
 // SkipHandler receives every item a client leaves out of a list (see
 // [SkippedItem]); vendor packages let callers install one.
-type SkipHandler func(SkippedItem)
+type SkipHandler = func(SkippedItem)

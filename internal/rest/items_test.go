@@ -34,7 +34,11 @@ func TestDecodeItemsSkipsBadItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	skipped = c.ReportSkipped(context.Background(), "Things.List", skipped)
+	var handled []string
+	skipped = c.ReportSkipped(context.Background(), "Things.List", skipped, func(s SkippedItem) { handled = append(handled, s.ID) })
+	if strings.Join(handled, ",") != "b,,42" {
+		t.Errorf("handler saw %q", handled)
+	}
 	if skipped[0].Op != "Things.List" || strings.Contains(skipped[0].Excerpt, "s3cr3t-key") || !strings.Contains(skipped[0].Excerpt, `"id":"b"`) {
 		t.Errorf("report = %+v", skipped[0])
 	}
@@ -46,7 +50,7 @@ func TestDecodeItemsSkipsBadItems(t *testing.T) {
 	if strings.Count(out, "level=WARN") != 3 || strings.Contains(out, "s3cr3t-key") || !strings.Contains(out, "id=b") {
 		t.Errorf("logs = %s", out)
 	}
-	if c.ReportSkipped(context.Background(), "x", nil) != nil {
+	if c.ReportSkipped(context.Background(), "x", nil, nil) != nil {
 		t.Error("nothing to report gave a list")
 	}
 }
