@@ -745,3 +745,48 @@ func TestLiveResponseTimesAreEpochSeconds(t *testing.T) {
 		t.Errorf("encoded %s", b)
 	}
 }
+
+// TestMalformedResultSkipped checks that one alert with a field of an
+// unexpected type never fails its page: it is skipped, listed in
+// SkippedItems and passed to the skip handler, and the iterator still pages
+// by the number of results Carbon Black sent.
+func TestMalformedResultSkipped(t *testing.T) {
+	var handled []carbonblack.SkippedItem
+	c, mux := setup(t, carbonblack.WithSkipHandler(func(s carbonblack.SkippedItem) { handled = append(handled, s) }))
+	var starts []int
+	mux.HandleFunc("/api/alerts/v7/orgs/"+testOrg+"/alerts/_search", func(w http.ResponseWriter, r *http.Request) {
+		var body carbonblack.AlertSearch
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		starts = append(starts, body.Start)
+		var res []map[string]any
+		for i := body.Start; i < body.Start+body.Rows && i <= 4; i++ {
+			a := map[string]any{"id": string(rune('a' + i)), "backend_timestamp": "2024-05-01T00:00:0" + string(rune('0'+i)) + ".000Z"}
+			if i == 2 {
+				a["severity"] = map[string]any{"level": "high"} // an object where a number belongs
+			}
+			res = append(res, a)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"results": res, "num_found": 4, "num_available": 4})
+	})
+	page, err := c.Alerts.Search(ctx, carbonblack.AlertSearch{Rows: 2, Start: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Results) != 1 || page.Results[0].ID != "b" || len(page.SkippedItems) != 1 || page.SkippedItems[0].ID != "c" ||
+		page.SkippedItems[0].Op != "Alerts.Search" {
+		t.Fatalf("page = %+v", page)
+	}
+	var ids []string
+	for a, err := range c.Alerts.All(ctx, carbonblack.AlertSearch{Rows: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	if strings.Join(ids, "") != "bde" || len(handled) != 2 || handled[1].ID != "c" {
+		t.Fatalf("ids %v, handled %+v", ids, handled)
+	}
+	if got := starts[1:]; len(got) != 2 || got[0] != 1 || got[1] != 3 {
+		t.Errorf("iterator starts %v, want [1 3]", got)
+	}
+}
