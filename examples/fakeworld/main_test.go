@@ -76,11 +76,11 @@ func TestDescribeAndUsage(t *testing.T) {
 	if code := run([]string{"-print-env", "nope"}, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "unknown example") {
 		t.Fatalf("bad example: %d %s", code, errOut.String())
 	}
-	ready := make(chan *World, 1)
+	ready := make(chan *Service, 1)
 	done := make(chan int, 1)
 	go func() { done <- run(nil, &out, &errOut, ready) }()
-	w := <-ready
-	if !strings.Contains(out.String(), w.VMRay.URL()) || !strings.Contains(out.String(), "go run ./examples/tap-cbc -once") ||
+	svc := <-ready
+	if !strings.Contains(out.String(), svc.URL("vmray")) || !strings.Contains(out.String(), svc.URL("control")) || !strings.Contains(out.String(), "go run ./examples/tap-cbc -once") ||
 		!strings.Contains(out.String(), "api_key "+vmraytest.DefaultAPIKey) {
 		t.Fatalf("description:\n%s", out.String())
 	}

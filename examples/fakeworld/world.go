@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/soarkit/soarkit/carbonblack"
@@ -55,6 +56,27 @@ type World struct {
 	SentinelOne *sentinelonetest.Server
 	Proofpoint  *proofpointtest.Server
 	NSX         *nsxtest.Server
+
+	// idMu guards the SentinelOne ids the world knows (seeded or added
+	// through the control API), which the control API reads back notes and
+	// actions of.
+	idMu      sync.Mutex
+	threatIDs []string
+	agentIDs  []string
+}
+
+// remember records an id in list.
+func (w *World) remember(list *[]string, id string) {
+	w.idMu.Lock()
+	defer w.idMu.Unlock()
+	*list = append(*list, id)
+}
+
+// known returns a copy of list.
+func (w *World) known(list []string) []string {
+	w.idMu.Lock()
+	defer w.idMu.Unlock()
+	return append([]string(nil), list...)
 }
 
 // StartWorld starts every fake (over TLS when tls is set) and seeds it.
@@ -179,6 +201,7 @@ func (w *World) seedSentinelOne(now time.Time) error {
 	for i, name := range []string{"LAPTOP-SALES-7", "LAPTOP-DEV-9"} {
 		agents = append(agents, w.SentinelOne.AddAgent(sentinelone.Agent{ComputerName: name, IsActive: true,
 			OSType: "windows", UUID: fmt.Sprintf("a1b2c3d4-0000-4000-8000-%012d", i+1)}))
+		w.remember(&w.agentIDs, agents[i].ID)
 	}
 	threat := func(f file, agent sentinelone.Agent, path, confidence string, ago time.Duration) error {
 		t := w.SentinelOne.AddThreat(sentinelone.Threat{
@@ -186,6 +209,7 @@ func (w *World) seedSentinelOne(now time.Time) error {
 				SHA1: f.sha1, FilePath: sentinelone.String(path), FileSize: int64(len(f.content)),
 				CreatedAt: sentinelone.NewTime(now.Add(-ago))},
 			AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: agent.ID}})
+		w.remember(&w.threatIDs, t.ID)
 		if !w.SentinelOne.SetThreatFile(t.ID, sentinelonetest.File{Path: path, Content: f.content}) {
 			return fmt.Errorf("sentinelone fake: threat %s has no file", t.ID)
 		}
