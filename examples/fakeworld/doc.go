@@ -26,7 +26,11 @@
 //
 // The world: four Windows hosts known to Carbon Black (three of them NSX
 // VMs), two SentinelOne agents, a malicious dropper seen on two CBC hosts, as
-// two SentinelOne threats and as an attachment TAP condemned for two
-// recipients, a suspicious and a clean file, a file VMRay already knows, and
-// a file the binary store does not hold. It runs until SIGINT or SIGTERM.
+// two SentinelOne threats and as an attachment TAP delivered to two
+// recipients, a suspicious file as an attachment TAP blocked, a clean file,
+// a file VMRay already knows (its IOCs fill every IOC list), older clean
+// analyses (VMRay serves two items per page, so lists use continuation
+// paging), a file the binary store does not hold, an observation for every
+// Carbon Black alert and a Deep Visibility process event for every
+// SentinelOne threat. It runs until SIGINT or SIGTERM.
 package main
