@@ -10,7 +10,7 @@
 // inspectable (Notes, ThreatActions, AgentActions, Restrictions, IOCs,
 // Activities, Requests). InjectFault adds latency, error statuses (429 with
 // Retry-After, 5xx), dropped connections and truncated JSON per route.
-// WithClock makes time controllable (fakehttp.NewManualClock): timestamps,
+// WithClock makes time controllable ([NewManualClock]): timestamps,
 // upload delays and rate limits follow it, and so does the Date header.
 //
 // # What it implements

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/vmray"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
@@ -170,7 +169,7 @@ func TestLegacyCachingBody(t *testing.T) {
 }
 
 func TestStateMachineWithClock(t *testing.T) {
-	clock := fakehttp.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	clock := vmraytest.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	srv := vmraytest.NewServer(t, vmraytest.WithClock(clock), vmraytest.WithTiming(vmraytest.Timing{QueuedFor: time.Minute, InWorkFor: 2 * time.Minute}))
 	c := srv.Client()
 	ctx := context.Background()
