@@ -62,13 +62,13 @@ func New(baseURL, orgKey, apiID, apiSecret string, opts ...Option) (*Client, err
 	apiSecret = strings.TrimSpace(apiSecret)
 	switch {
 	case orgKey == "":
-		return nil, &rest.ConfigError{Field: "org key", Reason: "empty"}
+		return nil, &ConfigError{Field: "org key", Reason: "empty"}
 	case apiID == "":
-		return nil, &rest.ConfigError{Field: "API ID", Reason: "empty"}
+		return nil, &ConfigError{Field: "API ID", Reason: "empty"}
 	case apiSecret == "":
-		return nil, &rest.ConfigError{Field: "API secret key", Reason: "empty"}
+		return nil, &ConfigError{Field: "API secret key", Reason: "empty"}
 	case strings.ContainsAny(orgKey, "/?#"):
-		return nil, &rest.ConfigError{Field: "org key", Reason: "contains a URL delimiter"}
+		return nil, &ConfigError{Field: "org key", Reason: "contains a URL delimiter"}
 	}
 	token := apiSecret + "/" + apiID
 	cfg := rest.Config{
@@ -76,17 +76,18 @@ func New(baseURL, orgKey, apiID, apiSecret string, opts ...Option) (*Client, err
 		BaseURL:     baseURL,
 		Secrets:     []string{apiSecret, token},
 		DecodeError: decodeError,
+		WrapError:   wrapError,
 		Auth: func(r *http.Request) {
 			r.Header.Set("X-Auth-Token", token)
 		},
 	}
 	s, err := rest.Apply(cfg, defaultVendorSettings(), opts)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	rc, err := rest.New(s.Config)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	c := &Client{rest: rc, orgKey: orgKey, cfg: s.Vendor, locks: make(map[string]*sync.Mutex)}
 	sv := &service{c}
@@ -135,7 +136,7 @@ func (c *Client) org(args ...string) []string {
 
 // markRetired makes a 410 Gone match ErrRetired and say so.
 func markRetired(err error) error {
-	var e *rest.Error
+	var e *Error
 	if errors.As(err, &e) && e.StatusCode == http.StatusGone {
 		e.Matches = append(e.Matches, ErrRetired)
 		if e.Message == "" {

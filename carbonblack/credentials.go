@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf16"
-
-	"github.com/soarkit/soarkit/internal/rest"
 )
 
 // Credentials are the settings of one profile of Carbon Black's credentials
@@ -69,7 +67,7 @@ func ParseCredentials(data []byte, profile string) (*Credentials, error) {
 	}
 	sec, ok := sections[profile]
 	if !ok {
-		return nil, &rest.ConfigError{Field: "credentials profile", Reason: fmt.Sprintf("no [%s] section", profile)}
+		return nil, &ConfigError{Field: "credentials profile", Reason: fmt.Sprintf("no [%s] section", profile)}
 	}
 	return credentialsFrom(func(k string) string { return sec[k] }, "profile ["+profile+"]")
 }
@@ -104,23 +102,23 @@ func credentialsFrom(get func(string) string, where string) (*Credentials, error
 	c := &Credentials{URL: strings.TrimSpace(get("url")), OrgKey: strings.TrimSpace(get("org_key")), SSLVerify: true,
 		SSLCertFile: get("ssl_cert_file"), Proxy: strings.TrimSpace(get("proxy"))}
 	if c.URL == "" {
-		return nil, &rest.ConfigError{Field: "url", Reason: "missing in " + where}
+		return nil, &ConfigError{Field: "url", Reason: "missing in " + where}
 	}
 	if c.OrgKey == "" {
-		return nil, &rest.ConfigError{Field: "org_key", Reason: "missing in " + where}
+		return nil, &ConfigError{Field: "org_key", Reason: "missing in " + where}
 	}
 	token := strings.TrimSpace(get("token"))
 	secret, id, ok := strings.Cut(token, "/")
 	if !ok || strings.TrimSpace(secret) == "" || strings.TrimSpace(id) == "" {
-		return nil, &rest.ConfigError{Field: "token", Reason: "must be <API secret key>/<API ID> in " + where}
+		return nil, &ConfigError{Field: "token", Reason: "must be <API secret key>/<API ID> in " + where}
 	}
 	c.APISecret, c.APIID = strings.TrimSpace(secret), strings.TrimSpace(id)
 	var err error
 	if c.SSLVerify, err = parseBool(get("ssl_verify"), true); err != nil {
-		return nil, &rest.ConfigError{Field: "ssl_verify", Reason: err.Error()}
+		return nil, &ConfigError{Field: "ssl_verify", Reason: err.Error()}
 	}
 	if c.IgnoreSystemProxy, err = parseBool(get("ignore_system_proxy"), false); err != nil {
-		return nil, &rest.ConfigError{Field: "ignore_system_proxy", Reason: err.Error()}
+		return nil, &ConfigError{Field: "ignore_system_proxy", Reason: err.Error()}
 	}
 	c.Integration = get("integration")
 	if c.Integration == "" {
@@ -182,7 +180,7 @@ func credentialsHTTPClient(c *Credentials, caPEM []byte) (*http.Client, error) {
 	if c.Proxy != "" {
 		u, err := url.Parse(c.Proxy)
 		if err != nil || u.Host == "" {
-			return nil, &rest.ConfigError{Field: "proxy", Reason: "not an absolute URL"}
+			return nil, &ConfigError{Field: "proxy", Reason: "not an absolute URL"}
 		}
 		tr.Proxy = http.ProxyURL(u)
 	}
@@ -268,7 +266,7 @@ func parseINI(text string) (map[string]map[string]string, error) {
 		if line[0] == '[' {
 			end := strings.IndexByte(line, ']')
 			if end < 0 {
-				return nil, &rest.ConfigError{Field: "credentials file", Reason: fmt.Sprintf("line %d: unterminated section header", n)}
+				return nil, &ConfigError{Field: "credentials file", Reason: fmt.Sprintf("line %d: unterminated section header", n)}
 			}
 			name := strings.TrimSpace(line[1:end])
 			if sections[name] == nil {
@@ -280,15 +278,15 @@ func parseINI(text string) (map[string]map[string]string, error) {
 		i := strings.IndexAny(line, "=:")
 		if i <= 0 {
 			// Never echo the line: it may hold a secret.
-			return nil, &rest.ConfigError{Field: "credentials file", Reason: fmt.Sprintf("line %d: expected key = value", n)}
+			return nil, &ConfigError{Field: "credentials file", Reason: fmt.Sprintf("line %d: expected key = value", n)}
 		}
 		if cur == nil {
-			return nil, &rest.ConfigError{Field: "credentials file", Reason: fmt.Sprintf("line %d: key outside a [profile] section", n)}
+			return nil, &ConfigError{Field: "credentials file", Reason: fmt.Sprintf("line %d: key outside a [profile] section", n)}
 		}
 		cur[strings.ToLower(strings.TrimSpace(line[:i]))] = strings.TrimSpace(line[i+1:])
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &rest.ConfigError{Field: "credentials file", Reason: err.Error()}
+		return nil, &ConfigError{Field: "credentials file", Reason: err.Error()}
 	}
 	return sections, nil
 }

@@ -178,7 +178,7 @@ type DeviceAction struct {
 // API: POST /appservices/v6/orgs/{org_key}/device_actions
 func (s *DevicesService) Action(ctx context.Context, a DeviceAction) error {
 	if len(a.DeviceIDs) == 0 {
-		return &rest.Error{Vendor: "carbonblack", Op: "Devices.Action", Err: errNoDevices}
+		return &Error{Vendor: "carbonblack", Op: "Devices.Action", Err: errNoDevices}
 	}
 	_, err := s.c.do(ctx, &rest.Request{
 		Op: "Devices.Action", Method: http.MethodPost, Path: "/appservices/v6/orgs/{}/device_actions",

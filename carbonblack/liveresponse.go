@@ -428,7 +428,7 @@ func (l *LiveSession) GetFile(ctx context.Context, path string) (io.ReadCloser, 
 		return nil, err
 	}
 	if r.FileDetails == nil || r.FileDetails.FileID == "" {
-		return nil, &rest.Error{Vendor: "carbonblack", Op: "LiveResponse.GetFile", StatusCode: http.StatusOK,
+		return nil, &Error{Vendor: "carbonblack", Op: "LiveResponse.GetFile", StatusCode: http.StatusOK,
 			Message: "completed get file command has no file_details.file_id", Err: ErrMalformedResponse}
 	}
 	return l.svc.FileContent(ctx, l.Session.ID, r.FileDetails.FileID)

@@ -12,7 +12,7 @@ import (
 )
 
 // Option configures a Client.
-type Option = rest.Option[vendorSettings]
+type Option func(*rest.Settings[vendorSettings])
 
 // RetryPolicy controls how failed attempts are repeated.
 type RetryPolicy = rest.RetryPolicy
@@ -65,26 +65,26 @@ func defaultVendorSettings() vendorSettings {
 }
 
 // WithHTTPClient uses h for every request instead of the default client.
-func WithHTTPClient(h *http.Client) Option { return rest.WithHTTPClient[vendorSettings](h) }
+func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[vendorSettings](h)) }
 
 // WithRetry replaces the retry policy (default: three attempts, exponential
 // backoff with jitter, Retry-After honoured).
-func WithRetry(p RetryPolicy) Option { return rest.WithRetry[vendorSettings](p) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[vendorSettings](p)) }
 
 // WithRateLimit bounds the client's overall request rate. Carbon Black limits
 // per source IP (its documentation's example is 1,000 requests per five
 // minutes).
 func WithRateLimit(limit rate.Limit, burst int) Option {
-	return rest.WithRateLimit[vendorSettings](limit, burst)
+	return Option(rest.WithRateLimit[vendorSettings](limit, burst))
 }
 
 // WithRouteLimit adds a rate limit for the paths under a prefix, for example
 // the search endpoints.
-func WithRouteLimit(l RouteLimit) Option { return rest.WithRouteLimit[vendorSettings](l) }
+func WithRouteLimit(l RouteLimit) Option { return Option(rest.WithRouteLimit[vendorSettings](l)) }
 
 // WithLogger sends debug records (method, path, status, attempt, latency;
 // never credentials) to l.
-func WithLogger(l *slog.Logger) Option { return rest.WithLogger[vendorSettings](l) }
+func WithLogger(l *slog.Logger) Option { return Option(rest.WithLogger[vendorSettings](l)) }
 
 // RequestEvent describes one HTTP attempt for metrics: vendor, operation,
 // route template (no ids), status, latency and rate-limiter wait.
@@ -94,35 +94,41 @@ type RequestEvent = rest.RequestEvent
 type Observer = rest.Observer
 
 // WithObserver sends one event per HTTP attempt to o, for metrics.
-func WithObserver(o Observer) Option { return rest.WithObserver[vendorSettings](o) }
+func WithObserver(o Observer) Option { return Option(rest.WithObserver[vendorSettings](o)) }
 
 // WithUserAgent appends an integration name to the soarkit User-Agent, like
 // the credentials file's "integration" key.
-func WithUserAgent(name string) Option { return rest.WithUserAgent[vendorSettings](name) }
+func WithUserAgent(name string) Option { return Option(rest.WithUserAgent[vendorSettings](name)) }
 
 // WithMaxResponseBytes caps buffered JSON responses (default 64 MiB).
-func WithMaxResponseBytes(n int64) Option { return rest.WithMaxResponseBytes[vendorSettings](n) }
+func WithMaxResponseBytes(n int64) Option {
+	return Option(rest.WithMaxResponseBytes[vendorSettings](n))
+}
 
 // WithMaxDownloadBytes caps streamed downloads (UBS archives, Live Response
 // files; default 8 GiB).
-func WithMaxDownloadBytes(n int64) Option { return rest.WithMaxDownloadBytes[vendorSettings](n) }
+func WithMaxDownloadBytes(n int64) Option {
+	return Option(rest.WithMaxDownloadBytes[vendorSettings](n))
+}
 
 // WithAttemptTimeout bounds a single HTTP attempt.
-func WithAttemptTimeout(d time.Duration) Option { return rest.WithAttemptTimeout[vendorSettings](d) }
+func WithAttemptTimeout(d time.Duration) Option {
+	return Option(rest.WithAttemptTimeout[vendorSettings](d))
+}
 
 // WithCACertPEM trusts the PEM certificates in pem in addition to the system
 // roots.
-func WithCACertPEM(pem []byte) Option { return rest.WithCACertPEM[vendorSettings](pem) }
+func WithCACertPEM(pem []byte) Option { return Option(rest.WithCACertPEM[vendorSettings](pem)) }
 
 // WithInsecureSkipVerify turns TLS certificate verification off (the
 // credentials file's "ssl_verify = false"). Never the default.
-func WithInsecureSkipVerify() Option { return rest.WithInsecureSkipVerify[vendorSettings]() }
+func WithInsecureSkipVerify() Option { return Option(rest.WithInsecureSkipVerify[vendorSettings]()) }
 
 // WithProxy sends requests through the proxy at rawURL.
-func WithProxy(rawURL string) Option { return rest.WithProxy[vendorSettings](rawURL) }
+func WithProxy(rawURL string) Option { return Option(rest.WithProxy[vendorSettings](rawURL)) }
 
 // WithTLSConfig sets the base TLS configuration of the default transport.
-func WithTLSConfig(c *tls.Config) Option { return rest.WithTLSConfig[vendorSettings](c) }
+func WithTLSConfig(c *tls.Config) Option { return Option(rest.WithTLSConfig[vendorSettings](c)) }
 
 // WithJobPolling sets how search jobs (processes, observations, process
 // details) are polled until complete (default: every 0.5 s growing to 5 s,
@@ -150,7 +156,7 @@ func WithCommandPolling(p PollPolicy) Option {
 func WithResultWindow(n int) Option {
 	return func(s *rest.Settings[vendorSettings]) {
 		if n <= 0 {
-			s.Fail(&rest.ConfigError{Field: "result window", Reason: "must be positive"})
+			s.Fail(&ConfigError{Field: "result window", Reason: "must be positive"})
 			return
 		}
 		s.Vendor.resultWindow = n
@@ -162,7 +168,7 @@ func WithResultWindow(n int) Option {
 func WithJobPageRows(n int) Option {
 	return func(s *rest.Settings[vendorSettings]) {
 		if n <= 0 || n > 10_000 {
-			s.Fail(&rest.ConfigError{Field: "job page rows", Reason: "must be between 1 and 10000"})
+			s.Fail(&ConfigError{Field: "job page rows", Reason: "must be between 1 and 10000"})
 			return
 		}
 		s.Vendor.jobPageRows = n
@@ -182,7 +188,7 @@ func WithSampleSpool(dir string, memory int64) Option {
 func WithMaxSampleBytes(n int64) Option {
 	return func(s *rest.Settings[vendorSettings]) {
 		if n <= 0 {
-			s.Fail(&rest.ConfigError{Field: "max sample bytes", Reason: "must be positive"})
+			s.Fail(&ConfigError{Field: "max sample bytes", Reason: "must be positive"})
 			return
 		}
 		s.Vendor.maxSample = n

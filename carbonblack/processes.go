@@ -114,7 +114,7 @@ func startJob(ctx context.Context, c *Client, op, path, kind string, body any) (
 		return "", err
 	}
 	if out.JobID == "" {
-		return "", &rest.Error{Vendor: "carbonblack", Op: op, Method: http.MethodPost, StatusCode: http.StatusOK,
+		return "", &Error{Vendor: "carbonblack", Op: op, Method: http.MethodPost, StatusCode: http.StatusOK,
 			Message: "no job_id in the answer", Err: ErrMalformedResponse}
 	}
 	return out.JobID, nil
@@ -182,7 +182,7 @@ func (s *ProcessesService) Summary(ctx context.Context, processGUID string, tr *
 		return nil, fmt.Errorf("carbonblack: process summary job %s: %w", jobID, err)
 	}
 	if last.Exception != nil && *last.Exception != "" {
-		return nil, &rest.Error{Vendor: "carbonblack", Op: "Processes.Summary", StatusCode: http.StatusOK, Message: c.rest.Redact(*last.Exception)}
+		return nil, &Error{Vendor: "carbonblack", Op: "Processes.Summary", StatusCode: http.StatusOK, Message: c.rest.Redact(*last.Exception)}
 	}
 	if last.Summary.Process == nil {
 		return nil, fmt.Errorf("carbonblack: Processes.Summary: process %s: %w", processGUID, ErrNotFound)

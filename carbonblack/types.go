@@ -357,7 +357,7 @@ func systemPoolWith(pem []byte) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, &rest.ConfigError{Field: "ssl_cert_file", Reason: "no PEM certificate found"}
+		return nil, &ConfigError{Field: "ssl_cert_file", Reason: "no PEM certificate found"}
 	}
 	return pool, nil
 }

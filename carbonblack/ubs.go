@@ -212,7 +212,7 @@ func (s *UBSService) Open(ctx context.Context, sha256 string) (*Sample, error) {
 		return nil, err
 	}
 	if len(links.Found) == 0 {
-		e := &rest.Error{Vendor: "carbonblack", Op: "UBS.Open", Method: http.MethodPost, Path: "/ubs/v1/orgs/" + s.c.orgKey + "/file/_download"}
+		e := &Error{Vendor: "carbonblack", Op: "UBS.Open", Method: http.MethodPost, Path: "/ubs/v1/orgs/" + s.c.orgKey + "/file/_download"}
 		if len(links.NotFound) > 0 {
 			e.StatusCode = http.StatusNotFound
 			e.Message = "UBS does not hold " + strings.ToLower(sha256)

@@ -82,7 +82,7 @@ func BenchmarkPollDedupe5000(b *testing.B) {
 	q := proofpoint.PollQuery{Streams: []proofpoint.Stream{proofpoint.StreamMessagesDelivered}, From: testNow.Add(-61 * time.Minute), Seen: seen}
 	b.ReportAllocs()
 	for b.Loop() {
-		for batch, err := range c.SIEM.Poll(context.Background(), q) {
+		for batch, err := range c.SIEM.All(context.Background(), q) {
 			if err != nil {
 				b.Fatal(err)
 			}

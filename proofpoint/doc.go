@@ -38,7 +38,7 @@
 //
 // TAP indexes events up to about 30 minutes after they happen, so a window
 // fetched as soon as it closes can miss events that later appear in it.
-// [SIEMService.Poll] handles this: given a range it plans valid windows
+// [SIEMService.All] handles this: given a range it plans valid windows
 // ([SIEMService.Plan]), fetches them in order, re-reads a look-back overlap
 // before the resume point (PollQuery.LookBack, [DefaultPollLookBack]) and
 // yields one [Batch] per window, deduplicated by message GUID (plus
@@ -47,7 +47,7 @@
 // event twice:
 //
 //	seen := proofpoint.NewSeen()
-//	for b, err := range c.SIEM.Poll(ctx, proofpoint.PollQuery{
+//	for b, err := range c.SIEM.All(ctx, proofpoint.PollQuery{
 //		Streams:  []proofpoint.Stream{proofpoint.StreamMessagesDelivered},
 //		From:     checkpoint, LookBack: proofpoint.DefaultPollLookBack,
 //		ThreatTypes: []string{proofpoint.ThreatTypeAttachment}, Seen: seen,

@@ -16,8 +16,8 @@ import (
 // Every call shares these error paths.
 func TestErrorPaths(t *testing.T) {
 	calls := map[string]func(c *proofpoint.Client, ctx context.Context) error{
-		"SIEM.All": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.All(ctx, proofpoint.Query{Interval: hourBefore(time.Hour)})
+		"SIEM.List": func(c *proofpoint.Client, ctx context.Context) error {
+			_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 			return err
 		},
 		"Campaigns.Get": func(c *proofpoint.Client, ctx context.Context) error {
@@ -46,10 +46,6 @@ func TestErrorPaths(t *testing.T) {
 		},
 		"SIEM.ClicksBlocked": func(c *proofpoint.Client, ctx context.Context) error {
 			_, err := c.SIEM.ClicksBlocked(ctx, proofpoint.Query{SinceSeconds: 300})
-			return err
-		},
-		"SIEM.List": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 300})
 			return err
 		},
 		"Forensics.GetByThreat": func(c *proofpoint.Client, ctx context.Context) error {
@@ -171,7 +167,7 @@ func TestDefaultRetryWaitsMinutesAfter429(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := ts.client.SIEM.All(ctx, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	_, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}
@@ -195,7 +191,7 @@ func TestSecretNeverLogged(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte("bad credentials: " + r.Header.Get("Authorization") + " secret=" + testSecret))
 	})
-	_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 	if err == nil {
 		t.Fatal("want an error")
 	}

@@ -54,7 +54,7 @@ func ExampleSIEMService_MessagesDelivered() {
 
 // Walk a backlog window by window with a look-back overlap, persisting the
 // resume point; a message TAP indexed late shows up in the next run.
-func ExampleSIEMService_Poll() {
+func ExampleSIEMService_All() {
 	now := time.Date(2024, 5, 14, 12, 0, 0, 0, time.UTC)
 	clock := proofpointtest.NewManualClock(now)
 	fake, err := proofpointtest.New(proofpointtest.WithClock(clock))
@@ -74,7 +74,7 @@ func ExampleSIEMService_Poll() {
 	seen := proofpoint.NewSeen()
 	checkpoint := now.Add(-3 * time.Hour)
 	run := func() {
-		for b, err := range c.SIEM.Poll(context.Background(), proofpoint.PollQuery{
+		for b, err := range c.SIEM.All(context.Background(), proofpoint.PollQuery{
 			Streams:  []proofpoint.Stream{proofpoint.StreamMessagesDelivered},
 			From:     checkpoint,
 			LookBack: proofpoint.DefaultPollLookBack,

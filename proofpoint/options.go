@@ -12,7 +12,7 @@ import (
 )
 
 // Option configures a Client.
-type Option = rest.Option[settings]
+type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls how failed attempts are repeated. See [DefaultRetryPolicy]
 // for the TAP defaults.
@@ -62,21 +62,21 @@ func defaultSettings() settings {
 }
 
 // WithHTTPClient uses h for every request instead of the default client.
-func WithHTTPClient(h *http.Client) Option { return rest.WithHTTPClient[settings](h) }
+func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[settings](h)) }
 
 // WithRetry replaces the retry policy. A zero RateLimitedDelay selects
 // [DefaultRateLimitedDelay]; a negative one turns the 429 floor off.
-func WithRetry(p RetryPolicy) Option { return rest.WithRetry[settings](p) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](p)) }
 
 // WithRateLimit bounds the client's overall request rate, on top of the
 // rolling 24-hour pools the client always tracks.
 func WithRateLimit(limit rate.Limit, burst int) Option {
-	return rest.WithRateLimit[settings](limit, burst)
+	return Option(rest.WithRateLimit[settings](limit, burst))
 }
 
 // WithLogger sends debug records (method, path, status, attempt, latency;
 // never credentials) to l.
-func WithLogger(l *slog.Logger) Option { return rest.WithLogger[settings](l) }
+func WithLogger(l *slog.Logger) Option { return Option(rest.WithLogger[settings](l)) }
 
 // RequestEvent describes one HTTP attempt for metrics: vendor, operation,
 // route template (no ids), status, latency and rate-limiter wait.
@@ -86,38 +86,38 @@ type RequestEvent = rest.RequestEvent
 type Observer = rest.Observer
 
 // WithObserver sends one event per HTTP attempt to o, for metrics.
-func WithObserver(o Observer) Option { return rest.WithObserver[settings](o) }
+func WithObserver(o Observer) Option { return Option(rest.WithObserver[settings](o)) }
 
 // WithUserAgent appends an integration name to the soarkit User-Agent.
-func WithUserAgent(name string) Option { return rest.WithUserAgent[settings](name) }
+func WithUserAgent(name string) Option { return Option(rest.WithUserAgent[settings](name)) }
 
 // WithMaxResponseBytes caps buffered responses (default 64 MiB). SIEM
 // windows are not paged, so a busy hour can be large.
-func WithMaxResponseBytes(n int64) Option { return rest.WithMaxResponseBytes[settings](n) }
+func WithMaxResponseBytes(n int64) Option { return Option(rest.WithMaxResponseBytes[settings](n)) }
 
 // WithAttemptTimeout bounds a single HTTP attempt.
-func WithAttemptTimeout(d time.Duration) Option { return rest.WithAttemptTimeout[settings](d) }
+func WithAttemptTimeout(d time.Duration) Option { return Option(rest.WithAttemptTimeout[settings](d)) }
 
 // WithCACertPEM trusts the PEM certificates in pem in addition to the system
 // roots.
-func WithCACertPEM(pem []byte) Option { return rest.WithCACertPEM[settings](pem) }
+func WithCACertPEM(pem []byte) Option { return Option(rest.WithCACertPEM[settings](pem)) }
 
 // WithInsecureSkipVerify turns TLS certificate verification off. Never the
 // default.
-func WithInsecureSkipVerify() Option { return rest.WithInsecureSkipVerify[settings]() }
+func WithInsecureSkipVerify() Option { return Option(rest.WithInsecureSkipVerify[settings]()) }
 
 // WithProxy sends requests through the proxy at rawURL.
-func WithProxy(rawURL string) Option { return rest.WithProxy[settings](rawURL) }
+func WithProxy(rawURL string) Option { return Option(rest.WithProxy[settings](rawURL)) }
 
 // WithTLSConfig sets the base TLS configuration of the default transport.
-func WithTLSConfig(c *tls.Config) Option { return rest.WithTLSConfig[settings](c) }
+func WithTLSConfig(c *tls.Config) Option { return Option(rest.WithTLSConfig[settings](c)) }
 
 // WithClock makes the client read the current time from now, for SIEM window
 // validation and the request pools. Tests pass a fake clock.
 func WithClock(now func() time.Time) Option {
 	return func(s *rest.Settings[settings]) {
 		if now == nil {
-			s.Fail(&rest.ConfigError{Field: "clock", Reason: "must not be nil"})
+			s.Fail(&ConfigError{Field: "clock", Reason: "must not be nil"})
 			return
 		}
 		s.Vendor.now = now
@@ -129,7 +129,7 @@ func WithClock(now func() time.Time) Option {
 func WithLookBack(d time.Duration) Option {
 	return func(s *rest.Settings[settings]) {
 		if d <= 0 {
-			s.Fail(&rest.ConfigError{Field: "look-back", Reason: "must be positive"})
+			s.Fail(&ConfigError{Field: "look-back", Reason: "must be positive"})
 			return
 		}
 		s.Vendor.lookBack = d
@@ -141,7 +141,7 @@ func WithLookBack(d time.Duration) Option {
 func WithEndMargin(d time.Duration) Option {
 	return func(s *rest.Settings[settings]) {
 		if d < 0 {
-			s.Fail(&rest.ConfigError{Field: "end margin", Reason: "must not be negative"})
+			s.Fail(&ConfigError{Field: "end margin", Reason: "must not be negative"})
 			return
 		}
 		s.Vendor.endMargin = d
@@ -154,7 +154,7 @@ func WithEndMargin(d time.Duration) Option {
 func WithPoolTracker(t *PoolTracker) Option {
 	return func(s *rest.Settings[settings]) {
 		if t == nil {
-			s.Fail(&rest.ConfigError{Field: "pool tracker", Reason: "must not be nil"})
+			s.Fail(&ConfigError{Field: "pool tracker", Reason: "must not be nil"})
 			return
 		}
 		s.Vendor.tracker = t
@@ -167,7 +167,7 @@ func WithPoolTracker(t *PoolTracker) Option {
 func WithPoolLimit(p Pool, limit, reserve int) Option {
 	return func(s *rest.Settings[settings]) {
 		if limit <= 0 || reserve < 0 || reserve >= limit {
-			s.Fail(&rest.ConfigError{Field: "pool " + string(p), Reason: "limit must be positive and reserve in [0, limit)"})
+			s.Fail(&ConfigError{Field: "pool " + string(p), Reason: "limit must be positive and reserve in [0, limit)"})
 			return
 		}
 		s.Vendor.limits[p] = poolLimit{limit, reserve}

@@ -89,7 +89,7 @@ func pollAll(t *testing.T, c *proofpoint.Client, q proofpoint.PollQuery) ([]stri
 	t.Helper()
 	var ids []string
 	var batches []*proofpoint.Batch
-	for b, err := range c.SIEM.Poll(context.Background(), q) {
+	for b, err := range c.SIEM.All(context.Background(), q) {
 		if err != nil {
 			t.Fatalf("poll: %v", err)
 		}
@@ -218,7 +218,7 @@ func TestPollStreamsFiltersAndErrors(t *testing.T) {
 	var got int
 	var lastResume time.Time
 	var failure error
-	for b, err := range c.SIEM.Poll(context.Background(), proofpoint.PollQuery{From: now.Add(-4*time.Hour - time.Minute)}) {
+	for b, err := range c.SIEM.All(context.Background(), proofpoint.PollQuery{From: now.Add(-4*time.Hour - time.Minute)}) {
 		if err != nil {
 			failure = err
 			break
@@ -236,7 +236,7 @@ func TestPollStreamsFiltersAndErrors(t *testing.T) {
 
 func collectPoll(c *proofpoint.Client, q proofpoint.PollQuery) (int, error) {
 	n := 0
-	for _, err := range c.SIEM.Poll(context.Background(), q) {
+	for _, err := range c.SIEM.All(context.Background(), q) {
 		if err != nil {
 			return n, err
 		}
@@ -250,7 +250,7 @@ func TestPollSkipsRangeBeyondLookBack(t *testing.T) {
 	fake := proofpointtest.NewServer(t, proofpointtest.WithClock(proofpointtest.NewManualClock(now)))
 	c := fake.Client()
 	var first *proofpoint.Batch
-	for b, err := range c.SIEM.Poll(context.Background(), proofpoint.PollQuery{From: now.Add(-9 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 2*time.Hour)}) {
+	for b, err := range c.SIEM.All(context.Background(), proofpoint.PollQuery{From: now.Add(-9 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 2*time.Hour)}) {
 		if err != nil {
 			t.Fatalf("poll: %v", err) // the fake would answer 400 for a window past its look-back
 		}
@@ -293,7 +293,7 @@ func TestPollWholeRangeBeyondLookBack(t *testing.T) {
 	fake := proofpointtest.NewServer(t, proofpointtest.WithClock(proofpointtest.NewManualClock(now)))
 	to := now.Add(-8 * 24 * time.Hour)
 	var batches []*proofpoint.Batch
-	for b, err := range fake.Client().SIEM.Poll(context.Background(), proofpoint.PollQuery{From: to.Add(-3 * time.Hour), To: to}) {
+	for b, err := range fake.Client().SIEM.All(context.Background(), proofpoint.PollQuery{From: to.Add(-3 * time.Hour), To: to}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,7 +42,7 @@ type service struct{ c *Client }
 // principal and secret of a TAP "Connected Applications" credential.
 func New(baseURL, principal, secret string, opts ...Option) (*Client, error) {
 	if principal == "" || secret == "" {
-		return nil, &rest.ConfigError{Field: "credentials", Reason: "service principal and secret are required"}
+		return nil, &ConfigError{Field: "credentials", Reason: "service principal and secret are required"}
 	}
 	cfg := rest.Config{
 		Vendor:      "proofpoint",
@@ -50,18 +50,19 @@ func New(baseURL, principal, secret string, opts ...Option) (*Client, error) {
 		Auth:        func(r *http.Request) { r.SetBasicAuth(principal, secret) },
 		Secrets:     []string{secret},
 		DecodeError: decodeError,
+		WrapError:   wrapError,
 		Retry:       DefaultRetryPolicy(),
 	}
 	s, err := rest.Apply(cfg, defaultSettings(), opts)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	if s.Config.Retry.RateLimitedDelay == 0 {
 		s.Config.Retry.RateLimitedDelay = DefaultRateLimitedDelay
 	}
 	rc, err := rest.New(s.Config)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	c := &Client{rc: rc, now: s.Vendor.now, lookBack: s.Vendor.lookBack, endMargin: s.Vendor.endMargin, pools: s.Vendor.tracker,
 		onSkip: s.Vendor.onSkip}
@@ -120,5 +121,5 @@ func (c *Client) refused(req *rest.Request, err error) error {
 	if method == "" {
 		method = http.MethodGet
 	}
-	return &rest.Error{Vendor: c.rc.Vendor(), Op: req.Op, Method: method, Path: req.Path, Err: err}
+	return &Error{Vendor: c.rc.Vendor(), Op: req.Op, Method: method, Path: req.Path, Err: err}
 }

@@ -12,7 +12,7 @@ import (
 
 // SIEMService reads message and click events per time window. TAP does not
 // page: one call returns every event of its window (at most one hour), in
-// no particular order. See [SIEMService.Poll] for walking a longer range.
+// no particular order. See [SIEMService.All] for walking a longer range.
 type SIEMService service
 
 // Stream is one SIEM endpoint.
@@ -181,7 +181,9 @@ func checkWindow(w Interval, now time.Time, lookBack, endMargin, maxLen time.Dur
 	return nil
 }
 
-// List fetches the events of one stream for q. It checks the window and the
+// List fetches the events of one stream for one window q (the one-page form;
+// [SIEMService.All] iterates over the windows of a range, and
+// List(ctx, [StreamAll], q) reads all four event kinds). It checks the window and the
 // stream's pool before sending, and returns an [*Error] wrapping a
 // [*WindowError] or a [*PoolError] instead of spending a request TAP would
 // refuse.
@@ -205,13 +207,6 @@ func (s *SIEMService) list(ctx context.Context, op string, stream Stream, q Quer
 	}
 	out.SkippedItems = s.c.rc.ReportSkipped(ctx, op, out.SkippedItems, s.c.onSkip)
 	return &out, nil
-}
-
-// All fetches all four event kinds.
-//
-// API: GET /v2/siem/all
-func (s *SIEMService) All(ctx context.Context, q Query) (*Events, error) {
-	return s.list(ctx, "SIEM.All", StreamAll, q)
 }
 
 // Issues fetches permitted clicks and delivered messages with known threats.

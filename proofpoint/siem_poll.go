@@ -80,7 +80,7 @@ func (b *Batch) Len() int {
 	return len(b.MessagesDelivered) + len(b.MessagesBlocked) + len(b.ClicksPermitted) + len(b.ClicksBlocked)
 }
 
-// Plan splits q's range into the windows [SIEMService.Poll] would fetch, and
+// Plan splits q's range into the windows [SIEMService.All] would fetch, and
 // reports the part of the range dropped for being older than the look-back
 // limit. Every window lasts 30 seconds to WindowSize; the last one is moved
 // back (overlapping its predecessor) rather than shortened below 30
@@ -141,7 +141,7 @@ func (s *SIEMService) Plan(q PollQuery) (windows []Interval, skipped Interval, e
 	return windows, skipped, nil
 }
 
-// Poll walks q's range window by window, in order, and yields one
+// All walks q's range window by window, in order, and yields one
 // deduplicated [Batch] per window. Process a batch, then persist its Resume
 // and Seen: the next run starting From that Resume (with the same LookBack)
 // re-reads the overlap, picks up events TAP indexed late, and drops those
@@ -150,11 +150,11 @@ func (s *SIEMService) Plan(q PollQuery) (windows []Interval, skipped Interval, e
 // streams' pools before they are sent.
 //
 // API: GET /v2/siem/{stream} (once per window and stream)
-func (s *SIEMService) Poll(ctx context.Context, q PollQuery) iter.Seq2[*Batch, error] {
+func (s *SIEMService) All(ctx context.Context, q PollQuery) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
 		windows, skipped, err := s.Plan(q)
 		if err != nil {
-			yield(nil, s.c.refused(&rest.Request{Op: "SIEM.Poll", Path: "/v2/siem/"}, err))
+			yield(nil, s.c.refused(&rest.Request{Op: "SIEM.All", Path: "/v2/siem/"}, err))
 			return
 		}
 		if !skipped.IsZero() {
@@ -188,7 +188,7 @@ func (s *SIEMService) Poll(ctx context.Context, q PollQuery) iter.Seq2[*Batch, e
 			// failure part-way leaves no event marked as yielded.
 			results := make([]*Events, 0, len(streams))
 			for _, st := range streams {
-				ev, err := s.list(ctx, "SIEM.Poll", st, Query{Interval: w, ThreatTypes: q.ThreatTypes, ThreatStatuses: q.ThreatStatuses})
+				ev, err := s.list(ctx, "SIEM.All", st, Query{Interval: w, ThreatTypes: q.ThreatTypes, ThreatStatuses: q.ThreatStatuses})
 				if err != nil {
 					yield(nil, err)
 					return
@@ -312,7 +312,7 @@ func (s *Seen) Len() int {
 }
 
 // Forget drops the events that happened before t and returns how many.
-// [SIEMService.Poll] calls it with the start of its first window (less an
+// [SIEMService.All] calls it with the start of its first window (less an
 // hour), since older events cannot come back.
 func (s *Seen) Forget(before time.Time) int {
 	s.mu.Lock()

@@ -22,7 +22,9 @@ func TestSIEMStreamsRequestShape(t *testing.T) {
 		stream proofpoint.Stream
 		call   func(*proofpoint.SIEMService, context.Context, proofpoint.Query) (*proofpoint.Events, error)
 	}{
-		{proofpoint.StreamAll, (*proofpoint.SIEMService).All},
+		{proofpoint.StreamAll, func(s *proofpoint.SIEMService, ctx context.Context, q proofpoint.Query) (*proofpoint.Events, error) {
+			return s.List(ctx, proofpoint.StreamAll, q)
+		}},
 		{proofpoint.StreamIssues, (*proofpoint.SIEMService).Issues},
 		{proofpoint.StreamMessagesDelivered, (*proofpoint.SIEMService).MessagesDelivered},
 		{proofpoint.StreamMessagesBlocked, (*proofpoint.SIEMService).MessagesBlocked},
@@ -70,10 +72,10 @@ func TestSIEMSinceParameters(t *testing.T) {
 		w.Write([]byte(`{"queryEndTime":"2024-05-14T12:00:00Z"}`))
 	})
 	ctx := context.Background()
-	if _, err := ts.client.SIEM.All(ctx, proofpoint.Query{SinceTime: testNow.Add(-20 * time.Minute)}); err != nil {
+	if _, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceTime: testNow.Add(-20 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.client.SIEM.All(ctx, proofpoint.Query{SinceSeconds: 3600}); err != nil {
+	if _, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 3600}); err != nil {
 		t.Fatal(err)
 	}
 	want := []url.Values{
@@ -90,7 +92,7 @@ func TestSIEMSinceParameters(t *testing.T) {
 func TestSIEMAllDecodesDocumentedCasing(t *testing.T) {
 	ts := setup(t)
 	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { serveFixture(t, w, "siem_all.json") })
-	ev, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	ev, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +263,7 @@ func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ts.client.SIEM.All(context.Background(), tt.q)
+			_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, tt.q)
 			if !errors.Is(err, proofpoint.ErrInvalidWindow) || !errors.Is(err, proofpoint.ErrInvalidRequest) {
 				t.Fatalf("err = %v, want ErrInvalidWindow and ErrInvalidRequest", err)
 			}
@@ -270,10 +272,10 @@ func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 			}
 			var we *proofpoint.WindowError
 			var pe *proofpoint.Error
-			if !errors.As(err, &we) || !errors.As(err, &pe) || pe.Op != "SIEM.All" || pe.Vendor != "proofpoint" {
+			if !errors.As(err, &we) || !errors.As(err, &pe) || pe.Op != "SIEM.List" || pe.Vendor != "proofpoint" {
 				t.Fatalf("err = %#v, want *Error wrapping *WindowError", err)
 			}
-			if msg := err.Error(); !strings.HasPrefix(msg, "proofpoint: SIEM.All: GET /v2/siem/all: invalid time window: ") || we.Detail == "" {
+			if msg := err.Error(); !strings.HasPrefix(msg, "proofpoint: SIEM.List: GET /v2/siem/all: invalid time window: ") || we.Detail == "" {
 				t.Errorf("message = %q", msg)
 			}
 		})
@@ -292,7 +294,7 @@ func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 func TestSIEMLookBackOption(t *testing.T) {
 	ts := setup(t, proofpoint.WithLookBack(12*time.Hour))
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
-	_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(12 * time.Hour)})
+	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(12 * time.Hour)})
 	if !errors.Is(err, proofpoint.ErrStartTooOld) {
 		t.Errorf("err = %v, want ErrStartTooOld", err)
 	}
@@ -321,7 +323,7 @@ func TestSIEMServer400Texts(t *testing.T) {
 				w.WriteHeader(http.StatusBadRequest)
 				w.Write([]byte(tt.text + "\n"))
 			})
-			_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+			_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 			var pe *proofpoint.Error
 			if !errors.As(err, &pe) || pe.StatusCode != 400 || pe.Message != tt.text {
 				t.Fatalf("err = %#v", err)
@@ -337,7 +339,7 @@ func TestSIEMServer400Texts(t *testing.T) {
 	t.Run("empty body for a reversed interval", func(t *testing.T) {
 		ts := setup(t)
 		ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) })
-		_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+		_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 		if !errors.Is(err, proofpoint.ErrBadRequest) || errors.Is(err, proofpoint.ErrInvalidWindow) {
 			t.Errorf("err = %v", err)
 		}
@@ -348,7 +350,7 @@ func TestSIEMServer400Texts(t *testing.T) {
 			w.WriteHeader(http.StatusBadRequest)
 			w.Write([]byte(`{"code":"BAD_PARAM","message":"The requested interval is still current."}`))
 		})
-		_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+		_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 		var pe *proofpoint.Error
 		if !errors.As(err, &pe) || pe.Code != "BAD_PARAM" || !errors.Is(err, proofpoint.ErrWindowStillCurrent) {
 			t.Errorf("err = %#v", err)
@@ -363,7 +365,7 @@ func TestSIEMValidatesWholeSeconds(t *testing.T) {
 	ts := setup(t, proofpoint.WithClock(func() time.Time { return now }))
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
 	start := now.Add(-7*24*time.Hour + 200*time.Millisecond)
-	_, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: proofpoint.Interval{Start: start, End: start.Add(time.Hour)}})
+	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: proofpoint.Interval{Start: start, End: start.Add(time.Hour)}})
 	if !errors.Is(err, proofpoint.ErrStartTooOld) {
 		t.Errorf("err = %v, want ErrStartTooOld", err)
 	}
@@ -453,7 +455,7 @@ func TestSIEMMalformedEventSkipped(t *testing.T) {
 	all["clicksBlocked"].([]any)[0].(map[string]any)["clickIP"] = 42
 	body, _ := json.Marshal(all)
 	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
-	ev, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	ev, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +464,7 @@ func TestSIEMMalformedEventSkipped(t *testing.T) {
 		t.Fatalf("events = %d/%d/%d/%d", len(ev.MessagesDelivered), len(ev.MessagesBlocked), len(ev.ClicksPermitted), len(ev.ClicksBlocked))
 	}
 	if len(ev.SkippedItems) != 2 || ev.SkippedItems[0].ID != "bad-guid" || ev.SkippedItems[0].Index != 1 ||
-		ev.SkippedItems[0].Op != "SIEM.All" || ev.SkippedItems[1].Index != 0 {
+		ev.SkippedItems[0].Op != "SIEM.List" || ev.SkippedItems[1].Index != 0 {
 		t.Fatalf("skipped = %+v", ev.SkippedItems)
 	}
 	if len(handled) != 2 || strings.Count(logs.String(), "level=WARN") != 2 || !strings.Contains(logs.String(), "id=bad-guid") {

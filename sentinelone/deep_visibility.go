@@ -187,10 +187,10 @@ type dvEventsQuery struct {
 	DVEventListOptions
 }
 
-// Events returns one page of a finished query's events.
+// ListEvents returns one page of a finished query's events.
 //
 // API: GET /dv/events
-func (s *DeepVisibilityService) Events(ctx context.Context, queryID string, opts DVEventListOptions) (*Page[DVEvent], error) {
+func (s *DeepVisibilityService) ListEvents(ctx context.Context, queryID string, opts DVEventListOptions) (*Page[DVEvent], error) {
 	return list[DVEvent](ctx, s.c, &rest.Request{Op: "DeepVisibility.Events", Path: "/dv/events", Query: dvEventsQuery{queryID, opts}})
 }
 
@@ -200,15 +200,15 @@ func (s *DeepVisibilityService) Events(ctx context.Context, queryID string, opts
 // API: GET /dv/events
 func (s *DeepVisibilityService) AllEvents(ctx context.Context, queryID string, opts DVEventListOptions) iter.Seq2[DVEvent, error] {
 	return all(ctx, opts, func(ctx context.Context, o DVEventListOptions) (*Page[DVEvent], error) {
-		return s.Events(ctx, queryID, o)
+		return s.ListEvents(ctx, queryID, o)
 	})
 }
 
-// Search runs q and iterates over all its events: start, bounded wait, then
+// AllQueryEvents runs q and iterates over all its events: start, bounded wait, then
 // every page.
 //
 // API: POST /dv/init-query, GET /dv/query-status, GET /dv/events
-func (s *DeepVisibilityService) Search(ctx context.Context, q DVQuery) iter.Seq2[DVEvent, error] {
+func (s *DeepVisibilityService) AllQueryEvents(ctx context.Context, q DVQuery) iter.Seq2[DVEvent, error] {
 	return func(yield func(DVEvent, error) bool) {
 		id, err := s.RunQuery(ctx, q)
 		if err != nil {

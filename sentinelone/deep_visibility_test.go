@@ -45,7 +45,7 @@ func TestDeepVisibilitySearch(t *testing.T) {
 	verbose := false
 	from := time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
 	var events []sentinelone.DVEvent
-	for ev, err := range env.client.DeepVisibility.Search(ctx, sentinelone.DVQuery{Scope: sentinelone.Scope{AccountIDs: []string{"433241117337583618"}},
+	for ev, err := range env.client.DeepVisibility.AllQueryEvents(ctx, sentinelone.DVQuery{Scope: sentinelone.Scope{AccountIDs: []string{"433241117337583618"}},
 		Query: `ObjectType = "Process"`, FromDate: sentinelone.NewTime(from), ToDate: sentinelone.NewTime(from.Add(24 * time.Hour)),
 		Limit: 20000, QueryType: []string{"events"}, IsVerbose: &verbose}) {
 		if err != nil {

@@ -35,7 +35,8 @@
 //
 // # Pagination
 //
-// Each list endpoint has a one-page method returning a Page with the
+// Each list endpoint has a one-page method (List, ListNotes, ListEvents, ...)
+// returning a Page with the
 // NextCursor to persist, and an iterator (All, AllNotes, AllEvents, ...) over
 // every page. Iteration stops on a null, empty or "null" cursor, and fails
 // with ErrRepeatedCursor instead of looping when the console repeats one.
@@ -117,7 +118,7 @@
 //
 // # Deep Visibility and PowerQuery
 //
-// DeepVisibility.Search runs a query, waits (bounded, at most one status
+// DeepVisibility.AllQueryEvents runs a query, waits (bounded, at most one status
 // call per second) and iterates over all pages of events; InitQuery,
 // WaitQuery and AllEvents are the steps. RunPowerQuery starts a PowerQuery
 // and polls it until it finishes.

@@ -81,7 +81,7 @@ func ExampleBlocklistService_CreateForOSTypes() {
 }
 
 // Run a Deep Visibility query and read every event, page by page.
-func ExampleDeepVisibilityService_Search() {
+func ExampleDeepVisibilityService_AllQueryEvents() {
 	srv, _ := sentinelonetest.New()
 	defer srv.Close()
 	at := time.Date(2024, 5, 2, 9, 13, 58, 0, time.UTC)
@@ -91,7 +91,7 @@ func ExampleDeepVisibilityService_Search() {
 	)
 	c := srv.Client()
 	q := sentinelone.DVQuery{Query: `ObjectType = "Process"`, FromDate: sentinelone.NewTime(at.Add(-time.Hour)), ToDate: sentinelone.NewTime(at.Add(time.Hour))}
-	for ev, err := range c.DeepVisibility.Search(context.Background(), q) {
+	for ev, err := range c.DeepVisibility.AllQueryEvents(context.Background(), q) {
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -101,7 +101,7 @@ func TestAllIteratorsFollowCursors(t *testing.T) {
 	count("agents", n, err)
 	n, err = drain(env.client.Blocklist.All(ctx, sentinelone.RestrictionListOptions{}))
 	count("restrictions", n, err)
-	n, err = drain(env.client.Threats.AllTimeline(ctx, "9", sentinelone.TimelineOptions{}))
+	n, err = drain(env.client.Threats.AllTimeline(ctx, "9", sentinelone.TimelineListOptions{}))
 	count("timeline", n, err)
 }
 

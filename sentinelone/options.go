@@ -19,7 +19,7 @@ type settings struct {
 }
 
 // Option configures a Client.
-type Option = rest.Option[settings]
+type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls retries of failed attempts (429, 5xx, connection
 // errors); see the rest engine's documentation of each field.
@@ -38,20 +38,20 @@ type RouteLimit = rest.RouteLimit
 type PollPolicy = rest.PollPolicy
 
 // WithHTTPClient uses h for every request instead of the default client.
-func WithHTTPClient(h *http.Client) Option { return rest.WithHTTPClient[settings](h) }
+func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[settings](h)) }
 
 // WithRetry replaces the retry policy.
-func WithRetry(p RetryPolicy) Option { return rest.WithRetry[settings](p) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](p)) }
 
 // WithRateLimit bounds the client's overall request rate, on top of the
 // per-route limits.
 func WithRateLimit(limit rate.Limit, burst int) Option {
-	return rest.WithRateLimit[settings](limit, burst)
+	return Option(rest.WithRateLimit[settings](limit, burst))
 }
 
 // WithRouteLimit adds a per-route limit, or replaces the built-in one with
 // the same method and prefix (see DefaultRouteLimits).
-func WithRouteLimit(l RouteLimit) Option { return rest.WithRouteLimit[settings](l) }
+func WithRouteLimit(l RouteLimit) Option { return Option(rest.WithRouteLimit[settings](l)) }
 
 // WithoutRouteLimits drops the per-route limits configured so far, the
 // built-in table included (for example when a proxy in front of the console
@@ -62,7 +62,7 @@ func WithoutRouteLimits() Option {
 
 // WithLogger sends debug records (method, path, status, attempt, latency;
 // never the token) to l.
-func WithLogger(l *slog.Logger) Option { return rest.WithLogger[settings](l) }
+func WithLogger(l *slog.Logger) Option { return Option(rest.WithLogger[settings](l)) }
 
 // RequestEvent describes one HTTP attempt for metrics: vendor, operation,
 // route template (no ids), status, latency and rate-limiter wait.
@@ -72,34 +72,34 @@ type RequestEvent = rest.RequestEvent
 type Observer = rest.Observer
 
 // WithObserver sends one event per HTTP attempt to o, for metrics.
-func WithObserver(o Observer) Option { return rest.WithObserver[settings](o) }
+func WithObserver(o Observer) Option { return Option(rest.WithObserver[settings](o)) }
 
 // WithUserAgent appends an integration name to the soarkit User-Agent.
-func WithUserAgent(name string) Option { return rest.WithUserAgent[settings](name) }
+func WithUserAgent(name string) Option { return Option(rest.WithUserAgent[settings](name)) }
 
 // WithMaxResponseBytes caps buffered JSON responses (default 64 MiB).
-func WithMaxResponseBytes(n int64) Option { return rest.WithMaxResponseBytes[settings](n) }
+func WithMaxResponseBytes(n int64) Option { return Option(rest.WithMaxResponseBytes[settings](n)) }
 
 // WithMaxDownloadBytes caps fetched-file downloads (default 8 GiB).
-func WithMaxDownloadBytes(n int64) Option { return rest.WithMaxDownloadBytes[settings](n) }
+func WithMaxDownloadBytes(n int64) Option { return Option(rest.WithMaxDownloadBytes[settings](n)) }
 
 // WithAttemptTimeout bounds a single attempt (for downloads: until the
 // headers arrive).
-func WithAttemptTimeout(d time.Duration) Option { return rest.WithAttemptTimeout[settings](d) }
+func WithAttemptTimeout(d time.Duration) Option { return Option(rest.WithAttemptTimeout[settings](d)) }
 
 // WithCACertPEM trusts the PEM certificates in pem in addition to the system
 // roots (on-premises consoles with a private CA).
-func WithCACertPEM(pem []byte) Option { return rest.WithCACertPEM[settings](pem) }
+func WithCACertPEM(pem []byte) Option { return Option(rest.WithCACertPEM[settings](pem)) }
 
 // WithTLSConfig sets the base TLS configuration.
-func WithTLSConfig(c *tls.Config) Option { return rest.WithTLSConfig[settings](c) }
+func WithTLSConfig(c *tls.Config) Option { return Option(rest.WithTLSConfig[settings](c)) }
 
 // WithInsecureSkipVerify turns TLS certificate verification off. Never use it
 // against a production console.
-func WithInsecureSkipVerify() Option { return rest.WithInsecureSkipVerify[settings]() }
+func WithInsecureSkipVerify() Option { return Option(rest.WithInsecureSkipVerify[settings]()) }
 
 // WithProxy sends requests through the proxy at rawURL.
-func WithProxy(rawURL string) Option { return rest.WithProxy[settings](rawURL) }
+func WithProxy(rawURL string) Option { return Option(rest.WithProxy[settings](rawURL)) }
 
 // WithFetchPoll sets how file fetches wait for the agent's upload activity
 // (default: every 5 s growing to 15 s, for at most 3 minutes).

@@ -100,7 +100,7 @@ func TestActivitiesList(t *testing.T) {
 	env.handle("GET /threats/222222222222222222/timeline", func(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, 200, fixture(t, "activities_list.json"))
 	})
-	tl, err := env.client.Threats.Timeline(ctx, "222222222222222222", sentinelone.TimelineOptions{})
+	tl, err := env.client.Threats.ListTimeline(ctx, "222222222222222222", sentinelone.TimelineListOptions{})
 	if err != nil || len(tl.Items) != 2 || tl.Items[0].Data.AccountID != "111111111111111111" || tl.Items[0].Data.Username != "testuser" ||
 		tl.Items[1].PrimaryDescription == "" || tl.TotalItems != 2 {
 		t.Fatalf("timeline: %+v %v", tl, err)

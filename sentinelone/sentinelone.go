@@ -56,7 +56,7 @@ type service struct{ c *Client }
 func New(baseURL, apiToken string, opts ...Option) (*Client, error) {
 	apiToken = strings.TrimSpace(apiToken)
 	if apiToken == "" {
-		return nil, &rest.ConfigError{Field: "API token", Reason: "empty"}
+		return nil, &ConfigError{Field: "API token", Reason: "empty"}
 	}
 	base := strings.TrimRight(baseURL, "/")
 	if !strings.HasSuffix(base, APIPrefix) {
@@ -68,17 +68,18 @@ func New(baseURL, apiToken string, opts ...Option) (*Client, error) {
 		Secrets:     []string{apiToken},
 		RouteLimits: DefaultRouteLimits(),
 		DecodeError: decodeError,
+		WrapError:   wrapError,
 		Auth: func(r *http.Request) {
 			r.Header.Set("Authorization", "ApiToken "+apiToken)
 		},
 	}
 	s, err := rest.Apply(cfg, settings{}, opts)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	rc, err := rest.New(s.Config)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	c := &Client{rest: rc, fs: s.Vendor.fetch, onSkip: s.Vendor.onSkip}
 	sv := service{c}
@@ -145,8 +146,8 @@ func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination
 		return Pagination{}, resp, err
 	}
 	if errs := parseErrors(env.Errors); len(errs) > 0 {
-		e := &rest.Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: c.pathOf(req), StatusCode: resp.StatusCode}
-		fillFromErrors(e, errs)
+		e := &Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: c.pathOf(req), StatusCode: resp.StatusCode}
+		fillFromErrors((*rest.Error)(e), errs)
 		e.Message = c.rest.Redact(e.Message)
 		for i := range e.Details {
 			e.Details[i].Message = c.rest.Redact(e.Details[i].Message)

@@ -113,26 +113,26 @@ func getByID[T any](ctx context.Context, c *Client, op, path, what string, query
 	return &items[0], nil
 }
 
-// TimelineOptions are the parameters of GET /threats/{id}/timeline.
-type TimelineOptions struct {
+// TimelineListOptions are the parameters of GET /threats/{id}/timeline.
+type TimelineListOptions struct {
 	ActivityTypes []int  `url:"activityTypes,comma,omitempty"`
 	Query         string `url:"query,omitempty"`
 	ListOptions
 }
 
-// Timeline returns one page of a threat's timeline (activities).
+// ListTimeline returns one page of a threat's timeline (activities).
 //
 // API: GET /threats/{threat_id}/timeline
-func (s *ThreatsService) Timeline(ctx context.Context, threatID string, opts TimelineOptions) (*Page[Activity], error) {
+func (s *ThreatsService) ListTimeline(ctx context.Context, threatID string, opts TimelineListOptions) (*Page[Activity], error) {
 	return list[Activity](ctx, s.c, &rest.Request{Op: "Threats.Timeline", Path: "/threats/{}/timeline", PathArgs: []string{threatID}, Query: opts})
 }
 
 // AllTimeline iterates over a threat's whole timeline.
 //
 // API: GET /threats/{threat_id}/timeline
-func (s *ThreatsService) AllTimeline(ctx context.Context, threatID string, opts TimelineOptions) iter.Seq2[Activity, error] {
-	return all(ctx, opts, func(ctx context.Context, o TimelineOptions) (*Page[Activity], error) {
-		return s.Timeline(ctx, threatID, o)
+func (s *ThreatsService) AllTimeline(ctx context.Context, threatID string, opts TimelineListOptions) iter.Seq2[Activity, error] {
+	return all(ctx, opts, func(ctx context.Context, o TimelineListOptions) (*Page[Activity], error) {
+		return s.ListTimeline(ctx, threatID, o)
 	})
 }
 

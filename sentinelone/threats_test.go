@@ -317,7 +317,7 @@ func TestThreatTimelineAndCloud(t *testing.T) {
 	env.handle("GET /threats/1000000000000000000/download-from-cloud", func(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, 200, []byte(`{"data":{"fileName":"invoice.zip","downloadUrl":"https://vault.example/abc?X-Amz-Signature=s"}}`))
 	})
-	p, err := env.client.Threats.Timeline(ctx, "1000000000000000000", sentinelone.TimelineOptions{ActivityTypes: []int{86},
+	p, err := env.client.Threats.ListTimeline(ctx, "1000000000000000000", sentinelone.TimelineListOptions{ActivityTypes: []int{86},
 		ListOptions: sentinelone.ListOptions{Limit: 30, SortOrder: sentinelone.Descending}})
 	if err != nil {
 		t.Fatal(err)

@@ -23,18 +23,25 @@ func (s *AnalysesService) Get(ctx context.Context, id int64) (*Analysis, error) 
 	return getObject[Analysis](ctx, s.c, &rest.Request{Op: op, Path: "/analysis/{}", PathArgs: args})
 }
 
-// ListPage returns the first chunk of all analyses visible to the key; with
+// List returns the first chunk of all analyses visible to the key; with
 // Limit 1 it is the connectivity check other VMRay integrations use.
 //
 // API: GET /rest/analysis
-func (s *AnalysesService) ListPage(ctx context.Context, opts *ListOptions) (*Page[Analysis], error) {
+func (s *AnalysesService) List(ctx context.Context, opts *ListOptions) (*Page[Analysis], error) {
 	return listPage[Analysis](ctx, s.c, &rest.Request{Op: "Analyses.List", Path: "/analysis", Query: opts.values(nil)})
 }
 
-// ListBySubmissionPage returns the first chunk of a submission's analyses.
+// All iterates over all analyses visible to the key.
+//
+// API: GET /rest/analysis, GET /rest/continuation/{id}
+func (s *AnalysesService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Analysis, error] {
+	return listAll[Analysis](ctx, s.c, &rest.Request{Op: "Analyses.List", Path: "/analysis", Query: opts.values(nil)})
+}
+
+// ListBySubmission returns the first chunk of a submission's analyses.
 //
 // API: GET /rest/analysis/submission/{submission_id}
-func (s *AnalysesService) ListBySubmissionPage(ctx context.Context, submissionID int64, opts *ListOptions) (*Page[Analysis], error) {
+func (s *AnalysesService) ListBySubmission(ctx context.Context, submissionID int64, opts *ListOptions) (*Page[Analysis], error) {
 	req, err := byIDRequest("Analyses.ListBySubmission", "/analysis/submission/{}", "submission", submissionID, opts, nil)
 	if err != nil {
 		return nil, err
@@ -42,18 +49,18 @@ func (s *AnalysesService) ListBySubmissionPage(ctx context.Context, submissionID
 	return listPage[Analysis](ctx, s.c, req)
 }
 
-// ListBySubmission iterates over a submission's analyses.
+// AllBySubmission iterates over a submission's analyses.
 //
 // API: GET /rest/analysis/submission/{submission_id}, GET /rest/continuation/{id}
-func (s *AnalysesService) ListBySubmission(ctx context.Context, submissionID int64, opts *ListOptions) iter.Seq2[Analysis, error] {
+func (s *AnalysesService) AllBySubmission(ctx context.Context, submissionID int64, opts *ListOptions) iter.Seq2[Analysis, error] {
 	req, err := byIDRequest("Analyses.ListBySubmission", "/analysis/submission/{}", "submission", submissionID, opts, nil)
 	return iterate[Analysis](ctx, s.c, req, err)
 }
 
-// ListBySamplePage returns the first chunk of a sample's analyses.
+// ListBySample returns the first chunk of a sample's analyses.
 //
 // API: GET /rest/analysis/sample/{sample_id}
-func (s *AnalysesService) ListBySamplePage(ctx context.Context, sampleID int64, opts *ListOptions) (*Page[Analysis], error) {
+func (s *AnalysesService) ListBySample(ctx context.Context, sampleID int64, opts *ListOptions) (*Page[Analysis], error) {
 	req, err := byIDRequest("Analyses.ListBySample", "/analysis/sample/{}", "sample", sampleID, opts, nil)
 	if err != nil {
 		return nil, err
@@ -61,10 +68,10 @@ func (s *AnalysesService) ListBySamplePage(ctx context.Context, sampleID int64, 
 	return listPage[Analysis](ctx, s.c, req)
 }
 
-// ListBySample iterates over a sample's analyses.
+// AllBySample iterates over a sample's analyses.
 //
 // API: GET /rest/analysis/sample/{sample_id}, GET /rest/continuation/{id}
-func (s *AnalysesService) ListBySample(ctx context.Context, sampleID int64, opts *ListOptions) iter.Seq2[Analysis, error] {
+func (s *AnalysesService) AllBySample(ctx context.Context, sampleID int64, opts *ListOptions) iter.Seq2[Analysis, error] {
 	req, err := byIDRequest("Analyses.ListBySample", "/analysis/sample/{}", "sample", sampleID, opts, nil)
 	return iterate[Analysis](ctx, s.c, req, err)
 }

@@ -45,7 +45,7 @@ type settings struct {
 }
 
 // Option configures a Client.
-type Option = rest.Option[settings]
+type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls how failed attempts are repeated; see [WithRetry].
 type RetryPolicy = rest.RetryPolicy
@@ -61,22 +61,22 @@ func NewRetryBudget(capacity, retryCost, successRefund float64) *RetryBudget {
 
 // WithHTTPClient sends every request through h. It cannot be combined with the
 // TLS and proxy options, which configure the default transport.
-func WithHTTPClient(h *http.Client) Option { return rest.WithHTTPClient[settings](h) }
+func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[settings](h)) }
 
 // WithRetry replaces the retry policy (default: three attempts, 500 ms base
 // backoff with jitter, Retry-After honoured up to two minutes).
-func WithRetry(p RetryPolicy) Option { return rest.WithRetry[settings](p) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](p)) }
 
 // WithRateLimit bounds the client's request rate (requests per second and
 // burst). VMRay publishes no limits; by default the client is unlimited and
 // relies on 429 and Retry-After.
 func WithRateLimit(perSecond float64, burst int) Option {
-	return rest.WithRateLimit[settings](rate.Limit(perSecond), burst)
+	return Option(rest.WithRateLimit[settings](rate.Limit(perSecond), burst))
 }
 
 // WithLogger sends debug records (method, path, status, attempt, latency;
 // never headers or the API key) to l.
-func WithLogger(l *slog.Logger) Option { return rest.WithLogger[settings](l) }
+func WithLogger(l *slog.Logger) Option { return Option(rest.WithLogger[settings](l)) }
 
 // RequestEvent describes one HTTP attempt for metrics: vendor, operation,
 // route template (no ids), status, latency and rate-limiter wait.
@@ -86,36 +86,36 @@ type RequestEvent = rest.RequestEvent
 type Observer = rest.Observer
 
 // WithObserver sends one event per HTTP attempt to o, for metrics.
-func WithObserver(o Observer) Option { return rest.WithObserver[settings](o) }
+func WithObserver(o Observer) Option { return Option(rest.WithObserver[settings](o)) }
 
 // WithUserAgent appends an integration name, for example
 // "cbc-vmray-connector/1.0", to the "soarkit/<version>" User-Agent.
-func WithUserAgent(name string) Option { return rest.WithUserAgent[settings](name) }
+func WithUserAgent(name string) Option { return Option(rest.WithUserAgent[settings](name)) }
 
 // WithMaxResponseBytes caps buffered JSON responses (default 64 MiB).
-func WithMaxResponseBytes(n int64) Option { return rest.WithMaxResponseBytes[settings](n) }
+func WithMaxResponseBytes(n int64) Option { return Option(rest.WithMaxResponseBytes[settings](n)) }
 
 // WithMaxDownloadBytes caps streamed sample and report downloads (default 8 GiB).
-func WithMaxDownloadBytes(n int64) Option { return rest.WithMaxDownloadBytes[settings](n) }
+func WithMaxDownloadBytes(n int64) Option { return Option(rest.WithMaxDownloadBytes[settings](n)) }
 
 // WithAttemptTimeout bounds one HTTP attempt (for downloads: until the
 // response headers arrive).
-func WithAttemptTimeout(d time.Duration) Option { return rest.WithAttemptTimeout[settings](d) }
+func WithAttemptTimeout(d time.Duration) Option { return Option(rest.WithAttemptTimeout[settings](d)) }
 
 // WithCACertPEM trusts the PEM certificates in pem in addition to the system
 // roots, for on-premises appliances with a private CA.
-func WithCACertPEM(pem []byte) Option { return rest.WithCACertPEM[settings](pem) }
+func WithCACertPEM(pem []byte) Option { return Option(rest.WithCACertPEM[settings](pem)) }
 
 // WithTLSConfig sets the base TLS configuration of the default transport.
-func WithTLSConfig(c *tls.Config) Option { return rest.WithTLSConfig[settings](c) }
+func WithTLSConfig(c *tls.Config) Option { return Option(rest.WithTLSConfig[settings](c)) }
 
 // WithInsecureSkipVerify turns TLS certificate verification off. It exists
 // for lab appliances with self-signed certificates; prefer [WithCACertPEM].
-func WithInsecureSkipVerify() Option { return rest.WithInsecureSkipVerify[settings]() }
+func WithInsecureSkipVerify() Option { return Option(rest.WithInsecureSkipVerify[settings]()) }
 
 // WithProxy sends requests through the proxy at rawURL. Without it the proxy
 // comes from the environment (HTTPS_PROXY, NO_PROXY).
-func WithProxy(rawURL string) Option { return rest.WithProxy[settings](rawURL) }
+func WithProxy(rawURL string) Option { return Option(rest.WithProxy[settings](rawURL)) }
 
 // ErrNoAPIKey is returned by [New] when the API key is empty.
 var ErrNoAPIKey = errors.New("vmray: API key is empty")
@@ -142,14 +142,15 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		Auth:        func(r *http.Request) { r.Header.Set("Authorization", header) },
 		Secrets:     []string{apiKey},
 		DecodeError: decodeError,
+		WrapError:   wrapError,
 	}
 	s, err := rest.Apply(cfg, settings{}, opts)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	rc, err := rest.New(s.Config)
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 	c := &Client{rest: rc, onSkip: s.Vendor.onSkip}
 	svc := service{c: c}

@@ -65,10 +65,11 @@
 //
 // VMRay answers list queries in chunks of "api_items_per_request" (see
 // [SystemService.Info]) and hands out a single-use "continuation_id" for the
-// rest. Every list has an iterator that follows continuations
-// ([SubmissionsService.ListBySample], [AnalysesService.ListBySubmission], ...)
-// and a Page method returning the first chunk with its ContinuationID, which
-// [Continue] fetches. [ListOptions] carries VMRay's "_limit", "_min_id",
+// rest. Every list call comes in two forms, as in every soarkit client: List…
+// returns one chunk with its ContinuationID, which [Continue] fetches
+// ([SubmissionsService.List], [AnalysesService.ListBySubmission], ...), and
+// All… iterates over every item, following continuations
+// ([SubmissionsService.All], [AnalysesService.AllBySubmission], ...). [ListOptions] carries VMRay's "_limit", "_min_id",
 // "_max_id", "_last_id" (feed mode) and "_order". [Collect] drains an
 // iterator into a slice.
 //
@@ -100,7 +101,7 @@
 // job starts (a busy appliance may queue for long) and InWorkTimeout, which
 // starts only once a job is "inwork". A bound ends the wait with a
 // [*WaitTimeoutError] matching [ErrWaitTimeout]; callers that persist progress
-// call [SubmissionsService.Get] and [JobsService.ListBySubmission] themselves.
+// call [SubmissionsService.Get] and [JobsService.AllBySubmission] themselves.
 // [SubmissionsService.SubmitFileAndWait] does both steps.
 //
 // # Verdicts

@@ -122,8 +122,8 @@ func TestIteratorsRefuseBadIDs(t *testing.T) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("unexpected request %s", r.URL.Path) })
 	ctx := context.Background()
 	for name, seqErr := range map[string]error{
-		"jobs":      first(c.Jobs.ListBySubmission(ctx, 0, nil)),
-		"analyses":  first(c.Analyses.ListBySample(ctx, -1, nil)),
+		"jobs":      first(c.Jobs.AllBySubmission(ctx, 0, nil)),
+		"analyses":  first(c.Analyses.AllBySample(ctx, -1, nil)),
 		"children":  first(c.Submissions.Children(ctx, 0, nil)),
 		"relations": first(c.Samples.Relations(ctx, 0, nil)),
 	} {
@@ -132,8 +132,8 @@ func TestIteratorsRefuseBadIDs(t *testing.T) {
 		}
 	}
 	for name, err := range map[string]error{
-		"jobs page":      second(c.Jobs.ListBySamplePage(ctx, 0, nil)),
-		"analyses page":  second(c.Analyses.ListBySubmissionPage(ctx, 0, nil)),
+		"jobs page":      second(c.Jobs.ListBySample(ctx, 0, nil)),
+		"analyses page":  second(c.Analyses.ListBySubmission(ctx, 0, nil)),
 		"children page":  second(c.Submissions.ChildrenPage(ctx, 0, nil)),
 		"relations page": second(c.Samples.RelationsPage(ctx, 0, nil)),
 		"unlock":         second(c.Samples.UnlockReports(ctx, 0)),
@@ -171,12 +171,12 @@ func TestContinuationIDVariants(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, id := range []int64{1, 3} {
-		p, err := c.Jobs.ListBySamplePage(ctx, id, nil)
+		p, err := c.Jobs.ListBySample(ctx, id, nil)
 		if err != nil || p.ContinuationID != "" || p.Truncated {
 			t.Errorf("sample %d: %+v %v", id, p, err)
 		}
 	}
-	if _, err := c.Jobs.ListBySamplePage(ctx, 2, nil); !errors.Is(err, vmray.ErrMalformedResponse) {
+	if _, err := c.Jobs.ListBySample(ctx, 2, nil); !errors.Is(err, vmray.ErrMalformedResponse) {
 		t.Errorf("object continuation id: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/soarkit/soarkit/internal/rest"
 )
@@ -14,11 +15,81 @@ import (
 // "error_msg"; StatusCode is the HTTP status (200 for errors VMRay reports
 // inside a successful response). Match it with errors.Is against the
 // sentinels below and read it with errors.As.
-type Error = rest.Error
+type Error struct {
+	// Vendor and Op name the API and the operation, for example
+	// "vmray" and "Samples.Get".
+	Vendor string
+	Op     string
+	// Method and Path describe the request; Path never carries the query.
+	Method string
+	Path   string
+	// StatusCode is the HTTP status, or 0 when no response was received.
+	StatusCode int
+	// Code and Message are VMRay's error code and text, when it sent them.
+	Code    string
+	Message string
+	// Details holds further errors when VMRay sent a list.
+	Details []ErrorDetail
+	// RequestID is VMRay's request id header, when present.
+	RequestID string
+	// RetryAfter is the server's Retry-After, when present.
+	RetryAfter time.Duration
+	// Body is an excerpt of at most 1 KiB of the response, secrets redacted.
+	Body string
+	// Attempts is how many attempts were made.
+	Attempts int
+	// Matches lists the package's further sentinels this error matches.
+	Matches []error
+	// Err is the underlying cause: a transport error, a context error, a
+	// decoding error or a refusal before sending.
+	Err error
+}
 
-// ErrorDetail is one entry of [Error].Details; for a rejected submission Code
-// is the rejected file name and Message the reason.
-type ErrorDetail = rest.ErrorDetail
+// Error describes the failure without credentials or query strings.
+func (e *Error) Error() string { return (*rest.Error)(e).Error() }
+
+// Unwrap returns the underlying cause, Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel for e's HTTP status
+// ([ErrNotFound], [ErrRateLimited], ...) or one of Matches.
+func (e *Error) Is(target error) bool { return (*rest.Error)(e).Is(target) }
+
+// Temporary reports whether the call may succeed if tried again later:
+// rate limiting, server errors and transport failures.
+func (e *Error) Temporary() bool { return (*rest.Error)(e).Temporary() }
+
+// wrapError gives the engine's errors this package's type.
+func wrapError(e *rest.Error) error { return (*Error)(e) }
+
+// ErrorDetail is one entry of [Error].Details.
+//
+// Details; for a rejected submission Code is the rejected file name and
+// Message the reason.
+type ErrorDetail = struct {
+	Code    string
+	Message string
+}
+
+// ConfigError reports an invalid client configuration: which setting and
+// what is wrong with it.
+type ConfigError struct {
+	// Field names the setting, for example "base URL".
+	Field string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+// Error names the setting and the problem.
+func (e *ConfigError) Error() string { return (*rest.ConfigError)(e).Error() }
+
+// configError gives the engine's configuration errors this package's type.
+func configError(err error) error {
+	if ce, ok := err.(*rest.ConfigError); ok {
+		return (*ConfigError)(ce)
+	}
+	return err
+}
 
 // Sentinel errors matched by [*Error] with errors.Is.
 var (

@@ -163,7 +163,7 @@ func ExampleSubmissionsService_ListBySample() {
 		sampleID = res.Sample().ID
 	}
 	n := 0
-	for sub, err := range c.Submissions.ListBySample(ctx, sampleID, nil) {
+	for sub, err := range c.Submissions.AllBySample(ctx, sampleID, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}

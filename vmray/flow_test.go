@@ -239,7 +239,7 @@ func TestFlowContinuation(t *testing.T) {
 	}
 	smp, _ := srv.SampleByHash(sha256Hex(content))
 	srv.ResetRequests()
-	subs, err := vmray.Collect(c.Submissions.ListBySample(ctx, smp.ID, nil))
+	subs, err := vmray.Collect(c.Submissions.AllBySample(ctx, smp.ID, nil))
 	if err != nil || len(subs) != 5 {
 		t.Fatalf("%d submissions, %v", len(subs), err)
 	}
@@ -251,7 +251,7 @@ func TestFlowContinuation(t *testing.T) {
 	if n := srv.CountRequests(http.MethodGet, "/rest/continuation/"); n != 2 {
 		t.Errorf("%d continuation requests, want 2", n)
 	}
-	page, err := c.Analyses.ListBySamplePage(ctx, smp.ID, nil)
+	page, err := c.Analyses.ListBySample(ctx, smp.ID, nil)
 	if err != nil || page.ContinuationID == "" || len(page.Items) != 2 {
 		t.Fatalf("page %+v %v", page, err)
 	}
@@ -261,7 +261,7 @@ func TestFlowContinuation(t *testing.T) {
 	if _, err := vmray.Continue[vmray.Analysis](ctx, c, page.ContinuationID); !errors.Is(err, vmray.ErrNotFound) {
 		t.Fatalf("reused continuation: err = %v, want ErrNotFound", err)
 	}
-	desc, err := vmray.Collect(c.Submissions.ListBySample(ctx, smp.ID, &vmray.ListOptions{Order: "desc", Limit: 3}))
+	desc, err := vmray.Collect(c.Submissions.AllBySample(ctx, smp.ID, &vmray.ListOptions{Order: "desc", Limit: 3}))
 	if err != nil || len(desc) != 3 || desc[0].ID != subs[4].ID {
 		t.Fatalf("desc %+v %v", desc, err)
 	}

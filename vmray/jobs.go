@@ -24,10 +24,10 @@ func (s *JobsService) Get(ctx context.Context, id int64) (*Job, error) {
 	return getObject[Job](ctx, s.c, &rest.Request{Op: op, Path: "/job/{}", PathArgs: args})
 }
 
-// ListBySubmissionPage returns the first chunk of a submission's open jobs.
+// ListBySubmission returns the first chunk of a submission's open jobs.
 //
 // API: GET /rest/job/submission/{submission_id}
-func (s *JobsService) ListBySubmissionPage(ctx context.Context, submissionID int64, opts *ListOptions) (*Page[Job], error) {
+func (s *JobsService) ListBySubmission(ctx context.Context, submissionID int64, opts *ListOptions) (*Page[Job], error) {
 	req, err := byIDRequest("Jobs.ListBySubmission", "/job/submission/{}", "submission", submissionID, opts, nil)
 	if err != nil {
 		return nil, err
@@ -35,18 +35,18 @@ func (s *JobsService) ListBySubmissionPage(ctx context.Context, submissionID int
 	return listPage[Job](ctx, s.c, req)
 }
 
-// ListBySubmission iterates over a submission's open jobs.
+// AllBySubmission iterates over a submission's open jobs.
 //
 // API: GET /rest/job/submission/{submission_id}, GET /rest/continuation/{id}
-func (s *JobsService) ListBySubmission(ctx context.Context, submissionID int64, opts *ListOptions) iter.Seq2[Job, error] {
+func (s *JobsService) AllBySubmission(ctx context.Context, submissionID int64, opts *ListOptions) iter.Seq2[Job, error] {
 	req, err := byIDRequest("Jobs.ListBySubmission", "/job/submission/{}", "submission", submissionID, opts, nil)
 	return iterate[Job](ctx, s.c, req, err)
 }
 
-// ListBySamplePage returns the first chunk of a sample's open jobs.
+// ListBySample returns the first chunk of a sample's open jobs.
 //
 // API: GET /rest/job/sample/{sample_id}
-func (s *JobsService) ListBySamplePage(ctx context.Context, sampleID int64, opts *ListOptions) (*Page[Job], error) {
+func (s *JobsService) ListBySample(ctx context.Context, sampleID int64, opts *ListOptions) (*Page[Job], error) {
 	req, err := byIDRequest("Jobs.ListBySample", "/job/sample/{}", "sample", sampleID, opts, nil)
 	if err != nil {
 		return nil, err
@@ -54,10 +54,10 @@ func (s *JobsService) ListBySamplePage(ctx context.Context, sampleID int64, opts
 	return listPage[Job](ctx, s.c, req)
 }
 
-// ListBySample iterates over a sample's open jobs.
+// AllBySample iterates over a sample's open jobs.
 //
 // API: GET /rest/job/sample/{sample_id}, GET /rest/continuation/{id}
-func (s *JobsService) ListBySample(ctx context.Context, sampleID int64, opts *ListOptions) iter.Seq2[Job, error] {
+func (s *JobsService) AllBySample(ctx context.Context, sampleID int64, opts *ListOptions) iter.Seq2[Job, error] {
 	req, err := byIDRequest("Jobs.ListBySample", "/job/sample/{}", "sample", sampleID, opts, nil)
 	return iterate[Job](ctx, s.c, req, err)
 }

@@ -49,19 +49,19 @@ func TestJobs(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Error(diff)
 	}
-	jobs, err := vmray.Collect(c.Jobs.ListBySubmission(ctx, 4569315, nil))
+	jobs, err := vmray.Collect(c.Jobs.AllBySubmission(ctx, 4569315, nil))
 	if err != nil || len(jobs) != 1 || jobs[0].ID != 3908304 {
 		t.Fatalf("by submission: %+v %v", jobs, err)
 	}
-	page, err := c.Jobs.ListBySamplePage(ctx, 3902285, &vmray.ListOptions{Limit: 5})
+	page, err := c.Jobs.ListBySample(ctx, 3902285, &vmray.ListOptions{Limit: 5})
 	if err != nil || len(page.Items) != 1 {
 		t.Fatalf("by sample page: %+v %v", page, err)
 	}
-	jobs, err = vmray.Collect(c.Jobs.ListBySample(ctx, 3902285, &vmray.ListOptions{Limit: 5}))
+	jobs, err = vmray.Collect(c.Jobs.AllBySample(ctx, 3902285, &vmray.ListOptions{Limit: 5}))
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("by sample: %+v %v", jobs, err)
 	}
-	if _, err := c.Jobs.ListBySubmissionPage(ctx, 4569315, nil); err != nil {
+	if _, err := c.Jobs.ListBySubmission(ctx, 4569315, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Jobs.Get(ctx, 1)
@@ -108,21 +108,21 @@ func TestAnalyses(t *testing.T) {
 		a.WebifURL != nil || a.SubmissionIDs[0] != 4569315 || a.Created != utc("2024-05-27T07:55:11") {
 		t.Errorf("analysis %+v", a)
 	}
-	all, err := vmray.Collect(c.Analyses.ListBySubmission(ctx, 4569315, nil))
+	all, err := vmray.Collect(c.Analyses.AllBySubmission(ctx, 4569315, nil))
 	if err != nil || len(all) != 2 || all[0].Failed() || !all[1].Failed() {
 		t.Fatalf("by submission %+v, %v", all, err)
 	}
-	if p, err := c.Analyses.ListBySubmissionPage(ctx, 4569315, nil); err != nil || len(p.Items) != 2 {
+	if p, err := c.Analyses.ListBySubmission(ctx, 4569315, nil); err != nil || len(p.Items) != 2 {
 		t.Fatalf("by submission page %+v, %v", p, err)
 	}
-	old, err := vmray.Collect(c.Analyses.ListBySample(ctx, 3902285, nil))
+	old, err := vmray.Collect(c.Analyses.AllBySample(ctx, 3902285, nil))
 	if err != nil || !old[0].Failed() || old[1].Failed() {
 		t.Fatalf("old-server analyses %+v, %v", old, err)
 	}
-	if p, err := c.Analyses.ListBySamplePage(ctx, 3902285, nil); err != nil || len(p.Items) != 2 {
+	if p, err := c.Analyses.ListBySample(ctx, 3902285, nil); err != nil || len(p.Items) != 2 {
 		t.Fatalf("by sample page %+v, %v", p, err)
 	}
-	if p, err := c.Analyses.ListPage(ctx, &vmray.ListOptions{Limit: 1}); err != nil || len(p.Items) != 1 {
+	if p, err := c.Analyses.List(ctx, &vmray.ListOptions{Limit: 1}); err != nil || len(p.Items) != 1 {
 		t.Fatalf("list page %+v, %v", p, err)
 	}
 }
@@ -188,7 +188,7 @@ func TestMalformedItemSkipped(t *testing.T) {
 		writeJSON(w, http.StatusOK, `{"result":"ok","data":[`+strings.Replace(jobJSON, `3908304`, `3908306`, 1)+`]}`)
 	})
 	ctx := context.Background()
-	page, err := c.Jobs.ListBySubmissionPage(ctx, 4569315, nil)
+	page, err := c.Jobs.ListBySubmission(ctx, 4569315, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestMalformedItemSkipped(t *testing.T) {
 		page.SkippedItems[0].Index != 1 || page.ContinuationID != "77" {
 		t.Fatalf("page = %+v", page)
 	}
-	jobs, err := vmray.Collect(c.Jobs.ListBySubmission(ctx, 4569315, nil))
+	jobs, err := vmray.Collect(c.Jobs.AllBySubmission(ctx, 4569315, nil))
 	if err != nil || len(jobs) != 2 || jobs[1].ID != 3908306 {
 		t.Fatalf("iterated %+v %v", jobs, err)
 	}
@@ -207,7 +207,7 @@ func TestMalformedItemSkipped(t *testing.T) {
 	mux.HandleFunc("/rest/job/sample/1", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, `{"result":"ok","data":{"job_id":1}}`)
 	})
-	if _, err := c.Jobs.ListBySamplePage(ctx, 1, nil); !errors.Is(err, vmray.ErrMalformedResponse) {
+	if _, err := c.Jobs.ListBySample(ctx, 1, nil); !errors.Is(err, vmray.ErrMalformedResponse) {
 		t.Errorf("object data: %v", err)
 	}
 }

@@ -26,10 +26,10 @@ func (s *SubmissionsService) Get(ctx context.Context, id int64) (*Submission, er
 	return getObject[Submission](ctx, s.c, &rest.Request{Op: op, Path: "/submission/{}", PathArgs: args})
 }
 
-// ListBySamplePage returns the first chunk of a sample's submissions.
+// ListBySample returns the first chunk of a sample's submissions.
 //
 // API: GET /rest/submission/sample/{sample_id}
-func (s *SubmissionsService) ListBySamplePage(ctx context.Context, sampleID int64, opts *ListOptions) (*Page[Submission], error) {
+func (s *SubmissionsService) ListBySample(ctx context.Context, sampleID int64, opts *ListOptions) (*Page[Submission], error) {
 	req, err := byIDRequest("Submissions.ListBySample", "/submission/sample/{}", "sample", sampleID, opts, nil)
 	if err != nil {
 		return nil, err
@@ -37,10 +37,10 @@ func (s *SubmissionsService) ListBySamplePage(ctx context.Context, sampleID int6
 	return listPage[Submission](ctx, s.c, req)
 }
 
-// ListBySample iterates over a sample's submissions.
+// AllBySample iterates over a sample's submissions.
 //
 // API: GET /rest/submission/sample/{sample_id}, GET /rest/continuation/{id}
-func (s *SubmissionsService) ListBySample(ctx context.Context, sampleID int64, opts *ListOptions) iter.Seq2[Submission, error] {
+func (s *SubmissionsService) AllBySample(ctx context.Context, sampleID int64, opts *ListOptions) iter.Seq2[Submission, error] {
 	req, err := byIDRequest("Submissions.ListBySample", "/submission/sample/{}", "sample", sampleID, opts, nil)
 	return iterate[Submission](ctx, s.c, req, err)
 }
@@ -75,18 +75,18 @@ func (s *SubmissionsService) Children(ctx context.Context, id int64, opts *ListO
 	return iterate[Submission](ctx, s.c, req, err)
 }
 
-// ListPage returns the first chunk of the submissions visible to the key.
+// List returns the first chunk of the submissions visible to the key.
 // With [ListOptions].LastID it is VMRay's feed of finished submissions in
 // order of completion.
 //
 // API: GET /rest/submission
-func (s *SubmissionsService) ListPage(ctx context.Context, opts *ListOptions) (*Page[Submission], error) {
+func (s *SubmissionsService) List(ctx context.Context, opts *ListOptions) (*Page[Submission], error) {
 	return listPage[Submission](ctx, s.c, &rest.Request{Op: "Submissions.List", Path: "/submission", Query: opts.values(nil)})
 }
 
-// List iterates over the submissions visible to the key.
+// All iterates over the submissions visible to the key.
 //
 // API: GET /rest/submission, GET /rest/continuation/{id}
-func (s *SubmissionsService) List(ctx context.Context, opts *ListOptions) iter.Seq2[Submission, error] {
+func (s *SubmissionsService) All(ctx context.Context, opts *ListOptions) iter.Seq2[Submission, error] {
 	return listAll[Submission](ctx, s.c, &rest.Request{Op: "Submissions.List", Path: "/submission", Query: opts.values(nil)})
 }

@@ -271,7 +271,7 @@ func TestSubmissionsLists(t *testing.T) {
 	})
 	ctx := context.Background()
 	var ids []int64
-	for s, err := range c.Submissions.ListBySample(ctx, 5, &vmray.ListOptions{Order: "desc", MinID: 3}) {
+	for s, err := range c.Submissions.AllBySample(ctx, 5, &vmray.ListOptions{Order: "desc", MinID: 3}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +280,7 @@ func TestSubmissionsLists(t *testing.T) {
 	if diff := cmp.Diff([]int64{9, 8, 7}, ids); diff != "" {
 		t.Error(diff)
 	}
-	page, err := c.Submissions.ListBySamplePage(ctx, 5, &vmray.ListOptions{Order: "desc", MinID: 3})
+	page, err := c.Submissions.ListBySample(ctx, 5, &vmray.ListOptions{Order: "desc", MinID: 3})
 	if err != nil || page.ContinuationID != "41" || len(page.Items) != 2 {
 		t.Fatalf("page %+v, %v", page, err)
 	}
@@ -292,11 +292,11 @@ func TestSubmissionsLists(t *testing.T) {
 	if err != nil || len(kids) != 1 || *kids[0].ParentSubmissionID != 9 {
 		t.Fatalf("children %+v, %v", kids, err)
 	}
-	feed, err := c.Submissions.ListPage(ctx, &vmray.ListOptions{LastID: 100, Limit: 2, MaxID: 500})
+	feed, err := c.Submissions.List(ctx, &vmray.ListOptions{LastID: 100, Limit: 2, MaxID: 500})
 	if err != nil || !feed.Truncated || feed.Items[0].ID != 101 {
 		t.Fatalf("feed %+v, %v", feed, err)
 	}
-	all, err := vmray.Collect(c.Submissions.List(ctx, &vmray.ListOptions{LastID: 100, Limit: 2, MaxID: 500}))
+	all, err := vmray.Collect(c.Submissions.All(ctx, &vmray.ListOptions{LastID: 100, Limit: 2, MaxID: 500}))
 	if err != nil || len(all) != 1 {
 		t.Fatalf("list %+v, %v", all, err)
 	}
@@ -312,7 +312,7 @@ func TestContinuationNotRetried(t *testing.T) {
 		calls++
 		writeJSON(w, http.StatusServiceUnavailable, `{"result":"error","error_msg":"busy"}`)
 	})
-	got, err := vmray.Collect(c.Analyses.ListBySample(context.Background(), 5, nil))
+	got, err := vmray.Collect(c.Analyses.AllBySample(context.Background(), 5, nil))
 	if !errors.Is(err, vmray.ErrServer) || calls != 1 || len(got) != 1 {
 		t.Fatalf("got %d items, err %v after %d continuation calls", len(got), err, calls)
 	}
@@ -326,7 +326,7 @@ func TestRepeatedContinuationStops(t *testing.T) {
 	mux.HandleFunc("/rest/continuation/5", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, `{"result":"ok","data":[{"job_id":2}],"continuation_id":5}`)
 	})
-	_, err := vmray.Collect(c.Jobs.ListBySample(context.Background(), 5, nil))
+	_, err := vmray.Collect(c.Jobs.AllBySample(context.Background(), 5, nil))
 	if !errors.Is(err, vmray.ErrRepeatedCursor) {
 		t.Fatalf("err = %v, want ErrRepeatedCursor", err)
 	}

@@ -148,7 +148,7 @@ func (s *SubmissionsService) poll(ctx context.Context, id int64, started *time.T
 		return sub, err
 	}
 	waiting := false
-	for job, err := range s.c.Jobs.ListBySubmission(ctx, id, nil) {
+	for job, err := range s.c.Jobs.AllBySubmission(ctx, id, nil) {
 		if err != nil {
 			return sub, err
 		}
@@ -169,7 +169,7 @@ func (s *SubmissionsService) poll(ctx context.Context, id int64, started *time.T
 // finish collects the analyses of a finished submission.
 func (s *SubmissionsService) finish(ctx context.Context, sub *Submission) (*WaitResult, error) {
 	res := &WaitResult{Submission: sub}
-	for a, err := range s.c.Analyses.ListBySubmission(ctx, sub.ID, nil) {
+	for a, err := range s.c.Analyses.AllBySubmission(ctx, sub.ID, nil) {
 		if err != nil {
 			return res, err
 		}

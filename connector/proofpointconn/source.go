@@ -282,7 +282,7 @@ func (s *Source) window(ctx context.Context, from, to time.Time) (*proofpoint.Ba
 		Streams: s.opts.Streams, From: from, To: to, LookBack: s.opts.Overlap, WindowSize: s.opts.WindowSize,
 		ThreatTypes: []string{proofpoint.ThreatTypeAttachment}, ThreatStatuses: s.opts.ThreatStatuses,
 	}
-	for b, err := range s.c.SIEM.Poll(ctx, q) {
+	for b, err := range s.c.SIEM.All(ctx, q) {
 		if err != nil {
 			return nil, classify("SIEM poll", err)
 		}

@@ -355,7 +355,7 @@ func (s *Source) collectDV(ctx context.Context, sc *Resolved, from, until time.T
 		ToDate: sentinelone.NewTime(until), Limit: s.opts.DVLimit, QueryType: []string{"events"}, IsVerbose: &verbose}
 	byHash := map[string]*connector.Evidence{}
 	var order []string
-	for e, err := range s.c.DeepVisibility.Search(ctx, q) {
+	for e, err := range s.c.DeepVisibility.AllQueryEvents(ctx, q) {
 		if err != nil {
 			return nil, classify("Deep Visibility process query", err)
 		}

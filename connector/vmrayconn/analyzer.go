@@ -320,7 +320,7 @@ func appendIOCs(dst, src *vmray.IOCs) {
 // unlock unlocks the sample's reports if any of its analyses is locked.
 func (a *Analyzer) unlock(ctx context.Context, sampleID int64) error {
 	locked := false
-	for an, err := range a.c.Analyses.ListBySample(ctx, sampleID, nil) {
+	for an, err := range a.c.Analyses.AllBySample(ctx, sampleID, nil) {
 		if err != nil {
 			return classify("list analyses", err)
 		}
@@ -463,7 +463,7 @@ func (a *Analyzer) findMarked(ctx context.Context, ev connector.Evidence, marker
 	from := since.Add(-a.opts.TicketSkew)
 	var best *vmray.Submission
 	for _, smp := range samples {
-		for sub, err := range a.c.Submissions.ListBySample(ctx, smp.ID, nil) {
+		for sub, err := range a.c.Submissions.AllBySample(ctx, smp.ID, nil) {
 			if err != nil {
 				return connector.Ticket{}, false, classify("list submissions", err)
 			}
@@ -553,7 +553,7 @@ func (a *Analyzer) poll(ctx context.Context, id int64) (*vmray.Submission, error
 func (a *Analyzer) checkAnalyses(ctx context.Context, sub *vmray.Submission) error {
 	var failed []string
 	total := 0
-	for an, err := range a.c.Analyses.ListBySubmission(ctx, sub.ID, nil) {
+	for an, err := range a.c.Analyses.AllBySubmission(ctx, sub.ID, nil) {
 		if err != nil {
 			return classify("list analyses", err)
 		}

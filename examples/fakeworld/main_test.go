@@ -182,11 +182,11 @@ func TestDemoWorldCoversEveryCall(t *testing.T) {
 	}
 
 	vm := w.VMRay.Client()
-	page, err := vm.Submissions.ListPage(ctx, nil)
+	page, err := vm.Submissions.List(ctx, nil)
 	if err != nil || page.ContinuationID == "" || len(page.Items) != 2 {
 		t.Fatalf("first page of submissions: %+v %v", page, err)
 	}
-	subs, err := vmray.Collect(vm.Submissions.List(ctx, nil))
+	subs, err := vmray.Collect(vm.Submissions.All(ctx, nil))
 	if err != nil || len(subs) < 3 {
 		t.Fatalf("all submissions: %d %v", len(subs), err)
 	}
@@ -209,7 +209,7 @@ func TestDemoWorldCoversEveryCall(t *testing.T) {
 
 	s1 := w.SentinelOne.Client(sentinelone.WithQueryPoll(sentinelone.PollPolicy{Interval: time.Millisecond, Timeout: 10 * time.Second}))
 	events := 0
-	for ev, err := range s1.DeepVisibility.Search(ctx, sentinelone.DVQuery{Query: `ObjectType = "Process"`,
+	for ev, err := range s1.DeepVisibility.AllQueryEvents(ctx, sentinelone.DVQuery{Query: `ObjectType = "Process"`,
 		FromDate: sentinelone.NewTime(now.Add(-2 * time.Hour)), ToDate: sentinelone.NewTime(now.Add(time.Minute))}) {
 		if err != nil {
 			t.Fatal(err)
@@ -224,7 +224,7 @@ func TestDemoWorldCoversEveryCall(t *testing.T) {
 	}
 
 	tap := w.Proofpoint.Client()
-	ev, err := tap.SIEM.All(ctx, proofpoint.Query{SinceSeconds: 3600})
+	ev, err := tap.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 3600})
 	if err != nil {
 		t.Fatal(err)
 	}

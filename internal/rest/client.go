@@ -169,7 +169,16 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) (*Response, erro
 		}
 		return nil
 	})
-	return result, err
+	return result, c.wrap(err)
+}
+
+// wrap hands an engine error to the vendor's [Config.WrapError], so callers
+// see the vendor package's own error type.
+func (c *Client) wrap(err error) error {
+	if e, ok := err.(*Error); ok && c.cfg.WrapError != nil {
+		return c.cfg.WrapError(e)
+	}
+	return err
 }
 
 // Stream sends req and returns the successful response with its body still
@@ -183,7 +192,7 @@ func (c *Client) Stream(ctx context.Context, req *Request) (*http.Response, erro
 		result = resp
 		return nil
 	})
-	return result, err
+	return result, c.wrap(err)
 }
 
 type cappedBody struct {
@@ -486,6 +495,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 		res.err, res.final = e, true
 		return res
 	}
+	c.fillMetadata(ctx, resp, e.Attempts)
 	return res
 }
 

@@ -85,6 +85,10 @@ type Config struct {
 
 	// DecodeError extracts the vendor's error code and message.
 	DecodeError ErrorDecoder
+	// WrapError converts the engine's *Error into the vendor package's own
+	// error type before a call returns it (typically a pointer conversion
+	// to a defined type with the same fields). Nil returns *Error.
+	WrapError func(*Error) error
 	// RequestIDHeaders are the response headers carrying a request id, in
 	// order of preference. Nil selects X-Request-Id and common variants.
 	RequestIDHeaders []string
@@ -101,13 +105,15 @@ type Settings[V any] struct {
 // Fail records an invalid option; the vendor's constructor reports it.
 func (s *Settings[V]) Fail(err error) { s.errs = append(s.errs, err) }
 
-// Option configures a vendor client. Vendor packages declare
-// `type Option = rest.Option[settings]` and wrap the generic options below.
+// Option configures a vendor client. Vendor packages declare their own
+// defined type with this underlying type (`type Option
+// func(*rest.Settings[settings])`) and convert the generic options below.
 type Option[V any] func(*Settings[V])
 
 // Apply runs opts over a Settings holding cfg and vendor, and returns the first
-// error an option recorded.
-func Apply[V any](cfg Config, vendor V, opts []Option[V]) (Settings[V], error) {
+// error an option recorded. O is the vendor package's own defined option
+// type (or [Option] itself).
+func Apply[V any, O ~func(*Settings[V])](cfg Config, vendor V, opts []O) (Settings[V], error) {
 	s := Settings[V]{Config: cfg, Vendor: vendor}
 	for _, o := range opts {
 		if o != nil {

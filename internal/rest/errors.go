@@ -63,8 +63,10 @@ func isFinal(err error) bool {
 // maxExcerpt bounds the body excerpt kept on an Error.
 const maxExcerpt = 1024
 
-// ErrorDetail is one entry of a vendor's list of errors.
-type ErrorDetail struct {
+// ErrorDetail is one entry of a vendor's list of errors. It is an unnamed
+// struct type so that a vendor package's defined Error type, declaring the
+// same fields, converts to and from [Error].
+type ErrorDetail = struct {
 	Code    string
 	Message string
 }

@@ -235,7 +235,7 @@ func TestSIEMFiltersAndStreams(t *testing.T) {
 		}
 		return out
 	}
-	all, err := c.SIEM.All(ctx, proofpoint.Query{Interval: w})
+	all, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestSIEMFiltersAndStreams(t *testing.T) {
 		len(all.ClicksPermitted) != 1 || len(all.ClicksBlocked) != 1 {
 		t.Errorf("all = %v %d %d %d", guids(all.MessagesDelivered), len(all.MessagesBlocked), len(all.ClicksPermitted), len(all.ClicksBlocked))
 	}
-	att, err := c.SIEM.All(ctx, proofpoint.Query{Interval: w, ThreatTypes: []string{"attachment"}, ThreatStatuses: []string{"falsePositive", "active"}})
+	att, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: w, ThreatTypes: []string{"attachment"}, ThreatStatuses: []string{"falsePositive", "active"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -380,11 +380,11 @@ func TestScopeNotesTimelineAndBlocklistPaths(t *testing.T) {
 	if _, err := c.Threats.RequestFile(ctx, th.ID, "Timeline-Pass-1"); err != nil {
 		t.Fatal(err)
 	}
-	tl, err := c.Threats.Timeline(ctx, th.ID, sentinelone.TimelineOptions{})
+	tl, err := c.Threats.ListTimeline(ctx, th.ID, sentinelone.TimelineListOptions{})
 	if err != nil || len(tl.Items) != 1 || tl.Items[0].ActivityType != 86 || len(srv.Activities()) != 1 {
 		t.Fatalf("timeline: %+v %v", tl, err)
 	}
-	if _, err := c.Threats.Timeline(ctx, "999999999999999999", sentinelone.TimelineOptions{}); !errors.Is(err, sentinelone.ErrNotFound) {
+	if _, err := c.Threats.ListTimeline(ctx, "999999999999999999", sentinelone.TimelineListOptions{}); !errors.Is(err, sentinelone.ErrNotFound) {
 		t.Errorf("timeline of unknown threat: %v", err)
 	}
 

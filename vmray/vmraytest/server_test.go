@@ -509,15 +509,15 @@ func TestSubmissionFeed(t *testing.T) {
 	if _, err := c.Submissions.SubmitURL(ctx, "http://pending.example/", nil); err != nil {
 		t.Fatal(err)
 	}
-	all, err := vmray.Collect(c.Submissions.List(ctx, nil))
+	all, err := vmray.Collect(c.Submissions.All(ctx, nil))
 	if err != nil || len(all) != 2 {
 		t.Fatalf("all %d %v", len(all), err)
 	}
-	feed, err := vmray.Collect(c.Submissions.List(ctx, &vmray.ListOptions{LastID: 1}))
+	feed, err := vmray.Collect(c.Submissions.All(ctx, &vmray.ListOptions{LastID: 1}))
 	if err != nil || len(feed) != 1 || !feed[0].Finished {
 		t.Fatalf("feed %+v %v", feed, err)
 	}
-	none, err := vmray.Collect(c.Submissions.List(ctx, &vmray.ListOptions{LastID: feed[0].ID}))
+	none, err := vmray.Collect(c.Submissions.All(ctx, &vmray.ListOptions{LastID: feed[0].ID}))
 	if err != nil || len(none) != 0 {
 		t.Fatalf("feed after last %+v %v", none, err)
 	}
