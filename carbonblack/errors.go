@@ -110,6 +110,9 @@ var (
 	ErrResponseTooLarge = rest.ErrResponseTooLarge
 	// ErrInvalidRequest matches a request refused before it was sent.
 	ErrInvalidRequest = rest.ErrInvalidRequest
+	// ErrRepeatedCursor matches a page iteration stopped because Carbon
+	// Black answered a page start it had already answered.
+	ErrRepeatedCursor = rest.ErrRepeatedCursor
 	// ErrWaitTimeout matches a job, session or command that did not finish
 	// within its polling bound.
 	ErrWaitTimeout = rest.ErrWaitTimeout

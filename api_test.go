@@ -1,0 +1,178 @@
+package soarkit
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// clientPackages are the vendor clients that share one API surface.
+var clientPackages = []string{"vmray", "carbonblack", "sentinelone", "proofpoint"}
+
+// sharedTypes must be declared by every client package, as defined types
+// (not aliases of the internal engine's types) with a doc comment, so that
+// go doc shows their fields and methods. ErrorDetail is the exception: it
+// aliases an unnamed struct, which go doc shows in full, so that Error
+// converts to and from the engine's error.
+var sharedTypes = []string{"Client", "ConfigError", "Error", "ErrorDetail", "Option", "Request", "ResponseMetadata"}
+
+// sharedFuncs must be declared by every client package. (WithMaxDownloadBytes
+// exists only where the vendor serves files, so not in proofpoint.)
+var sharedFuncs = []string{
+	"New", "WithResponseMetadata", "WithHTTPClient", "WithRetry", "WithRateLimit", "WithLogger",
+	"WithObserver", "WithUserAgent", "WithMaxResponseBytes", "WithAttemptTimeout",
+	"WithCACertPEM", "WithTLSConfig", "WithInsecureSkipVerify", "WithProxy", "ParseTime",
+	"Client.Do", "Client.BaseURL",
+	"Error.Error", "Error.Unwrap", "Error.Is", "Error.Temporary", "ConfigError.Error",
+}
+
+// sharedSentinels must be exported by every client package.
+var sharedSentinels = []string{
+	"ErrBadRequest", "ErrUnauthorized", "ErrForbidden", "ErrNotFound", "ErrRateLimited", "ErrServer",
+	"ErrMalformedResponse", "ErrResponseTooLarge", "ErrInvalidRequest", "ErrRepeatedCursor",
+}
+
+type exported struct {
+	types   map[string]*ast.TypeSpec
+	typeDoc map[string]string
+	funcs   map[string]bool
+	vars    map[string]bool
+}
+
+func readExports(t *testing.T, dir string) exported {
+	t.Helper()
+	ex := exported{types: map[string]*ast.TypeSpec{}, typeDoc: map[string]string{}, funcs: map[string]bool{}, vars: map[string]bool{}}
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if !d.Name.IsExported() {
+					continue
+				}
+				key := d.Name.Name
+				if d.Recv != nil {
+					rt := d.Recv.List[0].Type
+					if st, ok := rt.(*ast.StarExpr); ok {
+						rt = st.X
+					}
+					if id, ok := rt.(*ast.Ident); ok {
+						key = id.Name + "." + key
+					}
+				}
+				ex.funcs[key] = true
+			case *ast.GenDecl:
+				for _, s := range d.Specs {
+					switch s := s.(type) {
+					case *ast.TypeSpec:
+						if !s.Name.IsExported() {
+							continue
+						}
+						ex.types[s.Name.Name] = s
+						doc := s.Doc.Text()
+						if doc == "" {
+							doc = d.Doc.Text()
+						}
+						ex.typeDoc[s.Name.Name] = doc
+					case *ast.ValueSpec:
+						for _, n := range s.Names {
+							if n.IsExported() {
+								ex.vars[n.Name] = true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return ex
+}
+
+// The four clients export the same set of shared names, and the shared types
+// are this package's own, documented types rather than aliases of the
+// internal engine.
+func TestClientsExportTheSameSurface(t *testing.T) {
+	for _, pkg := range clientPackages {
+		ex := readExports(t, pkg)
+		for _, name := range sharedTypes {
+			spec, ok := ex.types[name]
+			switch {
+			case !ok:
+				t.Errorf("%s: type %s missing", pkg, name)
+				continue
+			case ex.typeDoc[name] == "":
+				t.Errorf("%s: type %s has no doc comment", pkg, name)
+			}
+			if sel, ok := spec.Type.(*ast.SelectorExpr); ok {
+				t.Errorf("%s: type %s is declared from %s.%s; declare its fields in the package", pkg, name, sel.X, sel.Sel)
+			}
+			if spec.Assign.IsValid() && name != "ErrorDetail" {
+				t.Errorf("%s: type %s is an alias; make it a defined type", pkg, name)
+			}
+			if st, ok := spec.Type.(*ast.StructType); ok && name != "Client" {
+				for _, f := range st.Fields.List {
+					if len(f.Names) == 0 {
+						t.Errorf("%s: %s embeds a field; declare its fields so go doc shows them", pkg, name)
+					}
+				}
+			}
+		}
+		for _, name := range sharedFuncs {
+			if !ex.funcs[name] {
+				t.Errorf("%s: func %s missing", pkg, name)
+			}
+		}
+		for _, name := range sharedSentinels {
+			if !ex.vars[name] {
+				t.Errorf("%s: sentinel %s missing", pkg, name)
+			}
+		}
+	}
+	// The shared types have the same fields in every package.
+	fields := func(spec *ast.TypeSpec) []string {
+		st, ok := spec.Type.(*ast.StructType)
+		if !ok {
+			return nil
+		}
+		var out []string
+		for _, f := range st.Fields.List {
+			for _, n := range f.Names {
+				out = append(out, n.Name)
+			}
+		}
+		return out
+	}
+	first := readExports(t, clientPackages[0])
+	for _, pkg := range clientPackages[1:] {
+		ex := readExports(t, pkg)
+		for _, name := range []string{"Error", "ConfigError", "Request", "ResponseMetadata"} {
+			a, b := first.types[name], ex.types[name]
+			if a == nil || b == nil {
+				continue
+			}
+			if fa, fb := fields(a), fields(b); !slices.Equal(fa, fb) {
+				t.Errorf("%s.%s fields %v differ from %s.%s %v", pkg, name, fb, clientPackages[0], name, fa)
+			}
+		}
+	}
+}
