@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // Criteria filters a search: each key is a field name and each value is
@@ -129,23 +131,19 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseTime reads a Carbon Black time string; "", "null" and "0" give the
-// zero time.
+// ParseTime reads a Carbon Black time string (RFC 3339, zoneless ISO 8601
+// as UTC, or epoch milliseconds); "", "null" and "0" give the zero time.
 func ParseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	switch s {
-	case "", "null", "0":
+	if strings.TrimSpace(s) == "0" {
 		return time.Time{}, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
+	if t, err := wire.ParseTime(s); err == nil {
+		return t, nil
 	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), nil
+	if t, ok := wire.ParseEpochMillis(s); ok {
+		return t, nil
 	}
-	return time.Time{}, fmt.Errorf("carbonblack: unrecognised timestamp %q", s)
+	return time.Time{}, fmt.Errorf("carbonblack: unrecognised timestamp %q", strings.TrimSpace(s))
 }
 
 // StringList decodes a field Carbon Black sends either as a string or as a
@@ -232,18 +230,13 @@ type FlexInt int64
 
 // UnmarshalJSON accepts 12, "12", null and "".
 func (n *FlexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(b)), `"`)
-	if s == "" || s == "null" {
-		*n = 0
-		return nil
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
+	s, _, err := wire.Scalar(b)
 	if err != nil {
-		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil {
-			return fmt.Errorf("carbonblack: not an integer: %s", b)
-		}
-		v = int64(f)
+		return fmt.Errorf("carbonblack: not an integer: %s", b)
+	}
+	v, err := wire.ParseInt(s)
+	if err != nil {
+		return fmt.Errorf("carbonblack: not an integer: %s", b)
 	}
 	*n = FlexInt(v)
 	return nil
@@ -255,15 +248,15 @@ type FlexBool bool
 
 // UnmarshalJSON accepts true, false, "true", "false", null.
 func (v *FlexBool) UnmarshalJSON(b []byte) error {
-	s := strings.ToLower(strings.Trim(strings.TrimSpace(string(b)), `"`))
-	switch s {
-	case "true", "1", "yes":
-		*v = true
-	case "false", "0", "no", "", "null":
-		*v = false
-	default:
+	s, _, err := wire.Scalar(b)
+	if err != nil {
 		return fmt.Errorf("carbonblack: not a boolean: %s", b)
 	}
+	val, known := wire.ParseBool(s)
+	if !known && !wire.IsNull(s) {
+		return fmt.Errorf("carbonblack: not a boolean: %s", b)
+	}
+	*v = FlexBool(val)
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // Evidence is one forensic observation. What holds the type-specific
@@ -288,19 +290,8 @@ type FlexBool struct {
 
 // UnmarshalJSON accepts a boolean, a string, a number or null.
 func (f *FlexBool) UnmarshalJSON(b []byte) error {
-	s := strings.ToLower(strings.Trim(string(bytes.TrimSpace(b)), `"`))
-	switch s {
-	case "true", "1", "yes":
-		*f = FlexBool{Value: true, Known: true}
-	case "false", "0", "no":
-		*f = FlexBool{Value: false, Known: true}
-	default:
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			*f = FlexBool{Value: v != 0, Known: true}
-		} else {
-			*f = FlexBool{}
-		}
-	}
+	s, _, _ := wire.Scalar(b)
+	f.Value, f.Known = wire.ParseBool(s)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // Time is a TAP timestamp. It decodes the forms TAP and its mocks use
@@ -20,25 +22,14 @@ type Time struct{ time.Time }
 // wireLayout is how TAP writes event times.
 const wireLayout = "2006-01-02T15:04:05.000Z07:00"
 
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999Z0700",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999Z0700",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02",
-}
-
-// ParseTime parses an ISO-8601 timestamp in any of the forms [Time] accepts.
+// ParseTime parses an ISO-8601 timestamp in any of the forms [Time] accepts
+// and returns it in UTC; "" is the zero time.
 func ParseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t, nil
-		}
+	t, err := wire.ParseTime(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("proofpoint: %q is not an ISO-8601 time", strings.TrimSpace(s))
 	}
-	return time.Time{}, fmt.Errorf("proofpoint: %q is not an ISO-8601 time", s)
+	return t, nil
 }
 
 // UnmarshalJSON accepts a string, null, or seconds since the epoch.
@@ -53,7 +44,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("proofpoint: time %s is neither a string nor a number", b)
 		}
-		t.Time = time.Unix(0, int64(secs*1e9)).UTC()
+		t.Time = wire.FromSeconds(secs)
 		return nil
 	}
 	var s string

@@ -57,32 +57,32 @@ type Activity struct {
 // are typed (numeric ids inside it are read as text), and Raw keeps the whole
 // object.
 type ActivityData struct {
-	AccountID                  String `json:"accountId"`
-	AccountName                string `json:"accountName"`
-	SiteName                   string `json:"siteName"`
-	GroupName                  string `json:"groupName"`
-	ComputerName               string `json:"computerName"`
-	ExternalIP                 string `json:"externalIp"`
-	IPAddress                  string `json:"ipAddress"`
-	Username                   string `json:"username"`
-	RealUser                   string `json:"realUser"`
-	CommandID                  String `json:"commandId"`
-	CommandBatchUUID           string `json:"commandBatchUuid"`
-	DownloadURL                string `json:"downloadUrl"`
-	FilePath                   string `json:"filePath"`
-	FileContentHash            string `json:"fileContentHash"`
-	FileDisplayName            string `json:"fileDisplayName"`
-	FileSize                   Int    `json:"fileSize"`
-	Filename                   string `json:"filename"`
-	UploadedFilename           string `json:"uploadedFilename"`
-	SourceType                 string `json:"sourceType"`
-	Storyline                  String `json:"storyline"`
-	ThreatClassification       string `json:"threatClassification"`
-	ThreatClassificationSource string `json:"threatClassificationSource"`
-	ScopeLevel                 string `json:"scopeLevel"`
-	ScopeName                  string `json:"scopeName"`
-	FullScopeDetails           string `json:"fullScopeDetails"`
-	FullScopeDetailsPath       string `json:"fullScopeDetailsPath"`
+	AccountID                  FlexString `json:"accountId"`
+	AccountName                string     `json:"accountName"`
+	SiteName                   string     `json:"siteName"`
+	GroupName                  string     `json:"groupName"`
+	ComputerName               string     `json:"computerName"`
+	ExternalIP                 string     `json:"externalIp"`
+	IPAddress                  string     `json:"ipAddress"`
+	Username                   string     `json:"username"`
+	RealUser                   string     `json:"realUser"`
+	CommandID                  FlexString `json:"commandId"`
+	CommandBatchUUID           string     `json:"commandBatchUuid"`
+	DownloadURL                string     `json:"downloadUrl"`
+	FilePath                   string     `json:"filePath"`
+	FileContentHash            string     `json:"fileContentHash"`
+	FileDisplayName            string     `json:"fileDisplayName"`
+	FileSize                   FlexInt    `json:"fileSize"`
+	Filename                   string     `json:"filename"`
+	UploadedFilename           string     `json:"uploadedFilename"`
+	SourceType                 string     `json:"sourceType"`
+	Storyline                  FlexString `json:"storyline"`
+	ThreatClassification       string     `json:"threatClassification"`
+	ThreatClassificationSource string     `json:"threatClassificationSource"`
+	ScopeLevel                 string     `json:"scopeLevel"`
+	ScopeName                  string     `json:"scopeName"`
+	FullScopeDetails           string     `json:"fullScopeDetails"`
+	FullScopeDetailsPath       string     `json:"fullScopeDetailsPath"`
 	// Raw is the data object as sent.
 	Raw json.RawMessage `json:"-"`
 }

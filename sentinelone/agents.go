@@ -13,33 +13,33 @@ type AgentsService service
 
 // Agent is one endpoint of GET /agents.
 type Agent struct {
-	ID                       string `json:"id"`
-	UUID                     string `json:"uuid"`
-	ComputerName             string `json:"computerName"`
-	AccountID                string `json:"accountId"`
-	AccountName              string `json:"accountName"`
-	SiteID                   string `json:"siteId"`
-	SiteName                 string `json:"siteName"`
-	GroupID                  string `json:"groupId"`
-	GroupName                string `json:"groupName"`
-	GroupIP                  string `json:"groupIp"`
-	AgentVersion             string `json:"agentVersion"`
-	IsActive                 bool   `json:"isActive"`
-	IsDecommissioned         bool   `json:"isDecommissioned"`
-	IsUninstalled            bool   `json:"isUninstalled"`
-	IsPendingUninstall       bool   `json:"isPendingUninstall"`
-	IsUpToDate               Bool   `json:"isUpToDate"`
-	Infected                 bool   `json:"infected"`
-	ActiveThreats            int    `json:"activeThreats"`
-	NetworkStatus            string `json:"networkStatus"`
-	NetworkQuarantineEnabled bool   `json:"networkQuarantineEnabled"`
-	MitigationMode           string `json:"mitigationMode"`
-	MitigationModeSuspicious string `json:"mitigationModeSuspicious"`
-	MachineType              string `json:"machineType"`
-	OSType                   string `json:"osType"`
-	OSName                   string `json:"osName"`
-	OSRevision               string `json:"osRevision"`
-	OSArch                   string `json:"osArch"`
+	ID                       string   `json:"id"`
+	UUID                     string   `json:"uuid"`
+	ComputerName             string   `json:"computerName"`
+	AccountID                string   `json:"accountId"`
+	AccountName              string   `json:"accountName"`
+	SiteID                   string   `json:"siteId"`
+	SiteName                 string   `json:"siteName"`
+	GroupID                  string   `json:"groupId"`
+	GroupName                string   `json:"groupName"`
+	GroupIP                  string   `json:"groupIp"`
+	AgentVersion             string   `json:"agentVersion"`
+	IsActive                 bool     `json:"isActive"`
+	IsDecommissioned         bool     `json:"isDecommissioned"`
+	IsUninstalled            bool     `json:"isUninstalled"`
+	IsPendingUninstall       bool     `json:"isPendingUninstall"`
+	IsUpToDate               FlexBool `json:"isUpToDate"`
+	Infected                 bool     `json:"infected"`
+	ActiveThreats            int      `json:"activeThreats"`
+	NetworkStatus            string   `json:"networkStatus"`
+	NetworkQuarantineEnabled bool     `json:"networkQuarantineEnabled"`
+	MitigationMode           string   `json:"mitigationMode"`
+	MitigationModeSuspicious string   `json:"mitigationModeSuspicious"`
+	MachineType              string   `json:"machineType"`
+	OSType                   string   `json:"osType"`
+	OSName                   string   `json:"osName"`
+	OSRevision               string   `json:"osRevision"`
+	OSArch                   string   `json:"osArch"`
 	// OSStartTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	OSStartTime          Time   `json:"osStartTime"`
 	OSUsername           string `json:"osUsername"`
@@ -65,7 +65,7 @@ type Agent struct {
 	// LastSuccessfulScanDate is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	LastSuccessfulScanDate Time               `json:"lastSuccessfulScanDate"`
 	EncryptedApplications  bool               `json:"encryptedApplications"`
-	FirewallEnabled        Bool               `json:"firewallEnabled"`
+	FirewallEnabled        FlexBool           `json:"firewallEnabled"`
 	LocationEnabled        bool               `json:"locationEnabled"`
 	LocationType           string             `json:"locationType"`
 	NetworkInterfaces      []NetworkInterface `json:"networkInterfaces"`

@@ -32,11 +32,11 @@ type Restriction struct {
 	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	CreatedAt Time `json:"createdAt"`
 	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
-	UpdatedAt       Time   `json:"updatedAt"`
-	NotRecommended  String `json:"notRecommended"`
-	Imported        bool   `json:"imported"`
-	IncludeChildren bool   `json:"includeChildren"`
-	IncludeParents  bool   `json:"includeParents"`
+	UpdatedAt       Time       `json:"updatedAt"`
+	NotRecommended  FlexString `json:"notRecommended"`
+	Imported        bool       `json:"imported"`
+	IncludeChildren bool       `json:"includeChildren"`
+	IncludeParents  bool       `json:"includeParents"`
 }
 
 // RestrictionScope is where an entry applies.

@@ -63,7 +63,7 @@ type DVQueryStatus struct {
 	ResponseState  string        `json:"responseState"`
 	ProgressStatus float64       `json:"progressStatus"`
 	QueryModeInfo  QueryModeInfo `json:"queryModeInfo"`
-	ResponseError  String        `json:"responseError"`
+	ResponseError  FlexString    `json:"responseError"`
 	// Warnings is kept raw: consoles send null, strings or objects.
 	Warnings json.RawMessage `json:"warnings,omitempty"`
 }

@@ -8,7 +8,7 @@ import (
 
 // apiError is one entry of the API's errors array.
 type apiError struct {
-	Code   String // a number or a numeric string ("4000010")
+	Code   FlexString // a number or a numeric string ("4000010")
 	Title  string
 	Detail string
 }

@@ -154,9 +154,9 @@ func TestTimeDecoding(t *testing.T) {
 
 func TestLenientScalars(t *testing.T) {
 	var v struct {
-		A, B, C, D sentinelone.Bool
-		S, N, L, Z sentinelone.String
-		I, J, K    sentinelone.Int
+		A, B, C, D sentinelone.FlexBool
+		S, N, L, Z sentinelone.FlexString
+		I, J, K    sentinelone.FlexInt
 	}
 	if err := json.Unmarshal([]byte(`{"A":true,"B":"True","C":"false","D":null,"S":"x","N":1000000000000000000,"L":["2163822725049635476"],"Z":null,"I":68,"J":"482304","K":null}`), &v); err != nil {
 		t.Fatal(err)

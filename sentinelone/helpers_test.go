@@ -127,8 +127,8 @@ func testJSONBody(t *testing.T, r *http.Request, want string) {
 
 func mustTime(t *testing.T, s string) sentinelone.Time {
 	t.Helper()
-	tm, ok := sentinelone.ParseTime(s)
-	if !ok {
+	tm, err := sentinelone.ParseTime(s)
+	if err != nil {
 		t.Fatalf("bad time %q", s)
 	}
 	return sentinelone.NewTime(tm)

@@ -12,11 +12,11 @@ type SystemService service
 // SystemInfo describes the console release. The fields are String because
 // consoles differ in sending some of them as numbers.
 type SystemInfo struct {
-	Build              String `json:"build"`
-	Version            String `json:"version"`
-	Release            String `json:"release"`
-	Patch              String `json:"patch"`
-	LatestAgentVersion String `json:"latestAgentVersion"`
+	Build              FlexString `json:"build"`
+	Version            FlexString `json:"version"`
+	Release            FlexString `json:"release"`
+	Patch              FlexString `json:"patch"`
+	LatestAgentVersion FlexString `json:"latestAgentVersion"`
 }
 
 // Info returns the console's version information.

@@ -56,10 +56,10 @@ type IOC struct {
 	Creator           string   `json:"creator,omitempty"`
 
 	// Output fields, set by the console.
-	UUID    string `json:"uuid,omitempty"`
-	BatchID string `json:"batchId,omitempty"`
-	Scope   string `json:"scope,omitempty"`
-	ScopeID String `json:"scopeId,omitempty"`
+	UUID    string     `json:"uuid,omitempty"`
+	BatchID string     `json:"batchId,omitempty"`
+	Scope   string     `json:"scope,omitempty"`
+	ScopeID FlexString `json:"scopeId,omitempty"`
 	// UploadTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	UploadTime Time `json:"uploadTime,omitzero"`
 	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").

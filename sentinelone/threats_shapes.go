@@ -79,7 +79,7 @@ func (t *ThreatInfo) UnmarshalJSON(b []byte) error {
 	var aux struct {
 		plain
 		MitigationStatus MitigationStatuses `json:"mitigationStatus"`
-		FileSize         Int                `json:"fileSize"`
+		FileSize         FlexInt            `json:"fileSize"`
 	}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err

@@ -35,16 +35,16 @@ type ThreatInfo struct {
 	MD5                         string `json:"md5"`
 	// FilePath is a string in practice although the schema calls it an
 	// object; String keeps any shape as text.
-	FilePath             String `json:"filePath"`
-	FileSize             int64  `json:"fileSize"`
-	FileExtension        string `json:"fileExtension"`
-	FileExtensionType    string `json:"fileExtensionType"`
-	FileVerificationType string `json:"fileVerificationType"`
-	PublisherName        string `json:"publisherName"`
-	CertificateID        string `json:"certificateId"`
-	IsValidCertificate   bool   `json:"isValidCertificate"`
-	Storyline            string `json:"storyline"`
-	CollectionID         string `json:"collectionId"`
+	FilePath             FlexString `json:"filePath"`
+	FileSize             int64      `json:"fileSize"`
+	FileExtension        string     `json:"fileExtension"`
+	FileExtensionType    string     `json:"fileExtensionType"`
+	FileVerificationType string     `json:"fileVerificationType"`
+	PublisherName        string     `json:"publisherName"`
+	CertificateID        string     `json:"certificateId"`
+	IsValidCertificate   bool       `json:"isValidCertificate"`
+	Storyline            string     `json:"storyline"`
+	CollectionID         string     `json:"collectionId"`
 	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	CreatedAt Time `json:"createdAt"`
 	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").

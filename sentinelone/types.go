@@ -3,10 +3,12 @@ package sentinelone
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // Time is a timestamp that decodes every form the console sends: RFC 3339
@@ -19,35 +21,20 @@ type Time struct{ time.Time }
 // NewTime wraps t.
 func NewTime(t time.Time) Time { return Time{t} }
 
-// timeLayouts are tried in order for strings.
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02",
-}
-
 // wireLayout is how the console writes timestamps.
 const wireLayout = "2006-01-02T15:04:05.000000Z"
 
-// ParseTime parses a console timestamp leniently (see Time). ok is false for
-// text that is not a timestamp.
-func ParseTime(s string) (t time.Time, ok bool) {
-	s = strings.TrimSpace(s)
-	switch s {
-	case "", "None", "null", "N/A":
-		return time.Time{}, true
+// ParseTime parses a console timestamp in any form [Time] accepts; the
+// placeholders "", "None", "null" and "N/A" are the zero time.
+func ParseTime(s string) (time.Time, error) {
+	if t, ok := wire.ParseEpochMillis(s); ok {
+		return t, nil
 	}
-	for _, l := range timeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return t.UTC(), true
-		}
+	t, err := wire.ParseTime(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sentinelone: unrecognised timestamp %q", strings.TrimSpace(s))
 	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), true
-	}
-	return time.Time{}, false
+	return t, nil
 }
 
 // UnmarshalJSON decodes leniently; unparseable text reads as the zero time
@@ -92,24 +79,26 @@ func (t Time) EncodeValues(key string, v *url.Values) error {
 	return nil
 }
 
-// Bool decodes JSON booleans and the strings "True"/"False" (in any case)
-// that some console fields carry; null and other text read as false.
-type Bool bool
+// FlexBool decodes JSON booleans and the strings "True"/"False" (in any case,
+// or "1"/"0") that some console fields carry; null and other text read as
+// false.
+type FlexBool bool
 
 // UnmarshalJSON decodes leniently.
-func (b *Bool) UnmarshalJSON(data []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(data)), `"`)
-	*b = Bool(strings.EqualFold(s, "true"))
+func (b *FlexBool) UnmarshalJSON(data []byte) error {
+	s, _, _ := wire.Scalar(data)
+	v, _ := wire.ParseBool(s)
+	*b = FlexBool(v)
 	return nil
 }
 
-// String decodes a JSON string or number (some ids inside activity data are
+// FlexString decodes a JSON string or number (some ids inside activity data are
 // numbers) into text; null reads as "", and an array (the IOC scopeId is
 // sometimes one) reads as its first element. It encodes as a JSON string.
-type String string
+type FlexString string
 
 // UnmarshalJSON decodes a string, number or null.
-func (s *String) UnmarshalJSON(data []byte) error {
+func (s *FlexString) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	switch {
 	case len(data) == 0 || string(data) == "null":
@@ -119,9 +108,9 @@ func (s *String) UnmarshalJSON(data []byte) error {
 		if err := json.Unmarshal(data, &v); err != nil {
 			return err
 		}
-		*s = String(v)
+		*s = FlexString(v)
 	case data[0] == '[':
-		var list []String
+		var list []FlexString
 		if err := json.Unmarshal(data, &list); err != nil {
 			return err
 		}
@@ -130,28 +119,23 @@ func (s *String) UnmarshalJSON(data []byte) error {
 			*s = list[0]
 		}
 	default:
-		*s = String(data)
+		*s = FlexString(data)
 	}
 	return nil
 }
 
-// Int decodes a JSON number or a numeric string (free-form activity data
+// FlexInt decodes a JSON number or a numeric string (free-form activity data
 // carries both); null and other text read as 0.
-type Int int64
+type FlexInt int64
 
 // UnmarshalJSON decodes leniently.
-func (n *Int) UnmarshalJSON(data []byte) error {
-	s := strings.Trim(strings.TrimSpace(string(data)), `"`)
-	v, err := strconv.ParseInt(s, 10, 64)
+func (n *FlexInt) UnmarshalJSON(data []byte) error {
+	s, _, _ := wire.Scalar(data)
+	v, err := wire.ParseInt(s)
 	if err != nil {
-		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil {
-			*n = 0
-			return nil
-		}
-		v = int64(f)
+		v = 0
 	}
-	*n = Int(v)
+	*n = FlexInt(v)
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // Time is a VMRay timestamp. VMRay sends ISO 8601 without a zone
@@ -17,28 +19,14 @@ type Time struct {
 	time.Time
 }
 
-// timeLayouts are tried in order for timestamps without a zone.
-var timeLayouts = []string{
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02",
-}
-
-// ParseTime parses a VMRay timestamp; a timestamp without a zone is UTC.
-func ParseTime(s string) (Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return Time{}, nil
+// ParseTime parses a VMRay timestamp in any form [Time] accepts; a timestamp
+// without a zone is UTC, and "" is the zero time.
+func ParseTime(s string) (time.Time, error) {
+	t, err := wire.ParseTime(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("vmray: unrecognised timestamp %q", strings.TrimSpace(s))
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return Time{t.UTC()}, nil
-	}
-	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
-			return Time{t}, nil
-		}
-	}
-	return Time{}, fmt.Errorf("vmray: unrecognised timestamp %q", s)
+	return t, nil
 }
 
 // UnmarshalJSON accepts the formats described on [Time], null and Unix
@@ -54,7 +42,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("vmray: timestamp %s is neither a string nor a number", b)
 		}
-		*t = Time{time.Unix(0, int64(secs*1e9)).UTC()}
+		*t = Time{wire.FromSeconds(secs)}
 		return nil
 	}
 	var s string
@@ -65,7 +53,7 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	*t = parsed
+	*t = Time{parsed}
 	return nil
 }
 

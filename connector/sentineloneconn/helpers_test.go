@@ -46,7 +46,7 @@ func newWorld(t testing.TB) *world {
 func (w *world) addThreat(t testing.TB, a sentinelone.Agent, sum, path, level string, content []byte) sentinelone.Threat {
 	t.Helper()
 	th := w.fake.AddThreat(sentinelone.Threat{
-		ThreatInfo: sentinelone.ThreatInfo{SHA1: sum, FilePath: sentinelone.String(path), ConfidenceLevel: level,
+		ThreatInfo: sentinelone.ThreatInfo{SHA1: sum, FilePath: sentinelone.FlexString(path), ConfidenceLevel: level,
 			ThreatName: "invoice.exe", Classification: "Trojan", FileSize: int64(len(content))},
 		AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: a.ID},
 	})

@@ -158,7 +158,7 @@ func TestThreatSourceFirstAccountAndCheckpoint(t *testing.T) {
 		t.Errorf("account resolution %v: want one unfiltered GET /accounts (first account)", acct)
 	}
 	// The first window starts one look-back (TIME_SPAN, 1 h) before now.
-	if from, ok := sentinelone.ParseTime(first); !ok || from.Sub(start.Add(-time.Hour)).Abs() > 5*time.Second {
+	if from, err := sentinelone.ParseTime(first); err != nil || from.Sub(start.Add(-time.Hour)).Abs() > 5*time.Second {
 		t.Errorf("first window starts at %q, want one hour before %v", first, start)
 	}
 	// Nothing new: the next window is empty.

@@ -117,7 +117,7 @@ func (s *Server) createIOCs(w http.ResponseWriter, r *http.Request) {
 	out := make([]any, 0, len(req.Data))
 	for _, ioc := range req.Data {
 		ioc.UUID = s.st.hexID("")
-		ioc.BatchID, ioc.Scope, ioc.ScopeID = batch, scope, sentinelone.String(scopeID)
+		ioc.BatchID, ioc.Scope, ioc.ScopeID = batch, scope, sentinelone.FlexString(scopeID)
 		ioc.Method = orDefault(ioc.Method, "EQUALS")
 		ioc.UploadTime, ioc.UpdatedAt = now, now
 		s.st.iocs = append(s.st.iocs, ioc)

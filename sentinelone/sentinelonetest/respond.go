@@ -237,8 +237,8 @@ func parseBounds(q url.Values, field, alias string, errs *[]string) timeBounds {
 		if v == "" {
 			return
 		}
-		t, ok := sentinelone.ParseTime(v)
-		if !ok {
+		t, err := sentinelone.ParseTime(v)
+		if err != nil {
 			*errs = append(*errs, field+"__"+op+": Not a valid datetime.")
 			return
 		}
