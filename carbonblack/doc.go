@@ -136,3 +136,5 @@
 //	c := fake.Client()
 //	err := c.Devices.Quarantine(ctx, true, dev.ID)
 package carbonblack
+
+//go:generate go run ../internal/gengetters/main.go

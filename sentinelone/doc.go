@@ -134,3 +134,5 @@
 //	srv.SetThreatFile(threat.ID, sentinelonetest.File{Content: sample})
 //	f, err := srv.Client().Threats.FetchFile(ctx, threat.ID, sentinelone.FetchOptions{})
 package sentinelone
+
+//go:generate go run ../internal/gengetters/main.go

@@ -134,3 +134,5 @@
 // and faults (429, 5xx, latency, dropped connections, malformed JSON) can be
 // injected per route.
 package vmray
+
+//go:generate go run ../internal/gengetters/main.go

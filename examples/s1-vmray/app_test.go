@@ -320,7 +320,10 @@ func TestConfigExampleIsComplete(t *testing.T) {
 }
 
 func TestDemoArchiveIsARealEncryptedZip(t *testing.T) {
-	z := encryptedZip("invoice.pdf.exe", []byte("MZ payload"), demoArchivePassword)
+	z, err := encryptedZip("invoice.pdf.exe", []byte("MZ payload"), demoArchivePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := zipx.NewReader(bytes.NewReader(z), int64(len(z)))
 	if err != nil {
 		t.Fatal(err)

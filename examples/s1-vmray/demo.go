@@ -83,12 +83,16 @@ func (w *world) seed() error {
 	} {
 		w.agents[a.ComputerName] = w.s1.AddAgent(a)
 	}
+	archive, err := encryptedZip("invoice.pdf.exe", []byte("MZ\x90\x00 demo payload inside an archive"), demoArchivePassword)
+	if err != nil {
+		return err
+	}
 	contents := map[string][]byte{
 		"dropper":     []byte("MZ\x90\x00 demo dropper: downloads a second stage"),
 		"known":       []byte("\xcf\xfa\xed\xfe demo banker VMRay has seen before"),
 		"suspicious":  []byte("MZ\x90\x00 demo packed tool"),
 		"clean":       []byte("MZ\x90\x00 demo text editor"),
-		"archive":     encryptedZip("invoice.pdf.exe", []byte("MZ\x90\x00 demo payload inside an archive"), demoArchivePassword),
+		"archive":     archive,
 		"dv-tool":     []byte("MZ\x90\x00 demo remote admin tool"),
 		"uncollected": []byte("MZ\x90\x00 demo file the agent lost"),
 		"offline":     []byte("\x7fELF demo miner"),
@@ -117,7 +121,7 @@ func (w *world) seed() error {
 	threat := func(label, agent, path, confidence string, collectable bool) {
 		a := w.agents[agent]
 		t := w.s1.AddThreat(sentinelone.Threat{
-			ThreatInfo: sentinelone.ThreatInfo{SHA1: w.files[label], FilePath: sentinelone.String(path), ConfidenceLevel: confidence,
+			ThreatInfo: sentinelone.ThreatInfo{SHA1: w.files[label], FilePath: sentinelone.FlexString(path), ConfidenceLevel: confidence,
 				ThreatName: path[strings.LastIndexAny(path, `\/`)+1:], Classification: "Malware", FileSize: int64(len(contents[label]))},
 			AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: a.ID},
 		})

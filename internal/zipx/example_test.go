@@ -172,3 +172,37 @@ func mustOpen(name string) *os.File {
 	}
 	return f
 }
+
+// Writer streams password-protected archives, as the fakes serve them.
+func ExampleWriter() {
+	var archive bytes.Buffer
+	zw := zipx.NewWriter(&archive)
+	w, err := zw.Create("invoice.pdf.exe", zipx.WriteOptions{
+		Method: zipx.MethodDeflate, Encryption: zipx.EncryptionAES256, Password: "infected",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := w.Write([]byte("MZ\x90\x00 payload")); err != nil {
+		log.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		log.Fatal(err)
+	}
+	r, err := zipx.NewReader(bytes.NewReader(archive.Bytes()), int64(archive.Len()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	f := r.Files()[0]
+	rc, err := f.OpenWithPassword("infected")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rc.Close()
+	content, err := io.ReadAll(rc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s %v %q\n", f.Name, f.Encryption, content)
+	// Output: invoice.pdf.exe AES-256 "MZ\x90\x00 payload"
+}

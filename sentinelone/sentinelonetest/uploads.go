@@ -1,12 +1,15 @@
 package sentinelonetest
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path"
 	"strings"
 	"time"
 
+	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
@@ -128,21 +131,46 @@ func (s *Server) downloadUpload(w http.ResponseWriter, r *http.Request) {
 	s.serveZip(w, up, "upload_"+r.PathValue("activity")+".zip")
 }
 
-// serveZip streams an upload as a ZipCrypto zip.
+// serveZip streams an upload as a ZipCrypto zip, the way agents pack them
+// (Python's zipfile decrypts it). Entries up to 8 MiB are deflated; bigger
+// ones are stored, which keeps large test files cheap to produce.
 func (s *Server) serveZip(w http.ResponseWriter, up *upload, name string) {
-	entries := make([]zipSource, 0, len(up.files)+1)
-	if up.manifest != nil {
-		m := manifestJSON(up.manifest)
-		entries = append(entries, zipSource{name: "manifest.json", size: int64(len(m)), open: bytesOpener(m)})
-	}
-	for _, f := range up.files {
-		entries = append(entries, zipSource{name: f.name, size: f.file.size(), open: f.file.reader})
-	}
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.WriteHeader(http.StatusOK)
 	// A write error means the client went away; there is nobody to tell.
-	_ = writeZip(w, up.password, s.now(), entries)
+	_ = writeUploadZip(w, up, s.now())
+}
+
+// deflateLimit is the largest entry the fake compresses.
+const deflateLimit = 8 << 20
+
+func writeUploadZip(w io.Writer, up *upload, mod time.Time) error {
+	zw := zipx.NewWriter(w)
+	add := func(name string, size int64, r io.Reader) error {
+		o := zipx.WriteOptions{Method: zipx.MethodDeflate, Encryption: zipx.EncryptionZipCrypto, Password: up.password, Modified: mod}
+		if size > deflateLimit {
+			o.Method = zipx.MethodStore
+		}
+		fw, err := zw.Create(name, o)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(fw, r)
+		return err
+	}
+	if up.manifest != nil {
+		m := manifestJSON(up.manifest)
+		if err := add("manifest.json", int64(len(m)), bytes.NewReader(m)); err != nil {
+			return err
+		}
+	}
+	for _, f := range up.files {
+		if err := add(f.name, f.file.size(), f.file.reader()); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
 }
 
 func (s *Server) downloadFromCloud(w http.ResponseWriter, r *http.Request) {

@@ -2,10 +2,13 @@ package vmraytest
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/vmray"
 )
 
@@ -311,4 +314,18 @@ func (s *Server) listAnalyses(w http.ResponseWriter, r *http.Request, _ *keyRec)
 		out = append(out, *a)
 	}
 	list(s, w, r, out, func(x *vmray.Analysis) int64 { return x.ID })
+}
+
+// writeEncryptedZip writes a ZIP archive holding one deflated entry named
+// name, encrypted with ZipCrypto under password, as VMRay serves samples.
+func writeEncryptedZip(w io.Writer, name string, content []byte, password string, modified time.Time) error {
+	zw := zipx.NewWriter(w)
+	fw, err := zw.Create(name, zipx.WriteOptions{Method: zipx.MethodDeflate, Encryption: zipx.EncryptionZipCrypto, Password: password, Modified: modified})
+	if err != nil {
+		return err
+	}
+	if _, err := fw.Write(content); err != nil {
+		return err
+	}
+	return zw.Close()
 }
