@@ -2,9 +2,11 @@ package carbonblack_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"strings"
 	"time"
 
@@ -168,4 +170,20 @@ func ExampleParseCredentials() {
 	// Output:
 	// carbonblack credentials for org ABCD1234 at https://defense.conferdeploy.net (API ID APIID0001)
 	// ABCD1234 https://defense.conferdeploy.net
+}
+
+// Criteria values are lists of accepted values, scalars or time ranges.
+func ExampleCriteria() {
+	crit := carbonblack.Criteria{
+		"type":                     []string{"WATCHLIST"},
+		"device_os":                []string{"WINDOWS"},
+		"minimum_severity":         3,
+		"backend_update_timestamp": carbonblack.TimeRange{Range: "-1d"},
+	}
+	b, err := json.Marshal(carbonblack.AlertSearch{Criteria: crit, Rows: 100})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(b))
+	// Output: {"criteria":{"backend_update_timestamp":{"range":"-1d"},"device_os":["WINDOWS"],"minimum_severity":3,"type":["WATCHLIST"]},"rows":100}
 }

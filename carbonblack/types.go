@@ -19,12 +19,17 @@ import (
 )
 
 // Criteria filters a search: each key is a field name and each value is
-// usually a list of accepted values (OR within a key, AND across keys), for
-// example Criteria{"type": {"WATCHLIST"}, "device_os": {"WINDOWS"}}. A few
-// keys take a scalar (minimum_severity) or a time range ([TimeRange]); use a
-// map literal with any values for those:
+// usually a list of accepted values (OR within a key, AND across keys). A few
+// keys take a scalar (minimum_severity) or a time range ([TimeRange]):
 //
-//	carbonblack.Criteria{"minimum_severity": 3, "backend_update_timestamp": carbonblack.TimeRange{Range: "-1d"}}
+//	carbonblack.Criteria{
+//		"type":                     []string{"WATCHLIST"},
+//		"device_os":                []string{"WINDOWS"},
+//		"minimum_severity":         3,
+//		"backend_update_timestamp": carbonblack.TimeRange{Range: "-1d"},
+//	}
+//
+// (ExampleCriteria compiles and runs this snippet.)
 type Criteria map[string]any
 
 // TimeRange is an absolute (Start and End) or relative time filter. Alerts
