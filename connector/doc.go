@@ -90,6 +90,14 @@
 // wrappers Gate, DryRun, Retry and RateLimit. Run connectortest.TestResponder against your vendor's fake. Webhook and
 // Command are ready-made responders.
 //
+// # Names shared with the vendor clients
+//
+// connector.Sample and connector.Verdict are the engine's vendor-neutral types: a Sample is a file stream a Fetcher
+// delivers for analysis, a Verdict the engine's summary of what any analyzer concluded (kind, score, severity 1-10,
+// IOCs). vmray.Sample and vmray.Verdict are VMRay's own API objects (a sample record on the VMRay platform and its
+// verdict enum); the vmray analyzer adapter (vmrayconn) maps them onto connector.Verdict. Inside this package and
+// the adapters the unqualified names always mean the connector types; vendor types are always package-qualified.
+//
 // # Observability
 //
 // The engine logs one record per item and stage with log/slog (Config.Logger), reports counters and per-call
