@@ -55,7 +55,7 @@ func BenchmarkMessagesDelivered5000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	q := proofpoint.Query{Interval: hourBefore(time.Minute)}
+	q := proofpoint.SIEMOptions{Interval: hourBefore(time.Minute)}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -79,7 +79,7 @@ func BenchmarkPollDedupe5000(b *testing.B) {
 		b.Fatal(err)
 	}
 	seen := proofpoint.NewSeen()
-	q := proofpoint.PollQuery{Streams: []proofpoint.Stream{proofpoint.StreamMessagesDelivered}, From: testNow.Add(-61 * time.Minute), Seen: seen}
+	q := proofpoint.SIEMRangeOptions{Streams: []proofpoint.Stream{proofpoint.StreamMessagesDelivered}, From: testNow.Add(-61 * time.Minute), Seen: seen}
 	b.ReportAllocs()
 	for b.Loop() {
 		for batch, err := range c.SIEM.All(context.Background(), q) {

@@ -33,8 +33,8 @@ type CampaignRef struct {
 	LastUpdatedAt Time `json:"lastUpdatedAt"`
 }
 
-// CampaignIDsQuery selects a page of campaign ids.
-type CampaignIDsQuery struct {
+// CampaignIDsOptions selects a page of campaign ids.
+type CampaignIDsOptions struct {
 	// Interval is 30 seconds to one day.
 	Interval Interval
 	// Size is the page size, 1 to 200; zero means TAP's default (100).
@@ -83,7 +83,7 @@ type CampaignMember struct {
 	ThreatStatus string `json:"threatStatus,omitempty"`
 }
 
-func (q CampaignIDsQuery) check() (size, page int, err error) {
+func (q CampaignIDsOptions) check() (size, page int, err error) {
 	size, page = q.Size, q.Page
 	if size == 0 {
 		size = DefaultPageSize
@@ -105,7 +105,7 @@ func (q CampaignIDsQuery) check() (size, page int, err error) {
 // empty page, not an error. Counts against [PoolCampaignIDs] (50 a day).
 //
 // API: GET /v2/campaign/ids
-func (s *CampaignsService) ListIDs(ctx context.Context, q CampaignIDsQuery) (*CampaignIDsPage, error) {
+func (s *CampaignsService) ListIDs(ctx context.Context, q CampaignIDsOptions) (*CampaignIDsPage, error) {
 	req := &rest.Request{Op: "Campaigns.ListIDs", Path: "/v2/campaign/ids"}
 	size, page, err := q.check()
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *CampaignsService) ListIDs(ctx context.Context, q CampaignIDsQuery) (*Ca
 // q.Page, each page a call against the 50-a-day pool.
 //
 // API: GET /v2/campaign/ids (once per page)
-func (s *CampaignsService) AllIDs(ctx context.Context, q CampaignIDsQuery) iter.Seq2[CampaignRef, error] {
+func (s *CampaignsService) AllIDs(ctx context.Context, q CampaignIDsOptions) iter.Seq2[CampaignRef, error] {
 	return rest.Pages(ctx, func(ctx context.Context, cursor string) ([]CampaignRef, string, error) {
 		pq := q
 		if cursor != "" {

@@ -18,7 +18,7 @@ func TestDoEscapeHatch(t *testing.T) {
 	c := srv.Client()
 	ctx := context.Background()
 	srv.AddVAPUser(proofpoint.VAPUser{Identity: proofpoint.Identity{GUID: "88e7b2a3-8a0b-4a2a-9d5f-1b0c3f5a6e21", Emails: []string{"cfo@example.com"}, Name: "Ada Finance"}})
-	want, err := c.People.ListVAP(ctx, proofpoint.PeopleQuery{Window: 30})
+	want, err := c.People.ListVAP(ctx, proofpoint.PeopleOptions{Window: 30})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@
 //
 // The SIEM endpoints return every event of one window in one body, without
 // paging or ordering, and always with format=json. Exactly one of
-// Query.Interval, Query.SinceTime and Query.SinceSeconds selects the window,
+// SIEMOptions.Interval, SIEMOptions.SinceTime and SIEMOptions.SinceSeconds selects the window,
 // and TAP's rules are checked before anything is sent: 30 seconds to one
 // hour, starting no more than the look-back (seven days by default,
 // [WithLookBack]) in the past, and ending at least a minute before now
@@ -40,14 +40,14 @@
 // fetched as soon as it closes can miss events that later appear in it.
 // [SIEMService.All] handles this: given a range it plans valid windows
 // ([SIEMService.Plan]), fetches them in order, re-reads a look-back overlap
-// before the resume point (PollQuery.LookBack, [DefaultPollLookBack]) and
+// before the resume point (SIEMRangeOptions.LookBack, [DefaultPollLookBack]) and
 // yields one [Batch] per window, deduplicated by message GUID (plus
 // recipients) and click id, with the Resume time to persist. Keep the
 // [Seen] set between runs (it marshals to JSON) so the overlap yields no
 // event twice:
 //
 //	seen := proofpoint.NewSeen()
-//	for b, err := range c.SIEM.All(ctx, proofpoint.PollQuery{
+//	for b, err := range c.SIEM.All(ctx, proofpoint.SIEMRangeOptions{
 //		Streams:  []proofpoint.Stream{proofpoint.StreamMessagesDelivered},
 //		From:     checkpoint, LookBack: proofpoint.DefaultPollLookBack,
 //		ThreatTypes: []string{proofpoint.ThreatTypeAttachment}, Seen: seen,
@@ -99,7 +99,7 @@
 // TAP writes ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z");
 // [Time] reads that and the variants of TAP's mocks (no milliseconds,
 // offsets without a colon, a space for the "T", epoch seconds) and every
-// time field's comment says which it is. Query windows are sent as ISO 8601
+// time field's comment says which it is. SIEMOptions windows are sent as ISO 8601
 // intervals; sinceSeconds is in seconds; forensic evidence "time" is
 // documented as unsupported and usually 0.
 //

@@ -17,7 +17,7 @@ import (
 func TestErrorPaths(t *testing.T) {
 	calls := map[string]func(c *proofpoint.Client, ctx context.Context) error{
 		"SIEM.List": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+			_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 			return err
 		},
 		"Campaigns.Get": func(c *proofpoint.Client, ctx context.Context) error {
@@ -29,23 +29,23 @@ func TestErrorPaths(t *testing.T) {
 			return err
 		},
 		"SIEM.Issues": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.Issues(ctx, proofpoint.Query{SinceSeconds: 300})
+			_, err := c.SIEM.Issues(ctx, proofpoint.SIEMOptions{SinceSeconds: 300})
 			return err
 		},
 		"SIEM.MessagesDelivered": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.MessagesDelivered(ctx, proofpoint.Query{SinceSeconds: 300})
+			_, err := c.SIEM.MessagesDelivered(ctx, proofpoint.SIEMOptions{SinceSeconds: 300})
 			return err
 		},
 		"SIEM.MessagesBlocked": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.MessagesBlocked(ctx, proofpoint.Query{SinceSeconds: 300})
+			_, err := c.SIEM.MessagesBlocked(ctx, proofpoint.SIEMOptions{SinceSeconds: 300})
 			return err
 		},
 		"SIEM.ClicksPermitted": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.ClicksPermitted(ctx, proofpoint.Query{SinceSeconds: 300})
+			_, err := c.SIEM.ClicksPermitted(ctx, proofpoint.SIEMOptions{SinceSeconds: 300})
 			return err
 		},
 		"SIEM.ClicksBlocked": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.SIEM.ClicksBlocked(ctx, proofpoint.Query{SinceSeconds: 300})
+			_, err := c.SIEM.ClicksBlocked(ctx, proofpoint.SIEMOptions{SinceSeconds: 300})
 			return err
 		},
 		"Forensics.GetByThreat": func(c *proofpoint.Client, ctx context.Context) error {
@@ -57,15 +57,15 @@ func TestErrorPaths(t *testing.T) {
 			return err
 		},
 		"Campaigns.ListIDs": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsQuery{Interval: hourBefore(time.Hour)})
+			_, err := c.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsOptions{Interval: hourBefore(time.Hour)})
 			return err
 		},
 		"People.ListVAP": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.People.ListVAP(ctx, proofpoint.PeopleQuery{Window: 30})
+			_, err := c.People.ListVAP(ctx, proofpoint.PeopleOptions{Window: 30})
 			return err
 		},
 		"People.ListTopClickers": func(c *proofpoint.Client, ctx context.Context) error {
-			_, err := c.People.ListTopClickers(ctx, proofpoint.PeopleQuery{Window: 90})
+			_, err := c.People.ListTopClickers(ctx, proofpoint.PeopleOptions{Window: 90})
 			return err
 		},
 		"Threats.GetSummary": func(c *proofpoint.Client, ctx context.Context) error {
@@ -167,7 +167,7 @@ func TestDefaultRetryWaitsMinutesAfter429(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	_, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the deadline", err)
 	}
@@ -191,7 +191,7 @@ func TestSecretNeverLogged(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		w.Write([]byte("bad credentials: " + r.Header.Get("Authorization") + " secret=" + testSecret))
 	})
-	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if err == nil {
 		t.Fatal("want an error")
 	}

@@ -32,7 +32,7 @@ func ExampleSIEMService_MessagesDelivered() {
 
 	// In production: proofpoint.New(proofpoint.DefaultBaseURL, principal, secret).
 	c := fake.Client()
-	ev, err := c.SIEM.MessagesDelivered(context.Background(), proofpoint.Query{
+	ev, err := c.SIEM.MessagesDelivered(context.Background(), proofpoint.SIEMOptions{
 		Interval:    proofpoint.Interval{Start: now.Add(-time.Hour), End: now.Add(-time.Minute)},
 		ThreatTypes: []string{proofpoint.ThreatTypeAttachment},
 	})
@@ -74,7 +74,7 @@ func ExampleSIEMService_All() {
 	seen := proofpoint.NewSeen()
 	checkpoint := now.Add(-3 * time.Hour)
 	run := func() {
-		for b, err := range c.SIEM.All(context.Background(), proofpoint.PollQuery{
+		for b, err := range c.SIEM.All(context.Background(), proofpoint.SIEMRangeOptions{
 			Streams:  []proofpoint.Stream{proofpoint.StreamMessagesDelivered},
 			From:     checkpoint,
 			LookBack: proofpoint.DefaultPollLookBack,
@@ -112,15 +112,15 @@ func ExamplePoolTracker() {
 	c := fake.Client(proofpoint.WithPoolLimit(proofpoint.PoolPeopleTopClickers, 50, 1))
 	ctx := context.Background()
 	for range 49 {
-		if _, err := c.People.ListTopClickers(ctx, proofpoint.PeopleQuery{Window: 90}); err != nil {
+		if _, err := c.People.ListTopClickers(ctx, proofpoint.PeopleOptions{Window: 90}); err != nil {
 			panic(err)
 		}
 	}
 	st := c.Pools().Status(proofpoint.PoolPeopleTopClickers)
 	fmt.Println("used", st.Used, "remaining", st.Remaining, "available", st.Available)
-	_, err = c.People.ListTopClickers(ctx, proofpoint.PeopleQuery{Window: 90})
+	_, err = c.People.ListTopClickers(ctx, proofpoint.PeopleOptions{Window: 90})
 	fmt.Println(errors.Is(err, proofpoint.ErrPoolExhausted), errors.Is(err, proofpoint.ErrRateLimited))
-	_, err = c.People.ListTopClickers(proofpoint.UseReserve(ctx), proofpoint.PeopleQuery{Window: 90})
+	_, err = c.People.ListTopClickers(proofpoint.UseReserve(ctx), proofpoint.PeopleOptions{Window: 90})
 	fmt.Println("with reserve:", err)
 	// Output:
 	// used 49 remaining 1 available 0

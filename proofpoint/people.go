@@ -14,8 +14,8 @@ import (
 // top clickers.
 type PeopleService service
 
-// PeopleQuery selects a page of a people report.
-type PeopleQuery struct {
+// PeopleOptions selects a page of a people report.
+type PeopleOptions struct {
 	// Window is the report period in days: 14, 30 or 90.
 	Window int
 	// Size is the page size, 1 to 200; zero means TAP's default.
@@ -94,7 +94,7 @@ type TopClickersPage struct {
 	NextPage int `json:"-"`
 }
 
-func (q PeopleQuery) values() (url.Values, int, int, error) {
+func (q PeopleOptions) values() (url.Values, int, int, error) {
 	switch q.Window {
 	case 14, 30, 90:
 	default:
@@ -131,7 +131,7 @@ func nextPage(page, size, got, total int) int {
 
 // list fetches one page of a people report into out and returns the page
 // size and number it asked for.
-func (s *PeopleService) list(ctx context.Context, op, path string, pool Pool, q PeopleQuery, out any) (size, page int, err error) {
+func (s *PeopleService) list(ctx context.Context, op, path string, pool Pool, q PeopleOptions, out any) (size, page int, err error) {
 	req := &rest.Request{Op: op, Path: path}
 	v, size, page, err := q.values()
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *PeopleService) list(ctx context.Context, op, path string, pool Pool, q 
 }
 
 // allPages iterates over a people report page by page from q.Page.
-func allPages[T any](ctx context.Context, q PeopleQuery, fetch func(context.Context, PeopleQuery) ([]T, int, error)) iter.Seq2[T, error] {
+func allPages[T any](ctx context.Context, q PeopleOptions, fetch func(context.Context, PeopleOptions) ([]T, int, error)) iter.Seq2[T, error] {
 	return rest.Pages(ctx, func(ctx context.Context, cursor string) ([]T, string, error) {
 		pq := q
 		if cursor != "" {
@@ -157,7 +157,7 @@ func allPages[T any](ctx context.Context, q PeopleQuery, fetch func(context.Cont
 // [PoolPeopleVAP] (50 a day).
 //
 // API: GET /v2/people/vap
-func (s *PeopleService) ListVAP(ctx context.Context, q PeopleQuery) (*VAPPage, error) {
+func (s *PeopleService) ListVAP(ctx context.Context, q PeopleOptions) (*VAPPage, error) {
 	var out VAPPage
 	size, page, err := s.list(ctx, "People.ListVAP", "/v2/people/vap", PoolPeopleVAP, q, &out)
 	if err != nil {
@@ -171,8 +171,8 @@ func (s *PeopleService) ListVAP(ctx context.Context, q PeopleQuery) (*VAPPage, e
 // q.Page.
 //
 // API: GET /v2/people/vap (once per page)
-func (s *PeopleService) AllVAP(ctx context.Context, q PeopleQuery) iter.Seq2[VAPUser, error] {
-	return allPages(ctx, q, func(ctx context.Context, q PeopleQuery) ([]VAPUser, int, error) {
+func (s *PeopleService) AllVAP(ctx context.Context, q PeopleOptions) iter.Seq2[VAPUser, error] {
+	return allPages(ctx, q, func(ctx context.Context, q PeopleOptions) ([]VAPUser, int, error) {
 		page, err := s.ListVAP(ctx, q)
 		if err != nil {
 			return nil, 0, err
@@ -185,7 +185,7 @@ func (s *PeopleService) AllVAP(ctx context.Context, q PeopleQuery) iter.Seq2[VAP
 // [PoolPeopleTopClickers] (50 a day).
 //
 // API: GET /v2/people/top-clickers
-func (s *PeopleService) ListTopClickers(ctx context.Context, q PeopleQuery) (*TopClickersPage, error) {
+func (s *PeopleService) ListTopClickers(ctx context.Context, q PeopleOptions) (*TopClickersPage, error) {
 	var out TopClickersPage
 	size, page, err := s.list(ctx, "People.ListTopClickers", "/v2/people/top-clickers", PoolPeopleTopClickers, q, &out)
 	if err != nil {
@@ -198,8 +198,8 @@ func (s *PeopleService) ListTopClickers(ctx context.Context, q PeopleQuery) (*To
 // AllTopClickers iterates over every top clicker, page by page from q.Page.
 //
 // API: GET /v2/people/top-clickers (once per page)
-func (s *PeopleService) AllTopClickers(ctx context.Context, q PeopleQuery) iter.Seq2[TopClicker, error] {
-	return allPages(ctx, q, func(ctx context.Context, q PeopleQuery) ([]TopClicker, int, error) {
+func (s *PeopleService) AllTopClickers(ctx context.Context, q PeopleOptions) iter.Seq2[TopClicker, error] {
+	return allPages(ctx, q, func(ctx context.Context, q PeopleOptions) ([]TopClicker, int, error) {
 		page, err := s.ListTopClickers(ctx, q)
 		if err != nil {
 			return nil, 0, err

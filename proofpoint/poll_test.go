@@ -17,7 +17,7 @@ import (
 
 func TestPlanWindows(t *testing.T) {
 	ts := setup(t)
-	plan := func(q proofpoint.PollQuery) []string {
+	plan := func(q proofpoint.SIEMRangeOptions) []string {
 		t.Helper()
 		ws, _, err := ts.client.SIEM.Plan(q)
 		if err != nil {
@@ -33,7 +33,7 @@ func TestPlanWindows(t *testing.T) {
 		return out
 	}
 	// Three hours ending a minute ago (now is 12:00): the default end.
-	got := plan(proofpoint.PollQuery{From: testNow.Add(-3*time.Hour - time.Minute)})
+	got := plan(proofpoint.SIEMRangeOptions{From: testNow.Add(-3*time.Hour - time.Minute)})
 	want := []string{
 		"2024-05-14T08:59:00Z/2024-05-14T09:59:00Z",
 		"2024-05-14T09:59:00Z/2024-05-14T10:59:00Z",
@@ -44,7 +44,7 @@ func TestPlanWindows(t *testing.T) {
 	}
 	// A 10-second tail becomes a 30-second window overlapping its predecessor;
 	// the look-back moves the start; sub-seconds are dropped.
-	got = plan(proofpoint.PollQuery{
+	got = plan(proofpoint.SIEMRangeOptions{
 		From: testNow.Add(-90*time.Minute + 500*time.Millisecond), To: testNow.Add(-20*time.Minute + 10*time.Second),
 		LookBack: 30 * time.Minute, WindowSize: 50 * time.Minute,
 	})
@@ -57,19 +57,19 @@ func TestPlanWindows(t *testing.T) {
 		t.Errorf("plan with tail (-want +got):\n%s", diff)
 	}
 	// A range shorter than 30 seconds is widened backwards.
-	got = plan(proofpoint.PollQuery{From: testNow.Add(-70 * time.Second)})
+	got = plan(proofpoint.SIEMRangeOptions{From: testNow.Add(-70 * time.Second)})
 	if diff := cmp.Diff([]string{"2024-05-14T11:58:30Z/2024-05-14T11:59:00Z"}, got); diff != "" {
 		t.Errorf("short plan (-want +got):\n%s", diff)
 	}
 	// Nothing new yet, and To in the future clamped.
-	if got := plan(proofpoint.PollQuery{From: testNow.Add(-time.Minute)}); len(got) != 0 {
+	if got := plan(proofpoint.SIEMRangeOptions{From: testNow.Add(-time.Minute)}); len(got) != 0 {
 		t.Errorf("nothing new = %v", got)
 	}
-	if got := plan(proofpoint.PollQuery{From: testNow.Add(-2 * time.Hour), To: testNow.Add(time.Hour)}); got[len(got)-1] != "2024-05-14T11:00:00Z/2024-05-14T11:59:00Z" {
+	if got := plan(proofpoint.SIEMRangeOptions{From: testNow.Add(-2 * time.Hour), To: testNow.Add(time.Hour)}); got[len(got)-1] != "2024-05-14T11:00:00Z/2024-05-14T11:59:00Z" {
 		t.Errorf("clamped end = %v", got)
 	}
 	// A start older than the look-back limit is dropped and reported.
-	ws, skipped, err := ts.client.SIEM.Plan(proofpoint.PollQuery{From: testNow.Add(-8 * 24 * time.Hour), To: testNow.Add(-6*24*time.Hour - 23*time.Hour)})
+	ws, skipped, err := ts.client.SIEM.Plan(proofpoint.SIEMRangeOptions{From: testNow.Add(-8 * 24 * time.Hour), To: testNow.Add(-6*24*time.Hour - 23*time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestPlanWindows(t *testing.T) {
 	if !skipped.Start.Equal(testNow.Add(-8*24*time.Hour)) || !skipped.End.Equal(limit) || !ws[0].Start.Equal(limit) || len(ws) != 1 {
 		t.Errorf("skipped = %v, windows = %v", skipped, ws)
 	}
-	for _, bad := range []proofpoint.PollQuery{{}, {From: testNow.Add(-time.Hour), LookBack: -1}, {From: testNow.Add(-time.Hour), WindowSize: 2 * time.Hour}} {
+	for _, bad := range []proofpoint.SIEMRangeOptions{{}, {From: testNow.Add(-time.Hour), LookBack: -1}, {From: testNow.Add(-time.Hour), WindowSize: 2 * time.Hour}} {
 		if _, _, err := ts.client.SIEM.Plan(bad); !errors.Is(err, proofpoint.ErrInvalidWindow) {
 			t.Errorf("%+v: err = %v", bad, err)
 		}
@@ -85,7 +85,7 @@ func TestPlanWindows(t *testing.T) {
 }
 
 // pollAll drains one run and returns the yielded GUIDs/ids and the batches.
-func pollAll(t *testing.T, c *proofpoint.Client, q proofpoint.PollQuery) ([]string, []*proofpoint.Batch) {
+func pollAll(t *testing.T, c *proofpoint.Client, q proofpoint.SIEMRangeOptions) ([]string, []*proofpoint.Batch) {
 	t.Helper()
 	var ids []string
 	var batches []*proofpoint.Batch
@@ -136,7 +136,7 @@ func TestPollSixHourBacklogAcrossRuns(t *testing.T) {
 	fake.AddPermittedClick(proofpoint.Click{ID: "k1", ClickTime: proofpoint.Time{Time: from.Add(3 * time.Hour)}, ThreatStatus: "active"}, time.Time{})
 
 	c := fake.Client()
-	q := proofpoint.PollQuery{From: from, LookBack: proofpoint.DefaultPollLookBack, Seen: proofpoint.NewSeen()}
+	q := proofpoint.SIEMRangeOptions{From: from, LookBack: proofpoint.DefaultPollLookBack, Seen: proofpoint.NewSeen()}
 	ids, batches := pollAll(t, c, q)
 	if len(batches) != 7 { // 6 h 29 min from 05:30 to 11:59, in hour windows
 		t.Fatalf("batches = %d, want 7", len(batches))
@@ -178,7 +178,7 @@ func TestPollSixHourBacklogAcrossRuns(t *testing.T) {
 	clk.Advance(15 * time.Minute)
 	fake.AddDeliveredMessage(message("new", now.Add(5*time.Minute), "a@pharmtech.zz"), time.Time{})
 	fake.ResetRequests()
-	ids2, batches2 := pollAll(t, c, proofpoint.PollQuery{From: resume, LookBack: proofpoint.DefaultPollLookBack, Seen: restored})
+	ids2, batches2 := pollAll(t, c, proofpoint.SIEMRangeOptions{From: resume, LookBack: proofpoint.DefaultPollLookBack, Seen: restored})
 	if diff := cmp.Diff([]string{"late", "new"}, ids2); diff != "" {
 		t.Errorf("run 2 (-want +got):\n%s", diff)
 	}
@@ -200,7 +200,7 @@ func TestPollStreamsFiltersAndErrors(t *testing.T) {
 	fake.AddDeliveredMessage(message("d1", now.Add(-90*time.Minute), "a@x.zz"), time.Time{})
 	fake.AddBlockedMessage(message("b1", now.Add(-90*time.Minute), "a@x.zz"), time.Time{})
 	c := fake.Client()
-	q := proofpoint.PollQuery{
+	q := proofpoint.SIEMRangeOptions{
 		Streams: []proofpoint.Stream{proofpoint.StreamMessagesDelivered, proofpoint.StreamMessagesBlocked},
 		From:    now.Add(-2 * time.Hour), To: now.Add(-time.Hour), ThreatTypes: []string{proofpoint.ThreatTypeAttachment},
 	}
@@ -218,7 +218,7 @@ func TestPollStreamsFiltersAndErrors(t *testing.T) {
 	var got int
 	var lastResume time.Time
 	var failure error
-	for b, err := range c.SIEM.All(context.Background(), proofpoint.PollQuery{From: now.Add(-4*time.Hour - time.Minute)}) {
+	for b, err := range c.SIEM.All(context.Background(), proofpoint.SIEMRangeOptions{From: now.Add(-4*time.Hour - time.Minute)}) {
 		if err != nil {
 			failure = err
 			break
@@ -229,12 +229,12 @@ func TestPollStreamsFiltersAndErrors(t *testing.T) {
 	if got != 3 || !errors.Is(failure, proofpoint.ErrRateLimited) || !lastResume.Equal(now.Add(-time.Hour-time.Minute)) {
 		t.Errorf("batches %d, resume %v, err %v", got, lastResume, failure)
 	}
-	if _, err := collectPoll(c, proofpoint.PollQuery{}); !errors.Is(err, proofpoint.ErrInvalidWindow) {
+	if _, err := collectPoll(c, proofpoint.SIEMRangeOptions{}); !errors.Is(err, proofpoint.ErrInvalidWindow) {
 		t.Errorf("empty query err = %v", err)
 	}
 }
 
-func collectPoll(c *proofpoint.Client, q proofpoint.PollQuery) (int, error) {
+func collectPoll(c *proofpoint.Client, q proofpoint.SIEMRangeOptions) (int, error) {
 	n := 0
 	for _, err := range c.SIEM.All(context.Background(), q) {
 		if err != nil {
@@ -250,7 +250,7 @@ func TestPollSkipsRangeBeyondLookBack(t *testing.T) {
 	fake := proofpointtest.NewServer(t, proofpointtest.WithClock(proofpointtest.NewManualClock(now)))
 	c := fake.Client()
 	var first *proofpoint.Batch
-	for b, err := range c.SIEM.All(context.Background(), proofpoint.PollQuery{From: now.Add(-9 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 2*time.Hour)}) {
+	for b, err := range c.SIEM.All(context.Background(), proofpoint.SIEMRangeOptions{From: now.Add(-9 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 2*time.Hour)}) {
 		if err != nil {
 			t.Fatalf("poll: %v", err) // the fake would answer 400 for a window past its look-back
 		}
@@ -293,7 +293,7 @@ func TestPollWholeRangeBeyondLookBack(t *testing.T) {
 	fake := proofpointtest.NewServer(t, proofpointtest.WithClock(proofpointtest.NewManualClock(now)))
 	to := now.Add(-8 * 24 * time.Hour)
 	var batches []*proofpoint.Batch
-	for b, err := range fake.Client().SIEM.All(context.Background(), proofpoint.PollQuery{From: to.Add(-3 * time.Hour), To: to}) {
+	for b, err := range fake.Client().SIEM.All(context.Background(), proofpoint.SIEMRangeOptions{From: to.Add(-3 * time.Hour), To: to}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ func TestPollWholeRangeBeyondLookBack(t *testing.T) {
 	}
 	// Just past the limit: the one window is widened forward to 30 seconds.
 	c := fake.Client()
-	ws, skipped, err := c.SIEM.Plan(proofpoint.PollQuery{From: now.Add(-8 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 5*time.Minute + 10*time.Second)})
+	ws, skipped, err := c.SIEM.Plan(proofpoint.SIEMRangeOptions{From: now.Add(-8 * 24 * time.Hour), To: now.Add(-7*24*time.Hour + 5*time.Minute + 10*time.Second)})
 	if err != nil || skipped.IsZero() || len(ws) != 1 || ws[0].Duration() != proofpoint.MinWindow {
 		t.Errorf("plan = %v, %v, %v", ws, skipped, err)
 	}
@@ -322,7 +322,7 @@ func TestPollFailureLeavesSeenUntouched(t *testing.T) {
 	fake.InjectFault(proofpointtest.Fault{Path: "/v2/siem/messages/blocked", Status: http.StatusInternalServerError})
 	c := fake.Client()
 	seen := proofpoint.NewSeen()
-	q := proofpoint.PollQuery{
+	q := proofpoint.SIEMRangeOptions{
 		Streams: []proofpoint.Stream{proofpoint.StreamMessagesDelivered, proofpoint.StreamMessagesBlocked},
 		From:    now.Add(-time.Hour), Seen: seen,
 	}
@@ -344,7 +344,7 @@ func TestPollFailureLeavesSeenUntouched(t *testing.T) {
 func TestPollDedupesFixtureEventsAcrossWindows(t *testing.T) {
 	ts := setup(t)
 	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { serveFixture(t, w, "siem_all.json") })
-	ids, batches := pollAll(t, ts.client, proofpoint.PollQuery{From: testNow.Add(-2*time.Hour - time.Minute)})
+	ids, batches := pollAll(t, ts.client, proofpoint.SIEMRangeOptions{From: testNow.Add(-2*time.Hour - time.Minute)})
 	if len(batches) != 2 || batches[0].Len() != 4 || batches[1].Len() != 0 || batches[1].Duplicates != 4 {
 		t.Fatalf("batches = %d, first %d, second %d (dups %d)", len(batches), batches[0].Len(), batches[1].Len(), batches[1].Duplicates)
 	}

@@ -111,7 +111,7 @@ func TestClientPoolRefusal(t *testing.T) {
 		w.Write([]byte(`{"users":[],"totalVapUsers":0,"interval":"x"}`))
 	})
 	ctx := context.Background()
-	q := proofpoint.PeopleQuery{Window: 30}
+	q := proofpoint.PeopleOptions{Window: 30}
 	if _, err := ts.client.People.ListVAP(ctx, q); err != nil { // two attempts
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestClientPoolCountsRetries(t *testing.T) {
 	ts.mux.HandleFunc("/v2/siem/clicks/permitted", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 	})
-	_, err := ts.client.SIEM.ClicksPermitted(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	_, err := ts.client.SIEM.ClicksPermitted(context.Background(), proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if !errors.Is(err, proofpoint.ErrPoolExhausted) {
 		t.Fatalf("err = %v, want the pool refusal after two attempts", err)
 	}

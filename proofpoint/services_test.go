@@ -145,7 +145,7 @@ func TestCampaignsListIDs(t *testing.T) {
 		testQuery(t, r, url.Values{"interval": {"2024-05-13T12:00:00Z/2024-05-14T12:00:00Z"}, "size": {"2"}, "page": {"3"}})
 		serveFixture(t, w, "campaign_ids.json")
 	})
-	page, err := ts.client.Campaigns.ListIDs(context.Background(), proofpoint.CampaignIDsQuery{Interval: interval, Size: 2, Page: 3})
+	page, err := ts.client.Campaigns.ListIDs(context.Background(), proofpoint.CampaignIDsOptions{Interval: interval, Size: 2, Page: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestCampaignsListIDs404IsEmpty(t *testing.T) {
 		testQuery(t, r, url.Values{"interval": {"2024-05-14T10:00:00Z/2024-05-14T11:00:00Z"}})
 		http.Error(w, "Not Found", http.StatusNotFound)
 	})
-	page, err := ts.client.Campaigns.ListIDs(context.Background(), proofpoint.CampaignIDsQuery{Interval: hourBefore(time.Hour)})
+	page, err := ts.client.Campaigns.ListIDs(context.Background(), proofpoint.CampaignIDsOptions{Interval: hourBefore(time.Hour)})
 	if err != nil || len(page.Campaigns) != 0 || page.NextPage != 0 {
 		t.Errorf("page = %+v, err = %v", page, err)
 	}
@@ -187,7 +187,7 @@ func TestCampaignsAllIDsPages(t *testing.T) {
 			t.Errorf("unexpected page %s", r.URL.RawQuery)
 		}
 	})
-	refs, err := rest.Collect(ts.client.Campaigns.AllIDs(context.Background(), proofpoint.CampaignIDsQuery{Interval: hourBefore(time.Hour), Size: 2}))
+	refs, err := rest.Collect(ts.client.Campaigns.AllIDs(context.Background(), proofpoint.CampaignIDsOptions{Interval: hourBefore(time.Hour), Size: 2}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestCampaignsValidation(t *testing.T) {
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
 	ctx := context.Background()
 	long := proofpoint.Interval{Start: testNow.Add(-25 * time.Hour), End: testNow}
-	for _, q := range []proofpoint.CampaignIDsQuery{
+	for _, q := range []proofpoint.CampaignIDsOptions{
 		{Interval: long},
 		{Interval: hourBefore(time.Hour), Size: 201},
 		{Interval: hourBefore(time.Hour), Page: -1},
@@ -211,7 +211,7 @@ func TestCampaignsValidation(t *testing.T) {
 			t.Errorf("%+v: err = %v", q, err)
 		}
 	}
-	if _, err := ts.client.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsQuery{Interval: long}); !errors.Is(err, proofpoint.ErrWindowTooLong) {
+	if _, err := ts.client.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsOptions{Interval: long}); !errors.Is(err, proofpoint.ErrWindowTooLong) {
 		t.Errorf("long interval err = %v", err)
 	}
 	if _, err := ts.client.Campaigns.Get(ctx, ".."); !errors.Is(err, proofpoint.ErrInvalidRequest) {
@@ -255,7 +255,7 @@ func TestPeopleVAP(t *testing.T) {
 		testQuery(t, r, url.Values{"window": {"14"}, "size": {"2"}, "page": {"1"}})
 		serveFixture(t, w, "people_vap.json")
 	})
-	page, err := ts.client.People.ListVAP(context.Background(), proofpoint.PeopleQuery{Window: 14, Size: 2, Page: 1})
+	page, err := ts.client.People.ListVAP(context.Background(), proofpoint.PeopleOptions{Window: 14, Size: 2, Page: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestPeopleTopClickers(t *testing.T) {
 		testQuery(t, r, url.Values{"window": {"90"}})
 		serveFixture(t, w, "people_top_clickers.json")
 	})
-	page, err := ts.client.People.ListTopClickers(context.Background(), proofpoint.PeopleQuery{Window: 90})
+	page, err := ts.client.People.ListTopClickers(context.Background(), proofpoint.PeopleOptions{Window: 90})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,15 +317,15 @@ func TestPeopleAllPagesAndValidation(t *testing.T) {
 		w.Write([]byte(`{"users":[{"identity":{"guid":"a"}},{"identity":{"guid":"b"}}],"totalVapUsers":2,"interval":"x"}`))
 	})
 	ctx := context.Background()
-	users, err := rest.Collect(ts.client.People.AllTopClickers(ctx, proofpoint.PeopleQuery{Window: 30, Size: 2}))
+	users, err := rest.Collect(ts.client.People.AllTopClickers(ctx, proofpoint.PeopleOptions{Window: 30, Size: 2}))
 	if err != nil || len(users) != 3 || users[2].Identity.GUID != "c" {
 		t.Errorf("top clickers = %+v, %v", users, err)
 	}
-	vap, err := rest.Collect(ts.client.People.AllVAP(ctx, proofpoint.PeopleQuery{Window: 30, Size: 2}))
+	vap, err := rest.Collect(ts.client.People.AllVAP(ctx, proofpoint.PeopleOptions{Window: 30, Size: 2}))
 	if err != nil || len(vap) != 2 {
 		t.Errorf("vap = %+v, %v", vap, err)
 	}
-	for _, q := range []proofpoint.PeopleQuery{{Window: 7}, {Window: 30, Size: 500}, {Window: 30, Page: -2}} {
+	for _, q := range []proofpoint.PeopleOptions{{Window: 7}, {Window: 30, Size: 500}, {Window: 30, Page: -2}} {
 		if _, err := ts.client.People.ListVAP(ctx, q); !errors.Is(err, proofpoint.ErrInvalidRequest) {
 			t.Errorf("%+v: err = %v", q, err)
 		}

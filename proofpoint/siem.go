@@ -70,9 +70,9 @@ const (
 	ThreatStatusFalsePositive = "falsePositive"
 )
 
-// Query selects the events of one SIEM call. Exactly one of Interval,
+// SIEMOptions selects the events of one SIEM call. Exactly one of Interval,
 // SinceTime and SinceSeconds must be set.
-type Query struct {
+type SIEMOptions struct {
 	// Interval is an explicit window: 30 seconds to one hour, starting within
 	// the look-back and ending at least the end margin before now.
 	Interval Interval
@@ -98,7 +98,7 @@ const (
 )
 
 // values encodes the query with format=json.
-func (q Query) values() url.Values {
+func (q SIEMOptions) values() url.Values {
 	v := url.Values{"format": {"json"}}
 	switch {
 	case !q.Interval.IsZero():
@@ -118,7 +118,7 @@ func (q Query) values() url.Values {
 }
 
 // validate applies TAP's window rules at time now.
-func (q Query) validate(now time.Time, lookBack, endMargin time.Duration) error {
+func (q SIEMOptions) validate(now time.Time, lookBack, endMargin time.Duration) error {
 	set := 0
 	if !q.Interval.IsZero() {
 		set++
@@ -189,11 +189,11 @@ func checkWindow(w Interval, now time.Time, lookBack, endMargin, maxLen time.Dur
 // refuse.
 //
 // API: GET /v2/siem/{stream}
-func (s *SIEMService) List(ctx context.Context, stream Stream, q Query) (*Events, error) {
+func (s *SIEMService) List(ctx context.Context, stream Stream, q SIEMOptions) (*Events, error) {
 	return s.list(ctx, "SIEM.List", stream, q)
 }
 
-func (s *SIEMService) list(ctx context.Context, op string, stream Stream, q Query) (*Events, error) {
+func (s *SIEMService) list(ctx context.Context, op string, stream Stream, q SIEMOptions) (*Events, error) {
 	req := &rest.Request{Op: op, Path: "/v2/siem/" + string(stream), Query: q.values()}
 	if !stream.valid() {
 		return nil, s.c.refused(req, fmt.Errorf("%w: unknown SIEM stream %q", ErrInvalidRequest, stream))
@@ -212,34 +212,34 @@ func (s *SIEMService) list(ctx context.Context, op string, stream Stream, q Quer
 // Issues fetches permitted clicks and delivered messages with known threats.
 //
 // API: GET /v2/siem/issues
-func (s *SIEMService) Issues(ctx context.Context, q Query) (*Events, error) {
+func (s *SIEMService) Issues(ctx context.Context, q SIEMOptions) (*Events, error) {
 	return s.list(ctx, "SIEM.Issues", StreamIssues, q)
 }
 
 // MessagesDelivered fetches delivered messages.
 //
 // API: GET /v2/siem/messages/delivered
-func (s *SIEMService) MessagesDelivered(ctx context.Context, q Query) (*Events, error) {
+func (s *SIEMService) MessagesDelivered(ctx context.Context, q SIEMOptions) (*Events, error) {
 	return s.list(ctx, "SIEM.MessagesDelivered", StreamMessagesDelivered, q)
 }
 
 // MessagesBlocked fetches blocked messages.
 //
 // API: GET /v2/siem/messages/blocked
-func (s *SIEMService) MessagesBlocked(ctx context.Context, q Query) (*Events, error) {
+func (s *SIEMService) MessagesBlocked(ctx context.Context, q SIEMOptions) (*Events, error) {
 	return s.list(ctx, "SIEM.MessagesBlocked", StreamMessagesBlocked, q)
 }
 
 // ClicksPermitted fetches permitted clicks (their own request pool).
 //
 // API: GET /v2/siem/clicks/permitted
-func (s *SIEMService) ClicksPermitted(ctx context.Context, q Query) (*Events, error) {
+func (s *SIEMService) ClicksPermitted(ctx context.Context, q SIEMOptions) (*Events, error) {
 	return s.list(ctx, "SIEM.ClicksPermitted", StreamClicksPermitted, q)
 }
 
 // ClicksBlocked fetches blocked clicks.
 //
 // API: GET /v2/siem/clicks/blocked
-func (s *SIEMService) ClicksBlocked(ctx context.Context, q Query) (*Events, error) {
+func (s *SIEMService) ClicksBlocked(ctx context.Context, q SIEMOptions) (*Events, error) {
 	return s.list(ctx, "SIEM.ClicksBlocked", StreamClicksBlocked, q)
 }

@@ -22,8 +22,8 @@ const DefaultPollLookBack = 30 * time.Minute
 // moves forward while the windows are fetched.
 const lookBackSafety = 5 * time.Minute
 
-// PollQuery describes a range of SIEM events to walk window by window.
-type PollQuery struct {
+// SIEMRangeOptions describes a range of SIEM events to walk window by window.
+type SIEMRangeOptions struct {
 	// Streams are fetched for every window, in order; empty means
 	// [StreamAll]. Each stream costs one request per window.
 	Streams []Stream
@@ -40,7 +40,7 @@ type PollQuery struct {
 	// WindowSize is the length of each window, at most and by default
 	// [MaxWindow].
 	WindowSize time.Duration
-	// ThreatTypes and ThreatStatuses filter every call (see [Query]).
+	// ThreatTypes and ThreatStatuses filter every call (see [SIEMOptions]).
 	ThreatTypes    []string
 	ThreatStatuses []string
 	// Seen remembers the events already yielded. Pass the same set to
@@ -56,7 +56,7 @@ type Batch struct {
 	Window Interval
 	// QueryEndTime is TAP's end of the served window.
 	QueryEndTime time.Time
-	// Resume is where the next run should start (its PollQuery.From) once
+	// Resume is where the next run should start (its SIEMRangeOptions.From) once
 	// this batch is processed. It never moves backwards.
 	Resume time.Time
 	// Skipped is the part of the requested range TAP no longer serves
@@ -86,19 +86,19 @@ func (b *Batch) Len() int {
 // back (overlapping its predecessor) rather than shortened below 30
 // seconds. No windows means there is nothing new to fetch yet, or (with a
 // non-zero skipped) that the whole range is beyond the look-back.
-func (s *SIEMService) Plan(q PollQuery) (windows []Interval, skipped Interval, err error) {
+func (s *SIEMService) Plan(q SIEMRangeOptions) (windows []Interval, skipped Interval, err error) {
 	if q.From.IsZero() {
-		return nil, Interval{}, &WindowError{Detail: "PollQuery.From is required"}
+		return nil, Interval{}, &WindowError{Detail: "SIEMRangeOptions.From is required"}
 	}
 	if q.LookBack < 0 {
-		return nil, Interval{}, &WindowError{Detail: "PollQuery.LookBack must not be negative"}
+		return nil, Interval{}, &WindowError{Detail: "SIEMRangeOptions.LookBack must not be negative"}
 	}
 	size := q.WindowSize
 	if size == 0 {
 		size = MaxWindow
 	}
 	if size < MinWindow || size > MaxWindow {
-		return nil, Interval{}, &WindowError{Reason: ErrWindowTooLong, Detail: fmt.Sprintf("PollQuery.WindowSize %v is outside %v..%v", size, MinWindow, MaxWindow)}
+		return nil, Interval{}, &WindowError{Reason: ErrWindowTooLong, Detail: fmt.Sprintf("SIEMRangeOptions.WindowSize %v is outside %v..%v", size, MinWindow, MaxWindow)}
 	}
 	now := s.c.now()
 	latest := now.Add(-s.c.endMargin).Truncate(time.Second)
@@ -150,7 +150,7 @@ func (s *SIEMService) Plan(q PollQuery) (windows []Interval, skipped Interval, e
 // streams' pools before they are sent.
 //
 // API: GET /v2/siem/{stream} (once per window and stream)
-func (s *SIEMService) All(ctx context.Context, q PollQuery) iter.Seq2[*Batch, error] {
+func (s *SIEMService) All(ctx context.Context, q SIEMRangeOptions) iter.Seq2[*Batch, error] {
 	return func(yield func(*Batch, error) bool) {
 		windows, skipped, err := s.Plan(q)
 		if err != nil {
@@ -188,7 +188,7 @@ func (s *SIEMService) All(ctx context.Context, q PollQuery) iter.Seq2[*Batch, er
 			// failure part-way leaves no event marked as yielded.
 			results := make([]*Events, 0, len(streams))
 			for _, st := range streams {
-				ev, err := s.list(ctx, "SIEM.All", st, Query{Interval: w, ThreatTypes: q.ThreatTypes, ThreatStatuses: q.ThreatStatuses})
+				ev, err := s.list(ctx, "SIEM.All", st, SIEMOptions{Interval: w, ThreatTypes: q.ThreatTypes, ThreatStatuses: q.ThreatStatuses})
 				if err != nil {
 					yield(nil, err)
 					return

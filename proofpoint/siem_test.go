@@ -20,9 +20,9 @@ func TestSIEMStreamsRequestShape(t *testing.T) {
 	window := hourBefore(30 * time.Minute)
 	tests := []struct {
 		stream proofpoint.Stream
-		call   func(*proofpoint.SIEMService, context.Context, proofpoint.Query) (*proofpoint.Events, error)
+		call   func(*proofpoint.SIEMService, context.Context, proofpoint.SIEMOptions) (*proofpoint.Events, error)
 	}{
-		{proofpoint.StreamAll, func(s *proofpoint.SIEMService, ctx context.Context, q proofpoint.Query) (*proofpoint.Events, error) {
+		{proofpoint.StreamAll, func(s *proofpoint.SIEMService, ctx context.Context, q proofpoint.SIEMOptions) (*proofpoint.Events, error) {
 			return s.List(ctx, proofpoint.StreamAll, q)
 		}},
 		{proofpoint.StreamIssues, (*proofpoint.SIEMService).Issues},
@@ -46,7 +46,7 @@ func TestSIEMStreamsRequestShape(t *testing.T) {
 				})
 				w.Write([]byte(`{"queryEndTime":"2024-05-14T11:30:00Z","messagesDelivered":[],"messagesBlocked":[],"clicksPermitted":[],"clicksBlocked":[]}`))
 			})
-			ev, err := tt.call(ts.client.SIEM, context.Background(), proofpoint.Query{
+			ev, err := tt.call(ts.client.SIEM, context.Background(), proofpoint.SIEMOptions{
 				Interval:       window,
 				ThreatTypes:    []string{proofpoint.ThreatTypeURL, proofpoint.ThreatTypeAttachment},
 				ThreatStatuses: []string{proofpoint.ThreatStatusActive, proofpoint.ThreatStatusFalsePositive},
@@ -72,10 +72,10 @@ func TestSIEMSinceParameters(t *testing.T) {
 		w.Write([]byte(`{"queryEndTime":"2024-05-14T12:00:00Z"}`))
 	})
 	ctx := context.Background()
-	if _, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceTime: testNow.Add(-20 * time.Minute)}); err != nil {
+	if _, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{SinceTime: testNow.Add(-20 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 3600}); err != nil {
+	if _, err := ts.client.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{SinceSeconds: 3600}); err != nil {
 		t.Fatal(err)
 	}
 	want := []url.Values{
@@ -92,7 +92,7 @@ func TestSIEMSinceParameters(t *testing.T) {
 func TestSIEMAllDecodesDocumentedCasing(t *testing.T) {
 	ts := setup(t)
 	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { serveFixture(t, w, "siem_all.json") })
-	ev, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	ev, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +160,14 @@ func TestSIEMIssuesAndDeliveredFixtures(t *testing.T) {
 		serveFixture(t, w, "siem_messages_delivered.json")
 	})
 	ctx := context.Background()
-	issues, err := ts.client.SIEM.Issues(ctx, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	issues, err := ts.client.SIEM.Issues(ctx, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(issues.MessagesDelivered) != 1 || len(issues.ClicksPermitted) != 1 || issues.ClicksPermitted[0].ThreatID != "threat_num2" {
 		t.Errorf("issues = %+v", issues)
 	}
-	ev, err := ts.client.SIEM.MessagesDelivered(ctx, proofpoint.Query{Interval: hourBefore(time.Hour), ThreatTypes: []string{"attachment"}})
+	ev, err := ts.client.SIEM.MessagesDelivered(ctx, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour), ThreatTypes: []string{"attachment"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestSIEMDecodesLivePayload(t *testing.T) {
      "threatUrl":"https://threatinsight.proofpoint.com/e65934ff/threat/email/9f36af8a","detectionType":"sandbox",
      "actors":[{"id":"6e3b86b0","name":"TA505"}]}]}]}`))
 	})
-	ev, err := ts.client.SIEM.MessagesDelivered(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	ev, err := ts.client.SIEM.MessagesDelivered(context.Background(), proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,23 +241,23 @@ func TestSIEMDecodesLivePayload(t *testing.T) {
 func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 	tests := []struct {
 		name   string
-		q      proofpoint.Query
+		q      proofpoint.SIEMOptions
 		reason error
 	}{
-		{"no time parameter", proofpoint.Query{}, nil},
-		{"two time parameters", proofpoint.Query{Interval: hourBefore(time.Hour), SinceSeconds: 60}, nil},
-		{"too short", proofpoint.Query{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour), End: testNow.Add(-time.Hour + 29*time.Second)}}, proofpoint.ErrWindowTooShort},
-		{"too long", proofpoint.Query{Interval: proofpoint.Interval{Start: testNow.Add(-3 * time.Hour), End: testNow.Add(-time.Hour - time.Second)}}, proofpoint.ErrWindowTooLong},
-		{"reversed", proofpoint.Query{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour), End: testNow.Add(-2 * time.Hour)}}, proofpoint.ErrWindowReversed},
-		{"start too old", proofpoint.Query{Interval: proofpoint.Interval{Start: testNow.Add(-7*24*time.Hour - time.Minute), End: testNow.Add(-7*24*time.Hour + 30*time.Minute)}}, proofpoint.ErrStartTooOld},
-		{"still current", proofpoint.Query{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour), End: testNow.Add(-30 * time.Second)}}, proofpoint.ErrWindowStillCurrent},
-		{"end missing", proofpoint.Query{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour)}}, nil},
-		{"sinceTime over an hour ago", proofpoint.Query{SinceTime: testNow.Add(-61 * time.Minute)}, proofpoint.ErrWindowTooLong},
-		{"sinceTime too recent", proofpoint.Query{SinceTime: testNow.Add(-50 * time.Second)}, proofpoint.ErrWindowTooShort},
-		{"sinceTime too long once rounded", proofpoint.Query{SinceTime: testNow.Add(-59*time.Minute - 45*time.Second)}, proofpoint.ErrWindowTooLong},
-		{"sinceSeconds too small", proofpoint.Query{SinceSeconds: 29}, proofpoint.ErrWindowTooShort},
-		{"sinceSeconds negative", proofpoint.Query{SinceSeconds: -5}, proofpoint.ErrWindowTooShort},
-		{"sinceSeconds too large", proofpoint.Query{SinceSeconds: 3601}, proofpoint.ErrWindowTooLong},
+		{"no time parameter", proofpoint.SIEMOptions{}, nil},
+		{"two time parameters", proofpoint.SIEMOptions{Interval: hourBefore(time.Hour), SinceSeconds: 60}, nil},
+		{"too short", proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour), End: testNow.Add(-time.Hour + 29*time.Second)}}, proofpoint.ErrWindowTooShort},
+		{"too long", proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: testNow.Add(-3 * time.Hour), End: testNow.Add(-time.Hour - time.Second)}}, proofpoint.ErrWindowTooLong},
+		{"reversed", proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour), End: testNow.Add(-2 * time.Hour)}}, proofpoint.ErrWindowReversed},
+		{"start too old", proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: testNow.Add(-7*24*time.Hour - time.Minute), End: testNow.Add(-7*24*time.Hour + 30*time.Minute)}}, proofpoint.ErrStartTooOld},
+		{"still current", proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour), End: testNow.Add(-30 * time.Second)}}, proofpoint.ErrWindowStillCurrent},
+		{"end missing", proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: testNow.Add(-time.Hour)}}, nil},
+		{"sinceTime over an hour ago", proofpoint.SIEMOptions{SinceTime: testNow.Add(-61 * time.Minute)}, proofpoint.ErrWindowTooLong},
+		{"sinceTime too recent", proofpoint.SIEMOptions{SinceTime: testNow.Add(-50 * time.Second)}, proofpoint.ErrWindowTooShort},
+		{"sinceTime too long once rounded", proofpoint.SIEMOptions{SinceTime: testNow.Add(-59*time.Minute - 45*time.Second)}, proofpoint.ErrWindowTooLong},
+		{"sinceSeconds too small", proofpoint.SIEMOptions{SinceSeconds: 29}, proofpoint.ErrWindowTooShort},
+		{"sinceSeconds negative", proofpoint.SIEMOptions{SinceSeconds: -5}, proofpoint.ErrWindowTooShort},
+		{"sinceSeconds too large", proofpoint.SIEMOptions{SinceSeconds: 3601}, proofpoint.ErrWindowTooLong},
 	}
 	ts := setup(t)
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
@@ -280,7 +280,7 @@ func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ts.client.SIEM.List(context.Background(), "messages/quarantined", proofpoint.Query{SinceSeconds: 60}); !errors.Is(err, proofpoint.ErrInvalidRequest) {
+	if _, err := ts.client.SIEM.List(context.Background(), "messages/quarantined", proofpoint.SIEMOptions{SinceSeconds: 60}); !errors.Is(err, proofpoint.ErrInvalidRequest) {
 		t.Errorf("unknown stream err = %v", err)
 	}
 	if n := ts.requests(); n != 0 {
@@ -294,7 +294,7 @@ func TestSIEMValidationRefusesBeforeSending(t *testing.T) {
 func TestSIEMLookBackOption(t *testing.T) {
 	ts := setup(t, proofpoint.WithLookBack(12*time.Hour))
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
-	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(12 * time.Hour)})
+	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(12 * time.Hour)})
 	if !errors.Is(err, proofpoint.ErrStartTooOld) {
 		t.Errorf("err = %v, want ErrStartTooOld", err)
 	}
@@ -323,7 +323,7 @@ func TestSIEMServer400Texts(t *testing.T) {
 				w.WriteHeader(http.StatusBadRequest)
 				w.Write([]byte(tt.text + "\n"))
 			})
-			_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+			_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 			var pe *proofpoint.Error
 			if !errors.As(err, &pe) || pe.StatusCode != 400 || pe.Message != tt.text {
 				t.Fatalf("err = %#v", err)
@@ -339,7 +339,7 @@ func TestSIEMServer400Texts(t *testing.T) {
 	t.Run("empty body for a reversed interval", func(t *testing.T) {
 		ts := setup(t)
 		ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) })
-		_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+		_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 		if !errors.Is(err, proofpoint.ErrBadRequest) || errors.Is(err, proofpoint.ErrInvalidWindow) {
 			t.Errorf("err = %v", err)
 		}
@@ -350,7 +350,7 @@ func TestSIEMServer400Texts(t *testing.T) {
 			w.WriteHeader(http.StatusBadRequest)
 			w.Write([]byte(`{"code":"BAD_PARAM","message":"The requested interval is still current."}`))
 		})
-		_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+		_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 		var pe *proofpoint.Error
 		if !errors.As(err, &pe) || pe.Code != "BAD_PARAM" || !errors.Is(err, proofpoint.ErrWindowStillCurrent) {
 			t.Errorf("err = %#v", err)
@@ -365,7 +365,7 @@ func TestSIEMValidatesWholeSeconds(t *testing.T) {
 	ts := setup(t, proofpoint.WithClock(func() time.Time { return now }))
 	ts.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent: %s", r.URL) })
 	start := now.Add(-7*24*time.Hour + 200*time.Millisecond)
-	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: proofpoint.Interval{Start: start, End: start.Add(time.Hour)}})
+	_, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: start, End: start.Add(time.Hour)}})
 	if !errors.Is(err, proofpoint.ErrStartTooOld) {
 		t.Errorf("err = %v, want ErrStartTooOld", err)
 	}
@@ -455,7 +455,7 @@ func TestSIEMMalformedEventSkipped(t *testing.T) {
 	all["clicksBlocked"].([]any)[0].(map[string]any)["clickIP"] = 42
 	body, _ := json.Marshal(all)
 	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
-	ev, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{Interval: hourBefore(time.Hour)})
+	ev, err := ts.client.SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: hourBefore(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

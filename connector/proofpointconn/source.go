@@ -278,7 +278,7 @@ func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connecto
 
 // window reads the first SIEM window of [from, to); nil when TAP served none.
 func (s *Source) window(ctx context.Context, from, to time.Time) (*proofpoint.Batch, error) {
-	q := proofpoint.PollQuery{
+	q := proofpoint.SIEMRangeOptions{
 		Streams: s.opts.Streams, From: from, To: to, LookBack: s.opts.Overlap, WindowSize: s.opts.WindowSize,
 		ThreatTypes: []string{proofpoint.ThreatTypeAttachment}, ThreatStatuses: s.opts.ThreatStatuses,
 	}

@@ -224,7 +224,7 @@ func TestDemoWorldCoversEveryCall(t *testing.T) {
 	}
 
 	tap := w.Proofpoint.Client()
-	ev, err := tap.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 3600})
+	ev, err := tap.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{SinceSeconds: 3600})
 	if err != nil {
 		t.Fatal(err)
 	}

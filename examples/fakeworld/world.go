@@ -270,7 +270,7 @@ func (w *World) seedSentinelOne(now time.Time) error {
 	threat := func(f file, agent sentinelone.Agent, path, confidence string, ago time.Duration) error {
 		t := w.SentinelOne.AddThreat(sentinelone.Threat{
 			ThreatInfo: sentinelone.ThreatInfo{ThreatName: f.name, Classification: "Malware", ConfidenceLevel: confidence,
-				SHA1: f.sha1, FilePath: sentinelone.String(path), FileSize: int64(len(f.content)),
+				SHA1: f.sha1, FilePath: sentinelone.FlexString(path), FileSize: int64(len(f.content)),
 				CreatedAt: sentinelone.NewTime(now.Add(-ago))},
 			AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: agent.ID}})
 		w.remember(&w.threatIDs, t.ID)

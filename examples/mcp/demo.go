@@ -176,7 +176,7 @@ func (w *DemoWorld) seedSentinelOne(now time.Time) error {
 		w.SentinelOne.AddThreat(sentinelone.Threat{
 			ThreatInfo: sentinelone.ThreatInfo{ThreatName: demoDropper.name, Classification: "Malware", ConfidenceLevel: "malicious",
 				SHA1: demoDropper.sha1, SHA256: demoDropper.sha256, MD5: demoDropper.md5hx,
-				FilePath: sentinelone.String(`C:\Users\sam\Downloads\invoice.exe`), FileSize: int64(len(demoDropper.content)),
+				FilePath: sentinelone.FlexString(`C:\Users\sam\Downloads\invoice.exe`), FileSize: int64(len(demoDropper.content)),
 				CreatedAt: sentinelone.NewTime(now.Add(-time.Duration(30-10*i) * time.Minute))},
 			AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: ag.ID}})
 	}

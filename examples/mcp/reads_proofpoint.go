@@ -116,7 +116,7 @@ func (a *App) events(ctx context.Context, in EventsInput) (Page[EventItem], erro
 			// last is long enough.
 			chunkEnd = end.Add(-proofpoint.MinWindow)
 		}
-		evs, err := a.tap.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: proofpoint.Interval{Start: chunk, End: chunkEnd}})
+		evs, err := a.tap.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: chunk, End: chunkEnd}})
 		if err != nil {
 			return Page[EventItem]{}, fmt.Errorf("reading TAP events %s: %w", proofpoint.Interval{Start: chunk, End: chunkEnd}, err)
 		}

@@ -69,7 +69,7 @@ func Example_rawHTTP() {
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Println(resp.StatusCode, string(body))
 
-	_, err = fake.Client().SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.Query{
+	_, err = fake.Client().SIEM.List(context.Background(), proofpoint.StreamAll, proofpoint.SIEMOptions{
 		Interval: proofpoint.Interval{Start: now.Add(-2 * time.Hour), End: now.Add(-2*time.Hour + 20*time.Second)},
 	})
 	fmt.Println(errors.Is(err, proofpoint.ErrWindowTooShort), fake.CountRequests("", "/v2/siem/"))

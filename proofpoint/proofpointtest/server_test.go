@@ -199,7 +199,7 @@ func TestSIEMDocumentedCasing(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	query := proofpoint.Query{Interval: proofpoint.Interval{Start: t0.Add(-2 * time.Hour), End: t0.Add(-time.Hour)}}
+	query := proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: t0.Add(-2 * time.Hour), End: t0.Add(-time.Hour)}}
 	a, err := live.Client().SIEM.MessagesDelivered(ctx, query)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +235,7 @@ func TestSIEMFiltersAndStreams(t *testing.T) {
 		}
 		return out
 	}
-	all, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: w})
+	all, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,21 +243,21 @@ func TestSIEMFiltersAndStreams(t *testing.T) {
 		len(all.ClicksPermitted) != 1 || len(all.ClicksBlocked) != 1 {
 		t.Errorf("all = %v %d %d %d", guids(all.MessagesDelivered), len(all.MessagesBlocked), len(all.ClicksPermitted), len(all.ClicksBlocked))
 	}
-	att, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{Interval: w, ThreatTypes: []string{"attachment"}, ThreatStatuses: []string{"falsePositive", "active"}})
+	att, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{Interval: w, ThreatTypes: []string{"attachment"}, ThreatStatuses: []string{"falsePositive", "active"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !cmp.Equal(guids(att.MessagesDelivered), []string{"att-active", "att-fp"}) || len(att.ClicksPermitted) != 0 {
 		t.Errorf("attachment filter = %v, clicks %d", guids(att.MessagesDelivered), len(att.ClicksPermitted))
 	}
-	issues, err := c.SIEM.Issues(ctx, proofpoint.Query{Interval: w})
+	issues, err := c.SIEM.Issues(ctx, proofpoint.SIEMOptions{Interval: w})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(issues.MessagesBlocked) != 0 || len(issues.ClicksBlocked) != 0 || len(issues.MessagesDelivered) != 2 || len(issues.ClicksPermitted) != 1 {
 		t.Errorf("issues = %+v", issues)
 	}
-	if _, err := c.SIEM.ClicksPermitted(ctx, proofpoint.Query{Interval: w}); err != nil {
+	if _, err := c.SIEM.ClicksPermitted(ctx, proofpoint.SIEMOptions{Interval: w}); err != nil {
 		t.Fatal(err)
 	}
 	if s.PoolUsed(proofpoint.PoolSIEM) != 3 || s.PoolUsed(proofpoint.PoolClicksPermitted) != 1 {
@@ -275,7 +275,7 @@ func TestSIEMLateIndexing(t *testing.T) {
 	at := t0.Add(-10 * time.Minute)
 	s.AddDeliveredMessage(seedMessage("late", at, "attachment", "active"), at.Add(25*time.Minute))
 	c := s.Client()
-	q := proofpoint.Query{Interval: proofpoint.Interval{Start: t0.Add(-30 * time.Minute), End: t0.Add(-2 * time.Minute)}}
+	q := proofpoint.SIEMOptions{Interval: proofpoint.Interval{Start: t0.Add(-30 * time.Minute), End: t0.Add(-2 * time.Minute)}}
 	ev, err := c.SIEM.MessagesDelivered(context.Background(), q)
 	if err != nil || len(ev.MessagesDelivered) != 0 {
 		t.Fatalf("before indexing: %v, %v", ev, err)
@@ -429,7 +429,7 @@ func TestCampaigns(t *testing.T) {
 	ctx := context.Background()
 	day := proofpoint.Interval{Start: t0.Add(-24 * time.Hour), End: t0}
 	var ids []string
-	for ref, err := range c.Campaigns.AllIDs(ctx, proofpoint.CampaignIDsQuery{Interval: day, Size: 2}) {
+	for ref, err := range c.Campaigns.AllIDs(ctx, proofpoint.CampaignIDsOptions{Interval: day, Size: 2}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -446,7 +446,7 @@ func TestCampaigns(t *testing.T) {
 	if a := call(t, s, http.MethodGet, "/v2/campaign/ids", url.Values{"interval": {empty.String()}}, ""); a.status != 404 {
 		t.Errorf("empty interval = %d", a.status)
 	}
-	page, err := c.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsQuery{Interval: empty})
+	page, err := c.Campaigns.ListIDs(ctx, proofpoint.CampaignIDsOptions{Interval: empty})
 	if err != nil || len(page.Campaigns) != 0 {
 		t.Errorf("client on empty = %+v, %v", page, err)
 	}
@@ -488,7 +488,7 @@ func TestPeople(t *testing.T) {
 	}
 	c := s.Client()
 	ctx := context.Background()
-	page, err := c.People.ListVAP(ctx, proofpoint.PeopleQuery{Window: 14, Size: 2})
+	page, err := c.People.ListVAP(ctx, proofpoint.PeopleOptions{Window: 14, Size: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,7 +497,7 @@ func TestPeople(t *testing.T) {
 		t.Errorf("vap page = %+v", page)
 	}
 	var clickers []string
-	for u, err := range c.People.AllTopClickers(ctx, proofpoint.PeopleQuery{Window: 90, Size: 1}) {
+	for u, err := range c.People.AllTopClickers(ctx, proofpoint.PeopleOptions{Window: 90, Size: 1}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func TestHTTPMetricsAgainstTheFakes(t *testing.T) {
 
 	tap := proofpointtest.NewServer(t)
 	tap.InjectFault(throttle("/v2/siem/all"))
-	if _, err := tap.Client(proofpoint.WithObserver(m)).SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 60}); err != nil {
+	if _, err := tap.Client(proofpoint.WithObserver(m)).SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{SinceSeconds: 60}); err != nil {
 		t.Fatal(err)
 	}
 

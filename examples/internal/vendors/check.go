@@ -76,7 +76,7 @@ func ProofpointCheck(c *proofpoint.Client, err error) Check {
 		return failed("proofpoint", err)
 	}
 	return Check{Vendor: "proofpoint", URL: c.BaseURL(), Call: "GET /v2/siem/all?sinceSeconds=60", Run: func(ctx context.Context) error {
-		_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.Query{SinceSeconds: 60})
+		_, err := c.SIEM.List(ctx, proofpoint.StreamAll, proofpoint.SIEMOptions{SinceSeconds: 60})
 		return err
 	}}
 }
