@@ -19,7 +19,7 @@ var clientPackages = []string{"vmray", "carbonblack", "sentinelone", "proofpoint
 // go doc shows their fields and methods. ErrorDetail is the exception: it
 // aliases an unnamed struct, which go doc shows in full, so that Error
 // converts to and from the engine's error.
-var sharedTypes = []string{"Client", "ConfigError", "Error", "ErrorDetail", "Option", "Request", "ResponseMetadata"}
+var sharedTypes = []string{"Client", "ConfigError", "Error", "ErrorDetail", "Option", "Request", "ResponseMetadata", "RetryPolicy"}
 
 // sharedFuncs must be declared by every client package. (WithMaxDownloadBytes
 // exists only where the vendor serves files, so not in proofpoint.)
@@ -172,6 +172,53 @@ func TestClientsExportTheSameSurface(t *testing.T) {
 			}
 			if fa, fb := fields(a), fields(b); !slices.Equal(fa, fb) {
 				t.Errorf("%s.%s fields %v differ from %s.%s %v", pkg, name, fb, clientPackages[0], name, fa)
+			}
+		}
+	}
+}
+
+// notGo lists doc-comment blocks that are tables or listings, not Go code.
+var notGo = map[string]bool{"sentinelone/ratelimits.go": true}
+
+// Every Go code block in the clients' doc comments is compiled by a test of
+// its package: each of its lines appears (whitespace aside) in one of the
+// package's _test.go files, which the compiler checks.
+func TestDocSnippetsAreCompiled(t *testing.T) {
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	for _, pkg := range clientPackages {
+		files, err := filepath.Glob(filepath.Join(pkg, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		compiled := map[string]bool{}
+		for _, name := range files {
+			if !strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for line := range strings.SplitSeq(string(src), "\n") {
+				compiled[norm(strings.TrimPrefix(strings.TrimSpace(line), "//"))] = true
+			}
+		}
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") || notGo[filepath.ToSlash(name)] {
+				continue
+			}
+			src, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(string(src), "\n") {
+				code, ok := strings.CutPrefix(line, "//\t")
+				if !ok || norm(code) == "" {
+					continue
+				}
+				if !compiled[norm(code)] {
+					t.Errorf("%s:%d: doc snippet line is compiled by no test of %s: %s", name, i+1, pkg, strings.TrimSpace(code))
+				}
 			}
 		}
 	}

@@ -159,7 +159,7 @@ func (j *JobSearch[T]) Wait(ctx context.Context, jobID string) (*JobResults[T], 
 
 func waitJob[T any](ctx context.Context, c *Client, check func(context.Context) (*JobResults[T], error)) (*JobResults[T], error) {
 	var last *JobResults[T]
-	err := rest.Poll(ctx, c.cfg.jobPoll, func(ctx context.Context) (bool, error) {
+	err := rest.Poll(ctx, rest.PollPolicy(c.cfg.jobPoll), func(ctx context.Context) (bool, error) {
 		r, err := check(ctx)
 		if err != nil {
 			return false, err

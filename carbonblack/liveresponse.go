@@ -228,7 +228,7 @@ func (s *LiveResponseService) Session(ctx context.Context, id string) (*Session,
 // API: GET /appservices/v6/orgs/{org_key}/liveresponse/sessions/{id}
 func (s *LiveResponseService) WaitSession(ctx context.Context, id string) (*Session, error) {
 	var last *Session
-	err := rest.Poll(ctx, s.c.cfg.sessionPoll, func(ctx context.Context) (bool, error) {
+	err := rest.Poll(ctx, rest.PollPolicy(s.c.cfg.sessionPoll), func(ctx context.Context) (bool, error) {
 		sess, err := s.Session(ctx, id)
 		if err != nil {
 			return false, err
@@ -283,7 +283,7 @@ func (s *LiveResponseService) Command(ctx context.Context, sessionID string, com
 // API: GET /appservices/v6/orgs/{org_key}/liveresponse/sessions/{id}/commands/{command_id}
 func (s *LiveResponseService) WaitCommand(ctx context.Context, sessionID string, commandID int64) (*CommandResult, error) {
 	var last *CommandResult
-	err := rest.Poll(ctx, s.c.cfg.commandPoll, func(ctx context.Context) (bool, error) {
+	err := rest.Poll(ctx, rest.PollPolicy(s.c.cfg.commandPoll), func(ctx context.Context) (bool, error) {
 		r, err := s.Command(ctx, sessionID, commandID)
 		if err != nil {
 			return false, err

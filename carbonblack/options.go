@@ -15,7 +15,28 @@ import (
 type Option func(*rest.Settings[vendorSettings])
 
 // RetryPolicy controls how failed attempts are repeated.
-type RetryPolicy = rest.RetryPolicy
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts, the first included;
+	// 1 disables retries. Zero selects the default (3).
+	MaxAttempts int
+	// BaseDelay is the backoff before the first retry; each further retry
+	// doubles it, and the wait is drawn uniformly from [0, delay) (full
+	// jitter). Zero selects 500ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the backoff before jitter. Zero selects 30s.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a server's Retry-After. Zero selects 2 minutes.
+	MaxRetryAfter time.Duration
+	// RateLimitedDelay is the least wait after a 429 that carries no
+	// Retry-After (vendors whose quotas refill slowly set minutes).
+	RateLimitedDelay time.Duration
+	// Budget, when set, is shared by all calls of the client: each retry
+	// spends from it and each success refills it, so a degraded vendor is not
+	// hammered by every worker at once. Nil selects a per-client default.
+	Budget *RetryBudget
+	// Disabled turns retries off entirely.
+	Disabled bool
+}
 
 // RetryBudget is a token bucket that bounds retries across all calls of a
 // client.
@@ -29,11 +50,32 @@ func NewRetryBudget(capacity, retryCost, successRefund float64) *RetryBudget {
 }
 
 // RouteLimit bounds the request rate of the paths under a prefix.
-type RouteLimit = rest.RouteLimit
+type RouteLimit struct {
+	// Method restricts the limit to one HTTP method; empty matches all.
+	Method string
+	// Prefix is the path prefix (below the base URL) the limit applies to,
+	// segment by segment; "*" matches any one segment.
+	Prefix string
+	// Limit is the sustained rate in requests per second.
+	Limit rate.Limit
+	// Burst is how many requests may go at once.
+	Burst int
+}
 
 // PollPolicy bounds a wait for a long-running Carbon Black job: a search job,
 // a Live Response session or command.
-type PollPolicy = rest.PollPolicy
+type PollPolicy struct {
+	// Interval is the first wait between checks (default 2s).
+	Interval time.Duration
+	// MaxInterval caps the growing wait (default 30s).
+	MaxInterval time.Duration
+	// Multiplier grows the wait after each check (default 1.5; 1 keeps it
+	// constant).
+	Multiplier float64
+	// Timeout bounds the whole wait (default 10 minutes); the context may end
+	// it earlier.
+	Timeout time.Duration
+}
 
 // vendorSettings holds the Carbon Black specific options.
 type vendorSettings struct {
@@ -69,7 +111,9 @@ func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[v
 
 // WithRetry replaces the retry policy (default: three attempts, exponential
 // backoff with jitter, Retry-After honoured).
-func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[vendorSettings](p)) }
+func WithRetry(p RetryPolicy) Option {
+	return Option(rest.WithRetry[vendorSettings](rest.RetryPolicy(p)))
+}
 
 // WithRateLimit bounds the client's overall request rate. Carbon Black limits
 // per source IP (its documentation's example is 1,000 requests per five
@@ -80,7 +124,9 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 
 // WithRouteLimit adds a rate limit for the paths under a prefix, for example
 // the search endpoints.
-func WithRouteLimit(l RouteLimit) Option { return Option(rest.WithRouteLimit[vendorSettings](l)) }
+func WithRouteLimit(l RouteLimit) Option {
+	return Option(rest.WithRouteLimit[vendorSettings](rest.RouteLimit(l)))
+}
 
 // WithLogger sends debug records (method, path, status, attempt, latency;
 // never credentials) to l.

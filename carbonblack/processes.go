@@ -167,7 +167,7 @@ func (s *ProcessesService) Summary(ctx context.Context, processGUID string, tr *
 		Summary   ProcessSummary `json:"summary"`
 	}
 	var last *summaryResults
-	err = rest.Poll(ctx, c.cfg.jobPoll, func(ctx context.Context) (bool, error) {
+	err = rest.Poll(ctx, rest.PollPolicy(c.cfg.jobPoll), func(ctx context.Context) (bool, error) {
 		r, err := call[summaryResults](ctx, c, &rest.Request{
 			Op: "Processes.Summary", Path: "/api/investigate/v2/orgs/{}/processes/summary_jobs/{}/results",
 			PathArgs: c.org(jobID), Query: url.Values{"format": {"summary"}},

@@ -22,7 +22,7 @@ import (
 // usually a list of accepted values (OR within a key, AND across keys). A few
 // keys take a scalar (minimum_severity) or a time range ([TimeRange]):
 //
-//	carbonblack.Criteria{
+//	crit := carbonblack.Criteria{
 //		"type":                     []string{"WATCHLIST"},
 //		"device_os":                []string{"WINDOWS"},
 //		"minimum_severity":         3,

@@ -48,11 +48,15 @@
 //
 //	seen := proofpoint.NewSeen()
 //	for b, err := range c.SIEM.All(ctx, proofpoint.SIEMRangeOptions{
-//		Streams:  []proofpoint.Stream{proofpoint.StreamMessagesDelivered},
-//		From:     checkpoint, LookBack: proofpoint.DefaultPollLookBack,
-//		ThreatTypes: []string{proofpoint.ThreatTypeAttachment}, Seen: seen,
+//		Streams:     []proofpoint.Stream{proofpoint.StreamMessagesDelivered},
+//		From:        checkpoint,
+//		LookBack:    proofpoint.DefaultPollLookBack,
+//		ThreatTypes: []string{proofpoint.ThreatTypeAttachment},
+//		Seen:        seen,
 //	}) {
-//		if err != nil { return err }
+//		if err != nil {
+//			return err
+//		}
 //		handle(b.MessagesDelivered)
 //		checkpoint = b.Resume
 //	}

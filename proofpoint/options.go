@@ -16,7 +16,28 @@ type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls how failed attempts are repeated. See [DefaultRetryPolicy]
 // for the TAP defaults.
-type RetryPolicy = rest.RetryPolicy
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts, the first included;
+	// 1 disables retries. Zero selects the default (3).
+	MaxAttempts int
+	// BaseDelay is the backoff before the first retry; each further retry
+	// doubles it, and the wait is drawn uniformly from [0, delay) (full
+	// jitter). Zero selects 500ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the backoff before jitter. Zero selects 30s.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a server's Retry-After. Zero selects 2 minutes.
+	MaxRetryAfter time.Duration
+	// RateLimitedDelay is the least wait after a 429 that carries no
+	// Retry-After (vendors whose quotas refill slowly set minutes).
+	RateLimitedDelay time.Duration
+	// Budget, when set, is shared by all calls of the client: each retry
+	// spends from it and each success refills it, so a degraded vendor is not
+	// hammered by every worker at once. Nil selects a per-client default.
+	Budget *RetryBudget
+	// Disabled turns retries off entirely.
+	Disabled bool
+}
 
 // RetryBudget is a token bucket that bounds retries across all calls of a
 // client.
@@ -42,7 +63,7 @@ func DefaultRetryPolicy() RetryPolicy {
 	p := rest.DefaultRetryPolicy()
 	p.BaseDelay = time.Second
 	p.RateLimitedDelay = DefaultRateLimitedDelay
-	return p
+	return RetryPolicy(p)
 }
 
 // settings holds the Proofpoint-specific options.
@@ -66,7 +87,7 @@ func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[s
 
 // WithRetry replaces the retry policy. A zero RateLimitedDelay selects
 // [DefaultRateLimitedDelay]; a negative one turns the 429 floor off.
-func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](p)) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](rest.RetryPolicy(p))) }
 
 // WithRateLimit bounds the client's overall request rate, on top of the
 // rolling 24-hour pools the client always tracks.

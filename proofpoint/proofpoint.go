@@ -51,7 +51,7 @@ func New(baseURL, principal, secret string, opts ...Option) (*Client, error) {
 		Secrets:     []string{secret},
 		DecodeError: decodeError,
 		WrapError:   wrapError,
-		Retry:       DefaultRetryPolicy(),
+		Retry:       rest.RetryPolicy(DefaultRetryPolicy()),
 	}
 	s, err := rest.Apply(cfg, defaultSettings(), opts)
 	if err != nil {

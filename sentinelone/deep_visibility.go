@@ -134,7 +134,7 @@ func (s *DeepVisibilityService) dvPoll() PollPolicy {
 // API: GET /dv/query-status
 func (s *DeepVisibilityService) WaitQuery(ctx context.Context, queryID string) (*DVQueryStatus, error) {
 	var last *DVQueryStatus
-	err := rest.Poll(ctx, s.dvPoll(), func(ctx context.Context) (bool, error) {
+	err := rest.Poll(ctx, rest.PollPolicy(s.dvPoll()), func(ctx context.Context) (bool, error) {
 		st, err := s.QueryStatus(ctx, queryID)
 		if err != nil {
 			return false, err

@@ -202,7 +202,7 @@ func (s *ActivitiesService) FindUpload(ctx context.Context, req *FetchRequest) (
 // API: GET /activities
 func (s *ActivitiesService) WaitUpload(ctx context.Context, req *FetchRequest, poll PollPolicy) (*Activity, error) {
 	var found *Activity
-	err := rest.Poll(ctx, s.c.fs.pollPolicy(poll), func(ctx context.Context) (bool, error) {
+	err := rest.Poll(ctx, rest.PollPolicy(s.c.fs.pollPolicy(poll)), func(ctx context.Context) (bool, error) {
 		a, err := s.FindUpload(ctx, req)
 		found = a
 		return a != nil, err

@@ -23,7 +23,28 @@ type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls retries of failed attempts (429, 5xx, connection
 // errors); see the rest engine's documentation of each field.
-type RetryPolicy = rest.RetryPolicy
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts, the first included;
+	// 1 disables retries. Zero selects the default (3).
+	MaxAttempts int
+	// BaseDelay is the backoff before the first retry; each further retry
+	// doubles it, and the wait is drawn uniformly from [0, delay) (full
+	// jitter). Zero selects 500ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the backoff before jitter. Zero selects 30s.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a server's Retry-After. Zero selects 2 minutes.
+	MaxRetryAfter time.Duration
+	// RateLimitedDelay is the least wait after a 429 that carries no
+	// Retry-After (vendors whose quotas refill slowly set minutes).
+	RateLimitedDelay time.Duration
+	// Budget, when set, is shared by all calls of the client: each retry
+	// spends from it and each success refills it, so a degraded vendor is not
+	// hammered by every worker at once. Nil selects a per-client default.
+	Budget *RetryBudget
+	// Disabled turns retries off entirely.
+	Disabled bool
+}
 
 // RetryBudget is a token bucket shared by the calls of a client.
 type RetryBudget = rest.RetryBudget
@@ -31,17 +52,38 @@ type RetryBudget = rest.RetryBudget
 // RouteLimit bounds the request rate for paths starting with Prefix (paths
 // are relative to /web/api/v2.1; a "*" segment matches any one segment; the
 // longest matching prefix applies).
-type RouteLimit = rest.RouteLimit
+type RouteLimit struct {
+	// Method restricts the limit to one HTTP method; empty matches all.
+	Method string
+	// Prefix is the path prefix (below the base URL) the limit applies to,
+	// segment by segment; "*" matches any one segment.
+	Prefix string
+	// Limit is the sustained rate in requests per second.
+	Limit rate.Limit
+	// Burst is how many requests may go at once.
+	Burst int
+}
 
 // PollPolicy bounds a wait for a long-running job: first interval, growth,
 // maximum interval and overall timeout.
-type PollPolicy = rest.PollPolicy
+type PollPolicy struct {
+	// Interval is the first wait between checks (default 2s).
+	Interval time.Duration
+	// MaxInterval caps the growing wait (default 30s).
+	MaxInterval time.Duration
+	// Multiplier grows the wait after each check (default 1.5; 1 keeps it
+	// constant).
+	Multiplier float64
+	// Timeout bounds the whole wait (default 10 minutes); the context may end
+	// it earlier.
+	Timeout time.Duration
+}
 
 // WithHTTPClient uses h for every request instead of the default client.
 func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[settings](h)) }
 
 // WithRetry replaces the retry policy.
-func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](p)) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](rest.RetryPolicy(p))) }
 
 // WithRateLimit bounds the client's overall request rate, on top of the
 // per-route limits.
@@ -51,7 +93,9 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 
 // WithRouteLimit adds a per-route limit, or replaces the built-in one with
 // the same method and prefix (see DefaultRouteLimits).
-func WithRouteLimit(l RouteLimit) Option { return Option(rest.WithRouteLimit[settings](l)) }
+func WithRouteLimit(l RouteLimit) Option {
+	return Option(rest.WithRouteLimit[settings](rest.RouteLimit(l)))
+}
 
 // WithoutRouteLimits drops the per-route limits configured so far, the
 // built-in table included (for example when a proxy in front of the console

@@ -104,7 +104,7 @@ func (s *DeepVisibilityService) RunPowerQuery(ctx context.Context, q PowerQuery)
 	}
 	id := res.QueryID
 	if res.Running() {
-		err = rest.Poll(ctx, s.dvPoll(), func(ctx context.Context) (bool, error) {
+		err = rest.Poll(ctx, rest.PollPolicy(s.dvPoll()), func(ctx context.Context) (bool, error) {
 			r, err := s.PingPowerQuery(ctx, id)
 			if err != nil {
 				return false, err

@@ -66,7 +66,7 @@ func New(baseURL, apiToken string, opts ...Option) (*Client, error) {
 		Vendor:      "sentinelone",
 		BaseURL:     base,
 		Secrets:     []string{apiToken},
-		RouteLimits: DefaultRouteLimits(),
+		RouteLimits: restRouteLimits(DefaultRouteLimits()),
 		DecodeError: decodeError,
 		WrapError:   wrapError,
 		Auth: func(r *http.Request) {
@@ -292,4 +292,13 @@ func VendorCode(err error) int {
 	}
 	n, _ := strconv.Atoi(e.Code)
 	return n
+}
+
+// restRouteLimits converts route limits for the engine.
+func restRouteLimits(ls []RouteLimit) []rest.RouteLimit {
+	out := make([]rest.RouteLimit, len(ls))
+	for i, l := range ls {
+		out[i] = rest.RouteLimit(l)
+	}
+	return out
 }

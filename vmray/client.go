@@ -48,7 +48,28 @@ type settings struct {
 type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls how failed attempts are repeated; see [WithRetry].
-type RetryPolicy = rest.RetryPolicy
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts, the first included;
+	// 1 disables retries. Zero selects the default (3).
+	MaxAttempts int
+	// BaseDelay is the backoff before the first retry; each further retry
+	// doubles it, and the wait is drawn uniformly from [0, delay) (full
+	// jitter). Zero selects 500ms.
+	BaseDelay time.Duration
+	// MaxDelay caps the backoff before jitter. Zero selects 30s.
+	MaxDelay time.Duration
+	// MaxRetryAfter caps a server's Retry-After. Zero selects 2 minutes.
+	MaxRetryAfter time.Duration
+	// RateLimitedDelay is the least wait after a 429 that carries no
+	// Retry-After (vendors whose quotas refill slowly set minutes).
+	RateLimitedDelay time.Duration
+	// Budget, when set, is shared by all calls of the client: each retry
+	// spends from it and each success refills it, so a degraded vendor is not
+	// hammered by every worker at once. Nil selects a per-client default.
+	Budget *RetryBudget
+	// Disabled turns retries off entirely.
+	Disabled bool
+}
 
 // RetryBudget is a token bucket shared by the calls of a client, bounding
 // retries when VMRay is degraded.
@@ -65,7 +86,7 @@ func WithHTTPClient(h *http.Client) Option { return Option(rest.WithHTTPClient[s
 
 // WithRetry replaces the retry policy (default: three attempts, 500 ms base
 // backoff with jitter, Retry-After honoured up to two minutes).
-func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](p)) }
+func WithRetry(p RetryPolicy) Option { return Option(rest.WithRetry[settings](rest.RetryPolicy(p))) }
 
 // WithRateLimit bounds the client's request rate (requests per second and
 // burst). VMRay publishes no limits; by default the client is unlimited and

@@ -15,9 +15,13 @@ import (
 type RouteLimit struct {
 	// Method restricts the limit to one HTTP method; empty matches all.
 	Method string
+	// Prefix is the path prefix (below the base URL) the limit applies to,
+	// segment by segment; "*" matches any one segment.
 	Prefix string
-	Limit  rate.Limit
-	Burst  int
+	// Limit is the sustained rate in requests per second.
+	Limit rate.Limit
+	// Burst is how many requests may go at once.
+	Burst int
 }
 
 type routeLimiter struct {
