@@ -1,3 +1,5 @@
+//lint:file-ignore SA4006 the documentation elides error checks between calls
+
 package vmray_test
 
 import (
