@@ -14,6 +14,14 @@
 // Items are stored as JSON (jsonb) with their key, state and update time in columns, indexed for the per-state
 // queries, for retention, and (migration 2) for claims ordered by next attempt.
 //
+// Leases let replicas share work without doing it twice. ClaimItems takes up to n claimable items (open, not leased
+// or lease expired, next attempt due) with FOR UPDATE SKIP LOCKED, so racing replicas get disjoint sets; each claim
+// carries a fencing token from one sequence, so a newer claim always has a larger token. Renew extends a lease,
+// Release gives it up, and UpdateFenced runs a transaction that commits only while its lease is still current: a
+// replica that lost its lease (paused past expiry, partitioned) gets a *LeaseLostError (errors.Is ErrLeaseLost) and
+// writes nothing. Sources are claimed the same way (ClaimSource), and SwapCheckpoint moves a checkpoint only from the
+// value the caller read. Expiry is judged by the database's clock unless Options.Now is set.
+//
 // Tests: connector/pgstore/pgstoretest gives a fresh schema per test on the database in SOARKIT_TEST_POSTGRES_URL;
 // `eval "$(.ci/postgres.sh start)"` starts a throw-away cluster and prints that variable. docs/scaling.md explains
 // the design.

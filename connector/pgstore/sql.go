@@ -121,32 +121,36 @@ const (
 	FOR UPDATE SKIP LOCKED
 )
 UPDATE items SET lease_owner = $3, lease_token = nextval('lease_tokens'),
-	lease_expires = coalesce($4::timestamptz, now()) + $5 * interval '1 microsecond'
+	lease_expires = coalesce($4::timestamptz, now()) + $5::interval
 FROM claimable WHERE items.key = claimable.key
 RETURNING items.key, items.lease_token, items.lease_expires, items.item`
 	sqlClaimItem = `UPDATE items SET lease_owner = $2, lease_token = nextval('lease_tokens'),
-	lease_expires = coalesce($3::timestamptz, now()) + $4 * interval '1 microsecond'
+	lease_expires = coalesce($3::timestamptz, now()) + $4::interval
 WHERE key = $1 AND (lease_expires IS NULL OR lease_expires <= coalesce($3::timestamptz, now()))
 RETURNING lease_token, lease_expires, item`
-	sqlRenewItem = `UPDATE items SET lease_expires = coalesce($4::timestamptz, now()) + $5 * interval '1 microsecond'
+	sqlRenewItem = `UPDATE items SET lease_expires = coalesce($4::timestamptz, now()) + $5::interval
 WHERE key = $1 AND lease_owner = $2 AND lease_token = $3
 RETURNING lease_expires`
 	sqlReleaseItem = `UPDATE items SET lease_owner = NULL, lease_expires = NULL
 WHERE key = $1 AND lease_owner = $2 AND lease_token = $3`
-	sqlItemLease = `SELECT lease_owner, lease_token FROM items WHERE key = $1 FOR SHARE`
+	// sqlItemLease is the fencing check: FOR SHARE makes a concurrent claim wait until the fenced transaction ends,
+	// and makes the fenced transaction fail (and retry) if a claim committed after its snapshot.
+	sqlItemLease  = `SELECT lease_owner, lease_token FROM items WHERE key = $1 FOR SHARE`
+	sqlItemHolder = `SELECT lease_owner, lease_token FROM items WHERE key = $1`
 
 	sqlClaimSource = `INSERT INTO source_leases AS l (source, lease_owner, lease_expires, lease_token)
-VALUES ($1, $2, coalesce($3::timestamptz, now()) + $4 * interval '1 microsecond', nextval('lease_tokens'))
+VALUES ($1, $2, coalesce($3::timestamptz, now()) + $4::interval, nextval('lease_tokens'))
 ON CONFLICT (source) DO UPDATE SET lease_owner = excluded.lease_owner, lease_expires = excluded.lease_expires,
 	lease_token = excluded.lease_token
 WHERE l.lease_expires IS NULL OR l.lease_expires <= coalesce($3::timestamptz, now())
 RETURNING lease_token, lease_expires`
-	sqlRenewSource = `UPDATE source_leases SET lease_expires = coalesce($4::timestamptz, now()) + $5 * interval '1 microsecond'
+	sqlRenewSource = `UPDATE source_leases SET lease_expires = coalesce($4::timestamptz, now()) + $5::interval
 WHERE source = $1 AND lease_owner = $2 AND lease_token = $3
 RETURNING lease_expires`
 	sqlReleaseSource = `UPDATE source_leases SET lease_owner = NULL, lease_expires = NULL
 WHERE source = $1 AND lease_owner = $2 AND lease_token = $3`
-	sqlSourceLease = `SELECT lease_owner, lease_token FROM source_leases WHERE source = $1 FOR SHARE`
+	sqlSourceLease  = `SELECT lease_owner, lease_token FROM source_leases WHERE source = $1 FOR SHARE`
+	sqlSourceHolder = `SELECT lease_owner, lease_token FROM source_leases WHERE source = $1`
 
 	sqlSwapCheckpoint = `UPDATE checkpoints SET checkpoint = $3, updated = now()
 WHERE source = $1 AND checkpoint = $2`
