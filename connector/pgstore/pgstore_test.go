@@ -1,8 +1,10 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -185,4 +187,89 @@ func withConn(t testing.TB, fn func(*pgx.Conn) error) error {
 	}
 	defer conn.Close(context.Background())
 	return fn(conn)
+}
+
+// Two transactions that lock two items in opposite order deadlock; PostgreSQL aborts one (40P01) and Update runs it
+// again, so both commit and both writes survive.
+func TestDeadlockIsRetried(t *testing.T) {
+	var logs syncBuffer
+	s := pgstoretest.Open(t, pgstoretest.NewSchema(t), pgstore.Options{
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	a, b := connectortest.SampleItem(1, connector.StateNew), connectortest.SampleItem(2, connector.StateNew)
+	mustUpdate(t, s, func(tx connector.Tx) error {
+		if err := tx.PutItem(a); err != nil {
+			return err
+		}
+		return tx.PutItem(b)
+	})
+	var mu sync.Mutex
+	attempts := 0
+	firstLocked := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	write := func(me int, first, second connector.Item) error {
+		return s.Update(context.Background(), func(tx connector.Tx) error {
+			mu.Lock()
+			attempts++
+			n := attempts
+			mu.Unlock()
+			first.Submissions, second.Submissions = 10+me, 10+me
+			if err := tx.PutItem(first); err != nil {
+				return err
+			}
+			if n <= 2 { // the first attempt of each: hold the first row until the other holds its first row too
+				close(firstLocked[me])
+				<-firstLocked[1-me]
+			}
+			return tx.PutItem(second)
+		})
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = write(0, a, b) })
+	wg.Go(func() { errs[1] = write(1, b, a) })
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	if attempts < 3 {
+		t.Errorf("%d attempts, want at least 3 (one writer retried after the deadlock)", attempts)
+	}
+	if !strings.Contains(logs.String(), "40P01") {
+		t.Errorf("no retry after a deadlock (40P01) was logged:\n%s", logs.String())
+	}
+	mustView(t, s, func(tx connector.Tx) error {
+		ga, _, err := tx.Item(a.Key)
+		if err != nil {
+			return err
+		}
+		gb, _, err := tx.Item(b.Key)
+		if err != nil {
+			return err
+		}
+		// Whichever committed last wrote both items.
+		if ga.Submissions != gb.Submissions {
+			t.Errorf("items written by different transactions: a by %d, b by %d", ga.Submissions-10, gb.Submissions-10)
+		}
+		return nil
+	})
+}
+
+// syncBuffer is a bytes.Buffer for a logger shared by goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
