@@ -22,6 +22,9 @@
 // writes nothing. Sources are claimed the same way (ClaimSource), and SwapCheckpoint moves a checkpoint only from the
 // value the caller read. Expiry is judged by the database's clock unless Options.Now is set.
 //
+// Store.Listen returns a Listener whose Wait returns when another replica stored claimable work (a trigger sends
+// NOTIFY soarkit_work with the schema as payload), so idle replicas need not poll often.
+//
 // Tests: connector/pgstore/pgstoretest gives a fresh schema per test on the database in SOARKIT_TEST_POSTGRES_URL;
 // `eval "$(.ci/postgres.sh start)"` starts a throw-away cluster and prints that variable. docs/scaling.md explains
 // the design.

@@ -65,6 +65,21 @@ CREATE TABLE source_leases (
 	lease_token   bigint NOT NULL
 );
 `},
+	{3, "work notifications", `
+-- Wakes listening replicas (LISTEN soarkit_work, payload: the schema) when an item becomes claimable: stored in an
+-- open state without a lease, moved into an open state, or released. Notifications of one transaction with the same
+-- payload are delivered once, at commit. The open states are connector.OpenStates().
+CREATE FUNCTION notify_work() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.state IN ('new', 'submitting', 'awaiting', 'responding') AND NEW.lease_owner IS NULL
+		AND (TG_OP = 'INSERT' OR OLD.lease_owner IS NOT NULL OR OLD.state IS DISTINCT FROM NEW.state) THEN
+		PERFORM pg_notify('soarkit_work', TG_TABLE_SCHEMA);
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER items_notify_work AFTER INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION notify_work();
+`},
 }
 
 // Schema bookkeeping. The advisory lock serialises replicas that start at once; it is a transaction lock, so a
@@ -151,6 +166,8 @@ RETURNING lease_expires`
 WHERE source = $1 AND lease_owner = $2 AND lease_token = $3`
 	sqlSourceLease  = `SELECT lease_owner, lease_token FROM source_leases WHERE source = $1 FOR SHARE`
 	sqlSourceHolder = `SELECT lease_owner, lease_token FROM source_leases WHERE source = $1`
+
+	sqlListenWork = `LISTEN soarkit_work`
 
 	sqlSwapCheckpoint = `UPDATE checkpoints SET checkpoint = $3, updated = now()
 WHERE source = $1 AND checkpoint = $2`
