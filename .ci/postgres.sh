@@ -58,16 +58,17 @@ soarkit_postgres_user() {
 	fi
 }
 
-# soarkit_postgres_as runs a command as user $1 (the current user when empty).
+# soarkit_postgres_as runs a command as user $1 (the current user when empty), from /, since the user may not be
+# allowed into the current directory.
 soarkit_postgres_as() {
 	local user=$1
 	shift
 	if [ -z "$user" ]; then
 		"$@"
 	elif command -v runuser >/dev/null 2>&1; then
-		runuser -u "$user" -- "$@"
+		(cd / && runuser -u "$user" -- "$@")
 	else
-		su -s /bin/sh "$user" -c "$(printf '%q ' "$@")"
+		(cd / && su -s /bin/sh "$user" -c "$(printf '%q ' "$@")")
 	fi
 }
 

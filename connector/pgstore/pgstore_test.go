@@ -138,6 +138,12 @@ func TestBadInput(t *testing.T) {
 		strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("Open of a malformed URL = %v; want an error without the password", err)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := pgstore.Open(ctx, "postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=5", pgstore.Options{}); err == nil ||
+		strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Open of a server that is not there = %v; want an error without the password", err)
+	}
 	s := pgstoretest.Open(t, pgstoretest.NewSchema(t), pgstore.Options{})
 	err := s.Update(context.Background(), func(tx connector.Tx) error { return tx.PutItem(connector.Item{State: connector.StateNew}) })
 	if err == nil || !strings.Contains(err.Error(), "without key") {
