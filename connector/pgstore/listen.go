@@ -2,7 +2,7 @@ package pgstore
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +20,10 @@ type Listener struct {
 
 	mu   sync.Mutex // serialises Wait and Close on the connection
 	conn *pgx.Conn
+
+	waitMu  sync.Mutex
+	stopped bool
+	stop    context.CancelFunc // ends the Wait in progress (Close)
 }
 
 // Listen opens a Listener for this store's schema.
@@ -44,13 +48,23 @@ func (s *Store) Listen(ctx context.Context) (*Listener, error) {
 // ctx's error when ctx ends first. Any other error means the connection is lost: Close the Listener, poll, and Listen
 // again.
 func (l *Listener) Wait(ctx context.Context) error {
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l.waitMu.Lock()
+	if l.stopped {
+		l.waitMu.Unlock()
+		return errListenerClosed
+	}
+	l.stop = cancel
+	l.waitMu.Unlock()
+
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn == nil {
-		return fmt.Errorf("pgstore: listener closed")
+		return errListenerClosed
 	}
 	for {
-		n, err := l.conn.WaitForNotification(ctx)
+		n, err := l.conn.WaitForNotification(waitCtx)
 		if n != nil && n.Payload == l.schema {
 			return nil
 		}
@@ -58,13 +72,25 @@ func (l *Listener) Wait(ctx context.Context) error {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
+			if waitCtx.Err() != nil {
+				return errListenerClosed
+			}
 			return dbError("wait for work", err)
 		}
 	}
 }
 
-// Close closes the Listener's connection. A second Close returns nil.
+var errListenerClosed = errors.New("pgstore: listener closed")
+
+// Close ends a Wait in progress (it returns an error) and closes the Listener's connection. A second Close returns
+// nil.
 func (l *Listener) Close() error {
+	l.waitMu.Lock()
+	l.stopped = true
+	if l.stop != nil {
+		l.stop()
+	}
+	l.waitMu.Unlock()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn == nil {

@@ -79,10 +79,19 @@ func TestListenerWakesOnClaimableWork(t *testing.T) {
 	time.Sleep(quietWindow) // let it arrive before anyone waits (the test passes either way if it is late)
 	expectWork(t, l, "a notification sent before Wait")
 
+	// Close ends a Wait in progress.
+	waited := make(chan error, 1)
+	go func() { waited <- l.Wait(ctx) }()
 	if err := l.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
+	if err := <-waited; err == nil {
+		t.Errorf("a Wait ended by Close returned nil")
+	}
 	if err := l.Wait(ctx); err == nil {
 		t.Errorf("Wait after Close succeeded")
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("second Close = %v", err)
 	}
 }
