@@ -27,8 +27,8 @@ type Options struct {
 	Password string
 	// MaxConns bounds the connection pool (default: pgx's default, the larger of 4 and the number of CPUs).
 	MaxConns int32
-	// StatementTimeout bounds every statement on the server (default 30 s; negative: no limit). A transaction also
-	// ends when its context does.
+	// StatementTimeout bounds every statement on the server (default 30 s; negative: no limit), except the
+	// migrations Open runs. A transaction also ends when its context does.
 	StatementTimeout time.Duration
 	// MaxRetries bounds how often a transaction that failed with a serialization failure (SQLSTATE 40001) or a
 	// deadlock (40P01) is run again (default 30). Retries back off exponentially with jitter.
@@ -91,8 +91,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.StatementTimeout > 0 {
 		ms := strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 		params["statement_timeout"] = ms
-		// A replica that stops in the middle of a transaction must not hold its locks for long.
-		params["idle_in_transaction_session_timeout"] = strconv.FormatInt(2*opts.StatementTimeout.Milliseconds(), 10)
+		// A replica that stops in the middle of a transaction (paused, partitioned) must not hold its locks for long;
+		// a minute at least, so a busy client between two statements is not taken for a stopped one.
+		idle := max(2*opts.StatementTimeout, time.Minute)
+		params["idle_in_transaction_session_timeout"] = strconv.FormatInt(idle.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -112,6 +114,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 func (s *Store) migrate(ctx context.Context) error {
 	latest := migrations[len(migrations)-1].version
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		// Waiting for another replica's migration, and the migration itself, are bounded by ctx only.
+		if _, err := tx.Exec(ctx, sqlMigrateNoTimeout); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, sqlMigrateLock, s.schema); err != nil {
 			return err
 		}

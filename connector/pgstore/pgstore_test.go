@@ -122,13 +122,13 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 
 // A statement that runs longer than Options.StatementTimeout is cancelled by the server, and the error says so.
 func TestStatementTimeout(t *testing.T) {
-	s := pgstoretest.Open(t, pgstoretest.NewSchema(t), pgstore.Options{StatementTimeout: 50 * time.Millisecond})
+	s := pgstoretest.Open(t, pgstoretest.NewSchema(t), pgstore.Options{StatementTimeout: 250 * time.Millisecond})
 	err := s.View(context.Background(), func(ctxTx connector.Tx) error {
 		return pgstore.Exec(ctxTx, "SELECT pg_sleep(30)")
 	})
 	var pgErr interface{ SQLState() string }
 	if !errors.As(err, &pgErr) || pgErr.SQLState() != "57014" {
-		t.Fatalf("a 30 s statement under a 50 ms timeout returned %v; want query_canceled (57014)", err)
+		t.Fatalf("a 30 s statement under a 250 ms timeout returned %v; want query_canceled (57014)", err)
 	}
 }
 

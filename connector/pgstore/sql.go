@@ -86,6 +86,7 @@ CREATE TRIGGER items_notify_work AFTER INSERT OR UPDATE ON items FOR EACH ROW EX
 // replica that dies while migrating releases it with its connection.
 const (
 	sqlCreateSchema     = `CREATE SCHEMA IF NOT EXISTS %s`
+	sqlMigrateNoTimeout = `SET LOCAL statement_timeout = 0`
 	sqlMigrateLock      = `SELECT pg_advisory_xact_lock(hashtextextended('soarkit pgstore migrate ' || $1, 0))`
 	sqlCreateMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version    integer PRIMARY KEY,
