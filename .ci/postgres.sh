@@ -103,11 +103,15 @@ soarkit_postgres_start() {
 	if [ -n "$user" ]; then
 		chown "$user" "$dir" || return 1
 	fi
-	port=$(soarkit_postgres_free_port) || return 1
+	port=$(soarkit_postgres_free_port) || {
+		rm -rf "$dir"
+		return 1
+	}
 	if ! soarkit_postgres_as "$user" "$bindir/initdb" -D "$dir/data" -U soarkit --auth=trust -E UTF8 \
 		--locale=C --no-sync >"$dir/initdb.log" 2>&1; then
 		echo "postgres.sh: initdb failed:" >&2
 		cat "$dir/initdb.log" >&2
+		rm -rf "$dir"
 		return 1
 	fi
 	# Throw-away settings: nothing here must survive a crash, so durability is traded for speed.
@@ -123,6 +127,7 @@ soarkit_postgres_start() {
 	if ! soarkit_postgres_as "$user" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null; then
 		echo "postgres.sh: the server did not start:" >&2
 		cat "$dir/server.log" >&2
+		rm -rf "$dir"
 		return 1
 	fi
 	export SOARKIT_TEST_POSTGRES_DIR="$dir"
