@@ -25,6 +25,9 @@
 // Store.Listen returns a Listener whose Wait returns when another replica stored claimable work (a trigger sends
 // NOTIFY soarkit_work with the schema as payload), so idle replicas need not poll often.
 //
+// The engine does not use the leases yet: until it does, run one replica per schema (a standby may start when the
+// first stops).
+//
 // Tests: connector/pgstore/pgstoretest gives a fresh schema per test on the database in SOARKIT_TEST_POSTGRES_URL;
 // `eval "$(.ci/postgres.sh start)"` starts a throw-away cluster and prints that variable. docs/scaling.md explains
 // the design.

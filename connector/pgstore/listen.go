@@ -26,7 +26,7 @@ type Listener struct {
 	stop    context.CancelFunc // ends the Wait in progress (Close)
 }
 
-// Listen opens a Listener for this store's schema.
+// Listen opens a Listener for this store's schema. The caller closes it; Store.Close does not.
 func (s *Store) Listen(ctx context.Context) (*Listener, error) {
 	release, err := s.acquire(ctx)
 	if err != nil {
