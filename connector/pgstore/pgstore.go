@@ -38,6 +38,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives retries and migrations at debug level (default: discard).
 	Logger *slog.Logger
+	// Tracer, when set, sees every statement (for tracing and for counting round trips).
+	Tracer pgx.QueryTracer
 }
 
 // Store is a connector.Store on PostgreSQL, safe for concurrent use by many goroutines and by many processes (the
@@ -82,6 +84,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
 	}
 	params := cfg.ConnConfig.RuntimeParams
 	params["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
