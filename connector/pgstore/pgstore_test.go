@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/connectortest"
@@ -278,4 +281,64 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Items pages through a state larger than one page in key order, without gaps or repeats, and the caller may read
+// other records of the same transaction between items.
+func TestItemsPagesInKeyOrder(t *testing.T) {
+	s := pgstoretest.Open(t, pgstoretest.NewSchema(t), pgstore.Options{})
+	const n = 600 // more than two pages
+	var want []string
+	mustUpdate(t, s, func(tx connector.Tx) error {
+		for i := range n {
+			st := connector.StateNew
+			if i%5 == 0 {
+				st = connector.StateDone // other states interleave in key order and must not show
+			} else {
+				want = append(want, connectortest.SampleItem(i, st).Key.String())
+			}
+			if err := tx.PutItem(connectortest.SampleItem(i, st)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	slices.Sort(want)
+	var got []string
+	mustView(t, s, func(tx connector.Tx) error {
+		for it, err := range tx.Items(connector.StateNew) {
+			if err != nil {
+				return err
+			}
+			if _, found, err := tx.Item(it.Key); err != nil || !found {
+				return fmt.Errorf("Item(%s) inside the iteration: %v, %v", it.Key, found, err)
+			}
+			got = append(got, it.Key.String())
+		}
+		return nil
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("Items(new) yielded %d keys (sorted: %v), want %d in key order", len(got), slices.IsSorted(got), len(want))
+	}
+}
+
+// A transaction that keeps conflicting runs 1+MaxRetries times and then returns the conflict; other errors of fn are
+// not retried.
+func TestRetriesAreBounded(t *testing.T) {
+	s := pgstoretest.Open(t, pgstoretest.NewSchema(t), pgstore.Options{MaxRetries: 3})
+	for _, c := range []struct {
+		err   error
+		calls int
+	}{
+		{&pgconn.PgError{Code: "40001", Message: "could not serialize access"}, 4},
+		{&pgconn.PgError{Code: "40P01", Message: "deadlock detected"}, 4},
+		{&pgconn.PgError{Code: "23505", Message: "duplicate key"}, 1},
+		{errors.New("engine decided"), 1},
+	} {
+		calls := 0
+		err := s.Update(context.Background(), func(connector.Tx) error { calls++; return c.err })
+		if !errors.Is(err, c.err) || calls != c.calls {
+			t.Errorf("fn failing with %v: Update = %v after %d calls, want that error after %d", c.err, err, calls, c.calls)
+		}
+	}
 }
