@@ -184,14 +184,7 @@ func (m *Middleware) serveDelayed(w http.ResponseWriter, r *http.Request, f *Fau
 // reset closes the client's connection with a TCP reset (no close_notify, no
 // FIN), as a lost answer looks to the client.
 func reset(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	conn := hijack(w)
 	raw := conn
 	if tc, ok := conn.(*tls.Conn); ok {
 		raw = tc.NetConn()

@@ -3,6 +3,7 @@ package fakehttp
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -249,7 +250,11 @@ func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // drop closes the client's connection without an HTTP answer.
-func drop(w http.ResponseWriter) {
+func drop(w http.ResponseWriter) { hijack(w).Close() }
+
+// hijack takes the client's connection over, or aborts the handler when the
+// writer cannot give it up.
+func hijack(w http.ResponseWriter) net.Conn {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -258,7 +263,7 @@ func drop(w http.ResponseWriter) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	conn.Close()
+	return conn
 }
 
 type bufferedWriter struct {
