@@ -79,6 +79,12 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.InsecureSkipVerify || (cfg.TLSConfig != nil && cfg.TLSConfig.InsecureSkipVerify) {
+		// Said once, when the client is made: an operator must see that
+		// the connection can be intercepted.
+		c.log.Warn("TLS certificate verification is off: anyone on the network path can read and change this vendor's traffic",
+			"vendor", c.cfg.Vendor, "host", base.Host)
+	}
 	return c, nil
 }
 

@@ -3,8 +3,10 @@ package rest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -307,4 +309,31 @@ func TestTimeoutsOverRealConnection(t *testing.T) {
 	assertNoSecret(t, err)
 	_, err = c.Do(t.Context(), &Request{Op: "Things.List", Path: "/trickle"}, nil)
 	assertTimeout(t, err, "response body data")
+}
+
+func TestInsecureSkipVerifyWarnsOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		warn bool
+	}{
+		{"option", Config{InsecureSkipVerify: true}, true},
+		{"TLS config", Config{TLSConfig: &tls.Config{InsecureSkipVerify: true}}, true},
+		{"verified", Config{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := &logSink{}
+			tc.cfg.Vendor, tc.cfg.BaseURL = "testvendor", "https://appliance.example:8443/api"
+			tc.cfg.Logger = slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			if _, err := New(tc.cfg); err != nil {
+				t.Fatal(err)
+			}
+			logs := sink.String()
+			warned := strings.Count(logs, "level=WARN") == 1 && strings.Contains(logs, "TLS certificate verification is off") &&
+				strings.Contains(logs, "vendor=testvendor") && strings.Contains(logs, "host=appliance.example:8443")
+			if warned != tc.warn {
+				t.Fatalf("warned = %v, want %v; logs:\n%s", warned, tc.warn, logs)
+			}
+		})
+	}
 }
