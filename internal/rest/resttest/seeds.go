@@ -19,8 +19,8 @@ const maxSeed = 384
 // adds them as f.Add(kind, seed), kind being the recording's index in names
 // (the kind [FuzzCalls] serves it to). Every array keeps only its first
 // element, empty values (null, "", 0, false, [], {}) are dropped, long
-// strings are shortened, and a record still over 384 bytes is split into
-// several seeds, each with a share of its fields. A recording that holds only
+// strings are shortened, and a document still over 384 bytes is split into
+// several seeds, each with a share of its fields in their full nesting. A recording that holds only
 // a JSON array is passed to wrap (when not nil), which returns the whole
 // document.
 func AddSeeds(f *testing.F, wrap func([]byte) []byte, names ...string) {
@@ -56,61 +56,104 @@ func shrink(doc []byte) ([][]byte, error) {
 	if err != nil || len(whole) <= maxSeed {
 		return [][]byte{whole}, err
 	}
-	rec := largestObject(v)
-	if rec == nil {
-		return [][]byte{whole}, nil
-	}
-	// Split the record's fields into groups that fit, each group a seed with
-	// the rest of the document around it.
-	all := make(map[string]any, len(rec))
-	for k, e := range rec {
-		all[k] = e
-	}
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range all {
-			if !yield(k) {
-				return
-			}
+	// Split the document's leaves into groups that fit, each group a seed
+	// that keeps the leaves' full nesting.
+	// Top-level scalars (an envelope's "result", a "num_found") go into
+	// every seed.
+	var leaves, common []leaf
+	flatten(v, nil, &leaves)
+	leaves = slices.DeleteFunc(leaves, func(l leaf) bool {
+		if len(l.path) == 1 {
+			common = append(common, l)
+			return true
 		}
+		return false
 	})
 	var seeds [][]byte
-	var group []string
-	emit := func() error {
-		b, err := withFields(v, rec, all, group)
-		seeds = append(seeds, b)
-		group = nil
-		return err
-	}
-	for _, k := range keys {
-		group = append(group, k)
-		b, err := withFields(v, rec, all, group)
+	group := slices.Clone(common)
+	for _, l := range leaves {
+		b, err := json.Marshal(build(append(group, l)))
 		if err != nil {
 			return nil, err
 		}
-		if len(b) > maxSeed && len(group) > 1 {
-			group = group[:len(group)-1]
-			if err := emit(); err != nil {
+		if len(b) > maxSeed && len(group) > len(common) {
+			prev, err := json.Marshal(build(group))
+			if err != nil {
 				return nil, err
 			}
-			group = []string{k}
+			seeds = append(seeds, prev)
+			group = slices.Clone(common)
 		}
+		group = append(group, l)
 	}
-	if err := emit(); err != nil {
-		return nil, err
-	}
-	for k, e := range all {
-		rec[k] = e
-	}
-	return seeds, nil
+	last, err := json.Marshal(build(group))
+	return append(seeds, last), err
 }
 
-// withFields marshals doc with rec holding only the keys of all in keys.
-func withFields(doc any, rec, all map[string]any, keys []string) ([]byte, error) {
-	clear(rec)
-	for _, k := range keys {
-		rec[k] = all[k]
+// step is one level of a leaf's path: an object key, or the single element
+// of an array.
+type step struct {
+	key   string
+	array bool
+}
+
+type leaf struct {
+	path  []step
+	value any
+}
+
+// flatten lists v's scalar leaves in key order.
+func flatten(v any, path []step, out *[]leaf) {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 0 {
+			break
+		}
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			flatten(t[k], append(slices.Clip(path), step{key: k}), out)
+		}
+		return
+	case []any:
+		if len(t) == 0 {
+			break
+		}
+		flatten(t[0], append(slices.Clip(path), step{array: true}), out)
+		return
 	}
-	return json.Marshal(doc)
+	*out = append(*out, leaf{path: path, value: v})
+}
+
+// build puts leaves back into a document.
+func build(leaves []leaf) any {
+	var root any
+	for _, l := range leaves {
+		root = insert(root, l.path, l.value)
+	}
+	return root
+}
+
+func insert(node any, path []step, value any) any {
+	if len(path) == 0 {
+		return value
+	}
+	if path[0].array {
+		var elem any
+		if arr, ok := node.([]any); ok && len(arr) > 0 {
+			elem = arr[0]
+		}
+		return []any{insert(elem, path[1:], value)}
+	}
+	m, ok := node.(map[string]any)
+	if !ok {
+		m = make(map[string]any)
+	}
+	m[path[0].key] = insert(m[path[0].key], path[1:], value)
+	return m
 }
 
 func firstElements(v any) any {
@@ -180,27 +223,4 @@ func truncateStrings(v any, limit int) any {
 		}
 	}
 	return v
-}
-
-// largestObject returns the object with the most keys in v.
-func largestObject(v any) map[string]any {
-	var best map[string]any
-	var walk func(any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case []any:
-			for _, e := range t {
-				walk(e)
-			}
-		case map[string]any:
-			if len(t) > len(best) {
-				best = t
-			}
-			for _, e := range t {
-				walk(e)
-			}
-		}
-	}
-	walk(v)
-	return best
 }
