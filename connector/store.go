@@ -92,6 +92,9 @@ const (
 // OpenStates returns the states the engine resumes after a restart.
 func OpenStates() []State { return []State{StateNew, StateSubmitting, StateAwaiting, StateResponding} }
 
+// States returns every state, open ones first, in flow order.
+func States() []State { return append(OpenStates(), StateDone, StateFailed) }
+
 // Final reports whether s is Done or Failed.
 func (s State) Final() bool { return s == StateDone || s == StateFailed }
 
@@ -119,6 +122,9 @@ type Item struct {
 	Sample *SampleRecord `json:"sample,omitempty"`
 	// Failure holds the reason of a dead letter.
 	Failure *Failure `json:"failure,omitempty"`
+	// Retry is the backoff state of the item's current step after a failed try: nil when its last try did not
+	// fail. It is cleared when the item moves to another state.
+	Retry *RetryState `json:"retry,omitempty"`
 	// Created and Updated are when the item was first stored and last changed.
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -167,6 +173,25 @@ type Failure struct {
 	Stage  Stage     `json:"stage"`
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
+}
+
+// RetryState is the stored backoff of a step that failed: the engine takes the item up again at Next (in this run,
+// a later cycle or a later run), and gives up when the stage's horizon, counted from Since, has run out.
+type RetryState struct {
+	// Stage is the step that failed.
+	Stage Stage `json:"stage"`
+	// Class is the failure class of the last try: Transient or Authorization (which uses up no attempt).
+	Class Class `json:"class"`
+	// Attempts counts the transient failures of the step in a row.
+	Attempts int `json:"attempts"`
+	// Since is when the step first failed; the horizon runs from there.
+	Since time.Time `json:"since"`
+	// Next is when the step is due again.
+	Next time.Time `json:"next"`
+	// LastError is the last failure's message.
+	LastError string `json:"last_error"`
+	// Component is the source, analyzer or responder that failed.
+	Component string `json:"component,omitempty"`
 }
 
 // ActionKey identifies one action: a responder acting on one target of one file.
