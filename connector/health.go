@@ -85,6 +85,7 @@ func (e *engine) callDone(stage Stage, component string, err error) {
 	} else {
 		st.Reason = ""
 	}
+	reason := st.Reason
 	e.mu.Unlock()
 	if !changed {
 		return
@@ -98,7 +99,7 @@ func (e *engine) callDone(stage Stage, component string, err error) {
 			"kind", kindOf(stage), "stage", stage, "err", err)
 	}
 	if ho, ok := e.obs.(HealthObserver); ok {
-		ho.ComponentHealth(kindOf(stage), component, healthy, st.Reason)
+		ho.ComponentHealth(kindOf(stage), component, healthy, reason)
 	}
 }
 

@@ -57,6 +57,9 @@ type Tx interface {
 	// Items yields the items in the given state, in key order. The caller must not write to the store while
 	// iterating.
 	Items(state State) iter.Seq2[Item, error]
+	// DeleteItem removes the item with the given key, with its state index entry, the aliases that point to it and
+	// its action-log records, as Prune does for old items. Deleting a key that is not stored is not an error.
+	DeleteItem(key Key) error
 
 	// Alias returns the item key recorded for hash h.
 	Alias(h Key) (item Key, found bool, err error)
@@ -67,6 +70,9 @@ type Tx interface {
 	Action(k ActionKey) (a Action, found bool, err error)
 	// PutAction records a done action.
 	PutAction(a Action) error
+	// Actions yields the action-log records of one item, ordered by responder then target. The caller must not
+	// write to the store while iterating.
+	Actions(item Key) iter.Seq2[Action, error]
 }
 
 // State is the durable stage of an item.
