@@ -43,8 +43,9 @@ type Config struct {
 	// set, also caps the tries of one step. The time of the next try is stored with the item, so the schedule
 	// survives restarts. Attempts also bounds the tries of one collection (default 5).
 	Retry Backoff
-	// RetryInRun is the longest backoff a run waits for in process (default 1 min). An item whose next try is
-	// further away is left open in the store, and taken up when due by a later cycle of Run or a later RunOnce.
+	// RetryInRun is the longest backoff a run waits for in process (default 1 min), for at most two retries of a
+	// step per run or cycle. An item whose next try is further away, or that failed again, is left open in the store
+	// and taken up when due by a later cycle of Run or a later RunOnce.
 	RetryInRun time.Duration
 	// RetryFailedAfter is how long a dead letter rests before its file, when collected again, is worked on again
 	// (default 24 h).
@@ -270,11 +271,14 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 			e.mu.Lock()
 			e.cycle++
 			e.mu.Unlock()
-			e.feeders.Add(1)
-			go func() {
-				defer e.feeders.Done()
-				e.resumeDue()
-			}()
+			if e.resuming.CompareAndSwap(false, true) {
+				e.feeders.Add(1)
+				go func() {
+					defer e.feeders.Done()
+					defer e.resuming.Store(false)
+					e.resumeDue()
+				}()
+			}
 			startCycle()
 		}
 	}
