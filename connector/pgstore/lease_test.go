@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/connectortest"
 	"github.com/soarkit/soarkit/connector/pgstore"
