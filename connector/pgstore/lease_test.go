@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/connectortest"
 	"github.com/soarkit/soarkit/connector/pgstore"
@@ -291,10 +289,12 @@ func TestClaimHonoursNextAttempt(t *testing.T) {
 	s := stores[0]
 	later, soon, now := connectortest.SampleItem(1, connector.StateNew), connectortest.SampleItem(2, connector.StateNew),
 		connectortest.SampleItem(3, connector.StateNew)
+	// The engine persists a failed step's next try as Item.Retry.Next; PutItem copies it to the claimable index.
+	later.Retry = &connector.RetryState{Stage: connector.StageLookup, Class: connector.Transient, Attempts: 1,
+		Since: clock.Now(), Next: clock.Now().Add(time.Hour)}
+	soon.Retry = &connector.RetryState{Stage: connector.StageSubmit, Class: connector.Transient, Attempts: 2,
+		Since: clock.Now(), Next: clock.Now().Add(time.Minute)}
 	putItems(t, s, later, soon, now)
-	items := pgx.Identifier{s.Schema(), "items"}.Sanitize()
-	exec(t, "UPDATE "+items+" SET next_attempt = $1 WHERE key = $2", clock.Now().Add(time.Hour), later.Key.String())
-	exec(t, "UPDATE "+items+" SET next_attempt = $1 WHERE key = $2", clock.Now().Add(time.Minute), soon.Key.String())
 
 	claimKeys := func() []connector.Key {
 		cs, err := s.ClaimItems(context.Background(), "r", open, 10, time.Second)

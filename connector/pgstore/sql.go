@@ -49,8 +49,8 @@ CREATE TABLE actions (
 -- Fencing tokens: one sequence for every lease, so a resource's tokens only grow.
 CREATE SEQUENCE lease_tokens;
 
--- next_attempt copies the item's "next_attempt" JSON field (when the engine persists one): claims skip items whose
--- next attempt lies in the future. The lease columns hold the current claim on the item.
+-- next_attempt copies the item's retry.next (connector.RetryState.Next, when its last try failed): claims skip items
+-- whose next attempt lies in the future. The lease columns hold the current claim on the item.
 ALTER TABLE items
 	ADD COLUMN next_attempt  timestamptz,
 	ADD COLUMN lease_owner   text,
@@ -113,6 +113,13 @@ ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated = excluded.updat
 	sqlAction    = `SELECT action FROM actions WHERE item = $1 AND responder = $2 AND target = $3`
 	sqlPutAction = `INSERT INTO actions (item, responder, target, action) VALUES ($1, $2, $3, $4)
 ON CONFLICT (item, responder, target) DO UPDATE SET action = excluded.action`
+	sqlActions    = `SELECT action FROM actions WHERE item = $1 ORDER BY responder, target`
+	sqlDeleteItem = `WITH gone AS (
+	DELETE FROM items WHERE key = $1 RETURNING key
+), gone_aliases AS (
+	DELETE FROM aliases WHERE item = $1 RETURNING 1
+)
+DELETE FROM actions WHERE item = $1`
 )
 
 // Retention: one statement removes old final items and everything that hangs off them.

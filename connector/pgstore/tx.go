@@ -76,15 +76,14 @@ func decodeItem(key string, raw []byte) (connector.Item, error) {
 	return it, nil
 }
 
-// nextAttempt reads the item's "next_attempt" field from its JSON, for the claimable index (nil when absent).
-func nextAttempt(raw []byte) *time.Time {
-	var v struct {
-		NextAttempt *time.Time `json:"next_attempt"`
-	}
-	if json.Unmarshal(raw, &v) != nil || v.NextAttempt == nil || v.NextAttempt.IsZero() {
+// nextAttempt returns when the item's failed step is due again (connector.RetryState.Next), for the claimable index:
+// nil when its last try did not fail.
+func nextAttempt(it connector.Item) *time.Time {
+	if it.Retry == nil || it.Retry.Next.IsZero() {
 		return nil
 	}
-	return v.NextAttempt
+	next := it.Retry.Next
+	return &next
 }
 
 func (t *tx) PutItem(it connector.Item) error {
@@ -98,7 +97,7 @@ func (t *tx) PutItem(it connector.Item) error {
 	if err != nil {
 		return fmt.Errorf("pgstore: item %s: %w", it.Key, err)
 	}
-	_, err = t.pg.Exec(t.ctx, sqlPutItem, it.Key.String(), string(it.State), it.Updated, nextAttempt(raw), string(raw))
+	_, err = t.pg.Exec(t.ctx, sqlPutItem, it.Key.String(), string(it.State), it.Updated, nextAttempt(it), string(raw))
 	if err != nil {
 		return dbError("put item "+it.Key.String(), err)
 	}
@@ -208,6 +207,54 @@ func (t *tx) PutAction(a connector.Action) error {
 	}
 	if _, err := t.pg.Exec(t.ctx, sqlPutAction, a.Item.String(), a.Responder, a.Target, string(raw)); err != nil {
 		return dbError(fmt.Sprintf("put action %s/%s", a.Responder, a.Item), err)
+	}
+	return nil
+}
+
+// Actions reads the item's action-log records in one query (an item has a handful).
+func (t *tx) Actions(item connector.Key) iter.Seq2[connector.Action, error] {
+	return func(yield func(connector.Action, error) bool) {
+		rows, err := t.pg.Query(t.ctx, sqlActions, item.String())
+		if err != nil {
+			yield(connector.Action{}, dbError("actions of "+item.String(), err))
+			return
+		}
+		var list []connector.Action
+		for rows.Next() {
+			var raw []byte
+			var a connector.Action
+			if err := rows.Scan(&raw); err != nil {
+				rows.Close()
+				yield(connector.Action{}, dbError("actions of "+item.String(), err))
+				return
+			}
+			if err := json.Unmarshal(raw, &a); err != nil {
+				rows.Close()
+				yield(connector.Action{}, fmt.Errorf("pgstore: action of %s: %w", item, err))
+				return
+			}
+			list = append(list, a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			yield(connector.Action{}, dbError("actions of "+item.String(), err))
+			return
+		}
+		for _, a := range list {
+			if !yield(a, nil) {
+				return
+			}
+		}
+	}
+}
+
+// DeleteItem removes the item with its aliases and action-log records in one statement.
+func (t *tx) DeleteItem(key connector.Key) error {
+	if err := t.writeCheck(); err != nil {
+		return err
+	}
+	if _, err := t.pg.Exec(t.ctx, sqlDeleteItem, key.String()); err != nil {
+		return dbError("delete item "+key.String(), err)
 	}
 	return nil
 }
