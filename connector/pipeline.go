@@ -22,7 +22,8 @@ type Config struct {
 	Responders []Responder
 
 	// Per-stage concurrency and the bound on one component call. Defaults: Lookup 4 and 1 min, Fetch 2 and 10 min,
-	// Submit 2 and 10 min, Await 8 and AnalysisTimeout, Respond 4 and 2 min.
+	// Submit 2 and 10 min, Await 8 and AnalysisTimeout, Respond 4 and 2 min; the retry horizon of every stage is
+	// 24 h.
 	Lookup, Fetch, Submit, Await, Respond StageLimits
 	// CollectTimeout bounds one Source.Collect call (default 10 min).
 	CollectTimeout time.Duration
@@ -37,9 +38,15 @@ type Config struct {
 	AnalysisTimeout time.Duration
 	// PollInterval is the wait before calling Await again after it returned RetryLater without a delay (default 30 s).
 	PollInterval time.Duration
-	// Retry governs transient failures of every stage: tries per step and the backoff between them (default 5 tries,
-	// 2 s doubling up to 5 min). A step that runs out of tries makes the item a dead letter.
+	// Retry is the backoff between tries of a step that failed transiently, in every stage (default 2 s doubling up
+	// to 30 min, jittered). A step is tried until its stage's horizon (StageLimits.Horizon) runs out; Attempts, when
+	// set, also caps the tries of one step. The time of the next try is stored with the item, so the schedule
+	// survives restarts. Attempts also bounds the tries of one collection (default 5).
 	Retry Backoff
+	// RetryInRun is the longest backoff a run waits for in process (default 1 min), for at most two retries of a
+	// step per run or cycle. An item whose next try is further away, or that failed again, is left open in the store
+	// and taken up when due by a later cycle of Run or a later RunOnce.
+	RetryInRun time.Duration
 	// RetryFailedAfter is how long a dead letter rests before its file, when collected again, is worked on again
 	// (default 24 h).
 	RetryFailedAfter time.Duration
@@ -67,6 +74,9 @@ type StageLimits struct {
 	Concurrency int
 	// Timeout bounds one component call.
 	Timeout time.Duration
+	// Horizon is how long a step of this stage is retried after its first transient failure before the item becomes
+	// a dead letter (default 24 h). It runs across restarts.
+	Horizon time.Duration
 }
 
 // Pipeline runs Sources -> dedupe -> Analyzer -> Responders with every step recorded in the Store. Create it with New;
@@ -136,11 +146,12 @@ func New(cfg Config) (*Pipeline, error) {
 	setLimits(&cfg.Submit, 2, 10*time.Minute)
 	setLimits(&cfg.Await, 8, cfg.AnalysisTimeout)
 	setLimits(&cfg.Respond, 4, 2*time.Minute)
-	if cfg.Retry.Attempts <= 0 {
-		cfg.Retry.Attempts = 5
+	if cfg.Retry.Attempts < 0 {
+		cfg.Retry.Attempts = 0
 	}
 	setDefault(&cfg.Retry.Initial, 2*time.Second)
-	setDefault(&cfg.Retry.Max, 5*time.Minute)
+	setDefault(&cfg.Retry.Max, 30*time.Minute)
+	setDefault(&cfg.RetryInRun, time.Minute)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -165,12 +176,14 @@ func setLimits(l *StageLimits, n int, timeout time.Duration) {
 		l.Concurrency = n
 	}
 	setDefault(&l.Timeout, timeout)
+	setDefault(&l.Horizon, 24*time.Hour)
 }
 
 // RunOnce runs one collection of every source and works until every item it touched (and every open item left in the
-// store by earlier runs) is done, failed or, when ctx ends, persisted for the next run. It returns the run's summary;
-// the error is ctx's when the run was interrupted, or the store's when it failed. Failures of sources and items are
-// not errors: they are counted in the summary and recorded in the store.
+// store by earlier runs that is due) is done, failed, waiting on a backoff or for a refused component (see the
+// failure classes in the package documentation), or, when ctx ends, persisted for the next run. It returns the run's
+// summary; the error is ctx's when the run was interrupted, or the store's when it failed. Failures of sources and
+// items are not errors: they are counted in the summary (see Summary.Problem) and recorded in the store.
 func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 	if !p.running.CompareAndSwap(false, true) {
 		return Summary{}, ErrRunning
@@ -192,9 +205,11 @@ func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 
 // Run is the daemon: it resumes open items, collects from every source now and every Interval after (a source whose
 // previous collection is still running is skipped that round), and works on items as they come; analyses of earlier
-// evidence are awaited while new evidence is collected. It returns nil when ctx ends (after the graceful drain, see
-// Config.ShutdownTimeout) or when every source has reported ErrEndOfInput and all work is done; it returns an error
-// only when the store fails. The summary covers the whole Run.
+// evidence are awaited while new evidence is collected. Every cycle also takes up the open items whose backoff has
+// run out (see Config.Retry) and probes components refused in the previous cycle. It returns nil when ctx ends
+// (after the graceful drain, see Config.ShutdownTimeout) or when every source has reported ErrEndOfInput and all
+// work under way is done (items waiting on a backoff stay in the store for a later run); it returns an error only
+// when the store fails. The summary covers the whole Run.
 func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	if !p.running.CompareAndSwap(false, true) {
 		return Summary{}, ErrRunning
@@ -251,6 +266,21 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 			if p.cfg.Retention > 0 && time.Since(lastPrune) >= max(p.cfg.Interval, time.Hour) {
 				lastPrune = time.Now()
 				e.prune()
+			}
+			if idleWatch {
+				// Every source has ended: the run only finishes the work under way.
+				continue
+			}
+			e.mu.Lock()
+			e.cycle++
+			e.mu.Unlock()
+			if e.resuming.CompareAndSwap(false, true) {
+				e.feeders.Add(1)
+				go func() {
+					defer e.feeders.Done()
+					defer e.resuming.Store(false)
+					e.resumeDue()
+				}()
 			}
 			startCycle()
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
@@ -232,65 +233,73 @@ func TestTicketFinderClosesTheCrashWindow(t *testing.T) {
 }
 
 func TestAnalysisTimeoutIsADeadLetter(t *testing.T) {
-	src := connectortest.NewSource("cbc")
-	h := src.AddFile([]byte("slow"))
-	src.Add(connector.Evidence{Hashes: connector.Hashes{SHA256: h.SHA256}, Sightings: sighting("1")})
-	a := connectortest.NewAnalyzer("sandbox")
-	a.Latency, a.Poll = time.Hour, true
-	store := memstore.New()
-	cfg := fastConfig(store, a, []connector.Source{src}, nil)
-	cfg.AnalysisTimeout = 50 * time.Millisecond
-	cfg.PollInterval = 10 * time.Millisecond
-	start := time.Now()
-	sum, err := newPipeline(t, cfg).RunOnce(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("run took %s; the analysis wait is bounded", d)
-	}
-	it := onlyItem(t, store, key256(h))
-	if it.State != connector.StateFailed || it.Failure.Stage != connector.StageAwait || !strings.Contains(it.Failure.Reason, "not finished within") {
-		t.Errorf("item %s %+v; want an await dead letter", it.State, it.Failure)
-	}
-	if sum.Failures[connector.StageAwait] != 1 {
-		t.Errorf("failures = %v", sum.Failures)
-	}
+	// The bubble's fake clock makes the bound exact: the run ends when the analysis timeout runs out, not after the
+	// analyzer's hour.
+	synctest.Test(t, func(t *testing.T) {
+		src := connectortest.NewSource("cbc")
+		h := src.AddFile([]byte("slow"))
+		src.Add(connector.Evidence{Hashes: connector.Hashes{SHA256: h.SHA256}, Sightings: sighting("1")})
+		a := connectortest.NewAnalyzer("sandbox")
+		a.Latency, a.Poll = time.Hour, true
+		store := memstore.New()
+		cfg := fastConfig(store, a, []connector.Source{src}, nil)
+		cfg.AnalysisTimeout = 50 * time.Millisecond
+		cfg.PollInterval = 10 * time.Millisecond
+		start := time.Now()
+		sum, err := newPipeline(t, cfg).RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("run took %s of fake time; the analysis wait is bounded by the 50ms analysis timeout", d)
+		}
+		it := onlyItem(t, store, key256(h))
+		if it.State != connector.StateFailed || it.Failure.Stage != connector.StageAwait || !strings.Contains(it.Failure.Reason, "not finished within") {
+			t.Errorf("item %s %+v; want an await dead letter", it.State, it.Failure)
+		}
+		if sum.Failures[connector.StageAwait] != 1 {
+			t.Errorf("failures = %v", sum.Failures)
+		}
+	})
 }
 
 func TestGracefulShutdownPersistsAndResumes(t *testing.T) {
-	w := newWorld(8, 8)
-	w.analyzer.Latency = 300 * time.Millisecond
-	store := memstore.New()
-	cfg := fastConfig(store, w.analyzer, w.sources(), w.responders())
-	p := newPipeline(t, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for len(w.analyzer.Submissions()) < 8 {
-			time.Sleep(time.Millisecond)
+	// In a synctest bubble the clock is fake: the shutdown's duration is exact, not a guess about a busy machine.
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(8, 8)
+		w.analyzer.Latency = 300 * time.Millisecond
+		store := memstore.New()
+		cfg := fastConfig(store, w.analyzer, w.sources(), w.responders())
+		p := newPipeline(t, cfg)
+		ctx, cancel := context.WithCancel(context.Background())
+		var cancelled time.Time
+		go func() {
+			for len(w.analyzer.Submissions()) < 8 {
+				time.Sleep(time.Millisecond)
+			}
+			cancelled = time.Now()
+			cancel()
+		}()
+		sum, err := p.RunOnce(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("RunOnce after cancel = %v, want context.Canceled", err)
 		}
-		cancel()
-	}()
-	start := time.Now()
-	sum, err := p.RunOnce(ctx)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("RunOnce after cancel = %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > 250*time.Millisecond {
-		t.Errorf("shutdown took %s; awaits must stop at once (their tickets are stored)", d)
-	}
-	if sum.Pending != 8 || sum.Submitted != 8 {
-		t.Errorf("pending %d submitted %d; want 8 and 8", sum.Pending, sum.Submitted)
-	}
-	sum, err = p.RunOnce(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Resumed != 8 || sum.Submitted != 0 || sum.Analysed != 8 || len(w.analyzer.Submissions()) != 8 {
-		t.Errorf("resumed %d submitted %d analysed %d (total submissions %d); want 8, 0, 8 and 8",
-			sum.Resumed, sum.Submitted, sum.Analysed, len(w.analyzer.Submissions()))
-	}
-	checkWorld(t, w)
+		if d := time.Since(cancelled); d >= w.analyzer.Latency {
+			t.Errorf("shutdown took %s of fake time; awaits must stop at once (their tickets are stored)", d)
+		}
+		if sum.Pending != 8 || sum.Submitted != 8 {
+			t.Errorf("pending %d submitted %d; want 8 and 8", sum.Pending, sum.Submitted)
+		}
+		sum, err = p.RunOnce(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Resumed != 8 || sum.Submitted != 0 || sum.Analysed != 8 || len(w.analyzer.Submissions()) != 8 {
+			t.Errorf("resumed %d submitted %d analysed %d (total submissions %d); want 8, 0, 8 and 8",
+				sum.Resumed, sum.Submitted, sum.Analysed, len(w.analyzer.Submissions()))
+		}
+		checkWorld(t, w)
+	})
 }
 
 func TestRunDaemon(t *testing.T) {
