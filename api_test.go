@@ -28,7 +28,7 @@ var sharedFuncs = []string{
 	"WithObserver", "WithUserAgent", "WithMaxResponseBytes", "WithAttemptTimeout",
 	"WithCACertPEM", "WithTLSConfig", "WithInsecureSkipVerify", "WithProxy", "ParseTime",
 	"Client.Do", "Client.BaseURL",
-	"Error.Error", "Error.Unwrap", "Error.Is", "Error.Temporary", "ConfigError.Error",
+	"Error.Error", "Error.Unwrap", "Error.Is", "Error.Temporary", "Error.HTTPStatus", "ConfigError.Error",
 }
 
 // sharedSentinels must be exported by every client package.

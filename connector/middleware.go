@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/soarkit/soarkit/internal/backoff"
 )
 
 // Backoff is a retry policy: at most Attempts tries, waiting about Initial, 2×Initial, 4×Initial, … (capped at Max)
@@ -24,18 +25,7 @@ type Backoff struct {
 
 // Delay returns the wait before try number retry+1 (retry counts the failed tries so far, from 1).
 func (b Backoff) Delay(retry int) time.Duration {
-	d := b.Initial
-	for i := 1; i < retry && d < b.Max; i++ {
-		d *= 2
-	}
-	if b.Max > 0 && d > b.Max {
-		d = b.Max
-	}
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
+	return backoff.Equal(backoff.Exponential(b.Initial, b.Max, retry))
 }
 
 // wait returns the wait after a failed try: the component's RetryLater delay when it gave one (capped at Max),

@@ -49,6 +49,10 @@ func (e *Error) Error() string { return (*rest.Error)(e).Error() }
 // Unwrap returns the underlying cause, Err.
 func (e *Error) Unwrap() error { return e.Err }
 
+// HTTPStatus returns StatusCode (0 when no response was received), which
+// the connector engine reads to classify failures.
+func (e *Error) HTTPStatus() int { return e.StatusCode }
+
 // Is reports whether target is the sentinel for e's HTTP status
 // ([ErrNotFound], [ErrRateLimited], ...) or one of Matches.
 func (e *Error) Is(target error) bool { return (*rest.Error)(e).Is(target) }

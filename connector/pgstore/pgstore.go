@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/soarkit/soarkit/connector"
+	jitter "github.com/soarkit/soarkit/internal/backoff"
 )
 
 // Options configure Open. The zero value is usable.
@@ -291,8 +291,7 @@ func retryable(err error) bool {
 // backoff returns the wait before retry attempt+1: exponential from 2 ms, capped at 250 ms, with full jitter so
 // conflicting replicas do not collide again in step.
 func backoff(attempt int) time.Duration {
-	limit := 2 * time.Millisecond << min(attempt, 7)
-	return time.Duration(rand.Int64N(int64(min(limit, 250*time.Millisecond))) + 1)
+	return jitter.Full(jitter.Exponential(2*time.Millisecond, 250*time.Millisecond, attempt+1)) + 1
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

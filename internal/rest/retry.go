@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/backoff"
 )
 
 // RetryPolicy controls how failed attempts are repeated.
@@ -68,15 +69,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // backoff returns the full-jitter wait before retry number n (1-based).
 func (p RetryPolicy) backoff(n int) time.Duration {
-	d := p.BaseDelay
-	for i := 1; i < n && d < p.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxDelay)
-	if d <= 0 {
-		return 0
-	}
-	return rand.N(d)
+	return backoff.Full(backoff.Exponential(p.BaseDelay, p.MaxDelay, n))
 }
 
 // wait chooses the wait before retry n given the failed response (nil for a

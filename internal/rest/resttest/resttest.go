@@ -39,15 +39,24 @@ func (c *Canned) RoundTrip(r *http.Request) (*http.Response, error) {
 // Client returns an HTTP client that uses c.
 func (c *Canned) Client() *http.Client { return &http.Client{Transport: c} }
 
-// CheckError fails t unless err is nil or a *rest.Error (every vendor's
-// Error type is an alias of it) whose text holds none of secrets.
+// vendorError is what every vendor package's *Error implements (each is a
+// defined type with the fields of [rest.Error]).
+type vendorError interface {
+	error
+	HTTPStatus() int
+	Temporary() bool
+}
+
+// CheckError fails t unless err is nil or holds a typed API error (a vendor
+// package's *Error, or a *rest.Error) whose text holds none of secrets.
 func CheckError(t testing.TB, err error, secrets ...string) {
 	t.Helper()
 	if err == nil {
 		return
 	}
 	var re *rest.Error
-	if !errors.As(err, &re) {
+	var ve vendorError
+	if !errors.As(err, &re) && !errors.As(err, &ve) {
 		t.Fatalf("untyped error %T: %v", err, err)
 	}
 	for _, s := range secrets {
