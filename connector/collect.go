@@ -165,75 +165,14 @@ func (e *engine) collectTries() int {
 // the items that need work. It returns false when the store failed.
 func (e *engine) commit(source string, b Batch) bool {
 	now := e.cfg.Now()
-	type entry struct {
-		key Key
-		ev  Evidence
-	}
-	entries := make([]entry, 0, len(b.Evidence))
-	rejected := 0
-	for _, ev := range b.Evidence {
-		key, err := ev.normalize(source, now)
-		if err != nil {
-			rejected++
-			e.log.Warn("evidence rejected", "source", source, "err", err)
-			continue
-		}
-		entries = append(entries, entry{key, ev})
-	}
-	var (
-		touched map[Key]State
-		parked  map[Key]bool
-		order   []Key
-		created int
-		merged  int
-		hits    int
-	)
+	entries, rejected := e.normalizeBatch(source, b, now)
+	var t batchTally
 	err := e.cfg.Store.Update(e.persist, func(tx Tx) error {
-		touched, parked, order, created, merged, hits = map[Key]State{}, map[Key]bool{}, nil, 0, 0, 0
+		t = batchTally{touched: map[Key]State{}, parked: map[Key]bool{}}
 		for _, en := range entries {
-			key, err := e.resolve(tx, en.key, en.ev.Hashes)
-			if err != nil {
+			if err := e.mergeEntry(tx, en, now, &t); err != nil {
 				return err
 			}
-			it, found, err := tx.Item(key)
-			if err != nil {
-				return err
-			}
-			if !found {
-				it = Item{Key: key, Evidence: en.ev, State: StateNew, Created: now}
-				created++
-			} else {
-				merged++
-				newFetcher := e.newFetcher(it.Evidence, en.ev)
-				added, raised := it.Evidence.merge(en.ev)
-				if added > 0 || raised {
-					it.Revision++
-				}
-				before := it.State
-				it.State = e.reopen(it, added > 0, raised, now)
-				if it.State == StateFailed && newFetcher && it.Failure != nil && it.Failure.Stage == StageFetch {
-					// A source that can deliver files saw it for the first time: try fetching again.
-					it.State = StateNew
-				}
-				if it.State != before && it.State == StateResponding {
-					hits++
-				}
-				if it.State == StateNew || it.State == StateResponding {
-					it.Failure = nil
-				}
-			}
-			it.Updated = now
-			if err := tx.PutItem(it); err != nil {
-				return err
-			}
-			if err := e.putAliases(tx, it); err != nil {
-				return err
-			}
-			if _, seen := touched[key]; !seen {
-				order = append(order, key)
-			}
-			touched[key] = it.State
-			parked[key] = !due(it, now)
 		}
 		if b.Next != nil {
 			return tx.SetCheckpoint(source, b.Next)
@@ -249,34 +188,118 @@ func (e *engine) commit(source string, b Batch) bool {
 		e.mu.Unlock()
 		return false
 	}
-	e.count(func(s *Summary) {
-		s.Collected += len(b.Evidence)
-		s.Rejected += rejected
-		s.New += created
-		s.Deduped += merged
-		s.CacheHits += hits
-	})
-	e.obs.Add(CounterCollected, len(b.Evidence), source)
-	if rejected > 0 {
-		e.obs.Add(CounterRejected, rejected, source)
-	}
-	if merged > 0 {
-		e.obs.Add(CounterDeduped, merged, source)
-	}
-	if hits > 0 {
-		e.obs.Add(CounterCacheHits, hits)
-	}
-	e.log.Info("batch collected", "source", source, "evidence", len(b.Evidence), "new", created, "deduped", merged,
-		"rejected", rejected, "more", b.More)
-	for _, key := range order {
-		st := touched[key]
-		if st.Final() || parked[key] {
+	e.recordBatch(source, b, rejected, t)
+	for _, key := range t.order {
+		st := t.touched[key]
+		if st.Final() || t.parked[key] {
 			continue
 		}
 		e.log.Debug("dispatch", "key", key.String(), "stage", StageDedupe, "state", st)
 		e.dispatch(key, st)
 	}
 	return true
+}
+
+// batchEntry is one accepted piece of evidence of a batch, with its normalised key.
+type batchEntry struct {
+	key Key
+	ev  Evidence
+}
+
+// batchTally is what committing a batch did: the state of every item it touched (in first-touch order), which of
+// them wait for a later retry, and the counts for the summary.
+type batchTally struct {
+	touched               map[Key]State
+	parked                map[Key]bool
+	order                 []Key
+	created, merged, hits int
+}
+
+// normalizeBatch validates the batch's evidence; rejected pieces are logged and counted, never stored.
+func (e *engine) normalizeBatch(source string, b Batch, now time.Time) (entries []batchEntry, rejected int) {
+	entries = make([]batchEntry, 0, len(b.Evidence))
+	for _, ev := range b.Evidence {
+		key, err := ev.normalize(source, now)
+		if err != nil {
+			rejected++
+			e.log.Warn("evidence rejected", "source", source, "err", err)
+			continue
+		}
+		entries = append(entries, batchEntry{key, ev})
+	}
+	return entries, rejected
+}
+
+// mergeEntry creates the item of one piece of evidence or merges the evidence into the item it belongs to,
+// reopening it when the evidence adds something, and records the outcome in t.
+func (e *engine) mergeEntry(tx Tx, en batchEntry, now time.Time, t *batchTally) error {
+	key, err := e.resolve(tx, en.key, en.ev.Hashes)
+	if err != nil {
+		return err
+	}
+	it, found, err := tx.Item(key)
+	if err != nil {
+		return err
+	}
+	if !found {
+		it = Item{Key: key, Evidence: en.ev, State: StateNew, Created: now}
+		t.created++
+	} else {
+		t.merged++
+		newFetcher := e.newFetcher(it.Evidence, en.ev)
+		added, raised := it.Evidence.merge(en.ev)
+		if added > 0 || raised {
+			it.Revision++
+		}
+		before := it.State
+		it.State = e.reopen(it, added > 0, raised, now)
+		if it.State == StateFailed && newFetcher && it.Failure != nil && it.Failure.Stage == StageFetch {
+			// A source that can deliver files saw it for the first time: try fetching again.
+			it.State = StateNew
+		}
+		if it.State != before && it.State == StateResponding {
+			t.hits++
+		}
+		if it.State == StateNew || it.State == StateResponding {
+			it.Failure = nil
+		}
+	}
+	it.Updated = now
+	if err := tx.PutItem(it); err != nil {
+		return err
+	}
+	if err := e.putAliases(tx, it); err != nil {
+		return err
+	}
+	if _, seen := t.touched[key]; !seen {
+		t.order = append(t.order, key)
+	}
+	t.touched[key] = it.State
+	t.parked[key] = !due(it, now)
+	return nil
+}
+
+// recordBatch adds a committed batch to the run's summary, the observer's counters and the log.
+func (e *engine) recordBatch(source string, b Batch, rejected int, t batchTally) {
+	e.count(func(s *Summary) {
+		s.Collected += len(b.Evidence)
+		s.Rejected += rejected
+		s.New += t.created
+		s.Deduped += t.merged
+		s.CacheHits += t.hits
+	})
+	e.obs.Add(CounterCollected, len(b.Evidence), source)
+	if rejected > 0 {
+		e.obs.Add(CounterRejected, rejected, source)
+	}
+	if t.merged > 0 {
+		e.obs.Add(CounterDeduped, t.merged, source)
+	}
+	if t.hits > 0 {
+		e.obs.Add(CounterCacheHits, t.hits)
+	}
+	e.log.Info("batch collected", "source", source, "evidence", len(b.Evidence), "new", t.created, "deduped", t.merged,
+		"rejected", rejected, "more", b.More)
 }
 
 // resolve returns the key of the item the evidence belongs to: the item any of its hashes is an alias of, else its
