@@ -94,15 +94,15 @@ func TestPagesOfChildrenAndRelations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kids, err := c.Submissions.ChildrenPage(ctx, wr.Submission.ID, nil)
+	kids, err := c.Submissions.ListChildren(ctx, wr.Submission.ID, nil)
 	if err != nil || len(kids.Items) != 1 || kids.ContinuationID == "" {
 		t.Fatalf("children page %+v %v", kids, err)
 	}
-	rels, err := c.Samples.RelationsPage(ctx, wr.Submission.SampleID, nil)
+	rels, err := c.Samples.ListRelations(ctx, wr.Submission.SampleID, nil)
 	if err != nil || len(rels.Items) != 1 || rels.ContinuationID == "" {
 		t.Fatalf("relations page %+v %v", rels, err)
 	}
-	all, err := vmray.Collect(c.Samples.Relations(ctx, wr.Submission.SampleID, nil))
+	all, err := vmray.Collect(c.Samples.AllRelations(ctx, wr.Submission.SampleID, nil))
 	if err != nil || len(all) != 2 || all[0].Relation != "Dropped File" {
 		t.Fatalf("relations %+v %v", all, err)
 	}
@@ -124,8 +124,8 @@ func TestIteratorsRefuseBadIDs(t *testing.T) {
 	for name, seqErr := range map[string]error{
 		"jobs":      first(c.Jobs.AllBySubmission(ctx, 0, nil)),
 		"analyses":  first(c.Analyses.AllBySample(ctx, -1, nil)),
-		"children":  first(c.Submissions.Children(ctx, 0, nil)),
-		"relations": first(c.Samples.Relations(ctx, 0, nil)),
+		"children":  first(c.Submissions.AllChildren(ctx, 0, nil)),
+		"relations": first(c.Samples.AllRelations(ctx, 0, nil)),
 	} {
 		if !errors.Is(seqErr, vmray.ErrInvalidRequest) {
 			t.Errorf("%s: %v", name, seqErr)
@@ -134,8 +134,8 @@ func TestIteratorsRefuseBadIDs(t *testing.T) {
 	for name, err := range map[string]error{
 		"jobs page":      second(c.Jobs.ListBySample(ctx, 0, nil)),
 		"analyses page":  second(c.Analyses.ListBySubmission(ctx, 0, nil)),
-		"children page":  second(c.Submissions.ChildrenPage(ctx, 0, nil)),
-		"relations page": second(c.Samples.RelationsPage(ctx, 0, nil)),
+		"children page":  second(c.Submissions.ListChildren(ctx, 0, nil)),
+		"relations page": second(c.Samples.ListRelations(ctx, 0, nil)),
 		"unlock":         second(c.Samples.UnlockReports(ctx, 0)),
 		"vtis":           second(c.Samples.VTIs(ctx, 0)),
 		"iocs":           second(c.Samples.IOCs(ctx, 0, nil)),

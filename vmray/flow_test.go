@@ -108,11 +108,11 @@ func TestFlowSubmitToVerdict(t *testing.T) {
 	if err != nil || len(kids) != 1 || kids[0].Filename != "payload.exe" || kids[0].ParentSampleIDs[0] != smp.ID {
 		t.Fatalf("children %+v %v", kids, err)
 	}
-	childSubs, err := vmray.Collect(c.Submissions.Children(ctx, sub.ID, nil))
+	childSubs, err := vmray.Collect(c.Submissions.AllChildren(ctx, sub.ID, nil))
 	if err != nil || len(childSubs) != 1 || *childSubs[0].ParentSubmissionID != sub.ID || !childSubs[0].Finished {
 		t.Fatalf("child submissions %+v %v", childSubs, err)
 	}
-	rels, err := vmray.Collect(c.Samples.Relations(ctx, smp.ID, nil))
+	rels, err := vmray.Collect(c.Samples.AllRelations(ctx, smp.ID, nil))
 	if err != nil || len(rels) != 1 || rels[0].SampleID != kids[0].ID {
 		t.Fatalf("relations %+v %v", rels, err)
 	}

@@ -45,6 +45,6 @@ func FuzzListPage(f *testing.F) {
 		func(ctx context.Context) error { _, err := c.Submissions.List(ctx, nil); return err },
 		func(ctx context.Context) error { _, err := c.Analyses.ListBySubmission(ctx, 7, nil); return err },
 		func(ctx context.Context) error { _, err := c.Jobs.ListBySample(ctx, 3, nil); return err },
-		func(ctx context.Context) error { _, err := c.Samples.RelationsPage(ctx, 3, nil); return err },
+		func(ctx context.Context) error { _, err := c.Samples.ListRelations(ctx, 3, nil); return err },
 	)
 }

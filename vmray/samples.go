@@ -261,11 +261,11 @@ func (s *SamplesService) Children(ctx context.Context, id int64) ([]Sample, erro
 	return out, nil
 }
 
-// RelationsPage returns the first chunk of the sample's relations, for
+// ListRelations returns the first chunk of the sample's relations, for
 // samples whose embedded relation lists are truncated.
 //
 // API: GET /rest/sample_relation/sample/{sample_id}
-func (s *SamplesService) RelationsPage(ctx context.Context, id int64, opts *ListOptions) (*Page[SampleRelation], error) {
+func (s *SamplesService) ListRelations(ctx context.Context, id int64, opts *ListOptions) (*Page[SampleRelation], error) {
 	req, err := byIDRequest("Samples.Relations", "/sample_relation/sample/{}", "sample", id, opts, nil)
 	if err != nil {
 		return nil, err
@@ -273,10 +273,10 @@ func (s *SamplesService) RelationsPage(ctx context.Context, id int64, opts *List
 	return listPage[SampleRelation](ctx, s.c, req)
 }
 
-// Relations iterates over all the sample's relations.
+// AllRelations iterates over all the sample's relations.
 //
 // API: GET /rest/sample_relation/sample/{sample_id}, GET /rest/continuation/{id}
-func (s *SamplesService) Relations(ctx context.Context, id int64, opts *ListOptions) iter.Seq2[SampleRelation, error] {
+func (s *SamplesService) AllRelations(ctx context.Context, id int64, opts *ListOptions) iter.Seq2[SampleRelation, error] {
 	req, err := byIDRequest("Samples.Relations", "/sample_relation/sample/{}", "sample", id, opts, nil)
 	return iterate[SampleRelation](ctx, s.c, req, err)
 }

@@ -322,7 +322,7 @@ func TestSamplesRelations(t *testing.T) {
 			"sample_relation_relation_reason":null,"sample_relation_sample_id":6,"sample_relation_sample_md5":"m","sample_relation_sample_sha1":"s",
 			"sample_relation_sample_sha256":"h","sample_relation_sample_ssdeep":null,"sample_relation_submission_id":9}]`)
 	})
-	got, err := vmray.Collect(c.Samples.Relations(context.Background(), 5, &vmray.ListOptions{Limit: 10}))
+	got, err := vmray.Collect(c.Samples.AllRelations(context.Background(), 5, &vmray.ListOptions{Limit: 10}))
 	if err != nil {
 		t.Fatal(err)
 	}

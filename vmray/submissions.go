@@ -55,11 +55,11 @@ func childrenRequest(id int64, opts *ListOptions) (*rest.Request, error) {
 	return &rest.Request{Op: op, Path: "/submission", Query: q}, nil
 }
 
-// ChildrenPage returns the first chunk of the recursive child submissions
+// ListChildren returns the first chunk of the recursive child submissions
 // of a submission (VMRay 4.2 and later).
 //
 // API: GET /rest/submission?submission_parent_submission_id={submission_id}
-func (s *SubmissionsService) ChildrenPage(ctx context.Context, id int64, opts *ListOptions) (*Page[Submission], error) {
+func (s *SubmissionsService) ListChildren(ctx context.Context, id int64, opts *ListOptions) (*Page[Submission], error) {
 	req, err := childrenRequest(id, opts)
 	if err != nil {
 		return nil, err
@@ -67,10 +67,10 @@ func (s *SubmissionsService) ChildrenPage(ctx context.Context, id int64, opts *L
 	return listPage[Submission](ctx, s.c, req)
 }
 
-// Children iterates over the recursive child submissions of a submission.
+// AllChildren iterates over the recursive child submissions of a submission.
 //
 // API: GET /rest/submission?submission_parent_submission_id={submission_id}, GET /rest/continuation/{id}
-func (s *SubmissionsService) Children(ctx context.Context, id int64, opts *ListOptions) iter.Seq2[Submission, error] {
+func (s *SubmissionsService) AllChildren(ctx context.Context, id int64, opts *ListOptions) iter.Seq2[Submission, error] {
 	req, err := childrenRequest(id, opts)
 	return iterate[Submission](ctx, s.c, req, err)
 }

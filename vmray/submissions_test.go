@@ -288,7 +288,7 @@ func TestSubmissionsLists(t *testing.T) {
 	if err != nil || next.ContinuationID != "" || next.Items[0].ID != 7 {
 		t.Fatalf("continued page %+v, %v", next, err)
 	}
-	kids, err := vmray.Collect(c.Submissions.Children(ctx, 9, nil))
+	kids, err := vmray.Collect(c.Submissions.AllChildren(ctx, 9, nil))
 	if err != nil || len(kids) != 1 || *kids[0].ParentSubmissionID != 9 {
 		t.Fatalf("children %+v, %v", kids, err)
 	}

@@ -61,7 +61,7 @@ func (s *Sample) EffectiveVerdict() Verdict {
 }
 
 // SampleRelation links a sample to a related one ("SampleRelation"),
-// listed by [SamplesService.Relations].
+// listed by [SamplesService.AllRelations].
 type SampleRelation struct {
 	ID int64 `json:"sample_relation_id"`
 	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
