@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
+
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // EpochSeconds decodes a time Carbon Black sends as Unix epoch seconds:
@@ -53,23 +54,10 @@ func (t *EpochSeconds) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("carbonblack: epoch seconds %s: %w", b, err)
 	}
-	parsed, ok := fromSeconds(sec)
+	parsed, ok := wire.FromSeconds(sec)
 	if !ok {
 		return fmt.Errorf("carbonblack: epoch seconds %s: out of range", b)
 	}
 	t.Time = parsed
 	return nil
-}
-
-// fromSeconds converts epoch seconds with an optional fraction; 0 is the
-// zero time, and values beyond year 33658 (a unit mix-up) are refused.
-func fromSeconds(sec float64) (time.Time, bool) {
-	if math.IsNaN(sec) || math.IsInf(sec, 0) || math.Abs(sec) > 1e12 {
-		return time.Time{}, false
-	}
-	if sec == 0 {
-		return time.Time{}, true
-	}
-	whole, frac := math.Modf(sec)
-	return time.Unix(int64(whole), int64(math.Round(frac*1e9))).UTC(), true
 }

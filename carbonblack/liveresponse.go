@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/internal/rest"
+	"github.com/soarkit/soarkit/internal/wire"
 )
 
 // LiveResponseService runs Live Response v6 sessions and commands on
@@ -130,7 +131,7 @@ func (r *CommandResult) Completed() time.Time {
 	if r.CompletionTime <= 0 {
 		return time.Time{}
 	}
-	t, _ := fromSeconds(r.CompletionTime)
+	t, _ := wire.FromSeconds(r.CompletionTime)
 	return t
 }
 

@@ -44,7 +44,11 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("proofpoint: time %s is neither a string nor a number", b)
 		}
-		t.Time = wire.FromSeconds(secs)
+		parsed, ok := wire.FromSeconds(secs)
+		if !ok {
+			return fmt.Errorf("proofpoint: time %s is out of range", b)
+		}
+		t.Time = parsed
 		return nil
 	}
 	var s string

@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -50,10 +51,19 @@ func IsNull(s string) bool {
 	return false
 }
 
-// FromSeconds converts fractional epoch seconds to a UTC time.
-func FromSeconds(sec float64) time.Time {
-	whole := int64(sec)
-	return time.Unix(whole, int64((sec-float64(whole))*1e9)).UTC()
+// FromSeconds converts epoch seconds with an optional fraction (kept to the
+// nanosecond) to a UTC time; 0 is the zero time. ok is false for NaN,
+// infinities and values beyond year 33658, which are a unit mix-up
+// (milliseconds sent as seconds) rather than a time.
+func FromSeconds(sec float64) (t time.Time, ok bool) {
+	if math.IsNaN(sec) || math.IsInf(sec, 0) || math.Abs(sec) > 1e12 {
+		return time.Time{}, false
+	}
+	if sec == 0 {
+		return time.Time{}, true
+	}
+	whole, frac := math.Modf(sec)
+	return time.Unix(int64(whole), int64(math.Round(frac*1e9))).UTC(), true
 }
 
 // ParseEpochMillis reads s as integer epoch milliseconds.

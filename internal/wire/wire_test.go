@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 )
@@ -33,8 +34,16 @@ func TestParseTime(t *testing.T) {
 }
 
 func TestEpochs(t *testing.T) {
-	if got := FromSeconds(1716796091.25); !got.Equal(time.Date(2024, 5, 27, 7, 48, 11, 250e6, time.UTC)) {
-		t.Errorf("FromSeconds = %v", got)
+	if got, ok := FromSeconds(1716796091.25); !ok || !got.Equal(time.Date(2024, 5, 27, 7, 48, 11, 250e6, time.UTC)) {
+		t.Errorf("FromSeconds = %v, %v", got, ok)
+	}
+	if got, ok := FromSeconds(0); !ok || !got.IsZero() {
+		t.Errorf("FromSeconds(0) = %v, %v", got, ok)
+	}
+	for _, bad := range []float64{1716796091250, math.NaN(), math.Inf(1)} {
+		if _, ok := FromSeconds(bad); ok {
+			t.Errorf("FromSeconds(%v) accepted", bad)
+		}
 	}
 	if got, ok := ParseEpochMillis("1716796091250"); !ok || !got.Equal(time.Date(2024, 5, 27, 7, 48, 11, 250e6, time.UTC)) {
 		t.Errorf("ParseEpochMillis = %v, %v", got, ok)

@@ -92,4 +92,15 @@
 // [ErrUnsafePath] or [ErrAmbiguous] with [errors.Is], or [fs.ErrNotExist]
 // for a missing entry. Errors from the underlying reader or the source of
 // [Spool] (a dropped connection) are passed through unchanged.
+//
+// # Writing
+//
+// [Writer] is the module's one writer of such archives: the fakes serve the
+// password-protected zips of VMRay and SentinelOne with it, the examples
+// build demo samples, and this package's tests craft archives. It streams
+// every entry (stored or deflated, unencrypted, ZipCrypto or WinZip AES
+// AE-1/AE-2) with a data descriptor, so no entry is held in memory, and
+// writes no ZIP64 records (entries and archives stay under 4 GiB).
+// [NewZipCryptoEncrypter] and [NewAESEncrypter] encrypt one entry's data for
+// callers that lay out the archive with archive/zip's CreateRaw.
 package zipx
