@@ -57,3 +57,30 @@ func TestDoEscapeHatch(t *testing.T) {
 		t.Errorf("refused paths sent %d requests", n-before)
 	}
 }
+
+// An iterator fills the metadata with its last page's response.
+func TestResponseMetadataOfAnIterator(t *testing.T) {
+	srv := sentinelonetest.NewServer(t)
+	for range 3 {
+		srv.AddThreat(sentinelone.Threat{})
+	}
+	c := srv.Client()
+	var md sentinelone.ResponseMetadata
+	ctx := sentinelone.WithResponseMetadata(context.Background(), &md)
+	n := 0
+	for _, err := range c.Threats.All(ctx, sentinelone.ThreatListOptions{ListOptions: sentinelone.ListOptions{Limit: 2}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	pages := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/web/api/v2.1/threats" {
+			pages++
+		}
+	}
+	if n != 3 || pages != 2 || md.StatusCode != http.StatusOK || md.Attempts != 1 {
+		t.Errorf("%d threats over %d pages, metadata %+v", n, pages, md)
+	}
+}

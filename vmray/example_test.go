@@ -61,7 +61,8 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("verdict:", smp.Verdict, "score:", int(*smp.VTIScore), "threats:", smp.ThreatNames)
+	score, _ := smp.GetVTIScore() // nullable: false until VMRay has scored the sample
+	fmt.Println("verdict:", smp.Verdict, "score:", int(score), "threats:", smp.ThreatNames)
 
 	vtis, err := c.Samples.VTIs(ctx, smp.ID)
 	if err != nil {
