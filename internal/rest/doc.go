@@ -44,4 +44,10 @@
 //
 // Vendor packages expose the engine's knobs as their own options through the
 // generic [Option] type, so each vendor package stays a thin, typed layer.
+// They declare their own Error, ConfigError, Option, RetryPolicy and
+// ResponseMetadata as defined types with the engine's fields, so that go doc
+// shows them in full; [Config.WrapError] converts the engine's *Error to the
+// vendor's before a call returns it. [Client.DoCustom] is the engine behind
+// every vendor's Client.Do escape hatch, and [WithResponseMetadata] the one
+// behind each vendor's function of that name.
 package rest
