@@ -67,7 +67,7 @@ func TestUnauthorizedComponentFailsTheRun(t *testing.T) {
 	}
 	code, out, errOut := runMain(t, app, "-once", "-log-level", "error")
 	if code != ExitFailed || !strings.Contains(errOut, "analyzer source unauthorized") || rec.calls != 0 {
-		t.Fatalf("exit %d, %d calls; stderr:\n%s", code, rec.calls, errOut)
+		t.Fatalf("exit %d, %d calls; stdout:\n%s\nstderr:\n%s", code, rec.calls, out, errOut)
 	}
 	code, out, errOut = runMain(t, app, "state", "list", "-state", "open")
 	if code != ExitOK || !strings.Contains(out, "3 item(s)") || !strings.Contains(out, "lookup unauthorized, 0 tries") {
