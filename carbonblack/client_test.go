@@ -148,7 +148,7 @@ func TestProcessesJobSteps(t *testing.T) {
 	if err != nil || !st.Done() || polls != 3 {
 		t.Fatalf("Wait = %+v, %v after %d polls", st, err, polls)
 	}
-	page, err := c.Processes.Results(ctx, job, 0, 500)
+	page, err := c.Processes.ListResults(ctx, job, 0, 500)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,12 +81,12 @@
 //
 // # Search jobs
 //
-// Process and observation searches are asynchronous jobs. [JobSearch.Search]
+// Process and observation searches are asynchronous jobs. [JobSearch.AllSearchResults]
 // validates the query, starts the job, polls its progress (contacted and
 // completed shards) with backoff and a bound ([WithJobPolling]), then pages
 // the results with explicit rows (Carbon Black returns 10 rows when rows is
 // absent). The steps ([JobSearch.Start], [JobSearch.Wait],
-// [JobSearch.Results], [JobSearch.All]) are exposed for callers that persist
+// [JobSearch.ListResults], [JobSearch.AllResults]) are exposed for callers that persist
 // job ids. A job over an organisation with no data ends at once instead of
 // waiting forever. Process results omit process_sha256 unless asked for;
 // [Process.SHA256] picks the SHA-256 out of process_hash.

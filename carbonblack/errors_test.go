@@ -24,7 +24,7 @@ func calls(c *carbonblack.Client) map[string]func(context.Context) error {
 			return err
 		},
 		"Observations.Results": func(ctx context.Context) error {
-			_, err := c.Observations.Results(ctx, "job", 0, 10)
+			_, err := c.Observations.ListResults(ctx, "job", 0, 10)
 			return err
 		},
 		"UBS.Metadata": func(ctx context.Context) error {

@@ -29,7 +29,7 @@ func Example() {
 	c := fake.Client()
 	ctx := context.Background()
 	devices := map[int64]bool{}
-	for p, err := range c.Processes.Search(ctx, carbonblack.JobRequest{Query: "process_hash:" + sha, TimeRange: &carbonblack.TimeRange{Window: "-2w"}}) {
+	for p, err := range c.Processes.AllSearchResults(ctx, carbonblack.JobRequest{Query: "process_hash:" + sha, TimeRange: &carbonblack.TimeRange{Window: "-2w"}}) {
 		if err != nil {
 			panic(err)
 		}

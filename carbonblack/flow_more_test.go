@@ -28,7 +28,7 @@ func TestFlowObservationsAndDevices(t *testing.T) {
 	_, _ = fake.AddBinary(carbonblacktest.Binary{Content: []byte("bin"), SHA256: sha})
 	c := fake.Client()
 
-	obs, err := collect(c.Observations.Search(ctx, carbonblack.JobRequest{Criteria: carbonblack.Criteria{"alert_category": []string{"THREAT"}}}))
+	obs, err := collect(c.Observations.AllSearchResults(ctx, carbonblack.JobRequest{Criteria: carbonblack.Criteria{"alert_category": []string{"THREAT"}}}))
 	if err != nil || len(obs) != 1 || obs[0].FilemodSHA256 != sha || obs[0].SHA256s()[0] != sha || obs[0].ObservationID == "" {
 		t.Fatalf("observations = %+v, %v", obs, err)
 	}

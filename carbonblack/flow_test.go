@@ -81,7 +81,7 @@ func TestFlowProcessJobToResults(t *testing.T) {
 	fake.AddProcess(carbonblack.Process{DeviceID: 9, ProcessName: `c:\windows\notepad.exe`, ProcessHash: []string{strings.Repeat("c", 64)}})
 	c := fake.Client(carbonblack.WithJobPageRows(10))
 	ctx := context.Background()
-	procs, err := collect(c.Processes.Search(ctx, carbonblack.JobRequest{Query: "process_hash:" + hash, TimeRange: &carbonblack.TimeRange{Window: "-2w"}}))
+	procs, err := collect(c.Processes.AllSearchResults(ctx, carbonblack.JobRequest{Query: "process_hash:" + hash, TimeRange: &carbonblack.TimeRange{Window: "-2w"}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestFlowProcessJobToResults(t *testing.T) {
 		t.Fatalf("details = %+v", details)
 	}
 	// A syntax error is caught by validation before a job starts.
-	_, err = collect(c.Processes.Search(ctx, carbonblack.JobRequest{Query: "process_name:(evil.exe"}))
+	_, err = collect(c.Processes.AllSearchResults(ctx, carbonblack.JobRequest{Query: "process_name:(evil.exe"}))
 	if !errors.Is(err, carbonblack.ErrQuerySyntax) {
 		t.Fatalf("err = %v, want ErrQuerySyntax", err)
 	}
@@ -127,7 +127,7 @@ func collect[T any](seq func(func(T, error) bool)) ([]T, error) {
 func TestFlowObservationsNoDataDoesNotHang(t *testing.T) {
 	fake := carbonblacktest.NewServer(t)
 	c := fake.Client()
-	obs, err := collect(c.Observations.Search(context.Background(), carbonblack.JobRequest{Query: "alert_category:THREAT"}))
+	obs, err := collect(c.Observations.AllSearchResults(context.Background(), carbonblack.JobRequest{Query: "alert_category:THREAT"}))
 	if err != nil || len(obs) != 0 {
 		t.Fatalf("obs=%v err=%v", obs, err)
 	}

@@ -37,8 +37,8 @@ func FuzzListResponse(f *testing.F) {
 			_, err := c.Devices.Search(ctx, carbonblack.DeviceSearch{})
 			return err
 		},
-		func(ctx context.Context) error { _, err := c.Processes.Results(ctx, "job-1", 0, 100); return err },
-		func(ctx context.Context) error { _, err := c.Observations.Results(ctx, "job-1", 0, 100); return err },
+		func(ctx context.Context) error { _, err := c.Processes.ListResults(ctx, "job-1", 0, 100); return err },
+		func(ctx context.Context) error { _, err := c.Observations.ListResults(ctx, "job-1", 0, 100); return err },
 		func(ctx context.Context) error { _, err := c.Watchlists.List(ctx); return err },
 		func(ctx context.Context) error { _, err := c.Feeds.List(ctx, true); return err },
 	)

@@ -132,12 +132,12 @@ func (j *JobSearch[T]) Start(ctx context.Context, req JobRequest) (string, error
 	return startJob(ctx, j.c, j.name+".Start", "/api/investigate/v2/orgs/{}/{}/search_jobs", j.kind, req)
 }
 
-// Results returns the page of a job's results that starts at the 0-based
+// ListResults returns the page of a job's results that starts at the 0-based
 // offset start. Always give rows: Carbon Black returns 10 rows when it is
 // absent. rows 0 asks only for the progress counters.
 //
 // API: GET /api/investigate/v2/orgs/{org_key}/{processes|observations}/search_jobs/{job_id}/results
-func (j *JobSearch[T]) Results(ctx context.Context, jobID string, start, rows int) (*JobResults[T], error) {
+func (j *JobSearch[T]) ListResults(ctx context.Context, jobID string, start, rows int) (*JobResults[T], error) {
 	return jobResults[T](ctx, j.c, j.name+".Results", "/api/investigate/v2/orgs/{}/{}/search_jobs/{}/results", j.kind, jobID, start, rows)
 }
 
@@ -154,7 +154,7 @@ func jobResults[T any](ctx context.Context, c *Client, op, path, kind, jobID str
 //
 // API: GET /api/investigate/v2/orgs/{org_key}/{processes|observations}/search_jobs/{job_id}/results?start=0&rows=0
 func (j *JobSearch[T]) Wait(ctx context.Context, jobID string) (*JobResults[T], error) {
-	return waitJob(ctx, j.c, func(ctx context.Context) (*JobResults[T], error) { return j.Results(ctx, jobID, 0, 0) })
+	return waitJob(ctx, j.c, func(ctx context.Context) (*JobResults[T], error) { return j.ListResults(ctx, jobID, 0, 0) })
 }
 
 func waitJob[T any](ctx context.Context, c *Client, check func(context.Context) (*JobResults[T], error)) (*JobResults[T], error) {
@@ -173,13 +173,13 @@ func waitJob[T any](ctx context.Context, c *Client, check func(context.Context) 
 	return last, nil
 }
 
-// All iterates over every result of a finished job, paging with the
+// AllResults iterates over every result of a finished job, paging with the
 // client's page size until num_available.
 //
 // API: GET /api/investigate/v2/orgs/{org_key}/{processes|observations}/search_jobs/{job_id}/results
-func (j *JobSearch[T]) All(ctx context.Context, jobID string) iter.Seq2[T, error] {
+func (j *JobSearch[T]) AllResults(ctx context.Context, jobID string) iter.Seq2[T, error] {
 	return pageJob(ctx, j.c.cfg.jobPageRows, func(ctx context.Context, start, rows int) (*JobResults[T], error) {
-		return j.Results(ctx, jobID, start, rows)
+		return j.ListResults(ctx, jobID, start, rows)
 	})
 }
 
@@ -193,9 +193,9 @@ func pageJob[T any](ctx context.Context, rows int, fetch func(ctx context.Contex
 	})
 }
 
-// Search validates the query (when there is one), starts the job, waits for
+// AllSearchResults validates the query (when there is one), starts the job, waits for
 // it and iterates over all its results.
-func (j *JobSearch[T]) Search(ctx context.Context, req JobRequest) iter.Seq2[T, error] {
+func (j *JobSearch[T]) AllSearchResults(ctx context.Context, req JobRequest) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		if req.Query != "" {
@@ -213,7 +213,7 @@ func (j *JobSearch[T]) Search(ctx context.Context, req JobRequest) iter.Seq2[T, 
 			yield(zero, fmt.Errorf("carbonblack: %s search job %s: %w", j.kind, id, err))
 			return
 		}
-		for v, err := range j.All(ctx, id) {
+		for v, err := range j.AllResults(ctx, id) {
 			if !yield(v, err) || err != nil {
 				return
 			}

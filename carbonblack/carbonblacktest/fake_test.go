@@ -151,7 +151,7 @@ func TestJobDefaultsAndExpiry(t *testing.T) {
 		t.Fatalf("default rows: %d results of %d", len(res.Results), res.NumAvailable)
 	}
 	clock.Advance(2 * time.Hour)
-	if _, err := c.Processes.Results(ctx, id, 0, 10); !errors.Is(err, carbonblack.ErrNotFound) {
+	if _, err := c.Processes.ListResults(ctx, id, 0, 10); !errors.Is(err, carbonblack.ErrNotFound) {
 		t.Fatalf("expired job: %v", err)
 	}
 }

@@ -129,7 +129,7 @@ func searchJob[T any](ctx context.Context, js *carbonblack.JobSearch[T], op stri
 		}
 		return searchJob(ctx, js, op, build, window{mid, w.end}, yield)
 	}
-	for r, err := range js.All(ctx, id) {
+	for r, err := range js.AllResults(ctx, id) {
 		if err != nil {
 			return classify(op, err)
 		}

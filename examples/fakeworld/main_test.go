@@ -168,7 +168,7 @@ func TestDemoWorldCoversEveryCall(t *testing.T) {
 	cb := w.CarbonBlack.Client()
 	alerts := w.CarbonBlack.Alerts()
 	obs := 0
-	for o, err := range cb.Observations.Search(ctx, carbonblack.JobRequest{Query: "alert_id:" + alerts[0].ID}) {
+	for o, err := range cb.Observations.AllSearchResults(ctx, carbonblack.JobRequest{Query: "alert_id:" + alerts[0].ID}) {
 		if err != nil {
 			t.Fatal(err)
 		}

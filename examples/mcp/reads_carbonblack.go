@@ -184,7 +184,7 @@ func (a *App) processSearch(ctx context.Context, in ProcessSearchInput) (Page[Pr
 		}
 	}
 	size := a.cfg.Limits.pageSize(in.PageSize)
-	res, err := a.cb.Processes.Results(ctx, job, c.Offset, size)
+	res, err := a.cb.Processes.ListResults(ctx, job, c.Offset, size)
 	if err != nil {
 		return Page[ProcessItem]{}, fmt.Errorf("reading the Carbon Black process search results: %w", err)
 	}
