@@ -38,7 +38,10 @@ func FuzzListResponse(f *testing.F) {
 			return err
 		},
 		func(ctx context.Context) error { _, err := c.Processes.ListResults(ctx, "job-1", 0, 100); return err },
-		func(ctx context.Context) error { _, err := c.Observations.ListResults(ctx, "job-1", 0, 100); return err },
+		func(ctx context.Context) error {
+			_, err := c.Observations.ListResults(ctx, "job-1", 0, 100)
+			return err
+		},
 		func(ctx context.Context) error { _, err := c.Watchlists.List(ctx); return err },
 		func(ctx context.Context) error { _, err := c.Feeds.List(ctx, true); return err },
 	)
