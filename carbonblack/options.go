@@ -11,7 +11,9 @@ import (
 	"github.com/soarkit/soarkit/internal/rest"
 )
 
-// Option configures a Client.
+// Option configures a Client. Build options with the With… functions of
+// this package and pass them to New; the function type is opaque (its
+// settings are internal), so other packages cannot write their own.
 type Option func(*rest.Settings[vendorSettings])
 
 // RetryPolicy controls how failed attempts are repeated.

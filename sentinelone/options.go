@@ -18,7 +18,9 @@ type settings struct {
 	onSkip func(SkippedItem)
 }
 
-// Option configures a Client.
+// Option configures a Client. Build options with the With… functions of
+// this package and pass them to New; the function type is opaque (its
+// settings are internal), so other packages cannot write their own.
 type Option func(*rest.Settings[settings])
 
 // RetryPolicy controls retries of failed attempts (429, 5xx, connection
