@@ -63,7 +63,7 @@
 //
 // A range older than the look-back limit is not requested (TAP would refuse
 // it for ever); the first batch reports it in Skipped, and when nothing of
-// the range is left Poll yields one empty batch whose Resume moves past it.
+// the range is left All yields one empty batch whose Resume moves past it.
 //
 // # Throttling pools
 //
