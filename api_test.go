@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -220,6 +221,37 @@ func TestDocSnippetsAreCompiled(t *testing.T) {
 					t.Errorf("%s:%d: doc snippet line is compiled by no test of %s: %s", name, i+1, pkg, strings.TrimSpace(code))
 				}
 			}
+		}
+	}
+}
+
+// The generated getters match the response types: running the generator
+// again changes nothing.
+func TestGettersAreGenerated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator with go run")
+	}
+	gen, err := filepath.Abs("internal/gengetters/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"vmray", "carbonblack", "sentinelone"} {
+		out := filepath.Join(t.TempDir(), "getters.go")
+		cmd := exec.Command("go", "run", gen, "-o", out)
+		cmd.Dir = pkg
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: go run gengetters: %v\n%s", pkg, err, b)
+		}
+		want, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join(pkg, "getters.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s/getters.go is stale: run go generate ./%s", pkg, pkg)
 		}
 	}
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -25,6 +26,8 @@ var requestSuffixes = []string{"Options", "Query", "Search", "Request", "Filter"
 
 func main() {
 	log.SetFlags(0)
+	out := flag.String("o", "getters.go", "file to write")
+	flag.Parse()
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -106,11 +109,11 @@ func main() {
 	if needTime {
 		src = strings.Replace(src, "package "+pkg+"\n", "package "+pkg+"\n\nimport \"time\"\n", 1)
 	}
-	out, err := format.Source([]byte(src))
+	formatted, err := format.Source([]byte(src))
 	if err != nil {
 		log.Fatalf("%v\n%s", err, src)
 	}
-	if err := os.WriteFile("getters.go", out, 0o644); err != nil {
+	if err := os.WriteFile(*out, formatted, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
