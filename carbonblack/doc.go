@@ -39,6 +39,13 @@
 // [ErrRetired]. Throttling (429) and transient server errors are retried
 // with backoff, honouring Retry-After.
 //
+// Every request is bounded by default: response headers must arrive within
+// 90 s of the request being sent ([WithResponseHeaderTimeout]) and a body
+// must not stall for 60 s ([WithIdleReadTimeout]; only time spent waiting for
+// the server counts, so a slow but steady download is never cut). A server
+// that stops answering ends the attempt with an error matching [ErrTimeout]
+// whose Timeout method reports true; it is retried like a connection failure.
+//
 // # Alerts
 //
 // [AlertsService.Search] returns one page; [AlertsService.All] iterates over

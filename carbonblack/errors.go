@@ -37,6 +37,9 @@ var (
 	ErrServer = rest.ErrServer
 	// ErrMalformedResponse matches an undecodable response.
 	ErrMalformedResponse = rest.ErrMalformedResponse
+	// ErrTimeout matches a vendor that stopped answering: no response
+	// headers, or no body data, within the client's timeouts.
+	ErrTimeout = rest.ErrTimeout
 	// ErrResponseTooLarge matches a response over the configured cap.
 	ErrResponseTooLarge = rest.ErrResponseTooLarge
 	// ErrInvalidRequest matches a request refused before it was sent.

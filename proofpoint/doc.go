@@ -99,6 +99,13 @@
 // [ErrRateLimited] (429 or a refused pool), [ErrBadRequest] (400, with TAP's
 // text in Error.Message), [ErrServer] (5xx) and the window sentinels.
 //
+// Every request is bounded by default: response headers must arrive within
+// 90 s of the request being sent ([WithResponseHeaderTimeout]) and a body
+// must not stall for 60 s ([WithIdleReadTimeout]; only time spent waiting for
+// the server counts, so a slow but steady download is never cut). A server
+// that stops answering ends the attempt with an error matching [ErrTimeout]
+// whose Timeout method reports true; it is retried like a connection failure.
+//
 // # Testing with the fake
 //
 // Package proofpointtest is an in-process fake TAP: seeded messages and

@@ -32,6 +32,9 @@ var (
 	ErrServer = rest.ErrServer
 	// ErrMalformedResponse matches a body that is not the expected JSON.
 	ErrMalformedResponse = rest.ErrMalformedResponse
+	// ErrTimeout matches a vendor that stopped answering: no response
+	// headers, or no body data, within the client's timeouts.
+	ErrTimeout = rest.ErrTimeout
 	// ErrResponseTooLarge matches a body over the configured cap.
 	ErrResponseTooLarge = rest.ErrResponseTooLarge
 	// ErrInvalidRequest matches calls refused before sending, among them

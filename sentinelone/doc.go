@@ -63,6 +63,13 @@
 // backoff, honouring Retry-After; POSTs are retried only when the console
 // provably did not act (429, connection refused).
 //
+// Every request is bounded by default: response headers must arrive within
+// 90 s of the request being sent ([WithResponseHeaderTimeout]) and a body
+// must not stall for 60 s ([WithIdleReadTimeout]; only time spent waiting for
+// the server counts, so a slow but steady download is never cut). A server
+// that stops answering ends the attempt with an error matching [ErrTimeout]
+// whose Timeout method reports true; it is retried like a connection failure.
+//
 // # File retrieval
 //
 // Threats.FetchFile and Agents.FetchFile run the whole flow as one call:

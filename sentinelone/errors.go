@@ -40,6 +40,7 @@ var (
 	ErrInvalidRequest    = rest.ErrInvalidRequest
 	ErrRepeatedCursor    = rest.ErrRepeatedCursor
 	ErrWaitTimeout       = rest.ErrWaitTimeout
+	ErrTimeout           = rest.ErrTimeout
 
 	// ErrValidation matches the console's code 4000010 (Validation Error).
 	ErrValidation = errors.New("sentinelone: validation error")

@@ -91,6 +91,19 @@ func WithMaxDownloadBytes(n int64) Option { return rest.WithMaxDownloadBytes[set
 // response headers arrive).
 func WithAttemptTimeout(d time.Duration) Option { return rest.WithAttemptTimeout[settings](d) }
 
+// WithResponseHeaderTimeout bounds the wait for response headers once a
+// request is sent (default 90 s; negative turns it off). A silent server ends
+// the attempt with an error matching [ErrTimeout], retried like a connection
+// failure.
+func WithResponseHeaderTimeout(d time.Duration) Option {
+	return rest.WithResponseHeaderTimeout[settings](d)
+}
+
+// WithIdleReadTimeout bounds the wait for the next chunk of a request or
+// response body (default 60 s; negative turns it off). A trickling server
+// fails with [ErrTimeout]; a slow but steady download does not.
+func WithIdleReadTimeout(d time.Duration) Option { return rest.WithIdleReadTimeout[settings](d) }
+
 // WithCACertPEM trusts the PEM certificates in pem in addition to the system
 // roots, for on-premises appliances with a private CA.
 func WithCACertPEM(pem []byte) Option { return rest.WithCACertPEM[settings](pem) }

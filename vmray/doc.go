@@ -61,6 +61,13 @@
 // because each submission bills quota; continuation requests are never
 // retried, because VMRay serves a continuation id only once.
 //
+// Every request is bounded by default: response headers must arrive within
+// 90 s of the request being sent ([WithResponseHeaderTimeout]) and a body
+// must not stall for 60 s ([WithIdleReadTimeout]; only time spent waiting for
+// the server counts, so a slow but steady download is never cut). A server
+// that stops answering ends the attempt with an error matching [ErrTimeout]
+// whose Timeout method reports true; it is retried like a connection failure.
+//
 // # Pagination
 //
 // VMRay answers list queries in chunks of "api_items_per_request" (see

@@ -42,6 +42,9 @@ var (
 	ErrServer = rest.ErrServer
 	// ErrMalformedResponse matches a body that is not the JSON VMRay sends.
 	ErrMalformedResponse = rest.ErrMalformedResponse
+	// ErrTimeout matches a vendor that stopped answering: no response
+	// headers, or no body data, within the client's timeouts.
+	ErrTimeout = rest.ErrTimeout
 	// ErrResponseTooLarge matches a body over the configured cap.
 	ErrResponseTooLarge = rest.ErrResponseTooLarge
 	// ErrInvalidRequest matches a call refused before sending (invalid hash,

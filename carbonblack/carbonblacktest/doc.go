@@ -21,7 +21,8 @@
 // [Server.Watchlists], [Server.Feed], [Server.Overrides], [Server.Banned],
 // [Server.Device], [Server.DeviceProcesses], [Server.DeviceFile] and
 // [Server.OpenSessions]; inject faults (429 with Retry-After, 5xx, latency,
-// dropped connections, malformed JSON) with [Server.InjectFault]; deny a
+// dropped connections, malformed JSON, lost answers, delayed effects; by
+// count or by seeded rate, see [Server.FaultSeed]) with [Server.InjectFault]; deny a
 // permission with [Server.Deny]; drive time with [WithClock].
 //
 // The Unified Binary Store serves each binary as a zip whose filedata entry

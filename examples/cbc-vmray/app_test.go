@@ -138,6 +138,8 @@ func TestDemo(t *testing.T) {
 }
 
 func TestBadConfiguration(t *testing.T) {
+	// Every secret key, broken next to it, is named without its value.
+	apptest.CheckRefused(t, app(), apptest.SecretCases[Config]())
 	apptest.CheckRefused(t, app(), []apptest.BadConfig{
 		{Name: "missing secrets", YAML: "carbonblack:\n  org_key: ABC\n  api_id: ID\n",
 			Want: []string{"carbonblack.api_secret", "vmray.api_key", "CBC_VMRAY_VMRAY_API_KEY"}},

@@ -286,6 +286,8 @@ func TestDemo(t *testing.T) {
 }
 
 func TestBadConfiguration(t *testing.T) {
+	// Every secret key, broken next to it, is named without its value.
+	apptest.CheckRefused(t, app(), apptest.SecretCases[Config]())
 	apptest.CheckRefused(t, app(), []apptest.BadConfig{
 		{Name: "missing secrets", YAML: "sentinelone:\n  site_ids: []\n",
 			Want: []string{"sentinelone.api_token", "S1_VMRAY_SENTINELONE_API_TOKEN", "vmray.api_key"}},

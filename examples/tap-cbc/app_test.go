@@ -275,6 +275,8 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 	w := startWorld(t)
 	setEnv(t, w, filepath.Join(t.TempDir(), "state.db"))
 	env := func(name, value string) map[string]string { return map[string]string{envPrefix + "_" + name: value} }
+	// Every secret key, broken next to it, is named without its value.
+	apptest.CheckRefused(t, app(), apptest.SecretCases[Config]())
 	apptest.CheckRefused(t, app(), []apptest.BadConfig{
 		{Name: "missing secret", Env: env("PROOFPOINT_SECRET", ""), Want: []string{"proofpoint.secret"}},
 		{Name: "bad verdict", Env: env("ISOLATE_VERDICTS", "evil"), Want: []string{"isolate.verdicts"}},

@@ -5,6 +5,15 @@
 // freshly generated certificate authority, an injectable [Clock], and small
 // JSON response helpers.
 //
+// A [Fault] applies per route (method and path prefix), for a number of
+// requests (Times) or to a seeded fraction of them (Rate; the seed comes from
+// SOARKIT_FAULT_SEED or is drawn at random, and [Middleware.FaultSeed]
+// reports it). Besides statuses, latency, dropped connections and malformed
+// bodies it models the two faults that make retries dangerous: a lost answer
+// (the handler acts, then the connection is reset) and a delayed effect (the
+// request is accepted and applied later, whether or not the client is still
+// connected; [Middleware.ApplyDelayedEffects] lands it on demand).
+//
 // Nothing here needs a testing.TB, so the fakes can also run inside a
 // standalone binary (examples/fakeworld) for tools written in other languages.
 package fakehttp

@@ -3,6 +3,7 @@ package fakehttp
 import (
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,6 +52,20 @@ type Fault struct {
 	// Malformed lets the handler answer, then cuts its body in half so it is
 	// no longer valid JSON.
 	Malformed bool
+	// LostAnswer lets the handler act (its state changes hold), then resets
+	// the connection instead of sending the answer, as when a proxy or the
+	// network loses a response. With DelayedEffect the connection is reset
+	// as soon as the request is read and the effect lands later.
+	LostAnswer bool
+	// DelayedEffect accepts the request but hands it to the handler only
+	// after this delay, whether or not the client is still connected; a
+	// client still waiting then gets the handler's answer. See
+	// [Middleware.ApplyDelayedEffects] and [Middleware.PendingEffects].
+	DelayedEffect time.Duration
+	// Rate applies the fault to this fraction of the matching requests,
+	// drawn from the middleware's seeded generator ([Middleware.FaultSeed]);
+	// 0 applies it to every matching request. Times counts applications.
+	Rate float64
 }
 
 type fault struct {
@@ -66,11 +81,17 @@ type Middleware struct {
 	mu       sync.Mutex
 	requests []Request
 	faults   []*fault
+	chance   faultChance
+	effects  delayedEffects
 }
 
-// NewMiddleware wraps next.
+// NewMiddleware wraps next. The generator behind [Fault.Rate] is seeded from
+// the SOARKIT_FAULT_SEED environment variable when it holds a number, and
+// randomly otherwise; [Middleware.FaultSeed] reports the seed.
 func NewMiddleware(next http.Handler) *Middleware {
-	return &Middleware{next: next}
+	m := &Middleware{next: next}
+	m.chance.seed(seedFromEnv())
+	return m
 }
 
 // InjectFault adds a fault; faults are tried in the order they were added and
@@ -156,6 +177,9 @@ func (m *Middleware) match(r *http.Request) *Fault {
 		if !strings.HasPrefix(r.URL.Path, f.Path) {
 			continue
 		}
+		if f.Rate > 0 && f.Rate < 1 && !m.chance.draw(f.Rate) {
+			continue
+		}
 		applied := f.Fault
 		if f.left > 0 {
 			f.left--
@@ -188,6 +212,11 @@ func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch {
+	case f.DelayedEffect > 0:
+		m.serveDelayed(w, r, f)
+	case f.LostAnswer:
+		m.next.ServeHTTP(&bufferedWriter{header: make(http.Header), status: http.StatusOK}, r)
+		reset(w)
 	case f.Drop:
 		drop(w)
 	case f.Status != 0:
@@ -221,7 +250,11 @@ func (m *Middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // drop closes the client's connection without an HTTP answer.
-func drop(w http.ResponseWriter) {
+func drop(w http.ResponseWriter) { hijack(w).Close() }
+
+// hijack takes the client's connection over, or aborts the handler when the
+// writer cannot give it up.
+func hijack(w http.ResponseWriter) net.Conn {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -230,7 +263,7 @@ func drop(w http.ResponseWriter) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	conn.Close()
+	return conn
 }
 
 type bufferedWriter struct {

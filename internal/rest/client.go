@@ -57,6 +57,8 @@ func New(cfg Config) (*Client, error) {
 	if c.cfg.MaxDownloadBytes <= 0 {
 		c.cfg.MaxDownloadBytes = DefaultMaxDownloadBytes
 	}
+	c.cfg.ResponseHeaderTimeout = timeoutOrDefault(cfg.ResponseHeaderTimeout, DefaultResponseHeaderTimeout)
+	c.cfg.IdleReadTimeout = timeoutOrDefault(cfg.IdleReadTimeout, DefaultIdleReadTimeout)
 	c.log = cfg.Logger
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -76,6 +78,12 @@ func New(cfg Config) (*Client, error) {
 	c.http, err = buildHTTPClient(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.InsecureSkipVerify || (cfg.TLSConfig != nil && cfg.TLSConfig.InsecureSkipVerify) {
+		// Said once, when the client is made: an operator must see that
+		// the connection can be intercepted.
+		c.log.Warn("TLS certificate verification is off: anyone on the network path can read and change this vendor's traffic",
+			"vendor", c.cfg.Vendor, "host", base.Host)
 	}
 	return c, nil
 }
@@ -385,6 +393,7 @@ type attemptResult struct {
 func (c *Client) attempt(ctx context.Context, req *Request, method string, target *url.URL, stream bool, handle onSuccess, e *Error) (res attemptResult) {
 	start := time.Now()
 	actx, cancel, headersArrived := c.attemptContext(ctx, stream)
+	wd, actx := newWatchdog(actx, c.cfg.ResponseHeaderTimeout, c.cfg.IdleReadTimeout)
 	keepOpen := false
 	defer func() {
 		if !keepOpen {
@@ -401,7 +410,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 			res.err, res.final = e, true
 			return res
 		}
-		tracker = &readTracker{rc: rc}
+		tracker = &readTracker{rc: &watchedRequestBody{rc: rc, w: wd}}
 		body = tracker
 	}
 	hreq, err := http.NewRequestWithContext(actx, method, target.String(), body)
@@ -420,7 +429,13 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 		}
 		if req.Body.Replayable() {
 			b := req.Body
-			hreq.GetBody = b.Open
+			hreq.GetBody = func() (io.ReadCloser, error) {
+				rc, err := b.Open()
+				if err != nil {
+					return nil, err
+				}
+				return &watchedRequestBody{rc: rc, w: wd}, nil
+			}
 		}
 	}
 	for k, vs := range req.Header {
@@ -436,7 +451,9 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 		c.applyAuth(hreq)
 	}
 
+	wd.requestStarted(req.Body != nil)
 	resp, err := c.http.Do(hreq)
+	wd.disarm()
 	headersArrived()
 	if tracker != nil {
 		res.bodyRead = tracker.touched()
@@ -447,6 +464,8 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 		if ctx.Err() != nil {
 			cause = ctx.Err()
 			res.final = true
+		} else if te := wd.expired(); te != nil {
+			cause = te
 		}
 		if isFinal(cause) {
 			res.final = true
@@ -461,6 +480,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 	}
 	c.log.DebugContext(ctx, "http request", "vendor", c.cfg.Vendor, "op", req.Op, "method", method,
 		"path", target.Path, "status", resp.StatusCode, "attempt", e.Attempts, "duration", elapsed)
+	resp.Body = &watchedResponseBody{rc: resp.Body, w: wd}
 	e.RequestID = c.requestID(resp.Header)
 	res.status = resp.StatusCode
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -481,6 +501,11 @@ func (c *Client) attempt(ctx context.Context, req *Request, method string, targe
 			e.Err = err
 		}
 		res.err, res.final = e, true
+		if errors.Is(err, ErrTimeout) {
+			// The body stalled: nothing complete was received, so the call
+			// is retried like a connection failure.
+			e.StatusCode, res.status, res.final = 0, 0, false
+		}
 		return res
 	}
 	return res

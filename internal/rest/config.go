@@ -80,6 +80,16 @@ type Config struct {
 	// AttemptTimeout bounds one attempt (for Stream: until the response
 	// headers arrive). Zero leaves attempts bounded only by the context.
 	AttemptTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for response headers once the
+	// request is sent; zero selects [DefaultResponseHeaderTimeout] and a
+	// negative value turns it off. A vendor that stays silent ends the
+	// attempt with a [*TimeoutError] (retried like a connection failure).
+	ResponseHeaderTimeout time.Duration
+	// IdleReadTimeout bounds the wait for the next chunk of a request or
+	// response body; zero selects [DefaultIdleReadTimeout] and a negative
+	// value turns it off. It measures only time spent waiting for the
+	// vendor, so a slow but steady download never hits it.
+	IdleReadTimeout time.Duration
 
 	// DecodeError extracts the vendor's error code and message.
 	DecodeError ErrorDecoder

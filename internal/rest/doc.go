@@ -25,7 +25,14 @@
 //     Retry-After, redacted body excerpt) that matches [ErrNotFound],
 //     [ErrUnauthorized], [ErrForbidden], [ErrRateLimited] and the other sentinels
 //     with errors.Is;
-//   - streaming downloads ([Client.Stream]) and debug logging with log/slog.
+//   - timeouts by default: response headers within [DefaultResponseHeaderTimeout]
+//     of the request being sent and no body stalled for [DefaultIdleReadTimeout]
+//     (time the caller spends between reads does not count); a vendor that stops
+//     answering fails the attempt with a [*TimeoutError] that matches [ErrTimeout],
+//     reports Timeout() true like a net.Error and is retried like a connection
+//     failure;
+//   - streaming downloads ([Client.Stream]) and debug logging with log/slog; a
+//     client made with certificate verification off logs a warning once.
 //
 // Helpers for what every vendor's list and job endpoints need sit beside the
 // engine: [Pages] turns cursor pages into an iter.Seq2 that stops on an empty

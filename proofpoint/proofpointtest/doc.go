@@ -35,7 +35,9 @@
 //     default; [WithDocumentedCasing] switches to the documentation's
 //     spellings (threatId, campaignId, clusterId, single fromAddress).
 //   - Fault injection ([Server.InjectFault]: latency, any status, dropped
-//     connections, truncated JSON) and request recording ([Server.Requests]).
+//     connections, truncated JSON, lost answers, delayed effects; by count
+//     or by seeded rate, [Server.FaultSeed]) and request recording
+//     ([Server.Requests]).
 //
 // Where it differs from the service:
 //

@@ -1,6 +1,7 @@
 package proofpointtest
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -218,6 +219,25 @@ func (s *Server) InjectFault(f Fault) { s.mw.InjectFault(f) }
 
 // ClearFaults removes every injected fault.
 func (s *Server) ClearFaults() { s.mw.ClearFaults() }
+
+// FaultSeed returns the seed behind faults with a Rate (from
+// SOARKIT_FAULT_SEED when set); log it so a run can be repeated.
+func (s *Server) FaultSeed() uint64 { return s.mw.FaultSeed() }
+
+// SetFaultSeed restarts the generator behind faults with a Rate from seed.
+func (s *Server) SetFaultSeed(seed uint64) { s.mw.SetFaultSeed(seed) }
+
+// PendingEffects returns how many requests accepted under a DelayedEffect
+// fault have not been applied yet.
+func (s *Server) PendingEffects() int { return s.mw.PendingEffects() }
+
+// ApplyDelayedEffects applies every pending DelayedEffect request now and
+// returns once they are applied.
+func (s *Server) ApplyDelayedEffects() { s.mw.ApplyDelayedEffects() }
+
+// WaitDelayedEffects waits until the pending DelayedEffect requests have
+// been applied after their delay, or ctx ends.
+func (s *Server) WaitDelayedEffects(ctx context.Context) error { return s.mw.WaitDelayedEffects(ctx) }
 
 // SetForbidden makes every authenticated request answer 403, as TAP does for
 // a credential not entitled to the customer's data.

@@ -9,7 +9,9 @@
 // AddActivity, AddDVEvents, SetPowerQueryResult, ...) and what clients did is
 // inspectable (Notes, ThreatActions, AgentActions, Restrictions, IOCs,
 // Activities, Requests). InjectFault adds latency, error statuses (429 with
-// Retry-After, 5xx), dropped connections and truncated JSON per route.
+// Retry-After, 5xx), dropped connections, truncated JSON, lost answers
+// (acted on, then reset) and delayed effects (applied later, connected or
+// not) per route, by count or by seeded rate (Server.FaultSeed).
 // WithClock makes time controllable (fakehttp.NewManualClock): timestamps,
 // upload delays and rate limits follow it, and so does the Date header.
 //

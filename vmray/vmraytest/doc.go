@@ -49,7 +49,10 @@
 //     entry, password "infected" ([WithDownloadPassword]) or
 //     "encryption_password".
 //   - Faults through [Server.InjectFault]: 429 with Retry-After
-//     ([ThrottledBody]), 5xx, latency, dropped connections, malformed JSON;
+//     ([ThrottledBody]), 5xx, latency, dropped connections, malformed JSON,
+//     lost answers (the submission is taken, the answer reset) and delayed
+//     effects (a submission shows up later, see [Server.ApplyDelayedEffects]),
+//     per route, by count and by seeded rate ([Server.FaultSeed]);
 //     and a token bucket that throttles like the service ([WithRateLimit];
 //     VMRay publishes no limits, so the numbers are yours to choose).
 //   - Inspection: [Server.Requests], [Server.CountRequests],

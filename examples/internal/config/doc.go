@@ -3,6 +3,12 @@
 // default), then environment overrides for every key, then validation that
 // names the exact key and what is wrong with it.
 //
+// Errors never repeat a value: a misspelt key, a value of the wrong type or a
+// YAML syntax error is reported as line, column, key and problem, without the
+// source excerpt go-yaml would print (which would show the credentials on the
+// neighbouring lines), and environment values that fail to parse are named
+// by their variable only.
+//
 // Every leaf key has an environment variable: the prefix, then the key path
 // in upper case joined by underscores. With prefix CBC_VMRAY, the key
 // vmray.api_key is CBC_VMRAY_VMRAY_API_KEY. Lists are comma-separated,

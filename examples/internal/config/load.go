@@ -34,7 +34,7 @@ func Load(path string, dst any, prefix string) error {
 			return fmt.Errorf("config: %w", err)
 		}
 		if err := yaml.UnmarshalWithOptions(data, dst, yaml.Strict()); err != nil {
-			return fmt.Errorf("config: %s: %s", path, yaml.FormatError(err, false, true))
+			return fmt.Errorf("config: %s: %s", path, describeYAMLError(err))
 		}
 	}
 	var probs Problems
@@ -64,26 +64,40 @@ var (
 	textType     = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
+// KeyOf returns the YAML key of a struct field ("" for an unexported or
+// "-" field) and whether the field is an inlined struct whose keys sit at
+// its parent's level.
+func KeyOf(f reflect.StructField) (key string, inline bool) {
+	if !f.IsExported() {
+		return "", false
+	}
+	name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return "", false
+	}
+	if f.Anonymous && f.Type.Kind() == reflect.Struct && strings.Contains(","+opts+",", ",inline,") {
+		return "", true
+	}
+	if name == "" {
+		name = strings.ToLower(f.Name)
+	}
+	return name, false
+}
+
 // applyEnv walks the struct v and sets every field whose variable is set.
 func applyEnv(v reflect.Value, prefix, path string, probs *Problems) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if f.Anonymous && f.Type.Kind() == reflect.Struct && strings.Contains(","+opts+",", ",inline,") {
+		name, inline := KeyOf(f)
+		switch {
+		case inline:
 			// Inlined fields sit at the parent's level in YAML, so their
 			// variables do too.
 			applyEnv(v.Field(i), prefix, path, probs)
 			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
+		case name == "":
+			continue
 		}
 		key := name
 		if path != "" {
@@ -126,7 +140,7 @@ func setFromString(fv reflect.Value, raw string) error {
 	case fv.Type() == durationType:
 		d, err := time.ParseDuration(raw)
 		if err != nil {
-			return fmt.Errorf("%q is not a duration (use 90s, 5m, 1h)", raw)
+			return errors.New("not a duration (use 90s, 5m, 1h)")
 		}
 		fv.SetInt(int64(d))
 		return nil
@@ -137,25 +151,25 @@ func setFromString(fv reflect.Value, raw string) error {
 	case reflect.Bool:
 		b, err := strconv.ParseBool(raw)
 		if err != nil {
-			return fmt.Errorf("%q is not true or false", raw)
+			return errors.New("not true or false")
 		}
 		fv.SetBool(b)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		n, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || fv.OverflowInt(n) {
-			return fmt.Errorf("%q is not a whole number", raw)
+			return errors.New("not a whole number")
 		}
 		fv.SetInt(n)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		n, err := strconv.ParseUint(raw, 10, 64)
 		if err != nil || fv.OverflowUint(n) {
-			return fmt.Errorf("%q is not a non-negative whole number", raw)
+			return errors.New("not a non-negative whole number")
 		}
 		fv.SetUint(n)
 	case reflect.Float32, reflect.Float64:
 		n, err := strconv.ParseFloat(raw, 64)
 		if err != nil {
-			return fmt.Errorf("%q is not a number", raw)
+			return errors.New("not a number")
 		}
 		fv.SetFloat(n)
 	case reflect.Slice:

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Secret is a credential. Its String, GoString, LogValue and text encodings
@@ -48,6 +51,34 @@ func (s *Secret) UnmarshalText(b []byte) error {
 		return err
 	}
 	s.value = v
+	return nil
+}
+
+// UnmarshalYAML reads a scalar as UnmarshalText does. Anything else (a list,
+// a mapping) is refused with the key and position but without the value,
+// which is likely a misplaced credential.
+func (s *Secret) UnmarshalYAML(node ast.Node) error {
+	if tag, ok := node.(*ast.TagNode); ok {
+		node = tag.Value
+	}
+	switch n := node.(type) {
+	case *ast.NullNode:
+		s.value = ""
+		return nil
+	case *ast.StringNode:
+		return s.unmarshalScalar(n.GetToken(), n.Value)
+	case *ast.LiteralNode:
+		return s.unmarshalScalar(n.GetToken(), n.Value.Value)
+	case ast.ScalarNode:
+		return s.unmarshalScalar(n.GetToken(), n.GetToken().Value)
+	}
+	return &fieldError{tk: node.GetToken(), msg: "wrong type: a credential must be text, not a " + strings.ToLower(node.Type().String())}
+}
+
+func (s *Secret) unmarshalScalar(tk *token.Token, raw string) error {
+	if err := s.UnmarshalText([]byte(raw)); err != nil {
+		return &fieldError{tk: tk, msg: err.Error()}
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 // Package vendors holds the vendor connection settings and client wiring
 // that the example connectors share: the transport settings every vendor
-// section carries (ssl_verify, ca_file, proxy), the Carbon Black Cloud
+// section carries (ssl_verify, ca_file, proxy; ssl_verify: false is logged as
+// a warning at start), the Carbon Black Cloud
 // connection (explicit keys or a cbc-sdk credentials file) and the VMRay
 // connection with the submission settings every VMRay analyzer uses, and the
 // check that each action's verdicts lie within the VMRay connectors'

@@ -8,7 +8,9 @@ import (
 // Transport is how a client reaches its vendor: TLS verification (on unless
 // turned off), extra CA certificates and an HTTP proxy.
 type Transport struct {
-	// SSLVerify verifies the server's certificate; false turns it off.
+	// SSLVerify verifies the server's certificate; false turns it off, and
+	// the client then logs a warning naming the vendor when it is made (at
+	// start).
 	SSLVerify bool `yaml:"ssl_verify"`
 	// CAFile is a PEM file of CA certificates to trust as well as the
 	// system's.

@@ -75,4 +75,17 @@ flip "$out/aes256-ae1-deflated.zip" "$out/tampered-aes256-ae1-deflated.zip"
 flip "$out/zipcrypto-stored.zip" "$out/tampered-zipcrypto-stored.zip"
 flip "$out/zipcrypto-deflated.zip" "$out/tampered-zipcrypto-deflated.zip"
 
+# Fuzzing seeds: the same formats in under 1 KiB each, so that FuzzReader's
+# mutations and minimisations stay fast (the big archives above make every
+# step of the fuzzer cost thousands of execs).
+seq 1 40 > small.txt                                                          # 111 bytes, deflates
+mkdir -p seedtree/C/Users/jdoe
+cp hello.txt small.txt empty.txt seedtree/ && cp small.txt seedtree/C/Users/jdoe/invoice.exe
+find small.txt seedtree -exec touch -d '2024-05-02 09:16:40' {} +
+zip -q -X -0 -P secret "$out/seed-zipcrypto-stored.zip" hello.txt empty.txt
+zip -q -X -9 -P secret "$out/seed-zipcrypto-deflated.zip" small.txt
+zip -q -X -fz "$out/seed-zip64.zip" small.txt
+(cd seedtree && zip -q -X -r "$out/seed-tree.zip" .)                         # directory entries and a nested file
+head -c $(( $(stat -c %s "$out/seed-zipcrypto-deflated.zip") - 30 )) "$out/seed-zipcrypto-deflated.zip" > "$out/seed-truncated.zip"
+
 ls -l "$out"/*.zip
