@@ -104,7 +104,9 @@ func (s *ProcessesService) Details(ctx context.Context, guids ...string) ([]Proc
 func startJob(ctx context.Context, c *Client, op, path, kind string, body any) (string, error) {
 	out, err := call[struct {
 		JobID string `json:"job_id"`
-	}](ctx, c, &rest.Request{Op: op, Method: http.MethodPost, Path: path, PathArgs: c.org(kind), Body: rest.JSONBody(body)})
+	}](ctx, c, &rest.Request{Op: op, Method: http.MethodPost, Path: path, PathArgs: c.org(kind), Body: rest.JSONBody(body),
+		// Starting a job is a read: repeating it after a lost answer only leaves an unused job behind.
+		Idempotent: true})
 	if err != nil {
 		return "", err
 	}

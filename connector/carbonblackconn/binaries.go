@@ -248,20 +248,31 @@ func (b *Binaries) flush(batch *linkBatch) {
 	close(batch.done)
 }
 
+// corruptDownloads is how many times Fetch downloads an archive that arrives
+// damaged (a cut download) before it gives the file up as corrupt.
+const corruptDownloads = 3
+
 // Fetch downloads the file with the given SHA-256 from the store. The
 // archive's filedata entry is read once through a hash into a spool (memory
 // or a temporary file), so the sample is known to be whole or truncated
-// before it is handed on: a truncated copy (UBS keeps only the first part of
-// big files) is delivered with Truncated set and its own hash in Hashes, so
-// the engine looks that hash up before uploading. A hash UBS does not hold is
-// a permanent error matching ErrNotInUBS.
+// before it is handed on. Content whose hash differs from the requested one
+// is a truncated copy (UBS keeps only the first part of big files) only when
+// UBS's metadata says the file is larger than what was delivered and that it
+// holds exactly the delivered size: it is then delivered with Truncated set
+// and its own hash in Hashes, so the engine looks that hash up before
+// uploading. Any other mismatch is a permanent error matching
+// ErrCorruptSample, so the engine tries another source. A damaged archive is downloaded again, up to three times
+// in all, then is a permanent ErrCorruptSample too; an archive over the
+// client's size limit (carbonblack.WithMaxSampleBytes) is permanent at once.
+// A hash UBS does not hold is a permanent error matching ErrNotInUBS.
 func (b *Binaries) Fetch(ctx context.Context, sha256, name string) (connector.Sample, error) {
 	sha256 = strings.ToLower(sha256)
 	if sha256 == "" {
 		return connector.Sample{}, connector.Permanent(ErrNoSHA256)
 	}
 	var lastErr error
-	for attempt := 0; attempt < 2; attempt++ {
+	relinked, damaged := false, 0
+	for {
 		link, err := b.link(ctx, sha256)
 		if err != nil {
 			return connector.Sample{}, err
@@ -271,20 +282,52 @@ func (b *Binaries) Fetch(ctx context.Context, sha256, name string) (connector.Sa
 			return s, nil
 		}
 		lastErr = err
-		// A refused or vanished link (expired, revoked) is asked for again once.
-		if !errors.Is(err, carbonblack.ErrForbidden) && !errors.Is(err, carbonblack.ErrNotFound) {
-			break
+		if (errors.Is(err, carbonblack.ErrForbidden) || errors.Is(err, carbonblack.ErrNotFound)) && !relinked {
+			// A refused or vanished link (expired, revoked) is asked for again once.
+			relinked = true
+			b.forget(sha256)
+			continue
 		}
-		b.forget(sha256)
+		if errors.Is(err, carbonblack.ErrSampleFormat) && ctx.Err() == nil {
+			if damaged++; damaged < corruptDownloads {
+				b.opts.Logger.Warn("UBS archive damaged; downloading it again", "sha256", sha256, "download", damaged, "err", err)
+				continue
+			}
+		}
+		break
 	}
-	if errors.Is(lastErr, carbonblack.ErrSampleFormat) {
+	switch {
+	case errors.Is(lastErr, ErrCorruptSample):
 		return connector.Sample{}, connector.Permanent(lastErr)
-	}
-	if errors.Is(lastErr, carbonblack.ErrForbidden) || errors.Is(lastErr, carbonblack.ErrNotFound) {
+	case errors.Is(lastErr, carbonblack.ErrSampleFormat):
+		return connector.Sample{}, connector.Permanent(fmt.Errorf("%w: %s: %d downloads: %w", ErrCorruptSample, sha256, damaged, lastErr))
+	case errors.Is(lastErr, carbonblack.ErrResponseTooLarge):
+		return connector.Sample{}, connector.Permanent(fmt.Errorf("carbonblackconn: downloading %s: %w", sha256, lastErr))
+	case errors.Is(lastErr, carbonblack.ErrForbidden) || errors.Is(lastErr, carbonblack.ErrNotFound):
 		// The object store refused a fresh link: transient from the engine's view.
 		return connector.Sample{}, fmt.Errorf("carbonblackconn: downloading %s: %w", sha256, lastErr)
 	}
 	return connector.Sample{}, classify("downloading "+sha256, lastErr)
+}
+
+// truncated decides whether a download whose hash differs from the requested
+// one is UBS's truncated copy: UBS must say the file is larger than the n
+// bytes delivered and that the copy it holds is n bytes long. Anything else
+// is an ErrCorruptSample.
+func (b *Binaries) truncated(ctx context.Context, te *carbonblack.TruncatedSampleError) error {
+	m, err := b.c.UBS.Metadata(ctx, te.Requested)
+	if errors.Is(err, carbonblack.ErrNotFound) {
+		return fmt.Errorf("%w: %s: delivered %d bytes hashing to %s, and UBS has no metadata for the file",
+			ErrCorruptSample, te.Requested, te.Size, te.Actual)
+	}
+	if err != nil {
+		return classify("UBS metadata", err)
+	}
+	if m.FileSize > te.Size && m.AvailableFileSize == te.Size {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: delivered %d bytes hashing to %s, but UBS says the file has %d bytes and holds %d",
+		ErrCorruptSample, te.Requested, te.Size, te.Actual, m.FileSize, m.AvailableFileSize)
 }
 
 func (b *Binaries) open(ctx context.Context, link carbonblack.DownloadLink, name string) (connector.Sample, error) {
@@ -305,6 +348,10 @@ func (b *Binaries) open(ctx context.Context, link carbonblack.DownloadLink, name
 	if err := smp.Verify(); err != nil {
 		var te *carbonblack.TruncatedSampleError
 		if !errors.As(err, &te) {
+			sp.Close()
+			return connector.Sample{}, err
+		}
+		if err := b.truncated(ctx, te); err != nil {
 			sp.Close()
 			return connector.Sample{}, err
 		}

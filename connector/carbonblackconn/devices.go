@@ -10,6 +10,7 @@ import (
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 )
 
 // DefaultBanDescription is the original's AUTO_BAN_DESCRIPTION.
@@ -117,10 +118,14 @@ func getDevice(ctx context.Context, c *carbonblack.Client, id int64) (*carbonbla
 
 // Quarantine is a responder that isolates every device that saw a file from
 // the network (device action QUARANTINE). A device already quarantined is
-// Unchanged.
+// Unchanged, and so is one this responder asked to quarantine in the last ten
+// minutes (Carbon Black applies device actions when the sensor checks in, so
+// the device may not read as quarantined yet); calls for one device never run
+// at once.
 type Quarantine struct {
-	c    *carbonblack.Client
-	name string
+	c       *carbonblack.Client
+	name    string
+	pending *pending.Actions
 }
 
 // NewQuarantine returns a quarantine responder named name (default
@@ -132,7 +137,7 @@ func NewQuarantine(c *carbonblack.Client, name string) (*Quarantine, error) {
 	if name == "" {
 		name = "cbc-quarantine"
 	}
-	return &Quarantine{c: c, name: name}, nil
+	return &Quarantine{c: c, name: name, pending: pending.New(0, nil)}, nil
 }
 
 // Name returns the responder's name.
@@ -141,33 +146,44 @@ func (q *Quarantine) Name() string { return q.name }
 // Scope is per device.
 func (q *Quarantine) Scope() connector.Scope { return connector.ScopeDevice }
 
-// Respond quarantines the sighting's device unless it is quarantined.
+// Respond quarantines the sighting's device unless it is quarantined or
+// its quarantine was requested and is not in effect yet.
 func (q *Quarantine) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	id, ok := sightingDevice(f)
 	if !ok {
 		return skipped("the sighting names no Carbon Black device")
 	}
-	d, err := getDevice(ctx, q.c, id)
-	if err != nil {
-		return connector.Result{}, err
-	}
-	if d.Quarantined {
-		return unchanged("device %d (%s) is already quarantined", id, d.Name)
-	}
-	if err := q.c.Devices.Quarantine(ctx, true, id); err != nil {
-		return connector.Result{}, classify(fmt.Sprintf("quarantining device %d", id), err)
-	}
-	return acted("quarantined device %d (%s)", id, d.Name)
+	return q.pending.Do(strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
+		d, err := getDevice(ctx, q.c, id)
+		if err != nil {
+			return connector.Result{}, false, err
+		}
+		if d.Quarantined {
+			res, err := unchanged("device %d (%s) is already quarantined", id, d.Name)
+			return res, false, err
+		}
+		if res, ok, err := q.pending.Pending(r, fmt.Sprintf("quarantine of device %d (%s)", id, d.Name)); ok {
+			return res, false, err
+		}
+		if err := q.c.Devices.Quarantine(ctx, true, id); err != nil {
+			return connector.Result{}, true, classify(fmt.Sprintf("quarantining device %d", id), err)
+		}
+		res, err := acted("quarantined device %d (%s)", id, d.Name)
+		return res, true, err
+	})
 }
 
 // PolicyMove is a responder that moves every device that saw a file to a
 // policy, named by id or by name (looked up once in the Policy Service; the
 // original's lookup used the retired Policy v3 API). A device already in the
-// policy is Unchanged.
+// policy is Unchanged, and so is one this responder moved in the last ten
+// minutes (the move may not show yet); calls for one device never run at
+// once.
 type PolicyMove struct {
-	c      *carbonblack.Client
-	name   string
-	policy string
+	c       *carbonblack.Client
+	name    string
+	policy  string
+	pending *pending.Actions
 
 	mu       sync.Mutex
 	policyID int64
@@ -186,7 +202,7 @@ func NewPolicyMove(c *carbonblack.Client, policy, name string) (*PolicyMove, err
 	if name == "" {
 		name = "cbc-policy"
 	}
-	p := &PolicyMove{c: c, name: name, policy: policy}
+	p := &PolicyMove{c: c, name: name, policy: policy, pending: pending.New(0, nil)}
 	if id, err := strconv.ParseInt(policy, 10, 64); err == nil && id > 0 {
 		p.policyID = id
 	}
@@ -217,7 +233,8 @@ func (p *PolicyMove) PolicyID(ctx context.Context) (int64, error) {
 	return s.ID, nil
 }
 
-// Respond moves the sighting's device to the policy unless it is in it.
+// Respond moves the sighting's device to the policy unless it is in it or
+// its move was requested and does not show yet.
 func (p *PolicyMove) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	id, ok := sightingDevice(f)
 	if !ok {
@@ -227,15 +244,22 @@ func (p *PolicyMove) Respond(ctx context.Context, f connector.Finding) (connecto
 	if err != nil {
 		return connector.Result{}, err
 	}
-	d, err := getDevice(ctx, p.c, id)
-	if err != nil {
-		return connector.Result{}, err
-	}
-	if d.PolicyID == pid {
-		return unchanged("device %d (%s) is already in policy %d", id, d.Name, pid)
-	}
-	if err := p.c.Devices.UpdatePolicy(ctx, pid, id); err != nil {
-		return connector.Result{}, classify(fmt.Sprintf("moving device %d to policy %d", id, pid), err)
-	}
-	return acted("moved device %d (%s) from policy %d to %d", id, d.Name, d.PolicyID, pid)
+	return p.pending.Do(strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
+		d, err := getDevice(ctx, p.c, id)
+		if err != nil {
+			return connector.Result{}, false, err
+		}
+		if d.PolicyID == pid {
+			res, err := unchanged("device %d (%s) is already in policy %d", id, d.Name, pid)
+			return res, false, err
+		}
+		if res, ok, err := p.pending.Pending(r, fmt.Sprintf("move of device %d (%s) to policy %d", id, d.Name, pid)); ok {
+			return res, false, err
+		}
+		if err := p.c.Devices.UpdatePolicy(ctx, pid, id); err != nil {
+			return connector.Result{}, true, classify(fmt.Sprintf("moving device %d to policy %d", id, pid), err)
+		}
+		res, err := acted("moved device %d (%s) from policy %d to %d", id, d.Name, d.PolicyID, pid)
+		return res, true, err
+	})
 }

@@ -27,10 +27,18 @@
 // and concurrent fetches within a short window in one file/_download call),
 // reused until shortly before they expire, and the archive's filedata entry is
 // read through the client (which opens it with internal/zipx). The sample is
-// hashed while it is spooled, so a truncated copy (UBS keeps only the first
-// part of large files) is delivered with Sample.Truncated set and its own
-// SHA-256 in Sample.Hashes: the engine looks that hash up before uploading
-// it. A file UBS does not hold is a permanent failure (ErrNotInUBS).
+// hashed while it is spooled. Content whose hash differs from the requested
+// one is taken for a truncated copy (UBS keeps only the first part of large
+// files) only when UBS's metadata says the file is larger than what was
+// delivered and that the copy it holds is exactly the delivered size; such a
+// copy is delivered with Sample.Truncated set and its own SHA-256 in
+// Sample.Hashes, and the engine looks that hash up before uploading it. Any
+// other mismatch is refused as corrupt (ErrCorruptSample, permanent: the
+// engine tries the next source and never submits it). A damaged archive (a
+// cut download) is downloaded again, three times in all, before it is
+// refused as corrupt; an archive over the client's size limit
+// (carbonblack.WithMaxSampleBytes) is a permanent failure at once. A file
+// UBS does not hold is a permanent failure (ErrNotInUBS).
 //
 // # Responders
 //
@@ -43,7 +51,12 @@
 //     subscribed watchlist when missing), without losing concurrent reports.
 //   - Ban: a BLACK_LIST reputation override for the SHA-256.
 //   - Quarantine and PolicyMove: per device; PolicyMove takes a policy id or
-//     name.
+//     name. Carbon Black applies device actions when the sensor checks in,
+//     so an action this responder requested in the last ten minutes counts
+//     as in effect (Unchanged) although the device does not show it yet, and
+//     after a request whose answer was lost the responder asks for a retry
+//     later (ErrActionPending) instead of sending it again; calls for one
+//     device never run at once.
 //   - LiveResponse: per sighting, kill the process and delete the file in a
 //     bounded session that is always closed.
 //

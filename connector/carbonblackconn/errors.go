@@ -7,15 +7,30 @@ import (
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 )
 
 // ErrNotInUBS reports a file the Unified Binary Store does not hold; Fetch
 // returns it as a permanent error so the engine tries another source.
 var ErrNotInUBS = errors.New("carbonblackconn: the Unified Binary Store does not hold the file")
 
+// ErrCorruptSample reports a download from the Unified Binary Store that is
+// not the requested file: an archive that stayed damaged over several
+// downloads, or content whose hash differs from the requested one without UBS
+// saying it holds a truncated copy of exactly that size. Fetch returns it as a
+// permanent error so the engine tries another source; the content is never
+// handed on.
+var ErrCorruptSample = errors.New("carbonblackconn: the Unified Binary Store delivered corrupt content")
+
 // ErrNoSHA256 reports evidence without a SHA-256, which every Carbon Black
 // call of this package needs.
 var ErrNoSHA256 = errors.New("carbonblackconn: evidence has no SHA-256")
+
+// ErrActionPending matches the connector.RetryLater a device responder
+// returns when its earlier request for a device failed without an answer and
+// may still take effect: the responder waits for the vendor to apply it (up
+// to ten minutes) before it asks again.
+var ErrActionPending = pending.ErrUnknownOutcome
 
 // classify wraps a client error with the operation and tells the engine how to
 // treat it: requests Carbon Black refused for good (bad request, wrong key,

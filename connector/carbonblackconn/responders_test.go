@@ -401,6 +401,24 @@ func TestHunterEnrich(t *testing.T) {
 	}
 }
 
+// A hunt's search job is a read: its creation is retried on 5xx and on a
+// dropped connection like any idempotent call.
+func TestHuntRetriesSearchJobStart(t *testing.T) {
+	fake, clock := newFake(t)
+	hashes := seedProcesses(t, fake, 1)
+	h, _ := carbonblackconn.NewHunter(fake.Client(), carbonblackconn.HunterOptions{Now: clock.Now})
+	jobs := "/api/investigate/v2/orgs/" + fake.OrgKey() + "/processes/search_jobs"
+	fake.InjectFault(carbonblacktest.Fault{Method: "POST", Path: jobs, Status: 503, Times: 1})
+	fake.InjectFault(carbonblacktest.Fault{Method: "POST", Path: jobs, Drop: true, Times: 1})
+	found, err := h.Hunt(context.Background(), hashes[0])
+	if err != nil || len(found) != 1 {
+		t.Fatalf("Hunt = %+v, %v; want the process despite a 503 and a reset", found, err)
+	}
+	if n := fake.CountRequests("POST", jobs); n != 3 {
+		t.Errorf("search job starts = %d, want 3", n)
+	}
+}
+
 func TestResponderErrorClasses(t *testing.T) {
 	fake, _ := newFake(t)
 	b, _ := carbonblackconn.NewBan(fake.Client(), carbonblackconn.BanOptions{})

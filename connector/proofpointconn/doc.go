@@ -34,12 +34,27 @@
 // original's round() gave 0 for scores up to 5, which Carbon Black refuses:
 // seed bug D.4), the threat's classification and dashboard link.
 //
-// # Enrichment
+// # Hunts
 //
-// Options.Enrich is called for every evidence before Collect returns it. The
-// tap-cbc example passes carbonblackconn's Hunter.Enrich, which adds a
-// sighting per Carbon Black process that ran the attachment, so the
-// responders (isolate, ban, Live Response, ...) act on the endpoints.
+// Options.Enrich hunts each attachment. The tap-cbc example passes
+// carbonblackconn's Hunter.Enrich, which adds a sighting per Carbon Black
+// process that ran the attachment, so the responders (isolate, ban, Live
+// Response, ...) act on the endpoints. A hunt never holds a window back
+// (before, one failed hunt failed the whole Collect, and at 5% faults no
+// window was ever recorded): the checkpoint moves past the window at once and
+// carries the window's attachments, with their evidence, until their hunts
+// succeed; the engine stores the checkpoint in one transaction, so a restart
+// loses none. A hunt is tried in the Collect that read its window (at most
+// Options.HuntsPerCollect per call, Options.HuntConcurrency at once, each
+// bounded by Options.HuntTimeout) and, when it fails, in later calls after
+// Options.HuntRetry's back-off (a minute doubling to an hour). Each
+// attachment is delivered once, with its hunt's sightings, so the responders
+// see it whole, and a failing hunt delays only its own attachment. A hunt
+// still failing after Options.HuntFor (seven days) is given up with an error
+// log and its attachment delivered without it; while Options.MaxPendingHunts
+// attachments wait, no new window is read, so nothing is dropped. Carbon
+// Black's search-job creation, a read, is retried by its client like any
+// idempotent call.
 //
 // # Errors
 //

@@ -56,11 +56,38 @@ type Options struct {
 	// ThreatStatuses are the TAP threat statuses accepted, also sent as the
 	// SIEM filter (default TAP's: active and cleared).
 	ThreatStatuses []string
-	// Enrich, when set, is called for each evidence before Collect returns it,
-	// for example carbonblackconn's Hunter.Enrich adding the processes that
-	// ran the attachment. An error fails the Collect call (nothing of the
-	// window is used; the engine calls again).
+	// Enrich, when set, hunts each attachment: it is called with the
+	// attachment's evidence and adds sightings to it, for example
+	// carbonblackconn's Hunter.Enrich adding the processes that ran the
+	// attachment. A hunt never holds the window back: the checkpoint moves
+	// past the window at once, and the window's attachments wait in it (the
+	// engine stores both in one transaction) until their hunts succeed. Each
+	// hunt is tried in the Collect that read its window and, when it fails,
+	// in later ones after HuntRetry's back-off; an attachment is delivered
+	// once, with its hunt's sightings, so a failing hunt delays only its own
+	// attachment.
 	Enrich func(ctx context.Context, ev *connector.Evidence) error
+	// HuntsPerCollect bounds the Enrich calls of one Collect (default
+	// DefaultHuntsPerCollect); due hunts left over set Batch.More.
+	HuntsPerCollect int
+	// HuntConcurrency is how many Enrich calls run at once (default
+	// DefaultHuntConcurrency).
+	HuntConcurrency int
+	// HuntTimeout bounds one Enrich call (default DefaultHuntTimeout).
+	HuntTimeout time.Duration
+	// HuntRetry is the back-off between the tries of one attachment's hunt
+	// (default DefaultHuntRetry; Attempts is not used). A permanent error
+	// waits HuntRetry.Max.
+	HuntRetry connector.Backoff
+	// HuntFor is how long a failing hunt is retried before it is given up
+	// with an error log and the attachment is delivered without the hunt's
+	// sightings (default DefaultHuntFor).
+	HuntFor time.Duration
+	// MaxPendingHunts bounds the attachments waiting in the checkpoint for
+	// their hunts (default DefaultMaxPendingHunts): while it is reached,
+	// Collect only retries hunts and reads no new window, so nothing is
+	// dropped (TAP keeps seven days).
+	MaxPendingHunts int
 	// DebugSHA256 replaces the hash of every condemned attachment (the
 	// original's [debug] sample): a test aid to drive the flow with a hash
 	// known to the endpoints. Leave empty in production.
@@ -142,6 +169,9 @@ func NewSource(c *proofpoint.Client, opts Options) (*Source, error) {
 			return nil, fmt.Errorf("proofpointconn: DebugSHA256 %q is not a SHA-256", opts.DebugSHA256)
 		}
 	}
+	if err := checkHuntOptions(&opts); err != nil {
+		return nil, err
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -170,71 +200,99 @@ var threatStatuses = map[string]string{
 }
 
 // checkpoint is the stored position: where the next window starts (TAP's
-// queryEndTime of the last window read).
+// queryEndTime of the last window read), and the attachments whose hunts have
+// not succeeded yet, with their evidence.
 type checkpoint struct {
-	Resume time.Time `json:"resume"`
+	Resume time.Time     `json:"resume"`
+	Hunts  []pendingHunt `json:"hunts,omitempty"`
 }
 
-func decodeCheckpoint(cp connector.Checkpoint) (time.Time, error) {
+func decodeCheckpoint(cp connector.Checkpoint) (checkpoint, error) {
 	var c checkpoint
 	if err := json.Unmarshal(cp, &c); err != nil || c.Resume.IsZero() {
-		return time.Time{}, connector.Permanent(fmt.Errorf("proofpointconn: unreadable checkpoint %q", cp))
+		return checkpoint{}, connector.Permanent(fmt.Errorf("proofpointconn: unreadable checkpoint %q", cp))
 	}
-	return c.Resume, nil
+	return c, nil
 }
 
 // Collect reads the next SIEM window after cp (on the first run, the window
 // FirstLookBack before now minus Delay) and returns the condemned
-// attachments in it. The checkpoint becomes the end of the window TAP served
-// (its queryEndTime); More is set while further whole windows are ready. An
-// empty window is a normal, empty batch.
+// attachments in it. With Options.Enrich, it returns those whose hunts
+// succeeded in this call, of this window and of earlier ones whose hunts are
+// retried, and keeps the others in the checkpoint. The checkpoint becomes the
+// end of the window TAP served (its queryEndTime); More is set while further
+// whole windows are ready or due hunts were left for another call. An empty
+// window is a normal, empty batch.
 //
 // API: GET /v2/siem/messages/delivered and/or /v2/siem/messages/blocked
 func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connector.Batch, error) {
 	now := s.opts.Now()
 	to := now.Add(-s.opts.Delay).UTC().Truncate(time.Second)
-	from := to.Add(-s.opts.FirstLookBack)
+	st := checkpoint{Resume: to.Add(-s.opts.FirstLookBack)}
 	if cp != nil {
 		var err error
-		if from, err = decodeCheckpoint(cp); err != nil {
+		if st, err = decodeCheckpoint(cp); err != nil {
 			return connector.Batch{}, err
 		}
 	}
-	if to.Sub(from) < proofpoint.MinWindow {
+	var (
+		evs         []connector.Evidence
+		moved, more bool
+	)
+	switch {
+	case to.Sub(st.Resume) < proofpoint.MinWindow:
+	case len(st.Hunts) >= s.opts.MaxPendingHunts:
+		s.log.WarnContext(ctx, "proofpointconn: too many hunts pending; retrying them before reading further",
+			"source", s.opts.Name, "pending", len(st.Hunts))
+	default:
+		batch, err := s.window(ctx, st.Resume, to)
+		if err != nil {
+			return connector.Batch{}, err
+		}
+		if batch != nil {
+			evs = s.evidence(batch)
+			st.Resume, moved = batch.Resume.UTC(), true
+			more = to.Sub(batch.Resume) >= proofpoint.MinWindow
+			if s.opts.Enrich != nil {
+				st.Hunts, evs = queueHunts(st.Hunts, evs, now), nil
+			}
+		}
+	}
+	if s.opts.Enrich != nil && len(st.Hunts) > 0 {
+		round, err := s.runHunts(ctx, st.Hunts, now)
+		if err != nil {
+			return connector.Batch{}, err
+		}
+		st.Hunts, evs = round.pending, round.done
+		moved, more = moved || round.ran, more || round.left
+	}
+	if !moved {
 		return connector.Batch{}, nil
 	}
+	next, err := json.Marshal(st)
+	if err != nil {
+		return connector.Batch{}, err
+	}
+	return connector.Batch{Evidence: evs, Next: next, More: more}, nil
+}
+
+// window reads the first SIEM window of [from, to); nil when TAP served none.
+func (s *Source) window(ctx context.Context, from, to time.Time) (*proofpoint.Batch, error) {
 	q := proofpoint.PollQuery{
 		Streams: s.opts.Streams, From: from, To: to, LookBack: s.opts.Overlap, WindowSize: s.opts.WindowSize,
 		ThreatTypes: []string{proofpoint.ThreatTypeAttachment}, ThreatStatuses: s.opts.ThreatStatuses,
 	}
-	var batch *proofpoint.Batch
 	for b, err := range s.c.SIEM.Poll(ctx, q) {
 		if err != nil {
-			return connector.Batch{}, classify("SIEM poll", err)
+			return nil, classify("SIEM poll", err)
 		}
-		batch = b
-		break
-	}
-	if batch == nil {
-		return connector.Batch{}, nil
-	}
-	if !batch.Skipped.IsZero() {
-		s.log.WarnContext(ctx, "proofpointconn: part of the range is older than TAP's look-back and was skipped",
-			"source", s.opts.Name, "start", batch.Skipped.Start, "end", batch.Skipped.End)
-	}
-	evs := s.evidence(batch)
-	if s.opts.Enrich != nil {
-		for i := range evs {
-			if err := s.opts.Enrich(ctx, &evs[i]); err != nil {
-				return connector.Batch{}, fmt.Errorf("proofpointconn: enriching %s: %w", evs[i].Hashes.SHA256, err)
-			}
+		if !b.Skipped.IsZero() {
+			s.log.WarnContext(ctx, "proofpointconn: part of the range is older than TAP's look-back and was skipped",
+				"source", s.opts.Name, "start", b.Skipped.Start, "end", b.Skipped.End)
 		}
+		return b, nil
 	}
-	next, err := json.Marshal(checkpoint{Resume: batch.Resume.UTC()})
-	if err != nil {
-		return connector.Batch{}, err
-	}
-	return connector.Batch{Evidence: evs, Next: next, More: to.Sub(batch.Resume) >= proofpoint.MinWindow}, nil
+	return nil, nil
 }
 
 // classify tells the engine how to treat a client error: credentials TAP

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
@@ -24,11 +25,14 @@ var mitigationStatusNames = map[sentinelone.MitigationAction]string{
 // quarantine, remediate, rollback-remediation) on each threat of a file,
 // selected by the sighting's THREAT id (never its agent id: seed bug D.3). A
 // sighting without a threat (a Deep Visibility process) is Skipped; a threat
-// on which the action already succeeded or is pending is Unchanged.
+// on which the action already succeeded or is pending is Unchanged, and so is
+// one this responder asked for in the last ten minutes whose status does not
+// show it yet.
 type Mitigation struct {
-	c      *sentinelone.Client
-	name   string
-	action sentinelone.MitigationAction
+	c       *sentinelone.Client
+	name    string
+	action  sentinelone.MitigationAction
+	pending *pending.Actions
 }
 
 // NewMitigation returns a mitigation responder for action, named name
@@ -43,7 +47,7 @@ func NewMitigation(c *sentinelone.Client, action sentinelone.MitigationAction, n
 	if name == "" {
 		name = "s1-" + string(action)
 	}
-	return &Mitigation{c: c, name: name, action: action}, nil
+	return &Mitigation{c: c, name: name, action: action, pending: pending.New(0, nil)}, nil
 }
 
 // Name returns the responder's name.
@@ -52,30 +56,39 @@ func (m *Mitigation) Name() string { return m.name }
 // Scope is per sighting (per threat).
 func (m *Mitigation) Scope() connector.Scope { return connector.ScopeSighting }
 
-// Respond runs the action on the sighting's threat.
+// Respond runs the action on the sighting's threat unless it succeeded, is
+// pending, or was requested by this responder in the last ten minutes and
+// the console does not show it yet.
 func (m *Mitigation) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	tid := threatID(f)
 	if tid == "" {
 		return skipped("the sighting has no SentinelOne threat to %s", m.action)
 	}
-	t, err := m.c.Threats.Get(ctx, tid)
-	if err != nil {
-		return connector.Result{}, classify("reading threat "+tid, err)
-	}
-	want := mitigationStatusNames[m.action]
-	for _, ms := range t.MitigationStatus {
-		if ms.Action == want && ms.Status != "failed" {
-			return unchanged("%s on threat %s is already %s", m.action, tid, ms.Status)
+	return m.pending.Do(tid, func(r pending.Request) (connector.Result, bool, error) {
+		t, err := m.c.Threats.Get(ctx, tid)
+		if err != nil {
+			return connector.Result{}, false, classify("reading threat "+tid, err)
 		}
-	}
-	res, err := m.c.Threats.Mitigate(ctx, m.action, []string{tid}, sentinelone.Scope{})
-	if err != nil {
-		return connector.Result{}, classify(fmt.Sprintf("%s on threat %s", m.action, tid), err)
-	}
-	if res.Affected == 0 {
-		return connector.Result{}, connector.Permanent(fmt.Errorf("sentineloneconn: %s on threat %s affected nothing", m.action, tid))
-	}
-	return acted("%s on threat %s (agent %s)", m.action, tid, t.AgentRealtimeInfo.AgentID)
+		want := mitigationStatusNames[m.action]
+		for _, ms := range t.MitigationStatus {
+			if ms.Action == want && ms.Status != "failed" {
+				res, err := unchanged("%s on threat %s is already %s", m.action, tid, ms.Status)
+				return res, false, err
+			}
+		}
+		if res, ok, err := m.pending.Pending(r, fmt.Sprintf("%s on threat %s", m.action, tid)); ok {
+			return res, false, err
+		}
+		res, err := m.c.Threats.Mitigate(ctx, m.action, []string{tid}, sentinelone.Scope{})
+		if err != nil {
+			return connector.Result{}, true, classify(fmt.Sprintf("%s on threat %s", m.action, tid), err)
+		}
+		if res.Affected == 0 {
+			return connector.Result{}, true, connector.Permanent(fmt.Errorf("sentineloneconn: %s on threat %s affected nothing", m.action, tid))
+		}
+		out, err := acted("%s on threat %s (agent %s)", m.action, tid, t.AgentRealtimeInfo.AgentID)
+		return out, true, err
+	})
 }
 
 // AgentAction is an action on an agent (the original's AUTO_INITIATE_SCAN,
@@ -92,11 +105,13 @@ const (
 // Agent is a responder that runs an action on every agent that saw a file:
 // a full disk scan (Unchanged while one is running), network disconnection
 // (Unchanged when disconnected) or shutdown (Unchanged when the agent is
-// offline already).
+// offline already). An action it requested in the last ten minutes that the
+// console does not show yet is Unchanged too.
 type Agent struct {
-	c      *sentinelone.Client
-	name   string
-	action AgentAction
+	c       *sentinelone.Client
+	name    string
+	action  AgentAction
+	pending *pending.Actions
 }
 
 // NewAgentAction returns an agent action responder, named name (default
@@ -111,7 +126,7 @@ func NewAgentAction(c *sentinelone.Client, action AgentAction, name string) (*Ag
 	if name == "" {
 		name = "s1-" + string(action)
 	}
-	return &Agent{c: c, name: name, action: action}, nil
+	return &Agent{c: c, name: name, action: action, pending: pending.New(0, nil)}, nil
 }
 
 // Name returns the responder's name.
@@ -120,47 +135,69 @@ func (a *Agent) Name() string { return a.name }
 // Scope is per device (agent).
 func (a *Agent) Scope() connector.Scope { return connector.ScopeDevice }
 
-// Respond runs the action on the sighting's agent unless it is in effect.
+// Respond runs the action on the sighting's agent unless it is in effect or
+// this responder requested it in the last ten minutes and the console does
+// not show it yet (agents apply actions when they check in). Calls for one
+// agent never run at once.
 func (a *Agent) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
 	if f.Sighting == nil || f.Sighting.AgentID == "" {
 		return skipped("the sighting names no SentinelOne agent")
 	}
 	id := f.Sighting.AgentID
-	ag, err := a.c.Agents.Get(ctx, id)
-	if err != nil {
-		return connector.Result{}, classify("reading agent "+id, err)
-	}
+	return a.pending.Do(id, func(r pending.Request) (connector.Result, bool, error) {
+		ag, err := a.c.Agents.Get(ctx, id)
+		if err != nil {
+			return connector.Result{}, false, classify("reading agent "+id, err)
+		}
+		if res, done := a.inEffect(ag); done {
+			return res, false, nil
+		}
+		if res, ok, err := a.pending.Pending(r, fmt.Sprintf("%s on agent %s (%s)", a.action, id, ag.ComputerName)); ok {
+			return res, false, err
+		}
+		filter := sentinelone.AgentFilter{IDs: []string{id}}
+		var n int
+		switch a.action {
+		case ActionDisconnect:
+			n, err = a.c.Agents.Disconnect(ctx, filter)
+		case ActionInitiateScan:
+			n, err = a.c.Agents.InitiateScan(ctx, filter)
+		case ActionShutdown:
+			n, err = a.c.Agents.Shutdown(ctx, filter)
+		}
+		if err != nil {
+			return connector.Result{}, true, classify(fmt.Sprintf("%s on agent %s", a.action, id), err)
+		}
+		if n == 0 {
+			return connector.Result{}, true, fmt.Errorf("sentineloneconn: %s on agent %s affected nothing", a.action, id)
+		}
+		res, err := acted("%s on agent %s (%s)", a.action, id, ag.ComputerName)
+		return res, true, err
+	})
+}
+
+// inEffect reports, with an Unchanged result, an agent the action need not
+// be run on.
+func (a *Agent) inEffect(ag *sentinelone.Agent) (connector.Result, bool) {
+	var res connector.Result
 	switch a.action {
 	case ActionDisconnect:
 		if ag.NetworkQuarantineEnabled || strings.EqualFold(ag.NetworkStatus, "disconnected") || strings.EqualFold(ag.NetworkStatus, "disconnecting") {
-			return unchanged("agent %s (%s) is already disconnected", id, ag.ComputerName)
+			res, _ = unchanged("agent %s (%s) is already disconnected", ag.ID, ag.ComputerName)
+			return res, true
 		}
 	case ActionInitiateScan:
 		if s := strings.ToLower(ag.ScanStatus); s == "started" || s == "pending" {
-			return unchanged("a scan of agent %s (%s) is already %s", id, ag.ComputerName, s)
+			res, _ = unchanged("a scan of agent %s (%s) is already %s", ag.ID, ag.ComputerName, s)
+			return res, true
 		}
 	case ActionShutdown:
 		if !ag.IsActive {
-			return unchanged("agent %s (%s) is offline", id, ag.ComputerName)
+			res, _ = unchanged("agent %s (%s) is offline", ag.ID, ag.ComputerName)
+			return res, true
 		}
 	}
-	filter := sentinelone.AgentFilter{IDs: []string{id}}
-	var n int
-	switch a.action {
-	case ActionDisconnect:
-		n, err = a.c.Agents.Disconnect(ctx, filter)
-	case ActionInitiateScan:
-		n, err = a.c.Agents.InitiateScan(ctx, filter)
-	case ActionShutdown:
-		n, err = a.c.Agents.Shutdown(ctx, filter)
-	}
-	if err != nil {
-		return connector.Result{}, classify(fmt.Sprintf("%s on agent %s", a.action, id), err)
-	}
-	if n == 0 {
-		return connector.Result{}, fmt.Errorf("sentineloneconn: %s on agent %s affected nothing", a.action, id)
-	}
-	return acted("%s on agent %s (%s)", a.action, id, ag.ComputerName)
+	return res, false
 }
 
 // DefaultFalsePositiveDescription is the note of FalsePositive, the

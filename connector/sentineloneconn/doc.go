@@ -48,7 +48,11 @@
 // manifest and verifies the SHA1 while the file streams. Every agent that
 // holds the file is tried; when all are offline, Fetch asks the engine to
 // retry later (connector.RetryLater). A threat or upload of another file, or
-// a file the agent could not collect, is a permanent error.
+// a file the agent could not collect, is a permanent error. An archive that
+// arrives damaged (a cut download, failing checksums) is fetched again, three
+// times in all, before it is a permanent error; one over the size limits
+// (sentinelone.WithMaxDownloadBytes, the 2 GiB archive limits) is permanent
+// at once, since fetching it again cannot help.
 //
 // # Responders
 //
@@ -61,8 +65,16 @@
 //   - GlobalBlocklist (per file, one entry per OS type), ThreatBlocklist
 //     (per threat, add-to-blacklist) and DVBlocklist (per agent).
 //   - Mitigation (per threat): kill, quarantine, remediate or rollback on the
-//     sighting's THREAT id; a sighting without one is Skipped.
-//   - Agent (per agent): initiate-scan, disconnect, shutdown.
+//     sighting's THREAT id; a sighting without one is Skipped. Like the
+//     agent actions below, a mitigation requested in the last ten minutes
+//     that the threat's status does not show yet is Unchanged, and one whose
+//     answer was lost is not requested again before then.
+//   - Agent (per agent): initiate-scan, disconnect, shutdown. Agents apply
+//     actions when they check in, so an action this responder requested in
+//     the last ten minutes counts as in effect (Unchanged) although the
+//     console does not show it yet, and after a request whose answer was
+//     lost the responder asks for a retry later (ErrActionPending) instead
+//     of sending it again; calls for one agent never run at once.
 //   - FalsePositive (per threat): for a clean verdict and a threat whose
 //     confidence level is configured, analyst verdict false_positive and a
 //     note with the description.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/internal/pending"
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
@@ -17,9 +18,17 @@ var ErrNoSHA1 = errors.New("sentineloneconn: evidence has no SHA1")
 // returns it as a permanent error so the engine tries another source.
 var ErrNotHeld = errors.New("sentineloneconn: no sighting of this source can deliver the file")
 
+// ErrActionPending matches the connector.RetryLater a device responder
+// returns when its earlier request for an agent failed without an answer and
+// may still take effect: the responder waits for the vendor to apply it (up
+// to ten minutes) before it asks again.
+var ErrActionPending = pending.ErrUnknownOutcome
+
 // classify wraps a client error with the operation and tells the engine how to
 // treat it: requests the console refused for good (400, 401, 403, 404, a
-// request the client refused, a filter selecting everything) are permanent;
+// request the client refused, a filter selecting everything), files that
+// cannot be used (another hash, an unusable archive) and downloads over the
+// size limit are permanent;
 // throttling asks for a retry after the console's delay; an offline agent
 // asks for a retry later; anything else (5xx, connection failures) is
 // transient.
@@ -43,7 +52,7 @@ func classify(op string, err error) error {
 		errors.Is(err, sentinelone.ErrInvalidRequest), errors.Is(err, sentinelone.ErrEmptyFilter),
 		errors.Is(err, sentinelone.ErrValidation), errors.Is(err, sentinelone.ErrInvalidPassword),
 		errors.Is(err, sentinelone.ErrNotCollected), errors.Is(err, sentinelone.ErrHashMismatch),
-		errors.Is(err, sentinelone.ErrBadArchive):
+		errors.Is(err, sentinelone.ErrBadArchive), errors.Is(err, sentinelone.ErrResponseTooLarge):
 		return connector.Permanent(err)
 	}
 	return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/sentinelone"
 )
 
@@ -16,7 +17,11 @@ import (
 // manifest names another hash than the evidence's is refused; the client
 // opens the password-protected zip and checks the SHA1 while the file is
 // read, so a file that still differs fails at its end
-// (sentinelone.ErrHashMismatch). Sightings are tried in turn;
+// (sentinelone.ErrHashMismatch). An archive that arrives damaged (cut,
+// failing its checksums) is fetched again, three times in all, then is a
+// permanent failure; one over the client's size limits
+// (sentinelone.WithMaxDownloadBytes, the 2 GiB archive limits) is permanent
+// at once. Sightings are tried in turn;
 // when every agent that holds the file is offline the engine is asked to
 // retry later; when no sighting of this source can deliver it, the error
 // is permanent (ErrNotHeld).
@@ -64,9 +69,25 @@ func (s *Source) Fetch(ctx context.Context, ev connector.Evidence) (connector.Sa
 	return connector.Sample{}, connector.Permanent(err)
 }
 
-// fetchOne retrieves the file through one sighting.
+// damagedFetches is how many times a sighting's file is fetched while its
+// archive arrives damaged (a cut download) before the fetch is given up.
+const damagedFetches = 3
+
+// damaged reports an archive that a new download may bring whole: cut or
+// failing its checksums, as opposed to one over the size limits or with a
+// wrong password, which no retry mends.
+func damaged(err error) bool {
+	return (errors.Is(err, zipx.ErrCorrupt) || errors.Is(err, zipx.ErrChecksum)) && !errors.Is(err, zipx.ErrLimitExceeded)
+}
+
+// fetchOne retrieves the file through one sighting; a damaged archive is
+// fetched again, damagedFetches times in all.
 func (s *Source) fetchOne(ctx context.Context, sg connector.Sighting, sha1 string) (*sentinelone.FetchedFile, error) {
 	ff, err := s.request(ctx, sg, sha1)
+	for try := 1; err != nil && damaged(err) && try < damagedFetches && ctx.Err() == nil; try++ {
+		s.log.WarnContext(ctx, "sentineloneconn: fetched archive damaged; fetching it again", "sha1", sha1, "try", try, "err", err)
+		ff, err = s.request(ctx, sg, sha1)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,12 @@ type Options struct {
 	// TicketSkew widens the time window FindTicket searches, for clock skew
 	// between this host and VMRay (default 2 min).
 	TicketSkew time.Duration
+	// SettleDelay is how long FindTicket waits, after a first look found no
+	// submission of ours, before it looks again and lets the engine submit:
+	// a submission sent before a crash or a timeout can be applied by VMRay
+	// later than it was received. It must be at least the engine's submit
+	// timeout (connector.Config.Submit.Timeout); default DefaultSettleDelay.
+	SettleDelay time.Duration
 
 	// Logger receives warnings (default: discard).
 	Logger *slog.Logger
@@ -98,9 +104,10 @@ type Options struct {
 // Analyzer is a connector.Analyzer and connector.TicketFinder on the VMRay
 // Platform. Create it with New.
 type Analyzer struct {
-	c    *vmray.Client
-	opts Options
-	log  *slog.Logger
+	c      *vmray.Client
+	opts   Options
+	log    *slog.Logger
+	settle settling
 }
 
 var (
@@ -131,6 +138,9 @@ func New(c *vmray.Client, opts Options) (*Analyzer, error) {
 	}
 	if opts.TicketSkew <= 0 {
 		opts.TicketSkew = 2 * time.Minute
+	}
+	if opts.SettleDelay <= 0 {
+		opts.SettleDelay = DefaultSettleDelay
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -343,9 +353,15 @@ func submitName(ev connector.Evidence, s connector.Sample) string {
 }
 
 // SubmitOptions returns the submission parameters Submit sends for ev and s.
+// The comment is Options.Comment followed by ev's Marker (the comment alone
+// when ev has no hash, which Submit refuses).
 func (a *Analyzer) SubmitOptions(ev connector.Evidence, s connector.Sample) *vmray.SubmitOptions {
+	comment, err := a.markedComment(ev)
+	if err != nil {
+		comment = a.opts.Comment
+	}
 	o := &vmray.SubmitOptions{
-		Comment:             a.opts.Comment,
+		Comment:             comment,
 		Tags:                a.tagsFor(ev),
 		AnalyzerMode:        a.opts.AnalyzerMode,
 		ArchivePassword:     a.opts.ArchivePassword,
@@ -375,6 +391,9 @@ func (a *Analyzer) Submit(ctx context.Context, ev connector.Evidence, s connecto
 	if s.Body == nil {
 		return connector.Ticket{}, connector.Permanent(errors.New("vmrayconn: sample has no body"))
 	}
+	if _, err := a.Marker(ev); err != nil {
+		return connector.Ticket{}, err
+	}
 	res, err := a.c.Submissions.SubmitFile(ctx, submitName(ev, s), s.Body, a.SubmitOptions(ev, s))
 	if err != nil {
 		return connector.Ticket{}, classify("submit", err)
@@ -392,14 +411,47 @@ func (a *Analyzer) Submit(ctx context.Context, ev connector.Evidence, s connecto
 	return connector.Ticket{Analyzer: a.opts.Name, ID: id.String(), Submitted: a.opts.Now()}, nil
 }
 
-// FindTicket finds the latest submission of ev's file made at or after since
-// (less TicketSkew for clock differences), so a crash between a submission and
-// the engine storing its ticket does not submit the file again. It searches
-// the samples VMRay holds for any of the evidence's hashes. A truncated
-// sample has hashes of its own and is not found this way.
+// FindTicket finds the latest submission of ev's file that carries this
+// analyzer's Marker for the file and was made at or after since (less
+// TicketSkew for clock differences), so a crash or a lost answer between a
+// submission and the engine storing its ticket does not submit the file
+// again. Submissions of the file by anyone else are ignored.
+//
+// A submission can reach VMRay's records after the first look (VMRay applies
+// what it received later, or the request was still on its way): when the
+// first look for a submit attempt finds nothing, FindTicket returns
+// connector.RetryLater for SettleDelay, and only a look at least SettleDelay
+// later that finds nothing either reports found=false, letting the engine
+// submit. A first look more than twice SettleDelay after the attempt began
+// needs no second one: whatever was sent has had SettleDelay to appear. The first miss is remembered in memory: after a restart FindTicket
+// waits again, which costs time but never a duplicate. It searches the
+// samples VMRay holds for any of the evidence's hashes; a truncated sample has
+// hashes of its own and is not found this way.
 //
 // API: GET /rest/sample/{kind}/{hash}, GET /rest/submission/sample/{id}
 func (a *Analyzer) FindTicket(ctx context.Context, ev connector.Evidence, since time.Time) (connector.Ticket, bool, error) {
+	marker, err := a.Marker(ev)
+	if err != nil {
+		return connector.Ticket{}, false, err
+	}
+	t, ok, err := a.findMarked(ctx, ev, marker, since)
+	if err != nil {
+		return connector.Ticket{}, false, err
+	}
+	k := settleKey{marker: marker, since: since.UnixNano()}
+	if ok {
+		a.settle.found(k)
+		return t, true, nil
+	}
+	if left := a.settle.miss(k, a.opts.Now(), a.opts.SettleDelay); left > 0 {
+		return connector.Ticket{}, false, connector.RetryLater(errSettling, left)
+	}
+	return connector.Ticket{}, false, nil
+}
+
+// findMarked looks once for the latest submission of ev's file carrying marker
+// made at or after since less TicketSkew.
+func (a *Analyzer) findMarked(ctx context.Context, ev connector.Evidence, marker string, since time.Time) (connector.Ticket, bool, error) {
 	hash, err := lookupHash(ev.Hashes)
 	if err != nil {
 		return connector.Ticket{}, false, err
@@ -415,7 +467,7 @@ func (a *Analyzer) FindTicket(ctx context.Context, ev connector.Evidence, since 
 			if err != nil {
 				return connector.Ticket{}, false, classify("list submissions", err)
 			}
-			if sub.Created.Before(from) {
+			if sub.Created.Before(from) || !carries(sub, marker) {
 				continue
 			}
 			if best == nil || sub.Created.After(best.Created.Time) || (sub.Created.Equal(best.Created.Time) && sub.ID > best.ID) {

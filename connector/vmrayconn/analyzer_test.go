@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -307,10 +308,14 @@ func TestSubmitSendsEveryParameter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	marker, err := a.Marker(ev)
+	if err != nil || !regexp.MustCompile(`^\[soarkit-ref:[0-9a-f]{20}\]$`).MatchString(marker) {
+		t.Fatalf("Marker = %q, %v", marker, err)
+	}
 	got := submitFields(t, srv)
 	want := map[string]string{
 		"file:sample_file":      "report.zip",
-		"comment":               "Sample from VMRay Analyzer - SentinelOne Connector",
+		"comment":               "Sample from VMRay Analyzer - SentinelOne Connector " + marker,
 		"tags":                  "SentinelOne,Default_site,EMEA_Site_2",
 		"analyzer_mode":         "reputation_static_dynamic",
 		"user_config":           `{"timeout":90}`,
@@ -473,18 +478,70 @@ func TestAwaitHonoursContext(t *testing.T) {
 
 func TestFindTicket(t *testing.T) {
 	srv := vmraytest.NewServer(t)
-	a := newAnalyzer(t, srv, vmrayconn.Options{TicketSkew: time.Second})
+	now := time.Now()
+	clock := func() time.Time { return now }
+	a := newAnalyzer(t, srv, vmrayconn.Options{TicketSkew: time.Second, SettleDelay: time.Minute, Now: clock})
 	before := time.Now()
 	ev, tk := submitOne(t, srv, a, randomFile(t, 900))
 	got, found, err := a.FindTicket(context.Background(), ev, before)
 	if err != nil || !found || got.ID != tk.ID || got.Analyzer != "vmray" {
 		t.Fatalf("FindTicket = %+v, %v, %v; want %q", got, found, err, tk.ID)
 	}
-	if _, found, err := a.FindTicket(context.Background(), ev, time.Now().Add(time.Hour)); err != nil || found {
-		t.Errorf("FindTicket(later) = %v, %v; want not found", found, err)
+	// Nothing of ours since then: the first look asks to come back after the
+	// settle delay, a look before it ends asks for the rest, and only a look
+	// after it reports "not found".
+	later := time.Now().Add(time.Hour)
+	unknown := connector.Evidence{Hashes: connector.Hashes{SHA256: strings.Repeat("77", 32)}}
+	for _, c := range []struct {
+		name  string
+		ev    connector.Evidence
+		since time.Time
+	}{{"later", ev, later}, {"unknown", unknown, before}} {
+		now = time.Now()
+		_, found, err := a.FindTicket(context.Background(), c.ev, c.since)
+		if d, ok := connector.RetryAfter(err); found || !ok || d != time.Minute {
+			t.Errorf("FindTicket(%s) first look = %v, %v; want retry later after 1m", c.name, found, err)
+		}
+		now = now.Add(20 * time.Second)
+		_, found, err = a.FindTicket(context.Background(), c.ev, c.since)
+		if d, ok := connector.RetryAfter(err); found || !ok || d != 40*time.Second {
+			t.Errorf("FindTicket(%s) second look = %v, %v; want retry later after 40s", c.name, found, err)
+		}
+		now = now.Add(time.Minute)
+		if _, found, err := a.FindTicket(context.Background(), c.ev, c.since); err != nil || found {
+			t.Errorf("FindTicket(%s) after the settle delay = %v, %v; want not found", c.name, found, err)
+		}
 	}
-	if _, found, err := a.FindTicket(context.Background(), connector.Evidence{Hashes: connector.Hashes{SHA256: strings.Repeat("77", 32)}}, before); err != nil || found {
-		t.Errorf("FindTicket(unknown) = %v, %v; want not found", found, err)
+	// An attempt that began more than twice the settle delay ago needs no
+	// second look; one a little more recent waits only until then.
+	now = time.Now()
+	if _, found, err := a.FindTicket(context.Background(), unknown, now.Add(-3*time.Minute)); err != nil || found {
+		t.Errorf("FindTicket(an old attempt) = %v, %v; want not found at once", found, err)
+	}
+	_, _, err = a.FindTicket(context.Background(), unknown, now.Add(-90*time.Second))
+	if d, ok := connector.RetryAfter(err); !ok || d != 30*time.Second {
+		t.Errorf("FindTicket(an attempt 90s ago) = %v; want retry later after 30s", err)
+	}
+}
+
+// A submission of the same file without this analyzer's marker (an analyst's,
+// another tool's) is not taken for ours.
+func TestFindTicketIgnoresForeignSubmissions(t *testing.T) {
+	srv := vmraytest.NewServer(t)
+	content := randomFile(t, 400)
+	before := time.Now()
+	if _, err := srv.Client().Submissions.SubmitFile(context.Background(), "x.exe", bytes.NewReader(content),
+		&vmray.SubmitOptions{Comment: vmrayconn.DefaultComment}); err != nil {
+		t.Fatal(err)
+	}
+	other := newAnalyzer(t, srv, vmrayconn.Options{Name: "other-connector"})
+	ev, _ := submitOne(t, srv, other, content)
+	// A settle delay so short that the attempt is long past it: one look.
+	a := newAnalyzer(t, srv, vmrayconn.Options{SettleDelay: time.Nanosecond})
+	time.Sleep(time.Millisecond)
+	if tk, found, err := a.FindTicket(context.Background(), ev, before); found || err != nil {
+		t.Errorf("FindTicket = %+v, %v, %v; want not found (%d submissions of others)", tk, found, err,
+			len(srv.SubmissionsFor(ev.Hashes.SHA256)))
 	}
 }
 

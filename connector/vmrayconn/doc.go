@@ -26,6 +26,22 @@
 // again, bounded by its analysis timeout. A submission whose analyses all
 // failed is a permanent error matching ErrAnalysisFailed, with VMRay's reason.
 //
+// # No second submission after a crash
+//
+// Every submission's comment ends with a marker, "[soarkit-ref:<digest>]",
+// derived from the analyzer's name and the item's key (Analyzer.Marker), so
+// FindTicket can tell this connector's earlier submission of a file from
+// anyone else's. When the engine finds an item in the submitting state (a
+// crash, a submit call that timed out or lost its answer), FindTicket looks
+// for a marked submission made since the attempt started. VMRay may apply a
+// submission it received later than the call ended, so a first look that
+// finds nothing returns connector.RetryLater for Options.SettleDelay (default
+// DefaultSettleDelay, the engine's default submit timeout; set it to at least
+// connector.Config.Submit.Timeout), and only a look after that delay that
+// finds nothing lets the engine submit again (a first look more than twice
+// the delay after the attempt began, after a long downtime, is enough). The engine caps the wait at its
+// Retry.Max and then asks again; FindTicket then asks for the rest.
+//
 // # Verdict mapping
 //
 //   - Kind: the sample's verdict (clean, suspicious, malicious; old servers'

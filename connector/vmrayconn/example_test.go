@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
@@ -55,7 +56,7 @@ func Example() {
 		sum.Verdicts[connector.Malicious], sum.Verdicts[connector.Clean])
 	for _, smp := range srv.Samples() {
 		for _, sub := range srv.SubmissionsFor(smp.SHA256) {
-			if sub.Comment != nil && *sub.Comment == vmrayconn.DefaultComment {
+			if sub.Comment != nil && strings.HasPrefix(*sub.Comment, vmrayconn.DefaultComment+" [soarkit-ref:") {
 				fmt.Println("tags:", sub.Tags, "mode:", sub.AnalyzerMode)
 			}
 		}

@@ -1,0 +1,151 @@
+package pending
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/soarkit/soarkit/connector"
+)
+
+// DefaultHold is how long a requested action is remembered: long enough for
+// an endpoint to check in and apply it.
+const DefaultHold = 10 * time.Minute
+
+// maxTargets bounds the memory; when it is full, entries past their hold are
+// dropped, and if none are, it starts over (an action may then be asked for
+// again, which the vendors accept).
+const maxTargets = 1 << 14
+
+// ErrUnknownOutcome is the cause of the connector.RetryLater Actions returns
+// while an earlier request for the target may still take effect.
+var ErrUnknownOutcome = errors.New("an earlier request for this target failed without an answer and may still take effect")
+
+// Request says what this process requested for a target within the hold
+// time.
+type Request struct {
+	// At is when the last request was sent; zero when none was.
+	At time.Time
+	// Accepted is true when the vendor accepted it, false when its outcome is
+	// unknown (the call failed).
+	Accepted bool
+}
+
+// Actions is the per-target memory of one responder. The zero value is not
+// usable; create it with New. It is safe for concurrent use.
+type Actions struct {
+	hold time.Duration
+	now  func() time.Time
+
+	mu      sync.Mutex
+	targets map[string]*target
+}
+
+type target struct {
+	mu   sync.Mutex
+	refs int
+	last Request
+}
+
+// New returns an empty memory holding requests for hold (DefaultHold when 0)
+// on the clock now (time.Now when nil).
+func New(hold time.Duration, now func() time.Time) *Actions {
+	if hold <= 0 {
+		hold = DefaultHold
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Actions{hold: hold, now: now, targets: map[string]*target{}}
+}
+
+// Do runs fn with the target to itself and with what was requested for it
+// within the hold time. fn reads the target's state, answers through Pending
+// when the state does not show the action yet, and reports sent when it asked
+// the vendor for the action. A sent call that succeeded with Acted is
+// remembered as accepted; one that failed with an error that is not
+// permanent is remembered as of unknown outcome.
+func (a *Actions) Do(key string, fn func(r Request) (res connector.Result, sent bool, err error)) (connector.Result, error) {
+	t := a.acquire(key)
+	defer a.release(key, t)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.last
+	if !r.At.IsZero() && a.now().Sub(r.At) >= a.hold {
+		r = Request{}
+	}
+	res, sent, err := fn(r)
+	switch {
+	case !sent:
+	case err == nil && res.Status == connector.Acted:
+		t.last = Request{At: a.now(), Accepted: true}
+	case err != nil && !connector.IsPermanent(err):
+		t.last = Request{At: a.now()}
+	}
+	return res, err
+}
+
+// Pending answers for a target whose state does not show the action yet:
+// Unchanged when this process's request was accepted within the hold time,
+// a connector.RetryLater for the rest of the hold when its outcome is
+// unknown, and ok false when nothing was requested (fn should ask now).
+func (a *Actions) Pending(r Request, what string) (res connector.Result, ok bool, err error) {
+	switch {
+	case r.At.IsZero():
+		return connector.Result{}, false, nil
+	case r.Accepted:
+		return connector.Result{Status: connector.Unchanged,
+			Detail: fmt.Sprintf("%s requested at %s, not in effect yet", what, r.At.UTC().Format(time.RFC3339))}, true, nil
+	}
+	left := r.At.Add(a.hold).Sub(a.now())
+	return connector.Result{}, true, connector.RetryLater(fmt.Errorf("%s: %w", what, ErrUnknownOutcome), left)
+}
+
+func (a *Actions) acquire(key string) *target {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t, ok := a.targets[key]
+	if !ok {
+		if len(a.targets) >= maxTargets {
+			a.prune()
+		}
+		t = &target{}
+		a.targets[key] = t
+	}
+	t.refs++
+	return t
+}
+
+// release drops the entry of an idle target that has nothing to remember.
+func (a *Actions) release(key string, t *target) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t.refs--
+	if t.refs == 0 && t.mu.TryLock() {
+		if t.last.At.IsZero() {
+			delete(a.targets, key)
+		}
+		t.mu.Unlock()
+	}
+}
+
+// prune drops idle entries past their hold, or all idle ones when none is.
+func (a *Actions) prune() {
+	now := a.now()
+	for k, t := range a.targets {
+		if t.refs == 0 && t.mu.TryLock() {
+			if now.Sub(t.last.At) >= a.hold {
+				delete(a.targets, k)
+			}
+			t.mu.Unlock()
+		}
+	}
+	if len(a.targets) >= maxTargets {
+		for k, t := range a.targets {
+			if t.refs == 0 {
+				delete(a.targets, k)
+			}
+		}
+	}
+}
