@@ -174,6 +174,10 @@ type AlertPage struct {
 	// through (Carbon Black caps both near 10,000).
 	NumFound     int `json:"num_found"`
 	NumAvailable int `json:"num_available"`
+	// SkippedItems lists the results of this page that did not decode and
+	// are not in Results; each was also logged and passed to the skip
+	// handler.
+	SkippedItems []SkippedItem `json:"-"`
 }
 
 // Search returns one page of alerts.
@@ -246,12 +250,13 @@ func (s *AlertsService) All(ctx context.Context, q AlertSearch) iter.Seq2[Alert,
 					return
 				}
 			}
-			next := start + len(page.Results)
+			held := len(page.Results) + len(page.SkippedItems)
+			next := start + held
 			total := page.NumAvailable
 			if page.NumFound > total {
 				total = page.NumFound
 			}
-			if len(page.Results) < rows || next > total && total < window {
+			if held < rows || next > total && total < window {
 				return
 			}
 			if next+rows-1 <= window {

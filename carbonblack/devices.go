@@ -90,6 +90,10 @@ type DeviceSearch struct {
 type DevicePage struct {
 	Results  []Device `json:"results"`
 	NumFound int      `json:"num_found"`
+	// SkippedItems lists the results of this page that did not decode and
+	// are not in Results; each was also logged and passed to the skip
+	// handler.
+	SkippedItems []SkippedItem `json:"-"`
 }
 
 // Search returns one page of devices.
@@ -111,13 +115,13 @@ func (s *DevicesService) All(ctx context.Context, q DeviceSearch) iter.Seq2[Devi
 		q.Rows = 1000
 	}
 	q.Rows = min(q.Rows, s.c.cfg.resultWindow)
-	return offsetPages(ctx, 1, q.Rows, s.c.cfg.resultWindow, func(ctx context.Context, start int) ([]Device, int, error) {
+	return offsetPages(ctx, 1, q.Rows, s.c.cfg.resultWindow, func(ctx context.Context, start int) ([]Device, int, int, error) {
 		q.Start = start
 		page, err := s.Search(ctx, q)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
-		return page.Results, page.NumFound, nil
+		return page.Results, len(page.Results) + len(page.SkippedItems), page.NumFound, nil
 	})
 }
 

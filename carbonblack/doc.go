@@ -46,6 +46,19 @@
 // that stops answering ends the attempt with an error matching [ErrTimeout]
 // whose Timeout method reports true; it is retried like a connection failure.
 //
+// # Malformed items
+//
+// One result that does not decode never fails its page. Search pages
+// ([AlertPage], [DevicePage], [OverridePage], [JobResults]) decode their
+// results item by item; a result that does not decode (a field of an
+// unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in the page's SkippedItems as a
+// [SkippedItem], and passed to the handler installed with
+// [WithSkipHandler]. Iterators carry on (paging by the number of results
+// Carbon Black sent, skipped ones included) and report skipped results only
+// through the log and the handler. The short lists of watchlists, feeds and
+// reports decode as a whole.
+//
 // # Alerts
 //
 // [AlertsService.Search] returns one page; [AlertsService.All] iterates over

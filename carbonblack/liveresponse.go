@@ -95,13 +95,19 @@ type Command struct {
 
 // CommandResult is a command's state and, once complete, its output.
 type CommandResult struct {
-	ID             int64           `json:"id"`
-	SessionID      string          `json:"session_id"`
-	DeviceID       FlexInt         `json:"device_id"`
-	CommandTimeout int             `json:"command_timeout"`
-	Status         string          `json:"status"`
-	Name           string          `json:"name"`
-	Object         json.RawMessage `json:"object,omitempty"`
+	ID             int64   `json:"id"`
+	SessionID      string  `json:"session_id"`
+	DeviceID       FlexInt `json:"device_id"`
+	CommandTimeout int     `json:"command_timeout"`
+	// Status is PENDING, IN PROGRESS, COMPLETE, ERROR or CANCELLED. The
+	// service answers in upper case, some recordings in lower case: use
+	// [CommandResult.Complete] and [CommandResult.Finished], which compare
+	// case-blind.
+	Status string          `json:"status"`
+	Name   string          `json:"name"`
+	Object json.RawMessage `json:"object,omitempty"`
+	// CompletionTime is epoch seconds, possibly with a fraction; 0 until
+	// the command finished. See [CommandResult.Completed].
 	CompletionTime float64         `json:"completion_time"`
 	ResultCode     int64           `json:"result_code,omitempty"`
 	ResultType     string          `json:"result_type,omitempty"`
@@ -111,6 +117,15 @@ type CommandResult struct {
 	FileDetails    *FileDetails    `json:"file_details,omitempty"`
 	SubKeys        []string        `json:"sub_keys,omitempty"`
 	Values         []RegistryValue `json:"values,omitempty"`
+}
+
+// Completed is CompletionTime as a time, zero while the command runs.
+func (r *CommandResult) Completed() time.Time {
+	if r.CompletionTime <= 0 {
+		return time.Time{}
+	}
+	t, _ := fromSeconds(r.CompletionTime)
+	return t
 }
 
 // Complete reports whether the command finished successfully.
@@ -128,24 +143,27 @@ func (r *CommandResult) Finished() bool {
 
 // LRProcess is one entry of a process list.
 type LRProcess struct {
-	ProcessPID      int64     `json:"process_pid"`
-	ProcessPath     string    `json:"process_path"`
-	ProcessCmdline  string    `json:"process_cmdline,omitempty"`
-	ProcessUsername string    `json:"process_username,omitempty"`
-	CreateTime      Timestamp `json:"create_time,omitzero"`
-	ProcGUID        string    `json:"proc_guid,omitempty"`
-	ParentPID       int64     `json:"parent_pid,omitempty"`
-	ParentGUID      string    `json:"parent_guid,omitempty"`
-	SID             string    `json:"sid,omitempty"`
+	ProcessPID      int64  `json:"process_pid"`
+	ProcessPath     string `json:"process_path"`
+	ProcessCmdline  string `json:"process_cmdline,omitempty"`
+	ProcessUsername string `json:"process_username,omitempty"`
+	// CreateTime is sent in epoch seconds.
+	CreateTime EpochSeconds `json:"create_time,omitzero"`
+	ProcGUID   string       `json:"proc_guid,omitempty"`
+	ParentPID  int64        `json:"parent_pid,omitempty"`
+	ParentGUID string       `json:"parent_guid,omitempty"`
+	SID        string       `json:"sid,omitempty"`
 }
 
 // LRFile is one entry of a directory list.
 type LRFile struct {
-	Filename      string    `json:"filename"`
-	Attributes    []string  `json:"attributes,omitempty"`
-	Size          int64     `json:"size"`
-	CreateTime    Timestamp `json:"create_time,omitzero"`
-	LastWriteTime Timestamp `json:"last_write_time,omitzero"`
+	Filename   string   `json:"filename"`
+	Attributes []string `json:"attributes,omitempty"`
+	Size       int64    `json:"size"`
+	// The file times are sent in epoch seconds.
+	CreateTime     EpochSeconds `json:"create_time,omitzero"`
+	LastAccessTime EpochSeconds `json:"last_access_time,omitzero"`
+	LastWriteTime  EpochSeconds `json:"last_write_time,omitzero"`
 }
 
 // IsDir reports whether the entry is a directory.

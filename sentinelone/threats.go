@@ -2,6 +2,7 @@ package sentinelone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -84,17 +85,24 @@ func (s *ThreatsService) Get(ctx context.Context, threatID string) (*Threat, err
 }
 
 // getByID reads one object through a list call filtered by id; an empty
-// answer is reported as ErrNotFound.
+// answer is reported as ErrNotFound, also when the 200 answer carried an
+// error list next to its empty data.
 func getByID[T any](ctx context.Context, c *Client, op, path, what string, query any) (*T, error) {
 	req := &rest.Request{Op: op, Path: path, Query: query}
-	p, err := list[T](ctx, c, req)
+	var items []T
+	_, resp, err := c.do(ctx, req, &items)
+	var e *Error
+	if err != nil && resp != nil && resp.StatusCode == http.StatusOK && len(items) == 0 && errors.As(err, &e) {
+		e.Matches = appendOnce(e.Matches, ErrNotFound)
+		return nil, e
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Items) == 0 {
+	if len(items) == 0 {
 		return nil, c.answerError(req, http.StatusOK, what+" not found (empty list)", nil, ErrNotFound)
 	}
-	return &p.Items[0], nil
+	return &items[0], nil
 }
 
 // TimelineOptions are the parameters of GET /threats/{id}/timeline.

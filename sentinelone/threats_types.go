@@ -8,7 +8,7 @@ type Threat struct {
 	ThreatInfo         ThreatInfo         `json:"threatInfo"`
 	AgentRealtimeInfo  AgentRealtimeInfo  `json:"agentRealtimeInfo"`
 	AgentDetectionInfo AgentDetectionInfo `json:"agentDetectionInfo"`
-	MitigationStatus   []MitigationStatus `json:"mitigationStatus"`
+	MitigationStatus   MitigationStatuses `json:"mitigationStatus"`
 	Indicators         []Indicator        `json:"indicators"`
 	ContainerInfo      ContainerInfo      `json:"containerInfo"`
 	KubernetesInfo     KubernetesInfo     `json:"kubernetesInfo"`

@@ -79,6 +79,17 @@
 // "_max_id", "_last_id" (feed mode) and "_order". [Collect] drains an
 // iterator into a slice.
 //
+// # Malformed items
+//
+// One item that does not decode never fails its chunk. List answers are
+// decoded item by item; an item that does not decode (a field of an
+// unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in Page.SkippedItems as a
+// [SkippedItem], and passed to the handler installed with
+// [WithSkipHandler]. Iterators carry on and report skipped items only
+// through the log and the handler. Only an answer whose data is not a list
+// at all fails the call ([ErrMalformedResponse]).
+//
 // # Waiting for an analysis
 //
 // [SubmissionsService.Wait] polls a submission with growing intervals until it

@@ -12,7 +12,7 @@
 // Retry-After, 5xx), dropped connections, truncated JSON, lost answers
 // (acted on, then reset) and delayed effects (applied later, connected or
 // not) per route, by count or by seeded rate (Server.FaultSeed).
-// WithClock makes time controllable (fakehttp.NewManualClock): timestamps,
+// WithClock makes time controllable ([NewManualClock]): timestamps,
 // upload delays and rate limits follow it, and so does the Date header.
 //
 // # What it implements

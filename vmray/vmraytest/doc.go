@@ -76,7 +76,7 @@
 //   - The error texts of 400, 403 and bad-parameter answers and the
 //     "in_progress" status value are VMRay-like but not confirmed against the
 //     service; the 401, 404, 429 and rejected-submission bodies are recorded
-//     ones. Nil lists inside seeded IOCs are sent as null, not [].
+//     ones.
 //   - Every key sees every sample and submission (no tenant separation).
 //   - The "_last_id" feed lists finished submissions in id order, not in
 //     order of completion.
