@@ -1,0 +1,60 @@
+package soak
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/soarkit/soarkit/internal/fakehttp"
+)
+
+// FaultKinds names the faults a soak run puts on every route of every fake,
+// in the order they are tried.
+var FaultKinds = []string{"429", "5xx", "reset", "slow", "lost answer", "delayed effect"}
+
+// fake is what the harness needs of a vendor fake (every fake and the
+// webhook receiver have it).
+type fake interface {
+	InjectFault(fakehttp.Fault)
+	ClearFaults()
+	SetFaultSeed(seed uint64)
+	PendingEffects() int
+	WaitDelayedEffects(ctx context.Context) error
+}
+
+// faults returns the faults that, tried in order, answer rate of all
+// requests with a fault, each kind taking an equal share: the middleware
+// draws each fault's Rate only for requests no earlier fault took, so the
+// k-th fault's Rate is share/(1-(k-1)*share).
+func faults(rate float64, slow, effect time.Duration) []fakehttp.Fault {
+	kinds := []fakehttp.Fault{
+		{Status: http.StatusTooManyRequests, RetryAfter: "1", Body: `{"error":"rate limited (soak fault)"}`},
+		{Status: http.StatusServiceUnavailable, Body: `{"error":"unavailable (soak fault)"}`},
+		{Drop: true},
+		{Latency: slow},
+		{LostAnswer: true},
+		{DelayedEffect: effect},
+	}
+	share := rate / float64(len(kinds))
+	out := make([]fakehttp.Fault, 0, len(kinds))
+	for k, f := range kinds {
+		f.Rate = share / (1 - float64(k)*share)
+		out = append(out, f)
+	}
+	return out
+}
+
+// injectFaults puts faults on every route of f with the given generator
+// seed; a zero rate injects nothing.
+func injectFaults(f fake, seed uint64, rate float64, slow, effect time.Duration) {
+	f.SetFaultSeed(seed)
+	if rate <= 0 {
+		return
+	}
+	for _, x := range faults(rate, slow, effect) {
+		f.InjectFault(x)
+	}
+}
+
+// faultSeed derives the fault seed of the i-th fake from the run's seed.
+func faultSeed(seed uint64, i int) uint64 { return seed*1_000_003 + uint64(i) + 1 }
