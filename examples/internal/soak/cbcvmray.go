@@ -121,11 +121,11 @@ func (w *cbcVMRayWorld) count(r *Result) {
 	}
 	for _, rep := range w.cbc.Reports() {
 		sha := rep.Title[max(0, len(rep.Title)-64):]
-		reports.acted(sha)
+		reports.acted(sha, "")
 		acted[sha] = true
 	}
 	for _, o := range w.cbc.Overrides() {
-		bans.acted(strings.ToLower(o.SHA256Hash))
+		bans.acted(strings.ToLower(o.SHA256Hash), "")
 		acted[strings.ToLower(o.SHA256Hash)] = true
 	}
 	bySHA := map[int64]string{}
@@ -137,7 +137,7 @@ func (w *cbcVMRayWorld) count(r *Result) {
 			continue
 		}
 		for _, id := range a.DeviceIDs {
-			quarantines.acted(fmt.Sprint(id))
+			quarantines.acted(fmt.Sprint(id), "")
 			acted[bySHA[id]] = true
 		}
 	}

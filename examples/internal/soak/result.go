@@ -148,20 +148,29 @@ func short(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// tally counts actions per target for one responder against the expected
-// targets.
+// tally counts one responder's actions per target (a file, a device, a
+// threat...) and per unit of action on it (a report, a Live Response
+// command...), against the expected targets.
 type tally struct {
 	name     string
 	expected map[string]bool
-	done     map[string]int
+	done     map[string]map[string]int
 }
 
 func newTally(name string) *tally {
-	return &tally{name: name, expected: map[string]bool{}, done: map[string]int{}}
+	return &tally{name: name, expected: map[string]bool{}, done: map[string]map[string]int{}}
 }
 
 func (t *tally) expect(target string) { t.expected[target] = true }
-func (t *tally) acted(target string)  { t.done[target]++ }
+
+// acted records one action on target; unit tells apart the actions a
+// target may get once each ("" when it gets one).
+func (t *tally) acted(target, unit string) {
+	if t.done[target] == nil {
+		t.done[target] = map[string]int{}
+	}
+	t.done[target][unit]++
+}
 
 // count compares what was done with what was expected.
 func (t *tally) count() ResponderCount {
@@ -172,9 +181,11 @@ func (t *tally) count() ResponderCount {
 		}
 	}
 	for _, k := range sortedKeys(t.done) {
-		if n := t.done[k]; n > 1 {
-			c.Duplicates++
-			note(fmt.Sprintf("%dx", n), k)
+		for _, unit := range sortedKeys(t.done[k]) {
+			if n := t.done[k][unit]; n > 1 {
+				c.Duplicates++
+				note(fmt.Sprintf("%dx", n), strings.TrimSpace(k+" "+unit))
+			}
 		}
 		if !t.expected[k] {
 			c.Unexpected++
@@ -182,7 +193,7 @@ func (t *tally) count() ResponderCount {
 		}
 	}
 	for _, k := range sortedKeys(t.expected) {
-		if t.done[k] == 0 {
+		if len(t.done[k]) == 0 {
 			c.Missing++
 			note("missing", k)
 		}

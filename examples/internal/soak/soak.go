@@ -134,7 +134,7 @@ type world interface {
 
 // Examples returns the example connectors the harness drives.
 func Examples() []*Example {
-	return []*Example{cbcVMRay()}
+	return []*Example{cbcVMRay(), s1VMRay()}
 }
 
 // Lookup returns the example named name.
