@@ -9,7 +9,7 @@ import (
 // A run's figures, as the soak command prints them.
 func ExampleResult_WriteTable() {
 	r := &soak.Result{Example: "cbc-vmray", Seed: 42, Items: 100, Actionable: 49, FaultRate: 0.2, Kills: 5, Starts: 6,
-		FinalRuns: 1, Submissions: 100, Requests: map[string]int{"carbonblack": 584, "vmray": 830},
+		FinalRuns: 1, Submissions: 100, DuplicateSubmissions: map[string]int{}, Requests: map[string]int{"carbonblack": 584, "vmray": 830},
 		Responders: []soak.ResponderCount{{Name: "ban", Expected: 28, Done: 28}, {Name: "quarantine", Expected: 28, Done: 28}}}
 	r.WriteTable(os.Stdout)
 	// Output:

@@ -2,7 +2,9 @@ package soak
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/soarkit/soarkit/internal/fakehttp"
@@ -22,36 +24,41 @@ type fake interface {
 	WaitDelayedEffects(ctx context.Context) error
 }
 
-// faults returns the faults that, tried in order, answer rate of all
-// requests with a fault, each kind taking an equal share: the middleware
-// draws each fault's Rate only for requests no earlier fault took, so the
-// k-th fault's Rate is share/(1-(k-1)*share).
-func faults(rate float64, slow, effect time.Duration) []fakehttp.Fault {
-	kinds := []fakehttp.Fault{
-		{Status: http.StatusTooManyRequests, RetryAfter: "1", Body: `{"error":"rate limited (soak fault)"}`},
-		{Status: http.StatusServiceUnavailable, Body: `{"error":"unavailable (soak fault)"}`},
-		{Drop: true},
-		{Latency: slow},
-		{LostAnswer: true},
-		{DelayedEffect: effect},
+// faults returns the faults of the named kinds (every kind when none is
+// named) that, tried in order, answer rate of all requests with a fault,
+// each kind taking an equal share: the middleware draws each fault's Rate
+// only for requests no earlier fault took, so the k-th fault's Rate is
+// share/(1-k*share).
+func faults(rate float64, kinds []string, slow, effect time.Duration) ([]fakehttp.Fault, error) {
+	all := map[string]fakehttp.Fault{
+		"429":            {Status: http.StatusTooManyRequests, RetryAfter: "1", Body: `{"error":"rate limited (soak fault)"}`},
+		"5xx":            {Status: http.StatusServiceUnavailable, Body: `{"error":"unavailable (soak fault)"}`},
+		"reset":          {Drop: true},
+		"slow":           {Latency: slow},
+		"lost answer":    {LostAnswer: true},
+		"delayed effect": {DelayedEffect: effect},
+	}
+	if len(kinds) == 0 {
+		kinds = FaultKinds
 	}
 	share := rate / float64(len(kinds))
 	out := make([]fakehttp.Fault, 0, len(kinds))
-	for k, f := range kinds {
+	for k, name := range kinds {
+		f, ok := all[name]
+		if !ok {
+			return nil, fmt.Errorf("soak: unknown fault kind %q (use %s)", name, strings.Join(FaultKinds, ", "))
+		}
 		f.Rate = share / (1 - float64(k)*share)
 		out = append(out, f)
 	}
-	return out
+	return out, nil
 }
 
 // injectFaults puts faults on every route of f with the given generator
-// seed; a zero rate injects nothing.
-func injectFaults(f fake, seed uint64, rate float64, slow, effect time.Duration) {
+// seed.
+func injectFaults(f fake, seed uint64, faults []fakehttp.Fault) {
 	f.SetFaultSeed(seed)
-	if rate <= 0 {
-		return
-	}
-	for _, x := range faults(rate, slow, effect) {
+	for _, x := range faults {
 		f.InjectFault(x)
 	}
 }

@@ -31,7 +31,7 @@ type Result struct {
 	// action.
 	Lost []string
 	// DuplicateSubmissions maps a file to its VMRay submissions, for files
-	// submitted more than once.
+	// submitted more than once; nil for an example without VMRay.
 	DuplicateSubmissions map[string]int
 	// Submissions counts the VMRay submissions of seeded files.
 	Submissions int
@@ -41,6 +41,11 @@ type Result struct {
 	// signature; RepeatedDeliveries those repeating an earlier delivery id
 	// (allowed: at-least-once delivery).
 	WebhookDeliveries, RepeatedDeliveries int
+	// RepeatedCommands counts Live Response commands (kill, delete file)
+	// sent again for the same process or file after the first one's answer
+	// was lost; the fake runs a command only when polled, so the first
+	// never ran and these had no second effect.
+	RepeatedCommands int
 	// DeadLetters and Pending are read from the last run's summary.
 	DeadLetters, Pending int
 }
@@ -110,8 +115,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "%s: seed %d, %d items (%d actionable), %.0f%% faults (%s), %d kills, %d starts, %d final runs\n",
 		r.Example, r.Seed, r.Items, r.Actionable, 100*r.FaultRate, faults, r.Kills, r.Starts, r.FinalRuns)
-	fmt.Fprintf(w, "  lost files: %d; VMRay submissions: %d, files submitted more than once: %d; dead letters: %d, pending: %d\n",
-		len(r.Lost), r.Submissions, len(r.DuplicateSubmissions), r.DeadLetters, r.Pending)
+	submissions := ""
+	if r.DuplicateSubmissions != nil {
+		submissions = fmt.Sprintf("; VMRay submissions: %d, files submitted more than once: %d", r.Submissions,
+			len(r.DuplicateSubmissions))
+	}
+	fmt.Fprintf(w, "  lost files: %d%s; dead letters: %d, pending: %d\n", len(r.Lost), submissions, r.DeadLetters, r.Pending)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  responder\texpected\tdone\tduplicate\tmissing\tunexpected")
 	for _, c := range r.Responders {
@@ -119,6 +128,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if r.RepeatedCommands > 0 {
+		fmt.Fprintf(w, "  Live Response commands sent again after a lost answer (no second effect): %d\n", r.RepeatedCommands)
 	}
 	if r.WebhookDeliveries > 0 {
 		fmt.Fprintf(w, "  webhook deliveries: %d, repeating an earlier delivery id (allowed): %d\n", r.WebhookDeliveries, r.RepeatedDeliveries)

@@ -2,6 +2,7 @@ package soak
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/examples/internal/config"
+	"github.com/soarkit/soarkit/internal/fakehttp"
 )
 
 // SeedEnv names the environment variable that fixes a run's seed.
@@ -43,6 +45,9 @@ type Options struct {
 	// FaultRate is the fraction of the requests to every fake answered with
 	// a fault, shared equally by every kind of FaultKinds (0: none).
 	FaultRate float64
+	// Kinds restricts the faults to these kinds of FaultKinds (default:
+	// every kind), to narrow down a finding.
+	Kinds []string
 	// Kills is the number of SIGKILLs before the final runs.
 	Kills int
 	// Seed drives everything random: the files, their verdicts, the fault
@@ -52,7 +57,9 @@ type Options struct {
 	// faults end with the last kill).
 	FinalFaults bool
 	// KillMin and KillMax bound the time from a start to its kill, drawn
-	// uniformly (default 300ms and 3s).
+	// uniformly (default: the example's, 500ms and 6s; for tap-cbc 2s and
+	// 15s, since its first collection hunts every attachment and a kill
+	// before it ends leaves nothing recorded).
 	KillMin, KillMax time.Duration
 	// Slow is the latency of the "slow" fault (default 200ms) and Effect
 	// the delay of the "delayed effect" fault (default 1s). The VMRay
@@ -75,7 +82,7 @@ type Options struct {
 	Progress io.Writer
 }
 
-func (o Options) withDefaults() Options {
+func (o Options) withDefaults(e *Example) Options {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -84,8 +91,8 @@ func (o Options) withDefaults() Options {
 	if o.Items <= 0 {
 		o.Items = 100
 	}
-	def(&o.KillMin, 300*time.Millisecond)
-	def(&o.KillMax, 3*time.Second)
+	def(&o.KillMin, cmp.Or(e.killMin, 500*time.Millisecond))
+	def(&o.KillMax, cmp.Or(e.killMax, 6*time.Second))
 	if o.KillMax < o.KillMin {
 		o.KillMax = o.KillMin
 	}
@@ -116,6 +123,9 @@ type Example struct {
 	// EnvPrefix prefixes its configuration's environment variables.
 	EnvPrefix string
 	start     func(o Options, rng *rand.Rand) (world, error)
+	// killMin and killMax are the example's kill window (0: the
+	// defaults).
+	killMin, killMax time.Duration
 }
 
 // world is the fakes of one example, seeded.
@@ -134,7 +144,7 @@ type world interface {
 
 // Examples returns the example connectors the harness drives.
 func Examples() []*Example {
-	return []*Example{cbcVMRay(), s1VMRay()}
+	return []*Example{cbcVMRay(), s1VMRay(), tapCBC()}
 }
 
 // Lookup returns the example named name.
@@ -172,7 +182,7 @@ func (e *Example) Build(ctx context.Context, dir string) (string, error) {
 // pending and counts from the fakes' state. An error means the harness
 // could not do its work; what the run found is in the Result.
 func (e *Example) Run(ctx context.Context, binary string, o Options) (*Result, error) {
-	o = o.withDefaults()
+	o = o.withDefaults(e)
 	dir := o.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "soak-"+e.Name+"-")
@@ -184,6 +194,14 @@ func (e *Example) Run(ctx context.Context, binary string, o Options) (*Result, e
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	var injected []fakehttp.Fault
+	if o.FaultRate > 0 {
+		f, err := faults(o.FaultRate, o.Kinds, o.Slow, o.Effect)
+		if err != nil {
+			return nil, err
+		}
+		injected = f
+	}
 	w, err := e.start(o, rand.New(rand.NewPCG(o.Seed, 1)))
 	if err != nil {
 		return nil, fmt.Errorf("soak: starting the %s fakes: %w", e.Name, err)
@@ -191,7 +209,7 @@ func (e *Example) Run(ctx context.Context, binary string, o Options) (*Result, e
 	defer w.close()
 	fakes := w.fakes()
 	for i, name := range sortedKeys(fakes) {
-		injectFaults(fakes[name], faultSeed(o.Seed, i), o.FaultRate, o.Slow, o.Effect)
+		injectFaults(fakes[name], faultSeed(o.Seed, i), injected)
 	}
 	settings := w.settings(o)
 	settings["run.state_path"] = filepath.Join(dir, "state.db")

@@ -63,7 +63,7 @@ func TestShortSoak(t *testing.T) {
 // is a duplicate.
 func TestCountsReadTheFakes(t *testing.T) {
 	e := cbcVMRay()
-	o := Options{Items: 20}.withDefaults()
+	o := Options{Items: 20}.withDefaults(e)
 	w, err := e.start(o, rand.New(rand.NewPCG(7, 1)))
 	if err != nil {
 		t.Fatal(err)

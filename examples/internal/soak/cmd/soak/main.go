@@ -31,11 +31,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	examples := fs.String("examples", "cbc-vmray,s1-vmray,tap-cbc", "comma-separated `names` of the examples to drive")
 	fs.IntVar(&o.Items, "items", 1000, "files seeded in the fakes")
 	fs.Float64Var(&o.FaultRate, "faults", 0.2, "fraction of requests answered with a fault (429, 5xx, reset, slow, lost answer, delayed effect in equal shares)")
+	kinds := fs.String("kinds", "", "comma-separated fault kinds to inject (default: all of "+strings.Join(soak.FaultKinds, ", ")+")")
 	fs.IntVar(&o.Kills, "kills", 20, "SIGKILLs before the final runs")
 	seed := fs.Uint64("seed", 0, "seed of the files, faults and kill moments (0: "+soak.SeedEnv+" or random)")
 	fs.BoolVar(&o.FinalFaults, "final-faults", false, "keep the faults on until the end (default: they stop with the last kill)")
-	fs.DurationVar(&o.KillMin, "kill-min", 0, "shortest time from a start to its kill (0: 300ms)")
-	fs.DurationVar(&o.KillMax, "kill-max", 0, "longest time from a start to its kill (0: 3s)")
+	fs.DurationVar(&o.KillMin, "kill-min", 0, "shortest time from a start to its kill (0: the example's, 500ms; tap-cbc 2s)")
+	fs.DurationVar(&o.KillMax, "kill-max", 0, "longest time from a start to its kill (0: the example's, 6s; tap-cbc 15s)")
 	fs.StringVar(&o.Dir, "dir", "", "keep state files and run logs here, one directory per example (default: temporary, kept on failure)")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "the connector's log level in the run logs")
 	quiet := fs.Bool("q", false, "print only the tables")
@@ -54,6 +55,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		*seed = s
 	}
 	o.Seed = *seed
+	if *kinds != "" {
+		for _, k := range strings.Split(*kinds, ",") {
+			o.Kinds = append(o.Kinds, strings.TrimSpace(k))
+		}
+	}
 	if !*quiet {
 		o.Progress = stderr
 	}
