@@ -18,10 +18,8 @@ const fuzzSecret = "FUZZSECRET0123456789ABCD"
 //
 //	go test -run '^$' -fuzz FuzzListResponse ./carbonblack/
 func FuzzListResponse(f *testing.F) {
-	for kind, b := range resttest.Seeds(f, nil, "alerts_v7_search.json", "devices_search.json",
-		"processes_search_job_results.json", "events_by_process_search.json", "watchlist_get.json", "feed_get.json") {
-		f.Add(uint8(kind), b)
-	}
+	resttest.AddSeeds(f, nil, "alerts_v7_search.json", "devices_search.json",
+		"processes_search_job_results.json", "events_by_process_search.json", "watchlist_get.json", "feed_get.json")
 	for kind := range uint8(6) {
 		f.Add(kind, []byte(`{"results":[{"id":"x","device_id":"not a number","backend_timestamp":"yesterday"}],"num_found":-1}`))
 		f.Add(kind, []byte(`{"success":false,"message":"bad key `+fuzzSecret+`","results":null}`))

@@ -19,10 +19,8 @@ const fuzzSecret = "fuzz-tap-secret-0123456789abcdef"
 //
 //	go test -run '^$' -fuzz FuzzListResponse ./proofpoint/
 func FuzzListResponse(f *testing.F) {
-	for kind, b := range resttest.Seeds(f, nil, "siem_all.json", "siem_issues.json", "siem_messages_delivered.json",
-		"people_vap.json", "people_top_clickers.json", "campaign_ids.json") {
-		f.Add(uint8(kind), b)
-	}
+	resttest.AddSeeds(f, nil, "siem_all.json", "siem_issues.json", "siem_messages_delivered.json",
+		"people_vap.json", "people_top_clickers.json", "campaign_ids.json")
 	for kind := range uint8(6) {
 		f.Add(kind, []byte(`{"queryEndTime":"2024-05-02T09:16:40Z","messagesDelivered":[{"GUID":"g","spamScore":"7",`+
 			`"messageParts":[{"sha256":null}],"threatsInfoMap":[{"threatTime":"soon"}]}],"clicksPermitted":null}`))

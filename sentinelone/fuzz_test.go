@@ -22,10 +22,8 @@ func FuzzListPage(f *testing.F) {
 	wrap := func(data []byte) []byte {
 		return append(append([]byte(`{"data":`), data...), `,"pagination":{"nextCursor":null,"totalItems":2}}`...)
 	}
-	for kind, b := range resttest.Seeds(f, wrap, "threats_list.json", "agents_list_data.json", "activities_list.json",
-		"restrictions_list.json", "threat_intelligence_iocs_list.json", "dv_events_page_1.json") {
-		f.Add(uint8(kind), b)
-	}
+	resttest.AddSeeds(f, wrap, "threats_list.json", "agents_list_data.json", "activities_list.json",
+		"restrictions_list.json", "threat_intelligence_iocs_list.json", "dv_events_page_1.json")
 	for kind := range uint8(6) {
 		f.Add(kind, []byte(`{"data":[],"pagination":{"nextCursor":null,"totalItems":0}}`))
 		f.Add(kind, []byte(`{"data":null,"errors":[{"code":4000010,"title":"Validation Error","detail":"token `+fuzzToken+`"}]}`))

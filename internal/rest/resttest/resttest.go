@@ -3,12 +3,9 @@ package resttest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,90 +38,6 @@ func (c *Canned) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // Client returns an HTTP client that uses c.
 func (c *Canned) Client() *http.Client { return &http.Client{Transport: c} }
-
-// maxSeed bounds a seed: the fuzzer minimises every input that finds new
-// coverage one exec per step, for up to a minute, so multi-kilobyte seeds
-// leave it minimising instead of fuzzing.
-const maxSeed = 384
-
-// Seeds reads the named recordings from the package's testdata directory
-// and cuts each to a small seed that keeps its shape: every array keeps
-// only its first element, and while the seed is still over 384 bytes the longest
-// strings are shortened. A recording that holds only a JSON array is passed
-// to wrap (when not nil), which returns the whole document.
-func Seeds(f *testing.F, wrap func([]byte) []byte, names ...string) [][]byte {
-	f.Helper()
-	out := make([][]byte, 0, len(names))
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		if b = bytes.TrimSpace(b); wrap != nil && len(b) > 0 && b[0] == '[' {
-			b = wrap(b)
-		}
-		small, err := shrink(b)
-		if err != nil {
-			f.Fatalf("%s: %v", name, err)
-		}
-		out = append(out, small)
-	}
-	return out
-}
-
-// shrink cuts a JSON document as [Seeds] describes.
-func shrink(doc []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	v = firstElements(v)
-	for limit := 256; ; limit /= 2 {
-		b, err := json.Marshal(truncateStrings(v, limit))
-		if err != nil || len(b) <= maxSeed || limit <= 8 {
-			return b, err
-		}
-	}
-}
-
-func firstElements(v any) any {
-	switch t := v.(type) {
-	case []any:
-		if len(t) == 0 {
-			return t
-		}
-		return []any{firstElements(t[0])}
-	case map[string]any:
-		for k, e := range t {
-			t[k] = firstElements(e)
-		}
-	}
-	return v
-}
-
-func truncateStrings(v any, limit int) any {
-	switch t := v.(type) {
-	case string:
-		if len(t) > limit {
-			return t[:limit]
-		}
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = truncateStrings(e, limit)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = truncateStrings(e, limit)
-		}
-		return out
-	}
-	return v
-}
 
 // CheckError fails t unless err is nil or a *rest.Error (every vendor's
 // Error type is an alias of it) whose text holds none of secrets.
