@@ -3,7 +3,11 @@
 // build its sources, analyzer and responders from that configuration, and how
 // to stand up its demo world. [Main] does the rest the same way for every
 // example: flags (-config, -once, -dry-run, -demo, -version, -log-level),
-// configuration from YAML plus environment, logging, the bbolt state store,
-// Prometheus metrics with /healthz and /readyz, signal handling with a
-// graceful drain, and a printed run summary.
+// configuration from YAML plus environment, logging, the bbolt state store
+// (a throw-away snapshot of it in a dry run), Prometheus metrics with
+// /healthz, /readyz and the state API, signal handling with a graceful
+// drain, a printed run summary, and the documented exit codes ([ExitOK],
+// [ExitFailed] when a component was unauthorized or every source failed,
+// [ExitUsage]). The `state` command (list, show, retry, forget) works on the
+// state file, or on the running daemon through its ops server.
 package runner
