@@ -16,24 +16,28 @@ type DevicesService service
 // Device is an endpoint with a Carbon Black sensor. Unknown fields are
 // ignored.
 type Device struct {
-	ID                    int64        `json:"id"`
-	Name                  string       `json:"name"`
-	OS                    string       `json:"os,omitempty"`
-	OSVersion             string       `json:"os_version,omitempty"`
-	Status                string       `json:"status,omitempty"`
-	Quarantined           bool         `json:"quarantined"`
-	PolicyID              int64        `json:"policy_id"`
-	PolicyName            string       `json:"policy_name,omitempty"`
-	PolicyOverride        bool         `json:"policy_override"`
-	CurrentSensorPolicy   string       `json:"current_sensor_policy_name,omitempty"`
-	SensorStates          []string     `json:"sensor_states"`
-	SensorVersion         string       `json:"sensor_version,omitempty"`
-	SensorOutOfDate       bool         `json:"sensor_out_of_date"`
-	SensorPendingUpdate   bool         `json:"sensor_pending_update"`
-	SensorKitType         string       `json:"sensor_kit_type,omitempty"`
-	LastContactTime       Timestamp    `json:"last_contact_time"`
-	LastReportedTime      Timestamp    `json:"last_reported_time"`
-	RegisteredTime        Timestamp    `json:"registered_time"`
+	ID                  int64    `json:"id"`
+	Name                string   `json:"name"`
+	OS                  string   `json:"os,omitempty"`
+	OSVersion           string   `json:"os_version,omitempty"`
+	Status              string   `json:"status,omitempty"`
+	Quarantined         bool     `json:"quarantined"`
+	PolicyID            int64    `json:"policy_id"`
+	PolicyName          string   `json:"policy_name,omitempty"`
+	PolicyOverride      bool     `json:"policy_override"`
+	CurrentSensorPolicy string   `json:"current_sensor_policy_name,omitempty"`
+	SensorStates        []string `json:"sensor_states"`
+	SensorVersion       string   `json:"sensor_version,omitempty"`
+	SensorOutOfDate     bool     `json:"sensor_out_of_date"`
+	SensorPendingUpdate bool     `json:"sensor_pending_update"`
+	SensorKitType       string   `json:"sensor_kit_type,omitempty"`
+	// LastContactTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	LastContactTime Timestamp `json:"last_contact_time"`
+	// LastReportedTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	LastReportedTime Timestamp `json:"last_reported_time"`
+	// RegisteredTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	RegisteredTime Timestamp `json:"registered_time"`
+	// DeregisteredTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	DeregisteredTime      Timestamp    `json:"deregistered_time"`
 	LastInternalIPAddress string       `json:"last_internal_ip_address,omitempty"`
 	LastExternalIPAddress string       `json:"last_external_ip_address,omitempty"`

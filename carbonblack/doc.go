@@ -46,6 +46,18 @@
 // that stops answering ends the attempt with an error matching [ErrTimeout]
 // whose Timeout method reports true; it is retried like a connection failure.
 //
+// # Times
+//
+// Carbon Black mixes units, so each time field's comment names its own:
+// alert, device, process, observation, UBS and override times are RFC 3339
+// in UTC with milliseconds ([Timestamp], which also reads epoch
+// milliseconds); Live Response session times are RFC 3339 or epoch
+// milliseconds depending on the call; Live Response process and file times
+// are epoch seconds ([EpochSeconds]); command completion_time is epoch
+// seconds with a fraction ([CommandResult.Completed]); watchlist and report
+// timestamps are epoch seconds (int64); process ingress_time is epoch
+// milliseconds; Live Response timeouts are seconds.
+//
 // # Malformed items
 //
 // One result that does not decode never fails its page. Search pages

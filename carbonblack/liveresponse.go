@@ -22,22 +22,27 @@ type LiveResponseService service
 // Statuses come in any case ("ACTIVE", "active"); compare with
 // strings.EqualFold or use [Session.Active].
 type Session struct {
-	ID                  string    `json:"id"`
-	DeviceID            FlexInt   `json:"device_id"`
-	SensorID            FlexInt   `json:"sensor_id,omitempty"`
-	Status              string    `json:"status"`
-	CheckInTimeout      int       `json:"check_in_timeout"`
-	SessionTimeout      int       `json:"session_timeout"`
-	CurrentCommandIndex int       `json:"current_command_index"`
-	CreateTime          Timestamp `json:"create_time"`
-	DeviceCheckInTime   Timestamp `json:"device_check_in_time,omitzero"`
-	SensorCheckInTime   Timestamp `json:"sensor_check_in_time,omitzero"`
-	SupportedCommands   []string  `json:"supported_commands,omitempty"`
-	Drives              []string  `json:"drives,omitempty"`
-	CurrentWorkingDir   string    `json:"current_working_directory,omitempty"`
-	Hostname            *string   `json:"hostname,omitempty"`
-	Address             *string   `json:"address,omitempty"`
-	OSVersion           *string   `json:"os_version,omitempty"`
+	ID       string  `json:"id"`
+	DeviceID FlexInt `json:"device_id"`
+	SensorID FlexInt `json:"sensor_id,omitempty"`
+	Status   string  `json:"status"`
+	// CheckInTimeout and SessionTimeout are in seconds.
+	CheckInTimeout      int `json:"check_in_timeout"`
+	SessionTimeout      int `json:"session_timeout"`
+	CurrentCommandIndex int `json:"current_command_index"`
+	// CreateTime is RFC 3339 in UTC with milliseconds when a session is
+	// created and epoch milliseconds when it is read; both decode.
+	CreateTime Timestamp `json:"create_time"`
+	// DeviceCheckInTime is RFC 3339 in UTC with milliseconds.
+	DeviceCheckInTime Timestamp `json:"device_check_in_time,omitzero"`
+	// SensorCheckInTime is epoch milliseconds (RFC 3339 also decodes).
+	SensorCheckInTime Timestamp `json:"sensor_check_in_time,omitzero"`
+	SupportedCommands []string  `json:"supported_commands,omitempty"`
+	Drives            []string  `json:"drives,omitempty"`
+	CurrentWorkingDir string    `json:"current_working_directory,omitempty"`
+	Hostname          *string   `json:"hostname,omitempty"`
+	Address           *string   `json:"address,omitempty"`
+	OSVersion         *string   `json:"os_version,omitempty"`
 }
 
 // Active reports whether the session accepts commands.
@@ -95,10 +100,11 @@ type Command struct {
 
 // CommandResult is a command's state and, once complete, its output.
 type CommandResult struct {
-	ID             int64   `json:"id"`
-	SessionID      string  `json:"session_id"`
-	DeviceID       FlexInt `json:"device_id"`
-	CommandTimeout int     `json:"command_timeout"`
+	ID        int64   `json:"id"`
+	SessionID string  `json:"session_id"`
+	DeviceID  FlexInt `json:"device_id"`
+	// CommandTimeout is in seconds.
+	CommandTimeout int `json:"command_timeout"`
 	// Status is PENDING, IN PROGRESS, COMPLETE, ERROR or CANCELLED. The
 	// service answers in upper case, some recordings in lower case: use
 	// [CommandResult.Complete] and [CommandResult.Finished], which compare
@@ -161,9 +167,11 @@ type LRFile struct {
 	Attributes []string `json:"attributes,omitempty"`
 	Size       int64    `json:"size"`
 	// The file times are sent in epoch seconds.
-	CreateTime     EpochSeconds `json:"create_time,omitzero"`
+	CreateTime EpochSeconds `json:"create_time,omitzero"`
+	// LastAccessTime is epoch seconds.
 	LastAccessTime EpochSeconds `json:"last_access_time,omitzero"`
-	LastWriteTime  EpochSeconds `json:"last_write_time,omitzero"`
+	// LastWriteTime is epoch seconds.
+	LastWriteTime EpochSeconds `json:"last_write_time,omitzero"`
 }
 
 // IsDir reports whether the entry is a directory.

@@ -25,8 +25,9 @@ const (
 // ReputationOverride is one override. SHA256 overrides carry SHA256Hash
 // (and optionally Filename); CERT overrides SignedBy; IT_TOOL overrides Path.
 type ReputationOverride struct {
-	ID                    string    `json:"id,omitempty"`
-	CreatedBy             string    `json:"created_by,omitempty"`
+	ID        string `json:"id,omitempty"`
+	CreatedBy string `json:"created_by,omitempty"`
+	// CreateTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	CreateTime            Timestamp `json:"create_time,omitzero"`
 	Description           string    `json:"description,omitempty"`
 	OverrideList          string    `json:"override_list"`

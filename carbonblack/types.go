@@ -62,7 +62,9 @@ func (r TimeRange) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads any of the forms MarshalJSON writes.
 func (r *TimeRange) UnmarshalJSON(b []byte) error {
 	var m struct {
-		Start  Timestamp `json:"start"`
+		// Start is sent as RFC 3339 in UTC with milliseconds.
+		Start Timestamp `json:"start"`
+		// End is sent as RFC 3339 in UTC with milliseconds.
 		End    Timestamp `json:"end"`
 		Range  string    `json:"range"`
 		Window string    `json:"window"`

@@ -94,6 +94,15 @@
 // forensic evidence decoded per type into [Evidence].Details with loosely
 // typed numbers and flags ([FlexInt], [FlexBool]).
 //
+// # Times
+//
+// TAP writes ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z");
+// [Time] reads that and the variants of TAP's mocks (no milliseconds,
+// offsets without a colon, a space for the "T", epoch seconds) and every
+// time field's comment says which it is. Query windows are sent as ISO 8601
+// intervals; sinceSeconds is in seconds; forensic evidence "time" is
+// documented as unsupported and usually 0.
+//
 // # Malformed items
 //
 // One event that does not decode never fails its window. The four event

@@ -31,6 +31,7 @@ type Events struct {
 // event never loses the window.
 func (e *Events) UnmarshalJSON(b []byte) error {
 	var raw struct {
+		// QueryEndTime is the end of the served window (resume from it), ISO 8601 in UTC with milliseconds.
 		QueryEndTime      Time            `json:"queryEndTime"`
 		MessagesDelivered json.RawMessage `json:"messagesDelivered"`
 		MessagesBlocked   json.RawMessage `json:"messagesBlocked"`
@@ -86,8 +87,9 @@ type Message struct {
 	// QID is the PPS queue id; not unique.
 	QID string `json:"QID"`
 	// MessageID is the Message-ID header (may be empty); not unique.
-	MessageID   string `json:"messageID"`
-	MessageTime Time   `json:"messageTime"`
+	MessageID string `json:"messageID"`
+	// MessageTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	MessageTime Time `json:"messageTime"`
 	// Sender is the envelope sender, user part hashed.
 	Sender   string `json:"sender"`
 	SenderIP string `json:"senderIP"`
@@ -224,7 +226,8 @@ type ThreatInfo struct {
 	Classification string `json:"classification"`
 	// ThreatStatus is "active", "cleared" or "falsePositive" (casing varies).
 	ThreatStatus string `json:"threatStatus"`
-	ThreatTime   Time   `json:"threatTime"`
+	// ThreatTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	ThreatTime Time `json:"threatTime"`
 	// ThreatURL links to the threat in the TAP dashboard.
 	ThreatURL  string `json:"threatUrl"`
 	CampaignID string `json:"campaignID"`
@@ -240,6 +243,7 @@ type Click struct {
 	// GUID is the id of the message the URL came in.
 	GUID      string `json:"GUID"`
 	MessageID string `json:"messageID"`
+	// ClickTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
 	ClickTime Time   `json:"clickTime"`
 	ClickIP   string `json:"clickIP"`
 	// Recipient is the clicking recipient. TAP sends one address; some
@@ -255,10 +259,11 @@ type Click struct {
 	UserAgent      string    `json:"userAgent"`
 	Classification string    `json:"classification"`
 	ThreatID       string    `json:"threatID"`
-	ThreatTime     Time      `json:"threatTime"`
-	ThreatURL      string    `json:"threatURL"`
-	ThreatStatus   string    `json:"threatStatus"`
-	CampaignID     string    `json:"campaignId"`
+	// ThreatTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	ThreatTime   Time   `json:"threatTime"`
+	ThreatURL    string `json:"threatURL"`
+	ThreatStatus string `json:"threatStatus"`
+	CampaignID   string `json:"campaignId"`
 }
 
 // UnmarshalJSON decodes a click, reading recipient as one address or a

@@ -56,6 +56,15 @@
 // answered 200 with an empty data list is ErrNotFound, with or without an
 // error list. VendorCode extracts the numeric code.
 //
+// # Times
+//
+// The console writes RFC 3339 in UTC with microseconds
+// ("2019-09-15T12:05:49.095889Z"); [Time] reads that, other RFC 3339 forms,
+// times without a zone (UTC), epoch milliseconds and the placeholders some
+// records carry, and writes the console's form in bodies and filters
+// (createdAt__gt, fromDate, ...). Every time field's comment says which it
+// is.
+//
 // # Malformed items
 //
 // One item that does not decode never fails its page. List answers are

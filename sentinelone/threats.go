@@ -21,13 +21,21 @@ type ThreatFilter struct {
 	IDs      []string `json:"ids,omitempty" url:"ids,comma,omitempty"`
 	AgentIDs []string `json:"agentIds,omitempty" url:"agentIds,comma,omitempty"`
 
-	CreatedAtGt  Time `json:"createdAt__gt,omitzero" url:"createdAt__gt,omitempty"`
+	// CreatedAtGt is sent as RFC 3339 in UTC with microseconds.
+	CreatedAtGt Time `json:"createdAt__gt,omitzero" url:"createdAt__gt,omitempty"`
+	// CreatedAtGte is sent as RFC 3339 in UTC with microseconds.
 	CreatedAtGte Time `json:"createdAt__gte,omitzero" url:"createdAt__gte,omitempty"`
-	CreatedAtLt  Time `json:"createdAt__lt,omitzero" url:"createdAt__lt,omitempty"`
+	// CreatedAtLt is sent as RFC 3339 in UTC with microseconds.
+	CreatedAtLt Time `json:"createdAt__lt,omitzero" url:"createdAt__lt,omitempty"`
+	// CreatedAtLte is sent as RFC 3339 in UTC with microseconds.
 	CreatedAtLte Time `json:"createdAt__lte,omitzero" url:"createdAt__lte,omitempty"`
-	UpdatedAtGt  Time `json:"updatedAt__gt,omitzero" url:"updatedAt__gt,omitempty"`
+	// UpdatedAtGt is sent as RFC 3339 in UTC with microseconds.
+	UpdatedAtGt Time `json:"updatedAt__gt,omitzero" url:"updatedAt__gt,omitempty"`
+	// UpdatedAtGte is sent as RFC 3339 in UTC with microseconds.
 	UpdatedAtGte Time `json:"updatedAt__gte,omitzero" url:"updatedAt__gte,omitempty"`
-	UpdatedAtLt  Time `json:"updatedAt__lt,omitzero" url:"updatedAt__lt,omitempty"`
+	// UpdatedAtLt is sent as RFC 3339 in UTC with microseconds.
+	UpdatedAtLt Time `json:"updatedAt__lt,omitzero" url:"updatedAt__lt,omitempty"`
+	// UpdatedAtLte is sent as RFC 3339 in UTC with microseconds.
 	UpdatedAtLte Time `json:"updatedAt__lte,omitzero" url:"updatedAt__lte,omitempty"`
 
 	// ContentHashes are SHA1 values.

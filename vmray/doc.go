@@ -79,6 +79,14 @@
 // "_max_id", "_last_id" (feed mode) and "_order". [Collect] drains an
 // iterator into a slice.
 //
+// # Times
+//
+// VMRay writes times as ISO 8601 without a zone, meaning UTC
+// ("2024-05-27T07:48:11"); [Time] reads them (and RFC 3339 with a zone) and
+// every time field's comment says so. Billing dates are kept as the text
+// VMRay sends ("2026-12-31"); the analysis timeout of a submission is in
+// seconds.
+//
 // # Malformed items
 //
 // One item that does not decode never fails its chunk. List answers are

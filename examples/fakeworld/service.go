@@ -106,7 +106,9 @@ func StartService(plan listenPlan, tls bool, caFile string, now func() time.Time
 	}
 	s := &Service{tls: tls, now: now, caFile: caFile, world: w, fronts: map[string]*fakehttp.Server{},
 		swaps: map[string]*swapHandler{}, hooks: &webhookLog{}}
-	for _, name := range serviceNames() {
+	// The control API starts last: its handlers read the other listeners.
+	order := append(serviceNames()[1:], serviceNames()[0])
+	for _, name := range order {
 		sw := &swapHandler{}
 		if name == "control" {
 			sw.set(s.controlHandler())

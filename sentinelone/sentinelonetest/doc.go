@@ -80,4 +80,9 @@
 //   - Binary Vault zips use sentinelone.BinaryVaultPassword and carry no
 //     manifest; upload links do not expire.
 //   - Rate limits are per server, not per token, and off by default.
+//   - Threats are sent in the current shape only: detectionEngines as
+//     objects, mitigationStatus as a list, numbers as numbers; the older
+//     shapes some consoles send (engine names as strings, a status string,
+//     numeric strings) and error lists without code or title are not
+//     produced (package sentinelone reads them all).
 package sentinelonetest
