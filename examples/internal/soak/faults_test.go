@@ -42,12 +42,12 @@ func TestFaultShares(t *testing.T) {
 }
 
 func TestSummaryCounts(t *testing.T) {
-	out := "Run summary (2s)\n  failures: 3 dead letters (respond 3), 0 source errors; see them\n" +
+	out := "Run summary (2s)\n  collected 9 evidence records: 4 distinct new files, 5 merged\n  failures: 3 dead letters (respond 3), 0 source errors; see them\n" +
 		"  pending: 7 items resume on the next run (2 waiting on a backoff or a refused component)\n"
-	if p, d := summaryCounts(out); p != 7 || d != 3 {
-		t.Errorf("summaryCounts = %d pending, %d dead, want 7, 3", p, d)
+	if p, d, n := summaryCounts(out); p != 7 || d != 3 || n != 4 {
+		t.Errorf("summaryCounts = %d pending, %d dead, %d new, want 7, 3, 4", p, d, n)
 	}
-	if p, d := summaryCounts("Run summary (1s)\n  verdicts: none\n"); p != 0 || d != 0 {
-		t.Errorf("summaryCounts of a clean summary = %d, %d", p, d)
+	if p, d, n := summaryCounts("Run summary (1s)\n  verdicts: none\n"); p != 0 || d != 0 || n != 0 {
+		t.Errorf("summaryCounts of a quiet summary = %d, %d, %d", p, d, n)
 	}
 }

@@ -112,8 +112,9 @@ func (w *tapCBCWorld) requests() map[string]int {
 		"webhook": len(w.hook.Requests())}
 }
 
-func (w *tapCBCWorld) settings(Options) map[string]string {
+func (w *tapCBCWorld) settings(o Options) map[string]string {
 	return map[string]string{
+		"carbonblack.hunt_retry": o.RetryMaxDelay.String(), "carbonblack.hunt_retry_max": o.RetryMaxDelay.String(),
 		"proofpoint.url": w.tap.URL(), "proofpoint.principal": w.tap.Principal(), "proofpoint.secret": w.tap.Secret(),
 		"carbonblack.url": w.cbc.URL(), "carbonblack.org_key": w.cbc.OrgKey(), "carbonblack.api_id": w.cbc.APIID(),
 		"carbonblack.api_secret": w.cbc.APISecret(), "carbonblack.poll_interval": "20ms",
