@@ -20,6 +20,9 @@ type Result struct {
 	// Kills counts the SIGKILLs, Starts every start of the connector,
 	// FinalRuns the runs after the last kill.
 	Kills, Starts, FinalRuns int
+	// WorkEnded is true when a run finished all the work before the last
+	// kill came (Kills is then below Options.Kills).
+	WorkEnded bool
 	// FaultRate is the fraction of requests answered with a fault until the
 	// last kill (FinalFaults: until the end).
 	FaultRate   float64
@@ -113,8 +116,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if r.FinalFaults {
 		faults = "faults until the end"
 	}
-	fmt.Fprintf(w, "%s: seed %d, %d items (%d actionable), %.0f%% faults (%s), %d kills, %d starts, %d final runs\n",
-		r.Example, r.Seed, r.Items, r.Actionable, 100*r.FaultRate, faults, r.Kills, r.Starts, r.FinalRuns)
+	kills := fmt.Sprintf("%d kills", r.Kills)
+	if r.WorkEnded {
+		kills += " (the work ended before the next)"
+	}
+	fmt.Fprintf(w, "%s: seed %d, %d items (%d actionable), %.0f%% faults (%s), %s, %d starts, %d final runs\n",
+		r.Example, r.Seed, r.Items, r.Actionable, 100*r.FaultRate, faults, kills, r.Starts, r.FinalRuns)
 	submissions := ""
 	if r.DuplicateSubmissions != nil {
 		submissions = fmt.Sprintf("; VMRay submissions: %d, files submitted more than once: %d", r.Submissions,

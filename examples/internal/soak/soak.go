@@ -48,7 +48,8 @@ type Options struct {
 	// Kinds restricts the faults to these kinds of FaultKinds (default:
 	// every kind), to narrow down a finding.
 	Kinds []string
-	// Kills is the number of SIGKILLs before the final runs.
+	// Kills is the number of SIGKILLs before the final runs; fewer land when
+	// a run finishes all the work first (Result.WorkEnded).
 	Kills int
 	// Seed drives everything random: the files, their verdicts, the fault
 	// draws and the kill moments.
@@ -243,7 +244,14 @@ func (e *Example) Run(ctx context.Context, binary string, o Options) (*Result, e
 		if code == 2 {
 			return nil, fmt.Errorf("soak: %s refused its configuration:\n%s", e.Name, out)
 		}
-		fmt.Fprintf(o.Progress, "%s: start %d finished before its kill (exit %d)\n", e.Name, r.Starts, code)
+		pending, _, fresh := summaryCounts(out)
+		fmt.Fprintf(o.Progress, "%s: start %d finished before its kill (exit %d, %d new files, %d pending)\n", e.Name,
+			r.Starts, code, fresh, pending)
+		if code == 0 && pending == 0 && fresh == 0 && r.Kills > 0 {
+			// The work is done: later kills would hit an idle connector.
+			r.WorkEnded = true
+			break
+		}
 	}
 	if !o.FinalFaults {
 		for _, f := range fakes {

@@ -36,8 +36,8 @@ func TestShortSoak(t *testing.T) {
 			var table strings.Builder
 			r.WriteTable(&table)
 			t.Logf("\n%s", table.String())
-			if r.Kills != 5 {
-				t.Errorf("%d kills, want 5", r.Kills)
+			if r.Kills != 5 && !(r.WorkEnded && r.Kills > 0) {
+				t.Errorf("%d kills, want 5 (or at least one before the work ended)", r.Kills)
 			}
 			if r.Actionable == 0 || len(r.Responders) == 0 {
 				t.Fatalf("nothing to act on: the harness checks nothing")
