@@ -61,6 +61,10 @@ type Proofpoint struct {
 type CarbonBlack struct {
 	vendors.CarbonBlack `yaml:",inline"`
 	HuntWindow          time.Duration `yaml:"hunt_window"`
+	// HuntRetry and HuntRetryMax are the back-off between the tries of one
+	// attachment's failing hunt: HuntRetry doubling up to HuntRetryMax.
+	HuntRetry    time.Duration `yaml:"hunt_retry"`
+	HuntRetryMax time.Duration `yaml:"hunt_retry_max"`
 	// PollInterval is the first wait between checks of a process search and
 	// of Live Response sessions and commands (0: the client's 2s, growing).
 	PollInterval time.Duration `yaml:"poll_interval"`
@@ -159,7 +163,8 @@ func defaults() *Config {
 		},
 		CarbonBlack: CarbonBlack{CarbonBlack: vendors.CarbonBlack{URL: "https://defense.conferdeploy.net", Profile: "default",
 			Transport: vendors.Transport{SSLVerify: true}, IntegrationName: name},
-			HuntWindow: carbonblackconn.DefaultHuntWindow, OnlySeenFiles: true},
+			HuntWindow: carbonblackconn.DefaultHuntWindow, HuntRetry: proofpointconn.DefaultHuntRetry.Initial,
+			HuntRetryMax: proofpointconn.DefaultHuntRetry.Max, OnlySeenFiles: true},
 		FeedReport: FeedAction{Verdicts: malicious(), Feed: "Proofpoint TAP", AlertsEnabled: true},
 		Isolate:    Action{Verdicts: malicious()},
 		Policy:     PolicyAction{Verdicts: malicious()},
@@ -218,6 +223,9 @@ func (c *Config) Validate() error {
 	}
 	if cb.HuntWindow < time.Hour || cb.HuntWindow > carbonblackconn.DefaultHuntWindow {
 		p.Add("carbonblack.hunt_window", "must be between 1h and 336h (two weeks, the most process search allows), got %v", cb.HuntWindow)
+	}
+	if cb.HuntRetry <= 0 || cb.HuntRetryMax < cb.HuntRetry {
+		p.Add("carbonblack.hunt_retry", "must be positive and at most carbonblack.hunt_retry_max, got %v and %v", cb.HuntRetry, cb.HuntRetryMax)
 	}
 
 	for key, a := range c.actions() {
@@ -322,7 +330,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	src, err := proofpointconn.NewSource(tap, proofpointconn.Options{
 		Streams: streams, Delay: pp.Delay, FirstLookBack: pp.FirstLookBack, Overlap: pp.Overlap, WindowSize: pp.Window,
 		Classifications: pp.Classifications, ThreatStatuses: pp.ThreatStatuses, DebugSHA256: pp.DebugSample,
-		Enrich: hunter.Enrich, Logger: env.Logger,
+		Enrich: hunter.Enrich, HuntRetry: connector.Backoff{Initial: c.CarbonBlack.HuntRetry, Max: c.CarbonBlack.HuntRetryMax},
+		Logger: env.Logger,
 	})
 	if err != nil {
 		return runner.Parts{}, err

@@ -286,6 +286,7 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 			envPrefix + "_PROOFPOINT_INCLUDE_BLOCKED": "false"}, Want: []string{"proofpoint.include_delivered"}},
 		{Name: "window too long", Env: env("PROOFPOINT_WINDOW", "2h"), Want: []string{"proofpoint.window"}},
 		{Name: "hunt window too long", Env: env("CARBONBLACK_HUNT_WINDOW", "400h"), Want: []string{"carbonblack.hunt_window"}},
+		{Name: "hunt retry above its max", Env: env("CARBONBLACK_HUNT_RETRY", "2h"), Want: []string{"carbonblack.hunt_retry", "2h0m0s"}},
 		{Name: "unknown key", YAML: "proofpoint:\n  delta: 15\n", Want: []string{"delta"}},
 	})
 	if o := observe(t, w); o.hunts != 0 || len(o.actions) != 0 {

@@ -25,6 +25,12 @@ type VMRay struct {
 	SubmissionTags    []string      `yaml:"submission_tags"`
 	SandboxTimeout    time.Duration `yaml:"sandbox_timeout"`
 	UnlockReports     bool          `yaml:"unlock_reports"`
+	// SettleDelay is how long, after a crash while submitting, the analyzer
+	// waits for a submission of ours that may still reach VMRay before it
+	// submits the file again (0: vmrayconn.DefaultSettleDelay, the engine's
+	// submit timeout). Lower it only where every submission reaches VMRay
+	// sooner, such as against a local fake.
+	SettleDelay time.Duration `yaml:"settle_delay"`
 }
 
 // Validate adds a problem for a missing URL or API key and for a submission
@@ -40,6 +46,9 @@ func (vm *VMRay) Validate(p *config.Problems, envPrefix string) {
 		if tag == "" || strings.ContainsAny(tag, " \t,") {
 			p.Add(VMRaySection+".submission_tags", "tag %q must be non-empty without spaces or commas", tag)
 		}
+	}
+	if vm.SettleDelay < 0 {
+		p.Add(VMRaySection+".settle_delay", "must not be negative, got %v", vm.SettleDelay)
 	}
 }
 
@@ -61,7 +70,7 @@ func (vm *VMRay) Client(logger *slog.Logger, extra ...vmray.Option) (*vmray.Clie
 // not answered from the cache.
 func (vm *VMRay) AnalyzerOptions(logger *slog.Logger, resubmit bool) vmrayconn.Options {
 	opts := vmrayconn.Options{Comment: vm.SubmissionComment, Tags: vm.SubmissionTags, SandboxTimeout: vm.SandboxTimeout,
-		UnlockReports: vm.UnlockReports, Logger: logger}
+		UnlockReports: vm.UnlockReports, SettleDelay: vm.SettleDelay, Logger: logger}
 	if resubmit {
 		opts.AnalysisCaching = vmray.CachingDisabled
 	}
