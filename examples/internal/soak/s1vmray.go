@@ -57,7 +57,7 @@ func (w *s1VMRayWorld) seed(n int, rng *rand.Rand) {
 		v := verdictMix(rng)
 		path := fmt.Sprintf(`C:\Soak\file-%d.exe`, i)
 		t := w.s1.AddThreat(sentinelone.Threat{
-			ThreatInfo: sentinelone.ThreatInfo{SHA1: sha, FilePath: sentinelone.String(path),
+			ThreatInfo: sentinelone.ThreatInfo{SHA1: sha, FilePath: sentinelone.FlexString(path),
 				ConfidenceLevel: sentinelone.ConfidenceMalicious, ThreatName: fmt.Sprintf("file-%d.exe", i), Classification: "Malware",
 				FileSize: int64(len(content))},
 			AgentRealtimeInfo: sentinelone.AgentRealtimeInfo{AgentID: a.ID},
