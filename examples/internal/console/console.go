@@ -254,8 +254,9 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 	for name, h := range snap.Components {
 		d.Components = append(d.Components, componentView{name, h})
 	}
+	kindOrder := []connector.ComponentKind{connector.KindSource, connector.KindAnalyzer, connector.KindResponder}
 	slices.SortFunc(d.Components, func(a, b componentView) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(slices.Index(kindOrder, a.Kind), slices.Index(kindOrder, b.Kind)), cmp.Compare(a.Name, b.Name))
 	})
 	c.render(w, r, http.StatusOK, "overview", "Overview", d)
 }

@@ -117,7 +117,7 @@ func TestOverview(t *testing.T) {
 		// the source's checkpoint and lag (last collection at 12:55:01, the page at 13:00:00)
 		`{&#34;since&#34;:&#34;2026-12-03T12:55:00Z&#34;`, "<td>4m59s</td>",
 		// charts
-		`<svg viewBox="0 0 360 64"`, "Verdicts by kind", `class="s-malicious"`, "dead letters 2",
+		"<h2>Last 6 hours</h2>", `<svg viewBox="0 0 360 64"`, "Verdicts by kind", `class="s-malicious"`, "dead letters 2",
 		// vendor health: vmray had 429s and a 503 three minutes ago
 		"<td>vmray</td>", "3m ago</span>: 503 Service Unavailable: GET /rest/submission/{}",
 		// components

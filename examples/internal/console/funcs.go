@@ -12,6 +12,7 @@ var templateFuncs = template.FuncMap{
 	"ago":   ago,
 	"bytes": byteSize,
 	"dict":  dict,
+	"hours": hours,
 }
 
 // timestamp writes t in UTC to the second, or "—" when zero.
@@ -81,4 +82,12 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// hours writes a whole number of hours ("6 hours", "1 hour").
+func hours(d time.Duration) string {
+	if h := int(d.Hours()); h != 1 {
+		return fmt.Sprintf("%d hours", h)
+	}
+	return "1 hour"
 }

@@ -172,7 +172,7 @@ func seedActivity() *Activity {
 			a.ObserveRequest(rest.RequestEvent{Vendor: "carbonblack", Method: "POST", Route: "/api/alerts/v7/orgs/{}/alerts/_search", Attempt: 1, StatusCode: 200})
 		}
 		if m%11 == 0 {
-			a.Add(connector.CounterVerdicts, 1, []string{"clean", "malicious", "suspicious", "clean", "unknown"}[m%5])
+			a.Add(connector.CounterVerdicts, 1+m%3, []string{"clean", "malicious", "suspicious", "clean", "unknown"}[m%5])
 			a.ObserveRequest(rest.RequestEvent{Vendor: "vmray", Method: "GET", Route: "/rest/sample/sha256/{}", Attempt: 1, StatusCode: 200})
 		}
 		if m%23 == 0 {
