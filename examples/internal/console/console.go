@@ -390,7 +390,7 @@ func devices(ss []connector.Sighting, n int) []string {
 type itemData struct {
 	connector.ItemDetail
 	Hashes []connector.Key
-	// Retryable is true unless the item is done.
+	// Retryable is true for a dead letter and for an open item waiting on a backoff: what a retry changes.
 	Retryable bool
 }
 
@@ -401,7 +401,7 @@ func (c *Console) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.render(w, r, http.StatusOK, "item", d.Item.Key.String(),
-		itemData{ItemDetail: d, Hashes: d.Item.HashKeys(), Retryable: d.Item.State != connector.StateDone})
+		itemData{ItemDetail: d, Hashes: d.Item.HashKeys(), Retryable: d.Item.State == connector.StateFailed || d.Item.Retry != nil})
 }
 
 func (c *Console) retryItem(w http.ResponseWriter, r *http.Request) {

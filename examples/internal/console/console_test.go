@@ -198,6 +198,9 @@ func TestItemPage(t *testing.T) {
 	if strings.Contains(page, "Retry now") {
 		t.Error("a done item offers a retry")
 	}
+	if page := c.get("/console/items/"+w.responding.String(), http.StatusOK); strings.Contains(page, "Retry now") {
+		t.Error("an item responding without a backoff offers a retry")
+	}
 	// an item waiting on a backoff: attempts and next attempt; it may be retried now
 	page = c.get("/console/items/"+w.awaiting.String(), http.StatusOK)
 	mustContain(t, page, "Waiting to retry", "3 since 2026-12-03 12:51:00 UTC", "2026-12-03 13:04:00 UTC (in 4m)",
