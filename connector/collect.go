@@ -63,18 +63,15 @@ func (e *engine) resumeDue() {
 		e.log.Error("store failed listing due items", "err", err)
 		return
 	}
-	n := 0
-	for _, o := range items {
-		e.mu.Lock()
-		_, busy := e.inflight[o.key]
-		e.mu.Unlock()
-		if !busy {
-			n++
-			e.dispatch(o.key, o.state)
-		}
+	if len(items) > 0 {
+		e.log.Debug("taking up the open items that are due", "count", len(items))
 	}
-	if n > 0 {
-		e.log.Info("taking up items that are due again", "count", n)
+	for _, o := range items {
+		if e.stopping() {
+			return
+		}
+		// An item a job already works on is left to it.
+		e.start(o.key, o.state, false)
 	}
 }
 

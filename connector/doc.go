@@ -63,9 +63,9 @@
 //     from any stage (an offline agent, a quota), and any error not marked permanent. The step is tried again after
 //     a capped exponential backoff with jitter (Config.Retry: 2 s doubling up to 30 min by default; a RetryLater
 //     delay is honoured up to the cap). The attempt count, the first failure and the next attempt time are stored
-//     with the item (Item.Retry), so the schedule survives restarts: a wait up to Config.RetryInRun (1 min) is
-//     spent in the run, a longer one leaves the item open, and a later cycle of Run or a later RunOnce takes it up
-//     when due. Only when the stage's horizon (StageLimits.Horizon, 24 h by default), counted from the step's first
+//     with the item (Item.Retry), so the schedule survives restarts: a run waits in process for at most two
+//     retries of a step, each no longer than Config.RetryInRun (1 min); beyond that the item is left open, and a
+//     later cycle of Run or a later RunOnce takes it up when due. Only when the stage's horizon (StageLimits.Horizon, 24 h by default), counted from the step's first
 //     failure, has run out does the item become a dead letter. A failing Collect is tried Config.Retry.Attempts
 //     times (5 by default) in a cycle; its checkpoint does not move, so the next cycle starts from the same place.
 //   - Permanent: errors marked with Permanent (other 4xx, a hash mismatch, an unsupported file, a limit breached)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,12 +49,16 @@ type engine struct {
 	// blocked).
 	health map[string]*componentState
 	cycle  int
+	// resuming is set while a cycle's resumeDue runs, so that slow cycles do not pile up.
+	resuming atomic.Bool
 }
 
 // job carries one item through the stages of this run. Only one job per key is alive at a time.
 type job struct {
 	key   Key
-	dirty bool     // the collector merged new evidence while the job was alive
+	dirty bool // the collector merged new evidence while the job was alive
+	// waits counts the retries this job waited for in process (see retry).
+	waits int
 	known *Verdict // a verdict the analyzer already had, kept while resubmitting
 	// sample is the fetched sample handed from fetch to submit, and sampleSource the source that delivered it.
 	sample       Sample
@@ -198,10 +203,13 @@ func (e *engine) count(fn func(s *Summary)) {
 
 // dispatch starts a job for key unless one is alive, in which case it marks it dirty so it looks at the item again
 // before finishing.
-func (e *engine) dispatch(key Key, st State) {
+func (e *engine) dispatch(key Key, st State) { e.start(key, st, true) }
+
+// start starts a job for key unless one is alive; then it marks that job dirty when mark is set.
+func (e *engine) start(key Key, st State, mark bool) {
 	e.mu.Lock()
 	if j, ok := e.inflight[key]; ok {
-		j.dirty = true
+		j.dirty = j.dirty || mark
 		e.mu.Unlock()
 		return
 	}
@@ -389,12 +397,18 @@ func (e *engine) retry(j *job, stage Stage, component string, q chan *job, err e
 	e.log.Warn("step failed, will retry", "key", j.key.String(), "stage", stage, "component", component,
 		"try", rs.Attempts, "delay", d, "next", rs.Next, "err", err)
 	e.dropSample(j)
-	if d > e.cfg.RetryInRun {
+	if d > e.cfg.RetryInRun || j.waits >= waitsInRun {
 		e.abandon(j)
 		return
 	}
+	j.waits++
 	e.later(q, j, d)
 }
+
+// waitsInRun bounds the retries one job waits for in process: after that (or when the wait is longer than
+// Config.RetryInRun) the item is left open with its next-attempt time for a later cycle or run, so a run never
+// spins on a step that keeps failing.
+const waitsInRun = 2
 
 // wait leaves j's item open after its component refused the call for authorization: the try uses up no attempt
 // and restarts the step's horizon, and the item is taken up again in the next cycle or run.

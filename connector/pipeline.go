@@ -43,8 +43,9 @@ type Config struct {
 	// set, also caps the tries of one step. The time of the next try is stored with the item, so the schedule
 	// survives restarts. Attempts also bounds the tries of one collection (default 5).
 	Retry Backoff
-	// RetryInRun is the longest backoff a run waits for in process (default 1 min). An item whose next try is
-	// further away is left open in the store, and taken up when due by a later cycle of Run or a later RunOnce.
+	// RetryInRun is the longest backoff a run waits for in process (default 1 min), for at most two retries of a
+	// step per run or cycle. An item whose next try is further away, or that failed again, is left open in the store
+	// and taken up when due by a later cycle of Run or a later RunOnce.
 	RetryInRun time.Duration
 	// RetryFailedAfter is how long a dead letter rests before its file, when collected again, is worked on again
 	// (default 24 h).
@@ -179,9 +180,10 @@ func setLimits(l *StageLimits, n int, timeout time.Duration) {
 }
 
 // RunOnce runs one collection of every source and works until every item it touched (and every open item left in the
-// store by earlier runs) is done, failed or, when ctx ends, persisted for the next run. It returns the run's summary;
-// the error is ctx's when the run was interrupted, or the store's when it failed. Failures of sources and items are
-// not errors: they are counted in the summary and recorded in the store.
+// store by earlier runs that is due) is done, failed, waiting on a backoff or for a refused component (see the
+// failure classes in the package documentation), or, when ctx ends, persisted for the next run. It returns the run's
+// summary; the error is ctx's when the run was interrupted, or the store's when it failed. Failures of sources and
+// items are not errors: they are counted in the summary (see Summary.Problem) and recorded in the store.
 func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 	if !p.running.CompareAndSwap(false, true) {
 		return Summary{}, ErrRunning
@@ -203,9 +205,11 @@ func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 
 // Run is the daemon: it resumes open items, collects from every source now and every Interval after (a source whose
 // previous collection is still running is skipped that round), and works on items as they come; analyses of earlier
-// evidence are awaited while new evidence is collected. It returns nil when ctx ends (after the graceful drain, see
-// Config.ShutdownTimeout) or when every source has reported ErrEndOfInput and all work is done; it returns an error
-// only when the store fails. The summary covers the whole Run.
+// evidence are awaited while new evidence is collected. Every cycle also takes up the open items whose backoff has
+// run out (see Config.Retry) and probes components refused in the previous cycle. It returns nil when ctx ends
+// (after the graceful drain, see Config.ShutdownTimeout) or when every source has reported ErrEndOfInput and all
+// work under way is done (items waiting on a backoff stay in the store for a later run); it returns an error only
+// when the store fails. The summary covers the whole Run.
 func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	if !p.running.CompareAndSwap(false, true) {
 		return Summary{}, ErrRunning
@@ -270,11 +274,14 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 			e.mu.Lock()
 			e.cycle++
 			e.mu.Unlock()
-			e.feeders.Add(1)
-			go func() {
-				defer e.feeders.Done()
-				e.resumeDue()
-			}()
+			if e.resuming.CompareAndSwap(false, true) {
+				e.feeders.Add(1)
+				go func() {
+					defer e.feeders.Done()
+					defer e.resuming.Store(false)
+					e.resumeDue()
+				}()
+			}
 			startCycle()
 		}
 	}

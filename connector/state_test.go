@@ -28,6 +28,7 @@ func TestStateOperations(t *testing.T) {
 	clk := newClock()
 	cfg := fastConfig(store, a, []connector.Source{edr}, []connector.Responder{note, ban})
 	cfg.Now = clk.Now
+	cfg.Respond.Concurrency = 1 // countingResponder counts without a lock
 	p := newPipeline(t, cfg)
 	sum, err := p.RunOnce(ctx)
 	if err != nil || sum.Failures[connector.StageRespond] != 1 {
