@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,13 +46,14 @@ type bucket struct {
 type VendorHealth struct {
 	Vendor   string
 	Requests int
-	// Errors counts attempts that got no answer or an error status (4xx, 5xx).
+	// Errors counts attempts that failed: no answer, 401, 403, 429 or 5xx (see failed).
 	Errors int
 	// RateLimited counts 429 answers.
 	RateLimited int
 	// Retries counts attempts that repeated an earlier one.
 	Retries int
-	// LastSuccess is when an attempt last got a 1xx-3xx answer.
+	// LastSuccess is when an attempt last got an answer that is not a failure (2xx, 3xx, or a 4xx such as 404
+	// that answers the request itself).
 	LastSuccess time.Time
 	// LastError is when an attempt last failed, and LastErrorText what failed: the status (or "no response"), the
 	// method and the route template, never a URL, query or body.
@@ -144,7 +146,7 @@ func (a *Activity) ObserveRequest(e rest.RequestEvent) {
 	if e.StatusCode == http.StatusTooManyRequests {
 		v.RateLimited++
 	}
-	if e.StatusCode > 0 && e.StatusCode < 400 {
+	if !failed(e.StatusCode) {
 		v.LastSuccess = now
 		return
 	}
@@ -152,13 +154,22 @@ func (a *Activity) ObserveRequest(e rest.RequestEvent) {
 	v.LastError = now
 	status := "no response"
 	if e.StatusCode > 0 {
-		status = http.StatusText(e.StatusCode)
-		if status == "" {
-			status = "status"
-		}
-		status = strconv.Itoa(e.StatusCode) + " " + status
+		status = strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode)
 	}
-	v.LastErrorText = status + ": " + e.Method + " " + e.Route
+	v.LastErrorText = strings.TrimSpace(status) + ": " + e.Method + " " + e.Route
+}
+
+// failed reports whether an attempt failed in a way an operator should see: no answer (0), refused credentials
+// (401, 403), throttled (429) or a server error (5xx). Other 4xx answers (404, 409, 422) are the vendor's verdict
+// on the request, often one the engine expects (an existence check before a create), so they count as answered.
+func failed(status int) bool {
+	switch {
+	case status == 0, status >= 500:
+		return true
+	case status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusTooManyRequests:
+		return true
+	}
+	return false
 }
 
 // Snapshot is a consistent copy of an Activity.

@@ -64,9 +64,18 @@ func TestActivityVendorHealth(t *testing.T) {
 	retry.Attempt = 2
 	a.ObserveRequest(retry)
 	a.ObserveRequest(restEvent("carbonblack", "/appservices/v6/orgs/{}/devices/_search", 201))
+	now = now.Add(time.Minute)
+	// a 404 answers an existence check: not an error
+	a.ObserveRequest(restEvent("carbonblack", "/threathunter/watchlistmgr/v3/orgs/{}/reports/{}", 404))
+	a.ObserveRequest(restEvent("carbonblack", "/appservices/v6/orgs/{}/device_actions", 403))
 	s := a.Snapshot()
-	if len(s.Vendors) != 2 || s.Vendors[0].Vendor != "carbonblack" {
+	if len(s.Vendors) != 2 {
 		t.Fatalf("vendors %+v", s.Vendors)
+	}
+	cbc := VendorHealth{Vendor: "carbonblack", Requests: 3, Errors: 1, LastSuccess: testNow.Add(2 * time.Minute),
+		LastError: testNow.Add(2 * time.Minute), LastErrorText: "403 Forbidden: GET /appservices/v6/orgs/{}/device_actions"}
+	if s.Vendors[0] != cbc {
+		t.Errorf("carbonblack\n got %+v\nwant %+v", s.Vendors[0], cbc)
 	}
 	v := s.Vendors[1]
 	want := VendorHealth{Vendor: "vmray", Requests: 3, Errors: 2, RateLimited: 1, Retries: 1, LastSuccess: testNow,

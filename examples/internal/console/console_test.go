@@ -400,12 +400,13 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.activity.ObserveRequest(restEvent("<script>vendor</script>", "/<script>route</script>", 500))
+	w.activity.ComponentHealth(connector.KindResponder, "<script>component</script>", false, `401: <img src=x onerror=alert(8)>`)
 	c := newClient(t, newTestConsole(t, w, Auth{}))
 	for _, path := range []string{"/console/", "/console/items", "/console/items/" + key.String(), "/console/failed",
 		"/console/items?q=" + url.QueryEscape(`<script>alert(7)</script>`) + "&device=" + url.QueryEscape(`"><b>`)} {
 		page := c.get(path, http.StatusOK)
 		for _, raw := range []string{"<script>alert", "<img", "<svg onload", "<iframe", "<b>", `href="javascript:`,
-			"<script>vendor", "<script>route", "<x>", `"><b>`} {
+			"<script>vendor", "<script>route", "<script>component", "<x>", `"><b>`} {
 			if strings.Contains(page, raw) {
 				t.Errorf("%s: the page contains %q unescaped", path, raw)
 			}
@@ -413,6 +414,7 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 	}
 	page := c.get("/console/items/"+key.String(), http.StatusOK)
 	mustContain(t, page, "&lt;script&gt;alert(&#34;file&#34;)&lt;/script&gt;.exe", `href="#ZgotmplZ"`, "&lt;b&gt;bold&lt;/b&gt;")
+	mustContain(t, c.get("/console/", http.StatusOK), `<span class="bad">unauthorized: 401: &lt;img src=x onerror=alert(8)&gt;</span>`)
 }
 
 func TestStaticFiles(t *testing.T) {
