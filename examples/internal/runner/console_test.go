@@ -2,11 +2,17 @@ package runner
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/soarkit/soarkit/connector"
@@ -108,3 +114,85 @@ func TestObserversFeedTheConsole(t *testing.T) {
 type observeFunc func(rest.RequestEvent)
 
 func (f observeFunc) ObserveRequest(e rest.RequestEvent) { f(e) }
+
+// gatedSource holds its first Collect until the gate opens, so a test can look at a running connector.
+type gatedSource struct {
+	listSource
+	gate <-chan struct{}
+}
+
+func (s gatedSource) Collect(ctx context.Context, cp connector.Checkpoint) (connector.Batch, error) {
+	select {
+	case <-s.gate:
+	case <-ctx.Done():
+		return connector.Batch{}, ctx.Err()
+	}
+	return s.listSource.Collect(ctx, cp)
+}
+
+func TestTheOpsServerServesTheConsole(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("TEST_CONN_RUN_STATE_PATH", filepath.Join(t.TempDir(), "state.db"))
+	t.Setenv("TEST_CONN_RUN_OPS_LISTEN", addr)
+	rec := &recorder{}
+	app := testApp(rec, new(bool))
+	gate := make(chan struct{})
+	build := app.Build
+	app.Build = func(ctx context.Context, c *testConfig, env Env) (Parts, error) {
+		p, err := build(ctx, c, env)
+		p.Sources = []connector.Source{gatedSource{listSource{files: c.Source.Files}, gate}}
+		return p, err
+	}
+	done := make(chan int, 1)
+	var errOut bytes.Buffer
+	go func() { done <- Main(app, []string{"-once", "-log-level", "warn"}, io.Discard, &errOut) }()
+	var openGate sync.Once
+	exited := false
+	defer func() {
+		openGate.Do(func() { close(gate) })
+		if !exited {
+			<-done
+		}
+	}()
+	client := &http.Client{Timeout: 30 * time.Second}
+
+	var page string
+	for {
+		resp, err := client.Get("http://" + addr + "/")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				page = string(b)
+				break
+			}
+			t.Fatalf("GET /: %d\n%s", resp.StatusCode, b)
+		}
+		select {
+		case code := <-done:
+			exited = true
+			t.Fatalf("the connector exited (%d) before its ops server answered: %v\n%s", code, err, errOut.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	// "/" redirected to the console's overview, which lists the source the pipeline is collecting from
+	for _, want := range []string{"<title>Overview · test-conn console</title>", "<td>list</td>", "none yet"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the overview lacks %q:\n%s", want, page)
+		}
+	}
+	openGate.Do(func() { close(gate) })
+	code := <-done
+	exited = true
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	if rec.calls != 3 {
+		t.Errorf("%d responder calls, want 3", rec.calls)
+	}
+}
