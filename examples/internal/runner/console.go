@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"log/slog"
 
 	"github.com/soarkit/soarkit/connector"
@@ -10,14 +11,17 @@ import (
 )
 
 // consoleMount returns the web console to mount on the ops server, or none when it would be exposed without
-// credentials: on an address that is not loopback, the console needs run.ops_token (bearer) or run.console_user
-// and run.console_password (basic auth, what a browser asks for).
+// credentials: on an address that is not loopback, the console needs run.ops_token (bearer) or
+// run.console_password (basic auth as run.console_user, default "operator": what a browser asks for).
 func consoleMount(name string, settings *Settings, store connector.Store, sources []connector.Source,
 	activity *console.Activity, log *slog.Logger) ([]ops.Mount, error) {
-	auth := console.Auth{Token: settings.OpsToken.Value(), User: settings.ConsoleUser, Password: settings.ConsolePassword.Value()}
+	auth := console.Auth{Token: settings.OpsToken.Value()}
+	if !settings.ConsolePassword.IsZero() {
+		auth.User, auth.Password = cmp.Or(settings.ConsoleUser, "operator"), settings.ConsolePassword.Value()
+	}
 	if auth.Token == "" && auth.User == "" && !ops.IsLoopback(settings.OpsListen) {
 		log.Warn("the web console (/console/) is off: run.ops_listen is not a loopback address and neither "+
-			"run.console_user nor run.ops_token is set", "ops_listen", settings.OpsListen)
+			"run.console_password nor run.ops_token is set", "ops_listen", settings.OpsListen)
 		return nil, nil
 	}
 	names := make([]string, len(sources))

@@ -49,6 +49,10 @@ func TestConsoleMountFollowsTheListenAddressAndCredentials(t *testing.T) {
 		{"exposed without credentials", Settings{OpsListen: ":9464"}, false, "soar.example.net:9464", 404, 404},
 		{"exposed with basic auth", Settings{OpsListen: ":9464", ConsoleUser: "operator",
 			ConsolePassword: config.NewSecret("pw")}, true, "soar.example.net:9464", 401, 200},
+		{"a password alone: the user is operator", Settings{OpsListen: ":9464",
+			ConsolePassword: config.NewSecret("pw")}, true, "soar.example.net:9464", 401, 200},
+		{"another user", Settings{OpsListen: ":9464", ConsoleUser: "soc",
+			ConsolePassword: config.NewSecret("pw")}, true, "soar.example.net:9464", 401, 401},
 		{"loopback with the ops token", Settings{OpsListen: "127.0.0.1:9464", OpsToken: config.NewSecret("tok")},
 			true, "127.0.0.1:9464", 401, 401},
 	} {
@@ -75,12 +79,12 @@ func TestConsoleMountFollowsTheListenAddressAndCredentials(t *testing.T) {
 	}
 }
 
-func TestConsoleSettingsGoTogether(t *testing.T) {
+func TestConsoleUserNeedsAPassword(t *testing.T) {
 	s := DefaultSettings("test-conn")
 	s.ConsoleUser = "operator"
 	var p config.Problems
 	s.Validate("run", &p)
-	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "run.console_user") {
+	if err := p.Err(); err == nil || !strings.Contains(err.Error(), "run.console_password") {
 		t.Errorf("a user without a password: %v", err)
 	}
 }
