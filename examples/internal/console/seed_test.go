@@ -28,7 +28,7 @@ func hashesOf(content string) connector.Hashes {
 // world is a seeded console state: the items a Carbon Black Cloud -> VMRay connector holds after a few hours, and
 // its recent activity.
 type world struct {
-	store    *memstore.Store
+	store    connector.Store
 	activity *Activity
 	// Keys of the items, by role.
 	ransomware, offline, unfetchable, awaiting, throttled, clean, responding connector.Key
