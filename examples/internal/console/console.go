@@ -93,7 +93,10 @@ func New(opts Options) (*Console, error) {
 	mux.HandleFunc("POST "+Path+"items/{key}/retry", c.retryItem)
 	mux.HandleFunc("GET "+Path+"failed", c.failed)
 	mux.HandleFunc("POST "+Path+"failed/retry", c.retryFailed)
-	mux.Handle("GET "+Path+"static/", http.StripPrefix(Path+"static/", http.FileServerFS(static)))
+	files := http.StripPrefix(Path+"static/", http.FileServerFS(static))
+	mux.HandleFunc("GET "+Path+"static/{file}", func(w http.ResponseWriter, r *http.Request) {
+		files.ServeHTTP(w, r) // files only: no directory listing
+	})
 	mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusNotFound, errors.New("no such page"))
 	})

@@ -252,6 +252,14 @@ func TestFailedPageAndRetry(t *testing.T) {
 			t.Errorf("status %d", resp.StatusCode)
 		}
 	})
+	t.Run("an Origin of another site, without Sec-Fetch-Site", func(t *testing.T) {
+		c.header.Set("Origin", "http://evil.example")
+		defer func() { c.header = http.Header{} }()
+		resp, _ := c.do(http.MethodPost, retry, url.Values{"csrf": {tok}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
 	if got := itemState(t, w.store, w.offline); got != connector.StateFailed {
 		t.Fatalf("a refused form changed the item: %s", got)
 	}
@@ -428,6 +436,16 @@ func TestStaticFiles(t *testing.T) {
 		}
 		if resp.Header.Get("Content-Security-Policy") == "" {
 			t.Errorf("%s: no Content-Security-Policy", path)
+		}
+	}
+}
+
+func TestNoDirectoryListing(t *testing.T) {
+	w := seedWorld(t)
+	c := newClient(t, newTestConsole(t, w, Auth{}))
+	for _, path := range []string{"/console/static/", "/console/static", "/console/static/nope.css", "/console/static/../console.go"} {
+		if resp, body := c.do(http.MethodGet, path, nil); resp.StatusCode == http.StatusOK || strings.Contains(body, `href="console.css"`) {
+			t.Errorf("GET %s: %d\n%s", path, resp.StatusCode, body)
 		}
 	}
 }
