@@ -1,6 +1,7 @@
 package console
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -107,5 +108,31 @@ func TestChartStacksSeriesPerBin(t *testing.T) {
 	}
 	if c.Legend[0].Total != 3 || c.Legend[2].Total != 3 || b.Title != "13:00 UTC, malicious 3, suspicious 0, clean 1, unknown 0" {
 		t.Errorf("legend %+v, title %q", c.Legend, b.Title)
+	}
+}
+
+// The engine and the vendor clients report from many goroutines while pages read snapshots (run with -race).
+func TestActivityIsSafeForConcurrentUse(t *testing.T) {
+	a := NewActivity(func() time.Time { return testNow })
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 250 {
+				a.Add(connector.CounterCollected, 1, "carbonblack")
+				a.ObserveRequest(restEvent("vmray", "/rest/sample/{}", 200))
+				a.SourceCollected("carbonblack", testNow)
+				a.ComponentHealth(connector.KindAnalyzer, "vmray", true, "")
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 50 {
+			a.Snapshot()
+		}
+	})
+	wg.Wait()
+	s := a.Snapshot()
+	if got := s.Minutes[len(s.Minutes)-1].Collected; got != 1000 || s.Vendors[0].Requests != 1000 {
+		t.Errorf("collected %d, requests %d, want 1000 each", got, s.Vendors[0].Requests)
 	}
 }
