@@ -284,7 +284,7 @@ func showCheckpoint(cp connector.Checkpoint) string {
 type itemsQuery struct {
 	// Q matches any hash of the file (a part of it) or its name (case-insensitive).
 	Q string
-	// State is a state, "open" or "" (all).
+	// State is a state, "open", "waiting" (open items waiting on a backoff) or "" (all).
 	State string
 	// Verdict is a kind, "none" (no verdict yet) or "" (any).
 	Verdict string
@@ -294,6 +294,8 @@ type itemsQuery struct {
 
 func (q itemsQuery) match(it connector.Item) bool {
 	switch {
+	case q.State == stateWaiting && it.Retry == nil:
+		return false
 	case q.Verdict == "none" && it.Verdict != nil:
 		return false
 	case q.Verdict != "" && q.Verdict != "none" && (it.Verdict == nil || it.Verdict.Kind.String() != q.Verdict):
@@ -323,6 +325,9 @@ func (q itemsQuery) match(it connector.Item) bool {
 	return true
 }
 
+// stateWaiting is the items page's state filter for the open items waiting on a backoff.
+const stateWaiting = "waiting"
+
 type itemRow struct {
 	connector.Item
 	Devices []string
@@ -341,7 +346,11 @@ func (c *Console) items(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	q := itemsQuery{Q: strings.TrimSpace(v.Get("q")), State: v.Get("state"), Verdict: v.Get("verdict"),
 		Device: strings.TrimSpace(v.Get("device"))}
-	states, err := connector.ParseState(q.State)
+	stateQuery := q.State
+	if stateQuery == stateWaiting {
+		stateQuery = "open"
+	}
+	states, err := connector.ParseState(stateQuery)
 	if err != nil {
 		c.fail(w, r, http.StatusBadRequest, err)
 		return

@@ -113,7 +113,7 @@ func TestOverview(t *testing.T) {
 	mustContain(t, page,
 		// items by state and dead letters
 		`<span class="n">2</span> done`, `<span class="n">1</span> awaiting`, `<span class="n">2</span> dead letters`,
-		"7 items stored; 2 open items wait on a backoff",
+		`7 items stored; <a href="/console/items?state=waiting">2 open items wait on a backoff</a>`,
 		// the source's checkpoint and lag (last collection at 12:55:01, the page at 13:00:00)
 		`{&#34;since&#34;:&#34;2026-12-03T12:55:00Z&#34;`, "<td>4m59s</td>",
 		// charts
@@ -145,6 +145,8 @@ func TestItemsSearch(t *testing.T) {
 		{"q=.MSI", []connector.Key{w.offline}},
 		{"state=failed", []connector.Key{w.offline, w.unfetchable}},
 		{"state=open", []connector.Key{w.awaiting, w.throttled, w.responding}},
+		{"state=waiting", []connector.Key{w.awaiting, w.throttled}},
+		{"state=waiting&verdict=none&q=putty", []connector.Key{w.throttled}},
 		{"verdict=malicious", []connector.Key{w.ransomware, w.responding}},
 		{"verdict=none", []connector.Key{w.unfetchable, w.awaiting, w.throttled}},
 		{"device=ws-fin-042", []connector.Key{w.ransomware, w.responding}},
@@ -176,6 +178,10 @@ func TestItemsSearch(t *testing.T) {
 	}
 	page := c.get("/console/items?state=failed", http.StatusOK)
 	mustContain(t, page, `<option value="failed" selected>failed</option>`, "2 of 2 items match")
+	page = c.get("/console/items?state=waiting", http.StatusOK)
+	mustContain(t, page, `<option value="waiting" selected>waiting on a backoff</option>`,
+		`<span title="vmray: GET /rest/submission/{}: 503 Service Unavailable">await (vmray): 3 tries, next in 4m</span>`,
+		"lookup (vmray): 1 try, next in 30s")
 }
 
 func TestItemPage(t *testing.T) {
