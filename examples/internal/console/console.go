@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -93,10 +94,8 @@ func New(opts Options) (*Console, error) {
 	mux.HandleFunc("POST "+Path+"items/{key}/retry", c.retryItem)
 	mux.HandleFunc("GET "+Path+"failed", c.failed)
 	mux.HandleFunc("POST "+Path+"failed/retry", c.retryFailed)
-	files := http.StripPrefix(Path+"static/", http.FileServerFS(static))
-	mux.HandleFunc("GET "+Path+"static/{file}", func(w http.ResponseWriter, r *http.Request) {
-		files.ServeHTTP(w, r) // files only: no directory listing
-	})
+	// {file}: files only, no directory listing
+	mux.Handle("GET "+Path+"static/{file}", http.StripPrefix(Path+"static/", http.FileServerFS(static)))
 	mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, http.StatusNotFound, errors.New("no such page"))
 	})
@@ -151,7 +150,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write([]byte(b.String()))
+	io.WriteString(w, b.String())
 }
 
 // fail renders the error page.
