@@ -12,6 +12,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/soarkit/soarkit/connector/memstore"
 )
 
 // deployDir holds the Grafana dashboard and the Prometheus rules that use
@@ -27,6 +28,9 @@ func exportedSeries(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	if err := reg.Register(NewHTTPMetrics("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewStateCollector(reg, "x", memstore.New()); err != nil {
 		t.Fatal(err)
 	}
 	descs := make(chan *prometheus.Desc)
@@ -122,7 +126,8 @@ func TestDeployUsesExportedMetrics(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"soarkit_http_requests_total", "soarkit_http_request_duration_seconds_bucket",
-		"soarkit_http_retries_total", "soarkit_http_rate_limited_total", "soarkit_http_rate_limiter_wait_seconds_sum"} {
+		"soarkit_http_retries_total", "soarkit_http_rate_limited_total", "soarkit_http_rate_limiter_wait_seconds_sum",
+		"soarkit_items", "soarkit_items_waiting", "soarkit_oldest_open_item_age_seconds", "soarkit_state_scrape_error"} {
 		if !used[name] {
 			t.Errorf("neither the dashboard nor the rules use %s", name)
 		}

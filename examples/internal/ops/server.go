@@ -14,8 +14,9 @@ import (
 )
 
 // Handler serves /metrics from g, /healthz (the process is up) and /readyz (see Health.Ready: 200 or 503 with a
-// JSON reason). api, when not nil, adds the state API under /api/ (see API).
-func Handler(g prometheus.Gatherer, h *Health, api *API) http.Handler {
+// JSON reason). api, when not nil, adds the state API under /api/ (see API); mounts add handlers under their
+// prefixes (see Mount).
+func Handler(g prometheus.Gatherer, h *Health, api *API, mounts ...Mount) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +33,7 @@ func Handler(g prometheus.Gatherer, h *Health, api *API) http.Handler {
 	if api != nil {
 		api.register(mux)
 	}
+	mount(mux, mounts)
 	return mux
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/soarkit/soarkit/examples/internal/config"
+	"github.com/soarkit/soarkit/examples/internal/console"
 	"github.com/soarkit/soarkit/examples/internal/ops"
 	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/internal/rest"
@@ -204,9 +205,23 @@ func TestBuildGetsTheHTTPMetrics(t *testing.T) {
 	if code := Main(app, []string{"-once"}, &out, &errOut); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, errOut.String())
 	}
-	metrics, ok := observer.(*ops.HTTPMetrics)
-	if !ok {
-		t.Fatalf("Build got %T as the HTTP observer", observer)
+	// The observer feeds the metrics and the console.
+	var metrics *ops.HTTPMetrics
+	var activity *console.Activity
+	tee, _ := observer.(httpObservers)
+	for _, o := range tee {
+		switch o := o.(type) {
+		case *ops.HTTPMetrics:
+			metrics = o
+		case *console.Activity:
+			activity = o
+		}
+	}
+	if metrics == nil || activity == nil {
+		t.Fatalf("Build got %#v as the HTTP observer", observer)
+	}
+	if v := activity.Snapshot().Vendors; len(v) != 1 || v[0].Vendor != "vmray" || v[0].Requests != 1 || v[0].LastSuccess.IsZero() {
+		t.Errorf("the console saw %+v", v)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(metrics)

@@ -19,6 +19,7 @@ import (
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/boltstore"
 	"github.com/soarkit/soarkit/examples/internal/config"
+	"github.com/soarkit/soarkit/examples/internal/console"
 	"github.com/soarkit/soarkit/examples/internal/ops"
 	"github.com/soarkit/soarkit/examples/internal/vendors"
 	"github.com/soarkit/soarkit/internal/rest"
@@ -179,7 +180,8 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 	defer cleanup()
 
 	httpMetrics := ops.NewHTTPMetrics(app.Name)
-	env.HTTP = httpMetrics
+	activity := console.NewActivity(nil)
+	env.HTTP = httpObservers{httpMetrics, activity}
 	parts, err := app.Build(ctx, cfg, env)
 	if err != nil {
 		return connector.Summary{}, fmt.Errorf("building the connector: %w", err)
@@ -214,7 +216,7 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 		Analyzer:   parts.Analyzer,
 		Responders: responders,
 		Logger:     log,
-		Observer:   observer{metrics, health},
+		Observer:   observer{metrics, health, activity},
 	}
 	if err := settings.apply(&pcfg); err != nil {
 		return connector.Summary{}, err
@@ -238,11 +240,16 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 			log.Warn("the state API (/api/) is off: run.ops_listen is not a loopback address and run.ops_token is not set",
 				"ops_listen", settings.OpsListen)
 		}
-		addr, err := ops.Serve(opsCtx, settings.OpsListen, ops.Handler(reg, health, api), log)
+		mounts, err := consoleMount(app.Name, settings, store, sources, activity, log)
 		if err != nil {
 			return connector.Summary{}, err
 		}
-		log.Info("serving /metrics, /healthz, /readyz and the state API", "addr", addr.String(), "state_api", api != nil)
+		addr, err := ops.Serve(opsCtx, settings.OpsListen, ops.Handler(reg, health, api, mounts...), log)
+		if err != nil {
+			return connector.Summary{}, err
+		}
+		log.Info("serving /metrics, /healthz, /readyz, the state API and the console", "addr", addr.String(),
+			"state_api", api != nil, "console", len(mounts) > 0)
 	}
 	log.Info("starting", "mode", map[bool]string{true: "once", false: "daemon"}[once], "state", settings.StatePath,
 		"dry_run", settings.DryRun, "sources", len(sources), "responders", len(responders))
@@ -296,14 +303,18 @@ func openStore(ctx context.Context, settings *Settings, log *slog.Logger) (conne
 	return dry, func() { dry.Close(); os.RemoveAll(dir) }, nil
 }
 
-// observer hands the engine's counters to the metrics and its health reports to both the metrics and the
-// readiness probe.
+// observer hands the engine's counters to the metrics and the console's activity, and its health reports to the
+// metrics, the readiness probe and the console's activity.
 type observer struct {
 	m *ops.Metrics
 	h *ops.Health
+	a *console.Activity
 }
 
-func (o observer) Add(c connector.Counter, n int, labels ...string) { o.m.Add(c, n, labels...) }
+func (o observer) Add(c connector.Counter, n int, labels ...string) {
+	o.m.Add(c, n, labels...)
+	o.a.Add(c, n, labels...)
+}
 
 func (o observer) Latency(stage connector.Stage, component, outcome string, d time.Duration) {
 	o.m.Latency(stage, component, outcome, d)
@@ -312,11 +323,13 @@ func (o observer) Latency(stage connector.Stage, component, outcome string, d ti
 func (o observer) ComponentHealth(kind connector.ComponentKind, name string, healthy bool, reason string) {
 	o.m.ComponentHealth(kind, name, healthy, reason)
 	o.h.ComponentHealth(kind, name, healthy, reason)
+	o.a.ComponentHealth(kind, name, healthy, reason)
 }
 
 func (o observer) SourceCollected(name string, at time.Time) {
 	o.m.SourceCollected(name, at)
 	o.h.SourceCollected(name, at)
+	o.a.SourceCollected(name, at)
 }
 
 func parseLevel(s string) (slog.Level, error) {

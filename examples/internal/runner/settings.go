@@ -23,6 +23,11 @@ type Settings struct {
 	// OpsToken is the bearer token of the state API. Without one the API is
 	// served only when OpsListen is a loopback address.
 	OpsToken config.Secret `yaml:"ops_token"`
+	// ConsolePassword, when set, lets a browser into the web console (/console/) with HTTP basic auth as
+	// ConsoleUser (default "operator"). The console takes run.ops_token as a bearer token too; with neither it is
+	// served only when OpsListen is a loopback address.
+	ConsoleUser     string        `yaml:"console_user"`
+	ConsolePassword config.Secret `yaml:"console_password"`
 	// ReadyStaleness is how long /readyz stays ready without a successful
 	// collection (default three intervals).
 	ReadyStaleness time.Duration `yaml:"ready_staleness"`
@@ -93,6 +98,9 @@ func (s *Settings) Validate(prefix string, p *config.Problems) {
 	}
 	if f := strings.ToLower(s.LogFormat); f != "text" && f != "json" {
 		p.Add(prefix+".log_format", "must be text or json, got %q", s.LogFormat)
+	}
+	if s.ConsoleUser != "" && s.ConsolePassword.IsZero() {
+		p.Add(prefix+".console_password", "must be set when console_user is (the console's basic-auth password)")
 	}
 	if s.ReadyStaleness < 0 {
 		p.Add(prefix+".ready_staleness", "must not be negative, got %v", s.ReadyStaleness)
