@@ -278,6 +278,10 @@ func (e *engine) submit(j *job) {
 	vr := newVerifyingReader(s.Body, want, s.Size)
 	s.Body = vr
 	a := e.cfg.Analyzer
+	if !e.guard(j) {
+		s.Body.Close()
+		return
+	}
 	t, err := call(e, e.work, StageSubmit, a.Name(), e.cfg.Submit.Timeout, func(ctx context.Context) (Ticket, error) {
 		return a.Submit(ctx, it.Evidence, s)
 	})
@@ -442,6 +446,9 @@ func (e *engine) respond(j *job) {
 			refusedBy = cmp.Or(refusedBy, name)
 			continue
 		}
+		if !e.guard(j) {
+			return
+		}
 		res, err := call(e, e.work, StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
 			return a.r.Respond(ctx, a.f)
 		})
@@ -472,7 +479,7 @@ func (e *engine) respond(j *job) {
 			continue
 		}
 		rec := Action{ActionKey: a.key, Status: res.Status, Detail: res.Detail, At: e.cfg.Now()}
-		if err := e.cfg.Store.Update(e.persist, func(tx Tx) error { return tx.PutAction(rec) }); err != nil {
+		if err := e.update(j, func(tx Tx) error { return tx.PutAction(rec) }); err != nil {
 			e.storeFailed(j, err)
 			return
 		}
