@@ -63,29 +63,57 @@ type held struct {
 	deadline time.Time
 	lost     error
 
+	// effects is the context of the calls with effects outside the store made under the lease: it ends as soon as
+	// the deadline passes without a renewal (a replica resumed after a pause stops before acting), or with the
+	// lease.
+	effects context.Context
+	cancel  context.CancelCauseFunc
+
 	stop chan struct{}
 	done chan struct{}
 }
+
+// errLeaseExpired ends the effects context of a lease whose deadline passed without a renewal.
+var errLeaseExpired = fmt.Errorf("%w: its deadline passed without a renewal", ErrLeaseLost)
 
 // hold starts keeping l, granted by a call sent at sent.
 func (e *engine) hold(l Lease, sent time.Time) *held {
 	h := &held{store: e.leases, ttl: e.cfg.Replicas.LeaseTTL, lease: l, deadline: sent.Add(e.cfg.Replicas.LeaseTTL),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	h.effects, h.cancel = context.WithCancelCause(e.work)
 	go h.keep(e)
 	return h
 }
 
-// keep renews the lease every ttl/3 until end, or until it is lost.
+// watchEvery is how often a lease's deadline is checked: often enough that a replica resumed after a pause notices
+// the expiry before it acts.
+func watchEvery(ttl time.Duration) time.Duration {
+	return min(max(ttl/30, 50*time.Millisecond), time.Second)
+}
+
+// keep renews the lease every ttl/3 until end, or until it is lost, and ends the effects context once the deadline
+// passed without a renewal.
 func (h *held) keep(e *engine) {
 	defer close(h.done)
-	tick := time.NewTicker(h.ttl / 3)
+	tick := time.NewTicker(watchEvery(h.ttl))
 	defer tick.Stop()
+	renewed := time.Now()
 	for {
 		select {
 		case <-h.stop:
 			return
 		case <-tick.C:
 		}
+		h.mu.Lock()
+		expired := time.Now().After(h.deadline)
+		h.mu.Unlock()
+		if expired {
+			h.cancel(errLeaseExpired)
+		}
+		if time.Since(renewed) < h.ttl/3 {
+			continue
+		}
+		renewed = time.Now()
 		if err := h.renew(e.persist); err != nil {
 			if errors.Is(err, ErrLeaseLost) {
 				e.log.Warn("lease lost: another replica took the work over", "lease", describeLease(h.current()),
@@ -129,6 +157,7 @@ func (h *held) renew(ctx context.Context) error {
 		h.lease, h.deadline = renewed, sent.Add(h.ttl)
 	case errors.Is(err, ErrLeaseLost):
 		h.lost = err
+		h.cancel(err)
 	}
 	return err
 }
@@ -153,6 +182,7 @@ func (h *held) check(ctx context.Context) error {
 func (h *held) end(ctx context.Context, release bool) error {
 	close(h.stop)
 	<-h.done
+	h.cancel(nil)
 	h.mu.Lock()
 	l, lost := h.lease, h.lost
 	h.mu.Unlock()
@@ -168,6 +198,15 @@ func (e *engine) update(j *job, fn func(Tx) error) error {
 		return e.cfg.Store.Update(e.persist, fn)
 	}
 	return e.leases.UpdateFenced(e.persist, j.held.current(), fn)
+}
+
+// effectsCtx returns the context of j's calls with effects outside the store: e.work, bounded by j's lease when the
+// store leases.
+func (e *engine) effectsCtx(j *job) context.Context {
+	if j.held == nil {
+		return e.work
+	}
+	return j.held.effects
 }
 
 // guard reports whether j may make a call with effects outside the store; when not (its lease is lost or cannot be
@@ -246,7 +285,7 @@ func (e *engine) setStoreErr(err error) {
 func (e *engine) free() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.cfg.Replicas.MaxClaimed - len(e.inflight)
+	return e.cfg.Replicas.MaxClaimed - e.claimed
 }
 
 // poke wakes the claimer (work was announced, or a cycle began).
@@ -266,8 +305,8 @@ func (e *engine) freedOne() {
 }
 
 // claimer takes up claimable items (open, unleased or expired, due) while this replica has room, on a notification,
-// when a job ends and every PollInterval. It returns when the run stops, or once idle is closed and a claim found
-// less than it had room for.
+// when a job ends and every PollInterval. It returns when the run stops, or once idle is closed, a claim found less
+// than it had room for and no job of this replica is left (RunOnce thus also takes up what its own jobs released).
 func (e *engine) claimer(idle <-chan struct{}) {
 	defer e.feeders.Done()
 	ctx, cancel := context.WithCancel(e.ctx)
@@ -282,13 +321,13 @@ func (e *engine) claimer(idle <-chan struct{}) {
 			if err == nil && n == free {
 				continue
 			}
-			if closed(idle) {
-				return
+			if closed(idle) && free == e.cfg.Replicas.MaxClaimed {
+				return // nothing claimable and no job of this replica that could release one
 			}
 		}
 		idleC := idle
 		if closed(idle) {
-			idleC = nil // wait for room, then claim once more
+			idleC = nil // wait for a job to end, then claim once more
 		}
 		select {
 		case <-e.stop:
@@ -352,6 +391,7 @@ func (e *engine) adopt(c Claim, sent time.Time) {
 	}
 	j := &job{key: c.Item.Key, held: e.hold(c.Lease, sent)}
 	e.inflight[j.key] = j
+	e.claimed++
 	e.jobs.Add(1)
 	e.mu.Unlock()
 	if q := e.queueFor(c.Item.State); q != nil {

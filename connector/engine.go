@@ -55,8 +55,10 @@ type engine struct {
 	// leases is Config.Store when it is a LeasingStore (nil otherwise): every job then holds a lease on its item.
 	// wake and freed wake the claimer.
 	leases LeasingStore
-	wake   chan struct{}
-	freed  chan struct{}
+	// claimed counts the jobs of this run until their lease is released (guarded by mu).
+	claimed int
+	wake    chan struct{}
+	freed   chan struct{}
 }
 
 // job carries one item through the stages of this run. Only one job per key is alive at a time.
@@ -230,13 +232,14 @@ func (e *engine) start(key Key, st State, mark bool) {
 		e.mu.Unlock()
 		return
 	}
-	if e.leases != nil && len(e.inflight) >= e.cfg.Replicas.MaxClaimed {
+	if e.leases != nil && e.claimed >= e.cfg.Replicas.MaxClaimed {
 		// No room: the item stays claimable, for this replica's claimer or another replica.
 		e.mu.Unlock()
 		return
 	}
 	j := &job{key: key, claiming: e.leases != nil}
 	e.inflight[key] = j
+	e.claimed++
 	e.jobs.Add(1)
 	e.mu.Unlock()
 	if e.leases != nil {
@@ -333,6 +336,9 @@ func (e *engine) drop(j *job) {
 // run.
 func (e *engine) jobEnded(j *job) {
 	e.unhold(j, true)
+	e.mu.Lock()
+	e.claimed--
+	e.mu.Unlock()
 	e.jobs.Done()
 	if e.leases != nil {
 		e.freedOne()
@@ -407,6 +413,12 @@ func (e *engine) storeFailed(j *job, err error) {
 // stage to go back to; component is the one that failed.
 func (e *engine) retry(j *job, stage Stage, component string, q chan *job, err error) {
 	if e.stopping() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		e.abandon(j)
+		return
+	}
+	if j.held != nil && errors.Is(err, context.Canceled) && j.held.effects.Err() != nil {
+		e.log.Warn("work stopped: its lease expired during the call", "key", j.key.String(), "stage", stage,
+			"cause", context.Cause(j.held.effects))
 		e.abandon(j)
 		return
 	}

@@ -282,7 +282,7 @@ func (e *engine) submit(j *job) {
 		s.Body.Close()
 		return
 	}
-	t, err := call(e, e.work, StageSubmit, a.Name(), e.cfg.Submit.Timeout, func(ctx context.Context) (Ticket, error) {
+	t, err := call(e, e.effectsCtx(j), StageSubmit, a.Name(), e.cfg.Submit.Timeout, func(ctx context.Context) (Ticket, error) {
 		return a.Submit(ctx, it.Evidence, s)
 	})
 	vr.Close()
@@ -449,7 +449,7 @@ func (e *engine) respond(j *job) {
 		if !e.guard(j) {
 			return
 		}
-		res, err := call(e, e.work, StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
+		res, err := call(e, e.effectsCtx(j), StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
 			return a.r.Respond(ctx, a.f)
 		})
 		if err == nil && res.Status != Acted && res.Status != Unchanged && res.Status != Skipped {

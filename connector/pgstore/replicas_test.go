@@ -196,3 +196,49 @@ func TestSourceCollectedByOneReplica(t *testing.T) {
 		t.Errorf("collected %d (%d calls) under another replica's source lease, %v", sum.Collected, w.src.Collects(), err)
 	}
 }
+
+// stallingResponder stalls its first call until the call's context ends (a replica stopped in the middle of an
+// action), recording why it ended; later calls go to the wrapped responder.
+type stallingResponder struct {
+	connector.Responder
+	once  sync.Once
+	cause chan error
+}
+
+func (r *stallingResponder) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	stalled := false
+	r.once.Do(func() { stalled = true })
+	if !stalled {
+		return r.Responder.Respond(ctx, f)
+	}
+	<-ctx.Done()
+	r.cause <- context.Cause(ctx)
+	return connector.Result{}, ctx.Err()
+}
+
+// A call with effects outside the store runs under a context that ends when the lease's deadline passes without a
+// renewal: a replica that cannot renew stops acting on its own, and the item is acted on later under a new lease.
+func TestEffectsStopWhenTheLeaseRunsOut(t *testing.T) {
+	schema := pgstoretest.NewSchema(t)
+	w := newWorld(1)
+	store := &partitioned{Store: pgstoretest.Open(t, schema, pgstore.Options{}), cut: true}
+	stalling := &stallingResponder{Responder: connector.Gate(w.isolate, connector.Kinds(connector.Malicious)),
+		cause: make(chan error, 1)}
+	cfg := w.replicaConfig(store, "r")
+	cfg.Responders = []connector.Responder{stalling}
+	cfg.Replicas.LeaseTTL = 300 * time.Millisecond
+	p, err := connector.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.RunOnce(context.Background())
+	if err != nil || sum.Pending != 0 {
+		t.Fatalf("RunOnce: pending %d, %v", sum.Pending, err)
+	}
+	if cause := <-stalling.cause; !errors.Is(cause, connector.ErrLeaseLost) {
+		t.Errorf("the stalled action ended with %v, want the lease's expiry", cause)
+	}
+	if calls := w.isolate.Calls(); calls != 2 {
+		t.Errorf("isolate acted %d times, want 2 (one per sighting, after the stalled call)", calls)
+	}
+}

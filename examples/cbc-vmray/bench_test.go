@@ -41,17 +41,18 @@ func benchWorld(b *testing.B, n int) (*carbonblacktest.Server, *vmraytest.Server
 // flowWorld seeds n distinct new files, file i run by one process on host
 // i mod hosts, into fresh fakes; VMRay finds every file malicious after
 // latency. hostOf maps each file's SHA-256 to its host's device id.
-func flowWorld(b testing.TB, n, hosts int, latency time.Duration) (cbc *carbonblacktest.Server, vm *vmraytest.Server,
-	hostOf map[string]int64) {
+func flowWorld(b testing.TB, n, hosts int, latency time.Duration, vmOpts ...vmraytest.Option) (cbc *carbonblacktest.Server,
+	vm *vmraytest.Server, hostOf map[string]int64) {
 	b.Helper()
 	cbc, err := carbonblacktest.New(carbonblacktest.WithJobPolls(1))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(cbc.Close)
-	vm, err = vmraytest.New(vmraytest.WithTiming(vmraytest.Timing{InWorkFor: latency}),
+	vm, err = vmraytest.New(append([]vmraytest.Option{vmraytest.WithTiming(vmraytest.Timing{InWorkFor: latency}),
 		vmraytest.WithDefaultOutcome(vmraytest.Outcome{Verdict: vmray.VerdictMalicious, Score: 90,
-			IOCs: vmray.IOCs{Domains: []vmray.DomainIOC{{IOCCommon: common(vmray.VerdictMalicious), Domain: "c2.bench.example"}}}}))
+			IOCs: vmray.IOCs{Domains: []vmray.DomainIOC{{IOCCommon: common(vmray.VerdictMalicious), Domain: "c2.bench.example"}}}})},
+		vmOpts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/pgstore"
+	"github.com/soarkit/soarkit/connector/pgstore/pgstoretest"
+	"github.com/soarkit/soarkit/examples/internal/runner"
+	"github.com/soarkit/soarkit/vmray/vmraytest"
+)
+
+// Replica benchmark world: files, hosts and the fixed analysis time.
+const (
+	replicaBenchFiles   = 400
+	replicaBenchLatency = 200 * time.Millisecond
+)
+
+// roundTrips counts the statements (each one round trip) and the transactions the replicas send.
+type roundTrips struct{ statements, transactions atomic.Int64 }
+
+func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.statements.Add(1)
+	if strings.HasPrefix(strings.ToLower(d.SQL), "begin") {
+		c.transactions.Add(1)
+	}
+	return ctx
+}
+
+func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// BenchmarkReplicas runs 1, 2 and 4 in-process replicas of the connector (each with its own clients, pool and
+// claims) on one PostgreSQL schema over 400 new files, each analysed by VMRay in a fixed 200 ms, with VMRay's rate
+// limit off and on (20 requests/s, burst 10). It reports files per second, the bound the await concurrency sets
+// (replicas × await concurrency / analysis time), and the database statements and transactions per file.
+func BenchmarkReplicas(b *testing.B) {
+	dbURL := pgstoretest.URL(b)
+	for _, limited := range []bool{false, true} {
+		for _, replicas := range []int{1, 2, 4} {
+			name := fmt.Sprintf("replicas=%d/ratelimit=%v", replicas, limited)
+			b.Run(name, func(b *testing.B) {
+				var elapsed time.Duration
+				var statements, transactions float64
+				for range b.N {
+					b.StopTimer()
+					var opts []vmraytest.Option
+					if limited {
+						opts = append(opts, vmraytest.WithRateLimit(20, 10))
+					}
+					cbc, vm, _ := flowWorld(b, replicaBenchFiles, 10, replicaBenchLatency, opts...)
+					schema := pgstoretest.NewSchema(b)
+					pgstoretest.Open(b, schema, pgstore.Options{}).Close() // migrate outside the measurement
+					counter := &roundTrips{}
+					ctx, cancel := context.WithCancel(context.Background())
+					var wg sync.WaitGroup
+					var runErr atomic.Value
+					pipelines := make([]*connector.Pipeline, replicas)
+					for i := range pipelines {
+						store, err := pgstore.Open(ctx, dbURL, pgstore.Options{Schema: schema, Tracer: counter})
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.Cleanup(func() { store.Close() })
+						parts, err := build(ctx, benchConfig(cbc, vm), runner.Env{Logger: slog.New(slog.DiscardHandler)})
+						if err != nil {
+							b.Fatal(err)
+						}
+						pipelines[i], err = connector.New(connector.Config{Store: store, Sources: parts.Sources,
+							Analyzer: parts.Analyzer, Responders: parts.Responders, PollInterval: 50 * time.Millisecond,
+							Interval: time.Second, Replicas: connector.Replicas{Owner: fmt.Sprintf("replica-%d", i)}})
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StartTimer()
+					t0 := time.Now()
+					for _, p := range pipelines {
+						wg.Go(func() {
+							if _, err := p.Run(ctx); err != nil && ctx.Err() == nil {
+								runErr.Store(err)
+							}
+						})
+					}
+					for len(cbc.Overrides()) < replicaBenchFiles || len(cbc.DeviceActions()) < 10 {
+						if err := runErr.Load(); err != nil {
+							b.Fatal(err)
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+					elapsed += time.Since(t0)
+					b.StopTimer()
+					statements += float64(counter.statements.Load()) / replicaBenchFiles
+					transactions += float64(counter.transactions.Load()) / replicaBenchFiles
+					cancel()
+					wg.Wait()
+				}
+				b.ReportMetric(float64(replicaBenchFiles*b.N)/elapsed.Seconds(), "files/s")
+				b.ReportMetric(float64(replicas*8)/replicaBenchLatency.Seconds(), "bound_files/s")
+				b.ReportMetric(statements/float64(b.N), "statements/file")
+				b.ReportMetric(transactions/float64(b.N), "transactions/file")
+			})
+		}
+	}
+}
