@@ -23,6 +23,7 @@ import (
 const (
 	replicaBenchFiles   = 400
 	replicaBenchLatency = 200 * time.Millisecond
+	replicaBenchClaimed = 40
 )
 
 // roundTrips counts the statements (each one round trip) and the transactions the replicas send.
@@ -40,21 +41,28 @@ func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 
 // BenchmarkReplicas runs 1, 2 and 4 in-process replicas of the connector (each with its own clients, pool and
 // claims) on one PostgreSQL schema over 400 new files, each analysed by VMRay in a fixed 200 ms, with VMRay's rate
-// limit off and on (20 requests/s, burst 10). It reports files per second, the bound the await concurrency sets
-// (replicas × await concurrency / analysis time), and the database statements and transactions per file.
+// limit off and on (ratelimit=N: N requests/s shared by all replicas, burst N/2). It reports files per second, the
+// bound the claims set, and the database statements and transactions per file. The bound: a replica holds at most
+// Replicas.MaxClaimed items (40, the default with the default stage concurrencies) and each spends at least the
+// analysis time in work, so n replicas move at most n × 40 / 200 ms files per second (VMRay's results are polled, so
+// an await worker is not held during an analysis). SOARKIT_BENCH_RATELIMIT sets N (default 100; 0 runs only without a limit).
 func BenchmarkReplicas(b *testing.B) {
 	dbURL := pgstoretest.URL(b)
-	for _, limited := range []bool{false, true} {
+	limits := []int{0}
+	if n := envInt(b, "SOARKIT_BENCH_RATELIMIT", 100); n > 0 {
+		limits = append(limits, n)
+	}
+	for _, limit := range limits {
 		for _, replicas := range []int{1, 2, 4} {
-			name := fmt.Sprintf("replicas=%d/ratelimit=%v", replicas, limited)
+			name := fmt.Sprintf("replicas=%d/ratelimit=%d", replicas, limit)
 			b.Run(name, func(b *testing.B) {
 				var elapsed time.Duration
 				var statements, transactions float64
 				for range b.N {
 					b.StopTimer()
 					var opts []vmraytest.Option
-					if limited {
-						opts = append(opts, vmraytest.WithRateLimit(20, 10))
+					if limit > 0 {
+						opts = append(opts, vmraytest.WithRateLimit(float64(limit), limit/2))
 					}
 					cbc, vm, _ := flowWorld(b, replicaBenchFiles, 10, replicaBenchLatency, opts...)
 					schema := pgstoretest.NewSchema(b)
@@ -76,7 +84,8 @@ func BenchmarkReplicas(b *testing.B) {
 						}
 						pipelines[i], err = connector.New(connector.Config{Store: store, Sources: parts.Sources,
 							Analyzer: parts.Analyzer, Responders: parts.Responders, PollInterval: 50 * time.Millisecond,
-							Interval: time.Second, Replicas: connector.Replicas{Owner: fmt.Sprintf("replica-%d", i)}})
+							Interval: time.Second, Replicas: connector.Replicas{Owner: fmt.Sprintf("replica-%d", i),
+								MaxClaimed: replicaBenchClaimed}})
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -90,9 +99,14 @@ func BenchmarkReplicas(b *testing.B) {
 							}
 						})
 					}
+					deadline := time.Now().Add(10 * time.Minute)
 					for len(cbc.Overrides()) < replicaBenchFiles || len(cbc.DeviceActions()) < 10 {
 						if err := runErr.Load(); err != nil {
 							b.Fatal(err)
+						}
+						if time.Now().After(deadline) {
+							cancel()
+							b.Fatalf("not done after 10 minutes: %d of %d files banned", len(cbc.Overrides()), replicaBenchFiles)
 						}
 						time.Sleep(10 * time.Millisecond)
 					}
@@ -104,7 +118,7 @@ func BenchmarkReplicas(b *testing.B) {
 					wg.Wait()
 				}
 				b.ReportMetric(float64(replicaBenchFiles*b.N)/elapsed.Seconds(), "files/s")
-				b.ReportMetric(float64(replicas*8)/replicaBenchLatency.Seconds(), "bound_files/s")
+				b.ReportMetric(float64(replicas*replicaBenchClaimed)/replicaBenchLatency.Seconds(), "bound_files/s")
 				b.ReportMetric(statements/float64(b.N), "statements/file")
 				b.ReportMetric(transactions/float64(b.N), "transactions/file")
 			})
