@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +20,8 @@ import (
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
 
-// Replica benchmark world: files, hosts and the fixed analysis time.
+// Replica benchmark defaults: files, the fixed analysis time and the items one replica holds
+// (SOARKIT_BENCH_FILES, SOARKIT_BENCH_LATENCY, SOARKIT_BENCH_CLAIMED override them).
 const (
 	replicaBenchFiles   = 400
 	replicaBenchLatency = 200 * time.Millisecond
@@ -48,6 +50,15 @@ func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEnd
 // an await worker is not held during an analysis). SOARKIT_BENCH_RATELIMIT sets N (default 100; 0 runs only without a limit).
 func BenchmarkReplicas(b *testing.B) {
 	dbURL := pgstoretest.URL(b)
+	files, claimed := envInt(b, "SOARKIT_BENCH_FILES", replicaBenchFiles), envInt(b, "SOARKIT_BENCH_CLAIMED", replicaBenchClaimed)
+	latency := replicaBenchLatency
+	if v := os.Getenv("SOARKIT_BENCH_LATENCY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("SOARKIT_BENCH_LATENCY: %v", err)
+		}
+		latency = d
+	}
 	limits := []int{0}
 	if n := envInt(b, "SOARKIT_BENCH_RATELIMIT", 100); n > 0 {
 		limits = append(limits, n)
@@ -64,7 +75,7 @@ func BenchmarkReplicas(b *testing.B) {
 					if limit > 0 {
 						opts = append(opts, vmraytest.WithRateLimit(float64(limit), limit/2))
 					}
-					cbc, vm, _ := flowWorld(b, replicaBenchFiles, 10, replicaBenchLatency, opts...)
+					cbc, vm, _ := flowWorld(b, files, 10, latency, opts...)
 					schema := pgstoretest.NewSchema(b)
 					pgstoretest.Open(b, schema, pgstore.Options{}).Close() // migrate outside the measurement
 					counter := &roundTrips{}
@@ -85,7 +96,7 @@ func BenchmarkReplicas(b *testing.B) {
 						pipelines[i], err = connector.New(connector.Config{Store: store, Sources: parts.Sources,
 							Analyzer: parts.Analyzer, Responders: parts.Responders, PollInterval: 50 * time.Millisecond,
 							Interval: time.Second, Replicas: connector.Replicas{Owner: fmt.Sprintf("replica-%d", i),
-								MaxClaimed: replicaBenchClaimed}})
+								MaxClaimed: claimed}})
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -100,25 +111,25 @@ func BenchmarkReplicas(b *testing.B) {
 						})
 					}
 					deadline := time.Now().Add(10 * time.Minute)
-					for len(cbc.Overrides()) < replicaBenchFiles || len(cbc.DeviceActions()) < 10 {
+					for len(cbc.Overrides()) < files || len(cbc.DeviceActions()) < 10 {
 						if err := runErr.Load(); err != nil {
 							b.Fatal(err)
 						}
 						if time.Now().After(deadline) {
 							cancel()
-							b.Fatalf("not done after 10 minutes: %d of %d files banned", len(cbc.Overrides()), replicaBenchFiles)
+							b.Fatalf("not done after 10 minutes: %d of %d files banned", len(cbc.Overrides()), files)
 						}
 						time.Sleep(10 * time.Millisecond)
 					}
 					elapsed += time.Since(t0)
 					b.StopTimer()
-					statements += float64(counter.statements.Load()) / replicaBenchFiles
-					transactions += float64(counter.transactions.Load()) / replicaBenchFiles
+					statements += float64(counter.statements.Load()) / float64(files)
+					transactions += float64(counter.transactions.Load()) / float64(files)
 					cancel()
 					wg.Wait()
 				}
-				b.ReportMetric(float64(replicaBenchFiles*b.N)/elapsed.Seconds(), "files/s")
-				b.ReportMetric(float64(replicas*replicaBenchClaimed)/replicaBenchLatency.Seconds(), "bound_files/s")
+				b.ReportMetric(float64(files*b.N)/elapsed.Seconds(), "files/s")
+				b.ReportMetric(float64(replicas*claimed)/latency.Seconds(), "bound_files/s")
 				b.ReportMetric(statements/float64(b.N), "statements/file")
 				b.ReportMetric(transactions/float64(b.N), "transactions/file")
 			})
