@@ -16,6 +16,7 @@ import (
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/pgstore"
 	"github.com/soarkit/soarkit/connector/pgstore/pgstoretest"
+	"github.com/soarkit/soarkit/connector/vmrayconn"
 	"github.com/soarkit/soarkit/examples/internal/runner"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
@@ -26,6 +27,8 @@ const (
 	replicaBenchFiles   = 400
 	replicaBenchLatency = 200 * time.Millisecond
 	replicaBenchClaimed = 40
+	// benchSubmit bounds a submission and the wait for one that may still be applied (vmrayconn's SettleDelay).
+	benchSubmit = 5 * time.Second
 )
 
 // roundTrips counts the statements (each one round trip) and the transactions the replicas send.
@@ -89,12 +92,21 @@ func BenchmarkReplicas(b *testing.B) {
 							b.Fatal(err)
 						}
 						b.Cleanup(func() { store.Close() })
-						parts, err := build(ctx, benchConfig(cbc, vm), runner.Env{Logger: slog.New(slog.DiscardHandler)})
+						cfg := benchConfig(cbc, vm)
+						parts, err := build(ctx, cfg, runner.Env{Logger: slog.New(slog.DiscardHandler)})
 						if err != nil {
+							b.Fatal(err)
+						}
+						// A submission refused with 429 is looked for before it is sent again, for up to twice
+						// SettleDelay (default: the engine's 10-minute submit timeout); bound both to benchSubmit.
+						opts := cfg.VMRay.analyzerOptions(slog.New(slog.DiscardHandler), false)
+						opts.SettleDelay = benchSubmit
+						if parts.Analyzer, err = vmrayconn.New(vm.Client(), opts); err != nil {
 							b.Fatal(err)
 						}
 						pipelines[i], err = connector.New(connector.Config{Store: store, Sources: parts.Sources,
 							Analyzer: parts.Analyzer, Responders: parts.Responders, PollInterval: 50 * time.Millisecond,
+							Submit: connector.StageLimits{Timeout: benchSubmit},
 							Interval: time.Second, Replicas: connector.Replicas{Owner: fmt.Sprintf("replica-%d", i),
 								MaxClaimed: claimed}})
 						if err != nil {
