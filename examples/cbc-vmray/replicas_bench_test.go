@@ -106,7 +106,7 @@ func BenchmarkReplicas(b *testing.B) {
 						}
 						pipelines[i], err = connector.New(connector.Config{Store: store, Sources: parts.Sources,
 							Analyzer: parts.Analyzer, Responders: parts.Responders, PollInterval: 50 * time.Millisecond,
-							Submit: connector.StageLimits{Timeout: benchSubmit},
+							Submit:   connector.StageLimits{Timeout: benchSubmit},
 							Interval: time.Second, Replicas: connector.Replicas{Owner: fmt.Sprintf("replica-%d", i),
 								MaxClaimed: claimed}})
 						if err != nil {
