@@ -474,8 +474,14 @@ const waitsInRun = 2
 // and restarts the step's horizon, and the item is taken up again in the next cycle or run.
 func (e *engine) wait(j *job, stage Stage, component string, err error) {
 	now := e.cfg.Now()
+	next := now
+	if e.leases != nil {
+		// Released items are claimable at once: without a later due time the replicas would take the item up again
+		// and again while the component refuses them. The next cycle is when a single process looks again too.
+		next = now.Add(e.cfg.Interval)
+	}
 	if _, ok := e.change(j, func(it *Item, _ Tx) error {
-		r := RetryState{Stage: stage, Class: Authorization, Since: now, Next: now, Component: component,
+		r := RetryState{Stage: stage, Class: Authorization, Since: now, Next: next, Component: component,
 			LastError: err.Error()}
 		if it.Retry != nil && it.Retry.Stage == stage {
 			r.Attempts = it.Retry.Attempts

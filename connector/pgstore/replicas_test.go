@@ -242,3 +242,51 @@ func TestEffectsStopWhenTheLeaseRunsOut(t *testing.T) {
 		t.Errorf("isolate acted %d times, want 2 (one per sighting, after the stalled call)", calls)
 	}
 }
+
+// refusingAnalyzer answers every lookup with 401, as a wrong key would.
+type refusingAnalyzer struct {
+	connector.Analyzer
+	mu      sync.Mutex
+	lookups int
+}
+
+func (a *refusingAnalyzer) Lookup(context.Context, connector.Evidence) (connector.Verdict, bool, error) {
+	a.mu.Lock()
+	a.lookups++
+	a.mu.Unlock()
+	return connector.Verdict{}, false, connector.Unauthorized(errors.New("sandbox: 401 Unauthorized"))
+}
+
+// Items waiting for an unauthorized component are released due at the next cycle, not at once: the replicas do not
+// claim them again and again while the key is refused, and the run ends with them open.
+func TestRefusedItemsWaitForTheNextCycle(t *testing.T) {
+	schema := pgstoretest.NewSchema(t)
+	w := newWorld(3)
+	store := pgstoretest.Open(t, schema, pgstore.Options{})
+	refusing := &refusingAnalyzer{Analyzer: w.sandbox}
+	cfg := w.replicaConfig(store, "r")
+	cfg.Analyzer = refusing
+	cfg.Interval = time.Hour
+	p, err := connector.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := p.RunOnce(context.Background())
+	if err != nil || sum.Pending != 3 || sum.Waiting != 3 {
+		t.Fatalf("RunOnce: %d pending, %d waiting, %v; want the 3 items left waiting", sum.Pending, sum.Waiting, err)
+	}
+	if refusing.lookups != 1 {
+		t.Errorf("%d lookups; want 1 (the component is then known to refuse)", refusing.lookups)
+	}
+	mustView(t, store, func(tx connector.Tx) error {
+		for it, err := range tx.Items(connector.StateNew) {
+			if err != nil {
+				return err
+			}
+			if it.Retry == nil || it.Retry.Class != connector.Authorization || it.Retry.Next.Sub(it.Updated) < 59*time.Minute {
+				t.Errorf("item %s waits with %+v; want an authorization wait due at the next cycle", it.Key, it.Retry)
+			}
+		}
+		return nil
+	})
+}
