@@ -321,7 +321,7 @@ func (e *engine) claimer(idle <-chan struct{}) {
 			if err == nil && n == free {
 				continue
 			}
-			if closed(idle) && free == e.cfg.Replicas.MaxClaimed {
+			if closed(idle) && n == 0 && e.free() == e.cfg.Replicas.MaxClaimed {
 				return // nothing claimable and no job of this replica that could release one
 			}
 		}

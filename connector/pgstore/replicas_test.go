@@ -1,8 +1,10 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +84,12 @@ type partitioned struct {
 	*pgstore.Store
 	mu  sync.Mutex
 	cut bool
+}
+
+func (p *partitioned) setCut(cut bool) {
+	p.mu.Lock()
+	p.cut = cut
+	p.mu.Unlock()
 }
 
 func (p *partitioned) Renew(ctx context.Context, l connector.Lease, ttl time.Duration) (connector.Lease, error) {
@@ -198,9 +206,11 @@ func TestSourceCollectedByOneReplica(t *testing.T) {
 }
 
 // stallingResponder stalls its first call until the call's context ends (a replica stopped in the middle of an
-// action), recording why it ended; later calls go to the wrapped responder.
+// action), with the replica's renewals cut meanwhile, and records why it ended; later calls go to the wrapped
+// responder.
 type stallingResponder struct {
 	connector.Responder
+	store *partitioned
 	once  sync.Once
 	cause chan error
 }
@@ -211,7 +221,9 @@ func (r *stallingResponder) Respond(ctx context.Context, f connector.Finding) (c
 	if !stalled {
 		return r.Responder.Respond(ctx, f)
 	}
+	r.store.setCut(true)
 	<-ctx.Done()
+	r.store.setCut(false)
 	r.cause <- context.Cause(ctx)
 	return connector.Result{}, ctx.Err()
 }
@@ -221,12 +233,22 @@ func (r *stallingResponder) Respond(ctx context.Context, f connector.Finding) (c
 func TestEffectsStopWhenTheLeaseRunsOut(t *testing.T) {
 	schema := pgstoretest.NewSchema(t)
 	w := newWorld(1)
-	store := &partitioned{Store: pgstoretest.Open(t, schema, pgstore.Options{}), cut: true}
+	store := &partitioned{Store: pgstoretest.Open(t, schema, pgstore.Options{})}
 	stalling := &stallingResponder{Responder: connector.Gate(w.isolate, connector.Kinds(connector.Malicious)),
-		cause: make(chan error, 1)}
+		store: store, cause: make(chan error, 1)}
 	cfg := w.replicaConfig(store, "r")
 	cfg.Responders = []connector.Responder{stalling}
-	cfg.Replicas.LeaseTTL = 300 * time.Millisecond
+	cfg.Replicas.LeaseTTL = time.Second
+	var logBuf bytes.Buffer
+	var logMu sync.Mutex
+	cfg.Logger = slog.New(slog.NewTextHandler(lockedBuf{&logMu, &logBuf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	defer func() {
+		if t.Failed() {
+			logMu.Lock()
+			t.Log(logBuf.String())
+			logMu.Unlock()
+		}
+	}()
 	p, err := connector.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -289,4 +311,15 @@ func TestRefusedItemsWaitForTheNextCycle(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+type lockedBuf struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (l lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
