@@ -172,6 +172,10 @@ func (h *held) check(ctx context.Context) error {
 	if lost != nil {
 		return lost
 	}
+	if h.effects.Err() != nil {
+		// The deadline passed unrenewed once: calls under this lease fail, so the work starts over under a new one.
+		return context.Cause(h.effects)
+	}
 	if left >= h.ttl/2 {
 		return nil
 	}

@@ -416,7 +416,9 @@ func (e *engine) retry(j *job, stage Stage, component string, q chan *job, err e
 		e.abandon(j)
 		return
 	}
-	if j.held != nil && errors.Is(err, context.Canceled) && j.held.effects.Err() != nil {
+	if j.held != nil && j.held.effects.Err() != nil {
+		// The lease ran out during the call (whatever error the component made of it): its outcome is unknown and
+		// the item may have a new owner; a fresh claim takes it up.
 		e.log.Warn("work stopped: its lease expired during the call", "key", j.key.String(), "stage", stage,
 			"cause", context.Cause(j.held.effects))
 		e.abandon(j)

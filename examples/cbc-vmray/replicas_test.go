@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/carbonblack/carbonblacktest"
+	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/pgstore"
 	"github.com/soarkit/soarkit/connector/pgstore/pgstoretest"
 	"github.com/soarkit/soarkit/examples/internal/crashtest"
 	"github.com/soarkit/soarkit/examples/internal/vendors/apptest"
@@ -62,6 +65,7 @@ func TestReplicasOnOneDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	password, _ := u.User.Password()
+	schema := pgstoretest.NewSchema(t)
 	u.User = url.User(u.User.Username())
 	env := apptest.EnvVars(envPrefix, map[string]string{
 		"carbonblack.url": cbc.URL(), "carbonblack.org_key": cbc.OrgKey(), "carbonblack.api_id": cbc.APIID(),
@@ -69,7 +73,7 @@ func TestReplicasOnOneDatabase(t *testing.T) {
 		"vmray.url": vm.URL(), "vmray.api_key": vmraytest.DefaultAPIKey,
 		"selected_verdicts": "malicious", "watchlist.enabled": "false", "ban.enabled": "true",
 		"quarantine.enabled": "true", "quarantine.verdicts": "malicious",
-		"run.state.url": u.String(), "run.state.password": password, "run.state.schema": pgstoretest.NewSchema(t),
+		"run.state.url": u.String(), "run.state.password": password, "run.state.schema": schema,
 		"run.state.lease_ttl": replicaLeaseTTL.String(), "run.interval": "1s", "run.ops_listen": "",
 		"run.pipeline.poll_interval": "100ms",
 	})
@@ -111,6 +115,7 @@ func TestReplicasOnOneDatabase(t *testing.T) {
 		for !cond() {
 			if time.Now().After(deadline) {
 				stopAll()
+				logOpenItems(t, schema)
 				t.Fatalf("gave up waiting until %s: %d submissions, %d bans, %d quarantines", what, submitted(),
 					len(cbc.Overrides()), len(cbc.DeviceActions()))
 			}
@@ -227,4 +232,23 @@ func (l *lockedWriter) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
+}
+
+// logOpenItems logs the items left open in schema, to say why a run did not finish.
+func logOpenItems(t *testing.T, schema string) {
+	store := pgstoretest.Open(t, schema, pgstore.Options{})
+	err := store.View(context.Background(), func(tx connector.Tx) error {
+		for _, st := range connector.OpenStates() {
+			for it, err := range tx.Items(st) {
+				if err != nil {
+					return err
+				}
+				t.Logf("open item %s: state %s, updated %s, retry %+v", it.Key, it.State, it.Updated, it.Retry)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Logf("listing the open items: %v", err)
+	}
 }
