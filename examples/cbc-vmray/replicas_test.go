@@ -75,7 +75,7 @@ func TestReplicasOnOneDatabase(t *testing.T) {
 		"quarantine.enabled": "true", "quarantine.verdicts": "malicious",
 		"run.state.url": u.String(), "run.state.password": password, "run.state.schema": schema,
 		"run.state.lease_ttl": replicaLeaseTTL.String(), "run.interval": "1s", "run.ops_listen": "",
-		"run.pipeline.poll_interval": "100ms",
+		"run.pipeline.poll_interval": "100ms", "run.pipeline.submit_timeout": "5s",
 	})
 	if password == "" {
 		delete(env, "CBC_VMRAY_RUN_STATE_PASSWORD")

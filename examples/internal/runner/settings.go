@@ -86,6 +86,11 @@ type PipelineSettings struct {
 	Retention time.Duration `yaml:"retention"`
 	// ShutdownTimeout bounds the drain on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SubmitTimeout bounds one submission to the analyzer (default 10m). It
+	// is also how long a submission that failed without an answer may still
+	// reach the analyzer, so the connector waits that long for it to appear
+	// before submitting again (SettleDelay).
+	SubmitTimeout time.Duration `yaml:"submit_timeout"`
 	// RetryHorizon is how long a step that keeps failing transiently
 	// (network, timeouts, 408, 429, 5xx, an offline agent) is retried before
 	// the item becomes a dead letter, in every stage (default 24h).
@@ -161,6 +166,7 @@ func (s *Settings) Validate(prefix string, p *config.Problems) {
 	for key, d := range map[string]time.Duration{
 		"verdict_ttl": s.Pipeline.VerdictTTL, "analysis_timeout": s.Pipeline.AnalysisTimeout,
 		"poll_interval": s.Pipeline.PollInterval, "shutdown_timeout": s.Pipeline.ShutdownTimeout,
+		"submit_timeout": s.Pipeline.SubmitTimeout,
 		"retry_horizon": s.Pipeline.RetryHorizon, "retry_max_delay": s.Pipeline.RetryMaxDelay,
 	} {
 		if d < 0 {
@@ -182,6 +188,7 @@ func (s *Settings) apply(cfg *connector.Config) error {
 	cfg.PollInterval = p.PollInterval
 	cfg.Retention = p.Retention
 	cfg.ShutdownTimeout = p.ShutdownTimeout
+	cfg.Submit.Timeout = p.SubmitTimeout
 	cfg.Interval = s.Interval
 	for _, l := range []*connector.StageLimits{&cfg.Lookup, &cfg.Fetch, &cfg.Submit, &cfg.Await, &cfg.Respond} {
 		l.Horizon = p.RetryHorizon
