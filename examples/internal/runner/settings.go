@@ -167,7 +167,7 @@ func (s *Settings) Validate(prefix string, p *config.Problems) {
 		"verdict_ttl": s.Pipeline.VerdictTTL, "analysis_timeout": s.Pipeline.AnalysisTimeout,
 		"poll_interval": s.Pipeline.PollInterval, "shutdown_timeout": s.Pipeline.ShutdownTimeout,
 		"submit_timeout": s.Pipeline.SubmitTimeout,
-		"retry_horizon": s.Pipeline.RetryHorizon, "retry_max_delay": s.Pipeline.RetryMaxDelay,
+		"retry_horizon":  s.Pipeline.RetryHorizon, "retry_max_delay": s.Pipeline.RetryMaxDelay,
 	} {
 		if d < 0 {
 			p.Add(prefix+".pipeline."+key, "must not be negative, got %v", d)
