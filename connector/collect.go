@@ -58,6 +58,10 @@ func due(it Item, now time.Time) bool { return it.Retry == nil || !it.Retry.Next
 
 // resumeDue takes up, in a new cycle of Run, the open items whose backoff has run out and that no job works on.
 func (e *engine) resumeDue() {
+	if e.leases != nil {
+		e.poke() // the claimer takes them up
+		return
+	}
 	items, err := e.dueItems()
 	if err != nil {
 		e.log.Error("store failed listing due items", "err", err)
@@ -92,10 +96,20 @@ func (e *engine) hasEnded(source string) bool {
 	return e.ended[source]
 }
 
-// collect calls src until it is caught up (Batch.More is false), has ended, keeps failing, or the run stops.
+// collect calls src until it is caught up (Batch.More is false), has ended, keeps failing, or the run stops. On a
+// LeasingStore it collects only under a lease on the source (another replica collects it otherwise), and moves the
+// checkpoint only while that lease is current.
 func (e *engine) collect(src Source) {
 	defer e.feeders.Done()
 	name := src.Name()
+	var lease *held
+	if e.leases != nil {
+		var ok bool
+		if lease, ok = e.claimSource(name); !ok {
+			return
+		}
+		defer e.releaseSource(lease)
+	}
 	failures := 0
 	for !e.stopping() {
 		var cp Checkpoint
@@ -143,7 +157,7 @@ func (e *engine) collect(src Source) {
 		}
 		failures = 0
 		e.collected(name)
-		if !e.commit(name, batch) {
+		if !e.commit(name, batch, lease) {
 			return
 		}
 		if !batch.More {
@@ -161,13 +175,18 @@ func (e *engine) collectTries() int {
 	return 5
 }
 
-// commit records a batch in one transaction (merging evidence into items and moving the checkpoint) and dispatches
-// the items that need work. It returns false when the store failed.
-func (e *engine) commit(source string, b Batch) bool {
+// commit records a batch in one transaction (merging evidence into items and moving the checkpoint), fenced by the
+// source's lease when there is one, and dispatches the items that need work. It returns false when the store failed
+// or the lease was lost.
+func (e *engine) commit(source string, b Batch, lease *held) bool {
 	now := e.cfg.Now()
 	entries, rejected := e.normalizeBatch(source, b, now)
+	update := func(fn func(Tx) error) error { return e.cfg.Store.Update(e.persist, fn) }
+	if lease != nil {
+		update = func(fn func(Tx) error) error { return e.leases.UpdateFenced(e.persist, lease.current(), fn) }
+	}
 	var t batchTally
-	err := e.cfg.Store.Update(e.persist, func(tx Tx) error {
+	err := update(func(tx Tx) error {
 		t = batchTally{touched: map[Key]State{}, parked: map[Key]bool{}}
 		for _, en := range entries {
 			if err := e.mergeEntry(tx, en, now, &t); err != nil {
@@ -179,6 +198,11 @@ func (e *engine) commit(source string, b Batch) bool {
 		}
 		return nil
 	})
+	if errors.Is(err, ErrLeaseLost) {
+		e.log.Warn("lost the source's lease: another replica collects it; the batch is dropped", "source", source,
+			"err", err)
+		return false
+	}
 	if err != nil {
 		e.log.Error("store failed recording a batch; the checkpoint did not move", "source", source, "err", err)
 		e.mu.Lock()

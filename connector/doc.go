@@ -54,6 +54,16 @@
 //   - Graceful shutdown: when the context ends, collecting stops, awaits stop at once (their tickets are stored),
 //     and submissions and actions under way get Config.ShutdownTimeout to finish and be recorded.
 //
+// # Several replicas
+//
+// A Store that is also a LeasingStore (connector/pgstore) lets several replicas of one connector share their state.
+// The engine then works on an item only under a lease (claimed with Config.Replicas.MaxClaimed items at most,
+// renewed while the work runs, released when it ends), writes everything about the item with the store's fenced
+// update so a replica that lost its lease can neither overwrite nor repeat the new owner's work, collects each source
+// under a source lease whose fenced transaction moves the checkpoint, and wakes on the store's work notifications as
+// well as polling. Calls with effects run under a context that ends when their lease's deadline passes unrenewed.
+// connectortest.TestSharedStore is the conformance suite of such stores; docs/scaling.md has the guarantees.
+//
 // # Failure classes
 //
 // Every failed component call, in every stage (collect, lookup, fetch, submit, await, respond), is sorted by

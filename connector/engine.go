@@ -51,6 +51,14 @@ type engine struct {
 	cycle  int
 	// resuming is set while a cycle's resumeDue runs, so that slow cycles do not pile up.
 	resuming atomic.Bool
+
+	// leases is Config.Store when it is a LeasingStore (nil otherwise): every job then holds a lease on its item.
+	// wake and freed wake the claimer.
+	leases LeasingStore
+	// claimed counts the jobs of this run until their lease is released (guarded by mu).
+	claimed int
+	wake    chan struct{}
+	freed   chan struct{}
 }
 
 // job carries one item through the stages of this run. Only one job per key is alive at a time.
@@ -63,6 +71,12 @@ type job struct {
 	// sample is the fetched sample handed from fetch to submit, and sampleSource the source that delivered it.
 	sample       Sample
 	sampleSource string
+	// held is the job's lease on its item when the store leases (set before the job is queued).
+	held *held
+	// claiming is set while start claims the item; a claim of the claimer for the same item meanwhile is handed
+	// over in adopted (guarded by engine.mu).
+	claiming bool
+	adopted  *adoptedClaim
 }
 
 // start begins a run: it starts the stage workers and takes up the open items left by earlier runs.
@@ -75,7 +89,9 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 		awaitQ: make(chan *job), respondQ: make(chan *job),
 		inflight: map[Key]*job{}, ended: map[string]bool{}, skipped: map[ActionKey]verdictMark{},
 		health: map[string]*componentState{},
+		wake:   make(chan struct{}, 1), freed: make(chan struct{}, 1),
 	}
+	e.leases, _ = p.cfg.Store.(LeasingStore)
 	e.sum = Summary{Started: p.cfg.Now(), Verdicts: map[Kind]int{}, Actions: map[string]ActionCounts{},
 		Failures: map[Stage]int{}, LastCollected: map[string]time.Time{}}
 	go func() {
@@ -96,9 +112,12 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 	e.spawn(e.submitQ, p.cfg.Submit.Concurrency, e.submit)
 	e.spawn(e.awaitQ, p.cfg.Await.Concurrency, e.await)
 	e.spawn(e.respondQ, p.cfg.Respond.Concurrency, e.respond)
-	// Open items left by earlier runs are listed before any collection, then taken up alongside it.
-	e.feeders.Add(1)
-	go e.resume(e.openItems())
+	// Open items left by earlier runs are listed before any collection, then taken up alongside it. On a
+	// LeasingStore the claimer (started by RunOnce and Run) takes them up instead, a bounded number at a time.
+	if e.leases == nil {
+		e.feeders.Add(1)
+		go e.resume(e.openItems())
+	}
 	return e
 }
 
@@ -213,10 +232,24 @@ func (e *engine) start(key Key, st State, mark bool) {
 		e.mu.Unlock()
 		return
 	}
-	j := &job{key: key}
+	if e.leases != nil && e.claimed >= e.cfg.Replicas.MaxClaimed {
+		// No room: the item stays claimable, for this replica's claimer or another replica.
+		e.mu.Unlock()
+		return
+	}
+	j := &job{key: key, claiming: e.leases != nil}
 	e.inflight[key] = j
+	e.claimed++
 	e.jobs.Add(1)
 	e.mu.Unlock()
+	if e.leases != nil {
+		c, ok := e.claimStarted(j)
+		if !ok {
+			e.drop(j)
+			return
+		}
+		j.held, st = e.hold(c.Lease, c.sent), c.Item.State
+	}
 	if q := e.queueFor(st); q != nil {
 		e.send(q, j)
 		return
@@ -281,16 +314,35 @@ func (e *engine) finish(j *job) {
 	}
 	delete(e.inflight, j.key)
 	e.mu.Unlock()
-	e.jobs.Done()
+	e.jobEnded(j)
 }
 
-// abandon drops j without changing its stored state; it resumes on the next run.
+// abandon drops j without changing its stored state; it resumes on the next run (or, when the store leases, on any
+// replica once the lease is released).
 func (e *engine) abandon(j *job) {
 	e.dropSample(j)
+	e.drop(j)
+}
+
+// drop ends j.
+func (e *engine) drop(j *job) {
 	e.mu.Lock()
 	delete(e.inflight, j.key)
 	e.mu.Unlock()
+	e.jobEnded(j)
+}
+
+// jobEnded completes the end of j, once it left inflight: its lease (if any) is released and it leaves the jobs of the
+// run.
+func (e *engine) jobEnded(j *job) {
+	e.unhold(j, true)
+	e.mu.Lock()
+	e.claimed--
+	e.mu.Unlock()
 	e.jobs.Done()
+	if e.leases != nil {
+		e.freedOne()
+	}
 }
 
 // item reads j's item. On a store failure or a missing item it abandons j and returns false.
@@ -315,7 +367,7 @@ func (e *engine) item(j *job) (Item, bool) {
 // change applies fn to j's item in one transaction and returns the stored result. fn may be called more than once.
 func (e *engine) change(j *job, fn func(it *Item, tx Tx) error) (Item, bool) {
 	var out Item
-	err := e.cfg.Store.Update(e.persist, func(tx Tx) error {
+	err := e.update(j, func(tx Tx) error {
 		it, found, err := tx.Item(j.key)
 		if err != nil {
 			return err
@@ -342,13 +394,15 @@ func (e *engine) change(j *job, fn func(it *Item, tx Tx) error) (Item, bool) {
 }
 
 // storeFailed records a store failure (returned by the run) and abandons j.
+// A lost lease is no store failure: another replica took the item over, and j stops without writing.
 func (e *engine) storeFailed(j *job, err error) {
-	e.log.Error("store failed", "key", j.key.String(), "err", err)
-	e.mu.Lock()
-	if e.storeErr == nil {
-		e.storeErr = err
+	if errors.Is(err, ErrLeaseLost) {
+		e.log.Warn("lease lost: another replica took the item over", "key", j.key.String(), "err", err)
+		e.abandon(j)
+		return
 	}
-	e.mu.Unlock()
+	e.log.Error("store failed", "key", j.key.String(), "err", err)
+	e.setStoreErr(err)
 	e.abandon(j)
 }
 
@@ -359,6 +413,14 @@ func (e *engine) storeFailed(j *job, err error) {
 // stage to go back to; component is the one that failed.
 func (e *engine) retry(j *job, stage Stage, component string, q chan *job, err error) {
 	if e.stopping() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		e.abandon(j)
+		return
+	}
+	if j.held != nil && j.held.effects.Err() != nil {
+		// The lease ran out during the call (whatever error the component made of it): its outcome is unknown and
+		// the item may have a new owner; a fresh claim takes it up.
+		e.log.Warn("work stopped: its lease expired during the call", "key", j.key.String(), "stage", stage,
+			"cause", context.Cause(j.held.effects))
 		e.abandon(j)
 		return
 	}
@@ -414,8 +476,14 @@ const waitsInRun = 2
 // and restarts the step's horizon, and the item is taken up again in the next cycle or run.
 func (e *engine) wait(j *job, stage Stage, component string, err error) {
 	now := e.cfg.Now()
+	next := now
+	if e.leases != nil {
+		// Released items are claimable at once: without a later due time the replicas would take the item up again
+		// and again while the component refuses them. The next cycle is when a single process looks again too.
+		next = now.Add(e.cfg.Interval)
+	}
 	if _, ok := e.change(j, func(it *Item, _ Tx) error {
-		r := RetryState{Stage: stage, Class: Authorization, Since: now, Next: now, Component: component,
+		r := RetryState{Stage: stage, Class: Authorization, Since: now, Next: next, Component: component,
 			LastError: err.Error()}
 		if it.Retry != nil && it.Retry.Stage == stage {
 			r.Attempts = it.Retry.Attempts

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -59,6 +60,9 @@ type Config struct {
 	// Retention is the age after which final items and their action-log records are pruned (default 30 days;
 	// negative: never).
 	Retention time.Duration
+
+	// Replicas, used only when Store is a LeasingStore (several replicas share it; see LeasingStore).
+	Replicas Replicas
 
 	// Logger receives records per item and stage (default: discard).
 	Logger *slog.Logger
@@ -152,6 +156,7 @@ func New(cfg Config) (*Pipeline, error) {
 	setDefault(&cfg.Retry.Initial, 2*time.Second)
 	setDefault(&cfg.Retry.Max, 30*time.Minute)
 	setDefault(&cfg.RetryInRun, time.Minute)
+	cfg.Replicas.setDefaults(cfg)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -190,9 +195,20 @@ func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 	}
 	defer p.running.Store(false)
 	e := p.start(ctx)
+	var collectors sync.WaitGroup
 	for _, s := range p.cfg.Sources {
 		e.feeders.Add(1)
-		go e.collect(s)
+		collectors.Go(func() { e.collect(s) })
+	}
+	if e.leases != nil {
+		// Claim open work until the collections are over and nothing claimable is left.
+		idle := make(chan struct{})
+		go func() {
+			collectors.Wait()
+			close(idle)
+		}()
+		e.feeders.Add(1)
+		go e.claimer(idle)
 	}
 	e.feeders.Wait()
 	e.jobs.Wait()
@@ -224,6 +240,11 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	lastPrune := time.Now()
 	idle := make(chan struct{})
 	idleWatch := false
+	allEnded := make(chan struct{})
+	if e.leases != nil {
+		e.feeders.Add(1)
+		go e.claimer(allEnded)
+	}
 	startCycle := func() {
 		for _, s := range p.cfg.Sources {
 			if active[s.Name()] || ended[s.Name()] {
@@ -254,6 +275,7 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 			}
 			if len(ended) == len(p.cfg.Sources) && !idleWatch {
 				idleWatch = true
+				close(allEnded)
 				go func() {
 					e.feeders.Wait()
 					e.jobs.Wait()

@@ -278,7 +278,11 @@ func (e *engine) submit(j *job) {
 	vr := newVerifyingReader(s.Body, want, s.Size)
 	s.Body = vr
 	a := e.cfg.Analyzer
-	t, err := call(e, e.work, StageSubmit, a.Name(), e.cfg.Submit.Timeout, func(ctx context.Context) (Ticket, error) {
+	if !e.guard(j) {
+		s.Body.Close()
+		return
+	}
+	t, err := call(e, e.effectsCtx(j), StageSubmit, a.Name(), e.cfg.Submit.Timeout, func(ctx context.Context) (Ticket, error) {
 		return a.Submit(ctx, it.Evidence, s)
 	})
 	vr.Close()
@@ -442,7 +446,10 @@ func (e *engine) respond(j *job) {
 			refusedBy = cmp.Or(refusedBy, name)
 			continue
 		}
-		res, err := call(e, e.work, StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
+		if !e.guard(j) {
+			return
+		}
+		res, err := call(e, e.effectsCtx(j), StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
 			return a.r.Respond(ctx, a.f)
 		})
 		if err == nil && res.Status != Acted && res.Status != Unchanged && res.Status != Skipped {
@@ -472,7 +479,7 @@ func (e *engine) respond(j *job) {
 			continue
 		}
 		rec := Action{ActionKey: a.key, Status: res.Status, Detail: res.Detail, At: e.cfg.Now()}
-		if err := e.cfg.Store.Update(e.persist, func(tx Tx) error { return tx.PutAction(rec) }); err != nil {
+		if err := e.update(j, func(tx Tx) error { return tx.PutAction(rec) }); err != nil {
 			e.storeFailed(j, err)
 			return
 		}

@@ -4,6 +4,9 @@
 //   - TestStore for connector.Store implementations (round trips, atomicity, read-only views, the state index,
 //     concurrent updates, retention, deleting an item with its aliases and action log, listing an item's actions,
 //     reopen after close);
+//   - TestSharedStore for connector.LeasingStore implementations, the stores replicas share (racing claims get
+//     disjoint items, expired and released leases, a stale owner's renewals and writes refused, due times and final
+//     states honoured, one holder per source, checkpoints under contention, work notifications);
 //   - TestSource for connector.Source and connector.Fetcher implementations (valid evidence, checkpoints that make
 //     progress, ended contexts, samples that are the evidence's own bytes, permanent errors for unknown files);
 //   - TestResponder for connector.Responder implementations (idempotence, ended contexts, findings without the

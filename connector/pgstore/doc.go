@@ -25,8 +25,9 @@
 // Store.Listen returns a Listener whose Wait returns when another replica stored claimable work (a trigger sends
 // NOTIFY soarkit_work with the schema as payload), so idle replicas need not poll often.
 //
-// The engine does not use the leases yet: until it does, run one replica per schema (a standby may start when the
-// first stops).
+// The store is a connector.LeasingStore: the engine, given it as Config.Store, claims every item and source it
+// works on, renews the leases while the work runs, writes under the fencing check and wakes on the notifications, so
+// any number of replicas of one connector can share one schema (docs/scaling.md).
 //
 // Tests: connector/pgstore/pgstoretest gives a fresh schema per test on the database in SOARKIT_TEST_POSTGRES_URL;
 // `eval "$(.ci/postgres.sh start)"` starts a throw-away cluster and prints that variable. docs/scaling.md explains

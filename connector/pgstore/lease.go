@@ -11,28 +11,19 @@ import (
 	"github.com/soarkit/soarkit/connector"
 )
 
-// ErrLeaseLost is matched (errors.Is) by the *LeaseLostError of a renewal, release or fenced write whose lease is no
-// longer current.
-var ErrLeaseLost = errors.New("pgstore: lease lost")
+// ErrLeaseLost is connector.ErrLeaseLost, matched (errors.Is) by the *LeaseLostError of a renewal, release or fenced
+// write whose lease is no longer current.
+var ErrLeaseLost = connector.ErrLeaseLost
 
 // ErrCheckpointMoved is returned by SwapCheckpoint when the stored checkpoint is no longer the one the caller read.
 var ErrCheckpointMoved = errors.New("pgstore: checkpoint moved")
 
-// Lease is a claim on one item or one source: Owner holds it until Expires, and Token, its fencing token, identifies
-// it. Tokens come from one sequence, so a later claim on the same item or source always has a larger token.
-type Lease struct {
-	// Item is the claimed item (zero for a source lease).
-	Item connector.Key
-	// Source is the claimed source ("" for an item lease).
-	Source string
-	// Owner names the claiming replica (for example host name and process id).
-	Owner   string
-	Token   int64
-	Expires time.Time
-}
+// Lease is connector.Lease: a claim on one item or one source with its fencing token. Tokens come from one sequence,
+// so a later claim on the same item or source always has a larger token.
+type Lease = connector.Lease
 
 // resource names what the lease is on, for errors and logs.
-func (l Lease) resource() string {
+func resource(l Lease) string {
 	if l.Source != "" {
 		return "source " + l.Source
 	}
@@ -51,20 +42,17 @@ type LeaseLostError struct {
 func (e *LeaseLostError) Error() string {
 	if e.Owner == "" {
 		return fmt.Sprintf("pgstore: lease %d of %q on %s lost: not held any more", e.Lease.Token, e.Lease.Owner,
-			e.Lease.resource())
+			resource(e.Lease))
 	}
 	return fmt.Sprintf("pgstore: lease %d of %q on %s lost: now held by %q with lease %d", e.Lease.Token,
-		e.Lease.Owner, e.Lease.resource(), e.Owner, e.Token)
+		e.Lease.Owner, resource(e.Lease), e.Owner, e.Token)
 }
 
 // Is reports whether target is ErrLeaseLost.
 func (e *LeaseLostError) Is(target error) bool { return target == ErrLeaseLost }
 
-// Claim is an item taken by ClaimItems or ClaimItem, with the lease that covers it.
-type Claim struct {
-	Lease Lease
-	Item  connector.Item
-}
+// Claim is connector.Claim: an item taken by ClaimItems or ClaimItem, with the lease that covers it.
+type Claim = connector.Claim
 
 // now returns the lease clock's time, or nil when the database's clock decides.
 func (s *Store) now() *time.Time {
@@ -226,7 +214,7 @@ func (s *Store) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, e
 			return s.lost(ctx, l)
 		}
 		if err != nil {
-			return dbError("renew lease on "+l.resource(), err)
+			return dbError("renew lease on "+resource(l), err)
 		}
 		return nil
 	})
@@ -246,7 +234,7 @@ func (s *Store) Release(ctx context.Context, l Lease) error {
 	return s.autocommit(ctx, func() error {
 		tag, err := s.pool.Exec(ctx, q, id, l.Owner, l.Token)
 		if err != nil {
-			return dbError("release lease on "+l.resource(), err)
+			return dbError("release lease on "+resource(l), err)
 		}
 		if tag.RowsAffected() == 0 {
 			return s.lost(ctx, l)
@@ -274,7 +262,7 @@ func holderError(row pgx.Row, l Lease) error {
 		return &LeaseLostError{Lease: l}
 	}
 	if err != nil {
-		return dbError("lease on "+l.resource(), err)
+		return dbError("lease on "+resource(l), err)
 	}
 	if owner != nil && *owner == l.Owner && token != nil && *token == l.Token {
 		return nil
@@ -324,3 +312,15 @@ func (s *Store) SwapCheckpoint(ctx context.Context, source string, old, next con
 		return nil
 	})
 }
+
+// ListenWork is Listen as a connector.WorkListener, for the engine (connector.LeasingStore).
+func (s *Store) ListenWork(ctx context.Context) (connector.WorkListener, error) {
+	l, err := s.Listen(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// The store is a connector.LeasingStore: the engine claims, renews, releases and fences through it.
+var _ connector.LeasingStore = (*Store)(nil)

@@ -33,6 +33,21 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// The shared-store suite: several handles on one schema, as replicas open them, with one fake lease clock.
+func TestSharedConformance(t *testing.T) {
+	pgstoretest.URL(t)
+	connectortest.TestSharedStore(t, connectortest.SharedStoreHarness{
+		Open: func(t testing.TB, n int, now func() time.Time) []connector.LeasingStore {
+			schema := pgstoretest.NewSchema(t)
+			stores := make([]connector.LeasingStore, n)
+			for i := range stores {
+				stores[i] = pgstoretest.Open(t, schema, pgstore.Options{Now: now})
+			}
+			return stores
+		},
+	})
+}
+
 // Two handles on one schema are two replicas: what one commits, the other reads, and their concurrent
 // read-modify-write transactions (which conflict and are retried) lose nothing.
 func TestTwoHandlesShareOneStore(t *testing.T) {

@@ -250,7 +250,10 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		parts.Sources = append(parts.Sources, src)
 	}
 
-	if parts.Analyzer, err = vmrayconn.New(vm, c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)); err != nil {
+	aopts := c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
+	// A submission may reach VMRay for as long as the submit timeout allows.
+	aopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
+	if parts.Analyzer, err = vmrayconn.New(vm, aopts); err != nil {
 		return runner.Parts{}, err
 	}
 

@@ -34,22 +34,34 @@ const benchLatency = time.Second
 // benchLatency.
 func benchWorld(b *testing.B, n int) (*carbonblacktest.Server, *vmraytest.Server) {
 	b.Helper()
+	cbc, vm, _ := flowWorld(b, n, 10, benchLatency)
+	return cbc, vm
+}
+
+// flowWorld seeds n distinct new files, file i run by one process on host
+// i mod hosts, into fresh fakes; VMRay finds every file malicious after
+// latency. hostOf maps each file's SHA-256 to its host's device id.
+func flowWorld(b testing.TB, n, hosts int, latency time.Duration, vmOpts ...vmraytest.Option) (cbc *carbonblacktest.Server,
+	vm *vmraytest.Server, hostOf map[string]int64) {
+	b.Helper()
 	cbc, err := carbonblacktest.New(carbonblacktest.WithJobPolls(1))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(cbc.Close)
-	vm, err := vmraytest.New(vmraytest.WithTiming(vmraytest.Timing{InWorkFor: benchLatency}),
+	vm, err = vmraytest.New(append([]vmraytest.Option{vmraytest.WithTiming(vmraytest.Timing{InWorkFor: latency}),
 		vmraytest.WithDefaultOutcome(vmraytest.Outcome{Verdict: vmray.VerdictMalicious, Score: 90,
-			IOCs: vmray.IOCs{Domains: []vmray.DomainIOC{{IOCCommon: common(vmray.VerdictMalicious), Domain: "c2.bench.example"}}}}))
+			IOCs: vmray.IOCs{Domains: []vmray.DomainIOC{{IOCCommon: common(vmray.VerdictMalicious), Domain: "c2.bench.example"}}}})},
+		vmOpts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { vm.Close() })
 	var devs []carbonblack.Device
-	for i := range 10 {
-		devs = append(devs, cbc.AddDevice(carbonblack.Device{Name: fmt.Sprintf("WS-%02d", i), OS: "WINDOWS"}))
+	for i := range hosts {
+		devs = append(devs, cbc.AddDevice(carbonblack.Device{Name: fmt.Sprintf("WS-%04d", i), OS: "WINDOWS"}))
 	}
+	hostOf = map[string]int64{}
 	start := carbonblack.Timestamp{Time: time.Now().Add(-time.Hour)}
 	for i := range n {
 		sha, err := cbc.AddBinary(carbonblacktest.Binary{Content: fmt.Appendf(nil, "MZ bench sample %06d", i)})
@@ -57,12 +69,13 @@ func benchWorld(b *testing.B, n int) (*carbonblacktest.Server, *vmraytest.Server
 			b.Fatal(err)
 		}
 		d := devs[i%len(devs)]
+		hostOf[sha] = d.ID
 		cbc.AddProcess(carbonblack.Process{DeviceID: carbonblack.FlexInt(d.ID), DeviceName: d.Name, DeviceOS: "WINDOWS",
 			ProcessGUID: fmt.Sprintf("bench-%06d", i), ProcessHash: []string{sha}, ProcessSHA256: sha,
 			ProcessName: fmt.Sprintf(`c:\bench\s%06d.exe`, i), ProcessPID: carbonblack.IntList{int64(1000 + i)},
 			ProcessEffectiveReputation: "NOT_LISTED", ProcessStartTime: start, DeviceTimestamp: start, BackendTimestamp: start})
 	}
-	return cbc, vm
+	return cbc, vm, hostOf
 }
 
 // benchConfig is the example's configuration against the fakes: process

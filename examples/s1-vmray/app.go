@@ -381,6 +381,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 
 	vopts := c.VMRay.AnalyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
 	vopts.ArchivePassword = c.VMRay.ArchivePassword.Value()
+	// A submission may reach VMRay for as long as the submit timeout allows.
+	vopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
 	if c.VMRay.SendCustomSubmissionTags {
 		vopts.SightingTags = vmrayconn.AttributeTags(tagProperty(c.VMRay.CustomTagProperty))
 	}

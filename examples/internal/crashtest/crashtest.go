@@ -2,10 +2,12 @@
 // the test binary re-executes itself as the connector, is killed with
 // SIGKILL at a chosen point of a run, and is started again on the same state
 // file, so a test can assert the end state equals an uninterrupted run's.
+// Start runs such a child for tests that drive several replicas themselves.
 package crashtest
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"syscall"
@@ -85,7 +87,16 @@ func KillAndRestart(t *testing.T, r Run) (first, second string) {
 	return out1.String(), out2.String()
 }
 
-func start(t *testing.T, r Run, out *bytes.Buffer) *exec.Cmd {
+// Start starts the connector (the test binary running Main's connector) with
+// r's environment and arguments, its output going to out, and returns it
+// running: the caller signals it (SIGKILL, SIGSTOP and SIGCONT, SIGTERM) and
+// waits for it. Tests that run several replicas at once use it.
+func Start(t *testing.T, r Run, out io.Writer) *exec.Cmd {
+	t.Helper()
+	return start(t, r, out)
+}
+
+func start(t *testing.T, r Run, out io.Writer) *exec.Cmd {
 	t.Helper()
 	args := r.Args
 	if args == nil {

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -19,6 +20,24 @@ type Health struct {
 	now        func() time.Time
 	collected  map[string]time.Time
 	components map[string]Component
+	checks     []check
+}
+
+// check is a dependency Ready probes on every call (the state database).
+type check struct {
+	name string
+	fn   func(context.Context) error
+}
+
+// checkTimeout bounds one dependency check of Ready.
+const checkTimeout = 3 * time.Second
+
+// Check adds a dependency that Ready probes on every call, such as the shared state database: while fn fails (or
+// takes longer than three seconds) the connector is not ready.
+func (h *Health) Check(name string, fn func(context.Context) error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.checks = append(h.checks, check{name, fn})
 }
 
 // Component is the health of one component in a readiness answer.
@@ -65,8 +84,20 @@ func (h *Health) SourceCollected(name string, at time.Time) {
 // Ready reports readiness and, when not ready, why.
 func (h *Health) Ready() Readiness {
 	h.mu.Lock()
+	checks := slices.Clone(h.checks)
+	h.mu.Unlock()
+	var failed []string
+	for _, c := range checks {
+		ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
+		if err := c.fn(ctx); err != nil {
+			failed = append(failed, fmt.Sprintf("%s unavailable: %v", c.name, err))
+		}
+		cancel()
+	}
+	h.mu.Lock()
 	defer h.mu.Unlock()
-	r := Readiness{Ready: true, Components: maps.Clone(h.components), LastCollected: maps.Clone(h.collected)}
+	r := Readiness{Ready: true, Components: maps.Clone(h.components), LastCollected: maps.Clone(h.collected),
+		Reasons: failed}
 	for _, name := range slices.Sorted(maps.Keys(h.components)) {
 		if c := h.components[name]; !c.Healthy {
 			r.Reasons = append(r.Reasons, fmt.Sprintf("%s %s unauthorized: %s", c.Kind, name, c.Reason))

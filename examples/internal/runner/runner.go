@@ -206,6 +206,9 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 		return connector.Summary{}, err
 	}
 	health := ops.NewHealth(settings.readyStaleness())
+	if db, ok := store.(pinger); ok {
+		health.Check("database", db.Ping)
+	}
 	sources := make([]connector.Source, len(parts.Sources))
 	for i, s := range parts.Sources {
 		sources[i] = observeSource(s, func(err error) { metrics.CycleDone(time.Now(), err) })
@@ -274,6 +277,9 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 // run changes nothing that lasts: no checkpoint moves, no item advances and no action is recorded in the real
 // state, and a later real run acts on everything the dry run saw.
 func openStore(ctx context.Context, settings *Settings, log *slog.Logger) (connector.Store, func(), error) {
+	if settings.shared() {
+		return openShared(ctx, settings, log)
+	}
 	store, err := boltstore.Open(settings.StatePath, boltstore.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening state %s: %w", settings.StatePath, err)

@@ -124,8 +124,17 @@ func stateCommand(ctx context.Context, name string, settings *Settings, args []s
 	return ExitOK
 }
 
-// openStateOps opens the state file, or reaches the running daemon through its ops server when the file is locked.
+// openStateOps opens the shared database (run.state.url), or the state file, or reaches the running daemon through
+// its ops server when the file is locked.
 func openStateOps(ctx context.Context, settings *Settings) (ops.StateOps, func(), error) {
+	if settings.shared() {
+		// The database is shared: the command works on it directly while the replicas run.
+		store, err := openPostgres(ctx, settings, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ops.StoreOps{Store: store}, func() { store.Close() }, nil
+	}
 	if _, err := os.Stat(settings.StatePath); err != nil {
 		return nil, nil, fmt.Errorf("no state file: %w", err)
 	}
