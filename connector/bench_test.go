@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
@@ -80,20 +81,63 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 }
 
-// TestThroughputReachesTheConcurrencyBound is the benchmark's claim as a test: at least 90% of K/L.
-func TestThroughputReachesTheConcurrencyBound(t *testing.T) {
-	const k, latency = 8, 100 * time.Millisecond
-	best := 0.0
-	for range 3 { // a shared machine may stall one attempt
-		rate := throughputRun(t, memstore.New(), 10*k, k, latency)
-		best = max(best, rate)
-		if best >= 0.9*k/latency.Seconds() {
+// concurrentAwaits wraps slowAnalyzer and records the most Await calls under way at once.
+type concurrentAwaits struct {
+	slowAnalyzer
+	now, peak atomic.Int64
+}
+
+func (c *concurrentAwaits) Await(ctx context.Context, t connector.Ticket) (connector.Verdict, error) {
+	n := c.now.Add(1)
+	defer c.now.Add(-1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
 			break
 		}
 	}
-	if bound := k / latency.Seconds(); best < 0.9*bound {
-		t.Errorf("throughput %.1f files/s, below 90%% of K/L = %.1f", best, bound)
-	}
+	return c.slowAnalyzer.Await(ctx, t)
+}
+
+// TestThroughputReachesTheConcurrencyBound is the benchmark's claim as a test, by counts rather than rates: with
+// await concurrency K, K analyses are awaited at once (never more), and in the bubble's fake clock the run takes
+// about n/K analysis latencies, not n.
+func TestThroughputReachesTheConcurrencyBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n, k, latency = 80, 8, 100 * time.Millisecond
+		src := connectortest.NewSource("edr")
+		src.BatchSize = 50
+		for i := range n {
+			h := src.AddFile(fmt.Appendf(nil, "bound file %d", i))
+			src.Add(connector.Evidence{Hashes: connector.Hashes{SHA256: h.SHA256},
+				Sightings: []connector.Sighting{{DeviceID: fmt.Sprint(i % 50), ProcessGUID: fmt.Sprint("g", i)}}})
+		}
+		a := connectortest.NewAnalyzer("sandbox")
+		a.Default = connector.Malicious
+		ca := &concurrentAwaits{slowAnalyzer: slowAnalyzer{a, latency}}
+		r := connectortest.NewResponder("note", connector.ScopeSighting)
+		limits := connector.StageLimits{Concurrency: k}
+		p, err := connector.New(connector.Config{Store: memstore.New(), Analyzer: ca,
+			Sources: []connector.Source{src}, Responders: []connector.Responder{r},
+			Lookup: limits, Fetch: limits, Submit: limits, Await: limits, Respond: limits, Retention: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		sum, err := p.RunOnce(context.Background())
+		elapsed := time.Since(start)
+		if err != nil || sum.Analysed != n || len(r.Effects()) != n {
+			t.Fatalf("run: %v; analysed %d of %d, %d actions", err, sum.Analysed, n, len(r.Effects()))
+		}
+		if got := ca.peak.Load(); got != k {
+			t.Errorf("at most %d Awaits ran at once, want exactly K = %d", got, k)
+		}
+		// Fake time advances only while every goroutine waits, so this is exact: n/K rounds of one latency each,
+		// plus at most one round of slack for the pipeline filling up.
+		if bound := time.Duration(n/k+1) * latency; elapsed > bound {
+			t.Errorf("the run took %s of fake time, want at most %s (n/K+1 latencies)", elapsed, bound)
+		}
+	})
 }
 
 // countingStore counts transactions.

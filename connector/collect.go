@@ -12,21 +12,10 @@ type openItem struct {
 	state State
 }
 
-// openItems lists the open items left in the store by earlier runs; the run takes them up before it collects.
+// openItems lists the open items left in the store by earlier runs that are due (not waiting on a backoff that
+// has not run out); the run takes them up before it collects.
 func (e *engine) openItems() []openItem {
-	var items []openItem
-	err := e.cfg.Store.View(e.persist, func(tx Tx) error {
-		items = items[:0]
-		for _, st := range OpenStates() {
-			for it, err := range tx.Items(st) {
-				if err != nil {
-					return err
-				}
-				items = append(items, openItem{it.Key, it.State})
-			}
-		}
-		return nil
-	})
+	items, err := e.dueItems()
 	if err != nil {
 		e.log.Error("store failed while resuming", "err", err)
 		e.mu.Lock()
@@ -41,6 +30,49 @@ func (e *engine) openItems() []openItem {
 		e.count(func(s *Summary) { s.Resumed += len(items) })
 	}
 	return items
+}
+
+// dueItems lists the open items that are due: not waiting on a backoff that has not run out.
+func (e *engine) dueItems() ([]openItem, error) {
+	var items []openItem
+	now := e.cfg.Now()
+	err := e.cfg.Store.View(e.persist, func(tx Tx) error {
+		items = items[:0]
+		for _, st := range OpenStates() {
+			for it, err := range tx.Items(st) {
+				if err != nil {
+					return err
+				}
+				if due(it, now) {
+					items = append(items, openItem{it.Key, it.State})
+				}
+			}
+		}
+		return nil
+	})
+	return items, err
+}
+
+// due reports whether an open item may be worked on at now.
+func due(it Item, now time.Time) bool { return it.Retry == nil || !it.Retry.Next.After(now) }
+
+// resumeDue takes up, in a new cycle of Run, the open items whose backoff has run out and that no job works on.
+func (e *engine) resumeDue() {
+	items, err := e.dueItems()
+	if err != nil {
+		e.log.Error("store failed listing due items", "err", err)
+		return
+	}
+	if len(items) > 0 {
+		e.log.Debug("taking up the open items that are due", "count", len(items))
+	}
+	for _, o := range items {
+		if e.stopping() {
+			return
+		}
+		// An item a job already works on is left to it.
+		e.start(o.key, o.state, false)
+	}
 }
 
 // resume dispatches the open items.
@@ -86,6 +118,7 @@ func (e *engine) collect(src Source) {
 		switch {
 		case errors.Is(err, ErrEndOfInput):
 			e.log.Info("source ended", "source", name)
+			e.collected(name)
 			e.mu.Lock()
 			e.ended[name] = true
 			e.mu.Unlock()
@@ -96,8 +129,9 @@ func (e *engine) collect(src Source) {
 			}
 			failures++
 			e.count(func(s *Summary) { s.SourceErrors++ })
-			if IsPermanent(err) || failures >= e.cfg.Retry.Attempts {
-				e.log.Error("source failed; trying again next run", "source", name, "tries", failures, "err", err)
+			if class := Classify(err); class != Transient || failures >= e.collectTries() {
+				e.log.Error("source failed; trying again next cycle", "source", name, "tries", failures,
+					"class", class, "err", err)
 				return
 			}
 			d := e.cfg.Retry.wait(failures, err)
@@ -108,6 +142,7 @@ func (e *engine) collect(src Source) {
 			continue
 		}
 		failures = 0
+		e.collected(name)
 		if !e.commit(name, batch) {
 			return
 		}
@@ -115,6 +150,15 @@ func (e *engine) collect(src Source) {
 			return
 		}
 	}
+}
+
+// collectTries bounds the tries of one collection (Config.Retry.Attempts, default 5); the checkpoint does not move,
+// so the next cycle starts from the same place.
+func (e *engine) collectTries() int {
+	if e.cfg.Retry.Attempts > 0 {
+		return e.cfg.Retry.Attempts
+	}
+	return 5
 }
 
 // commit records a batch in one transaction (merging evidence into items and moving the checkpoint) and dispatches
@@ -138,13 +182,14 @@ func (e *engine) commit(source string, b Batch) bool {
 	}
 	var (
 		touched map[Key]State
+		parked  map[Key]bool
 		order   []Key
 		created int
 		merged  int
 		hits    int
 	)
 	err := e.cfg.Store.Update(e.persist, func(tx Tx) error {
-		touched, order, created, merged, hits = map[Key]State{}, nil, 0, 0, 0
+		touched, parked, order, created, merged, hits = map[Key]State{}, map[Key]bool{}, nil, 0, 0, 0
 		for _, en := range entries {
 			key, err := e.resolve(tx, en.key, en.ev.Hashes)
 			if err != nil {
@@ -188,6 +233,7 @@ func (e *engine) commit(source string, b Batch) bool {
 				order = append(order, key)
 			}
 			touched[key] = it.State
+			parked[key] = !due(it, now)
 		}
 		if b.Next != nil {
 			return tx.SetCheckpoint(source, b.Next)
@@ -224,7 +270,7 @@ func (e *engine) commit(source string, b Batch) bool {
 		"rejected", rejected, "more", b.More)
 	for _, key := range order {
 		st := touched[key]
-		if st.Final() {
+		if st.Final() || parked[key] {
 			continue
 		}
 		e.log.Debug("dispatch", "key", key.String(), "stage", StageDedupe, "state", st)

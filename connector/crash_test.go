@@ -221,7 +221,16 @@ func TestCrashRecovery(t *testing.T) {
 	if d := os.Getenv("CONNECTOR_CRASH_DIR"); d != "" {
 		dir = d
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CONNECTOR_CRASH_SEED"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("CONNECTOR_CRASH_SEED=%q: %v", v, err)
+		}
+		seed = n
+	}
+	t.Logf("kill schedule seed %d (set CONNECTOR_CRASH_SEED to repeat it)", seed)
+	rng := rand.New(rand.NewPCG(seed, 3))
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashRecovery$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashEnv+"="+dir)

@@ -48,19 +48,47 @@
 //     logged action is never requested again. A crash between the vendor acting and the log write repeats that one
 //     call after the restart, which is why responders must be idempotent (report Unchanged when the note, report
 //     or ban already exists).
-//   - Bounded waits: every component call runs under a timeout (StageLimits.Timeout, Config.CollectTimeout), every
-//     transient failure is retried with backoff a bounded number of times (Config.Retry), and an item that keeps
-//     failing becomes a dead letter (StateFailed, with Failure.Reason) while the run goes on. A panic in a component
+//   - Bounded waits: every component call runs under a timeout (StageLimits.Timeout, Config.CollectTimeout), and
+//     a failing step is handled by its failure class (below), never by a small fixed count. A panic in a component
 //     is contained: the item becomes a dead letter with a PanicError and the stack is logged.
 //   - Graceful shutdown: when the context ends, collecting stops, awaits stop at once (their tickets are stored),
 //     and submissions and actions under way get Config.ShutdownTimeout to finish and be recorded.
 //
+// # Failure classes
+//
+// Every failed component call, in every stage (collect, lookup, fetch, submit, await, respond), is sorted by
+// Classify into one of three classes:
+//
+//   - Transient: network errors, timeouts (the stage's own call timeout included), HTTP 408, 429 and 5xx, RetryLater
+//     from any stage (an offline agent, a quota), and any error not marked permanent. The step is tried again after
+//     a capped exponential backoff with jitter (Config.Retry: 2 s doubling up to 30 min by default; a RetryLater
+//     delay is honoured up to the cap). The attempt count, the first failure and the next attempt time are stored
+//     with the item (Item.Retry), so the schedule survives restarts: a run waits in process for at most two
+//     retries of a step, each no longer than Config.RetryInRun (1 min); beyond that the item is left open, and a
+//     later cycle of Run or a later RunOnce takes it up when due. Only when the stage's horizon (StageLimits.Horizon, 24 h by default), counted from the step's first
+//     failure, has run out does the item become a dead letter. A failing Collect is tried Config.Retry.Attempts
+//     times (5 by default) in a cycle; its checkpoint does not move, so the next cycle starts from the same place.
+//   - Permanent: errors marked with Permanent (other 4xx, a hash mismatch, an unsupported file, a limit breached)
+//     and contained panics. The item becomes a dead letter at once (StateFailed, with the stage and reason); a
+//     Fetcher's permanent error only moves on to the next source.
+//   - Authorization: errors matching ErrUnauthorized (see Unauthorized) or carrying HTTP status 401 or 403 (any
+//     error with an HTTPStatus() int method, as the vendor clients' errors have), even when an adapter marked them
+//     permanent. This is not a failure of the item: the component (source, analyzer or responder) is marked
+//     unhealthy, the engine stops calling it for the rest of the cycle, and its items wait without using up
+//     attempts. Summary.Components and Summary.Problem report it, and an Observer that implements HealthObserver
+//     learns it at once; the example connectors turn it into exit code 1 and a failing readiness probe.
+//
+// Await of an unfinished analysis returns RetryLater too; there it is a poll, not a failure, bounded by
+// Config.AnalysisTimeout. Dead letters can be listed, shown and requeued (ListItems, ShowItem, RetryItems,
+// ForgetItems); a dead letter whose file is collected again is also worked on again after
+// Config.RetryFailedAfter.
+//
 // # Control errors
 //
-// Components return plain errors for transient failures (retried). Wrap with Permanent when retrying cannot help
-// (the item becomes a dead letter, or a fetcher lets the next source try), return RetryLater to be called again
-// after a delay without counting a failure (Await of an unfinished analysis), and ErrEndOfInput from Collect when a
-// source has ended for good.
+// Components return plain errors for transient failures. Wrap with Permanent when retrying cannot help (the item
+// becomes a dead letter, or a fetcher lets the next source try), with Unauthorized when the vendor refused the
+// credentials in a way that carries no HTTP status, return RetryLater to be called again after a delay, and
+// ErrEndOfInput from Collect when a source has ended for good.
 //
 // # Writing a Source
 //

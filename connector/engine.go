@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,13 +45,20 @@ type engine struct {
 	ended    map[string]bool
 	sum      Summary
 	storeErr error
+	// health is the health of every component called in this run; cycle counts Run's collection cycles (see
+	// blocked).
+	health map[string]*componentState
+	cycle  int
+	// resuming is set while a cycle's resumeDue runs, so that slow cycles do not pile up.
+	resuming atomic.Bool
 }
 
 // job carries one item through the stages of this run. Only one job per key is alive at a time.
 type job struct {
 	key   Key
-	tries int      // failed tries of the current step
-	dirty bool     // the collector merged new evidence while the job was alive
+	dirty bool // the collector merged new evidence while the job was alive
+	// waits counts the retries this job waited for in process (see retry).
+	waits int
 	known *Verdict // a verdict the analyzer already had, kept while resubmitting
 	// sample is the fetched sample handed from fetch to submit, and sampleSource the source that delivered it.
 	sample       Sample
@@ -66,9 +74,10 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 		lookupQ: make(chan *job), fetchQ: make(chan *job), submitQ: make(chan *job),
 		awaitQ: make(chan *job), respondQ: make(chan *job),
 		inflight: map[Key]*job{}, ended: map[string]bool{}, skipped: map[ActionKey]verdictMark{},
+		health: map[string]*componentState{},
 	}
 	e.sum = Summary{Started: p.cfg.Now(), Verdicts: map[Kind]int{}, Actions: map[string]ActionCounts{},
-		Failures: map[Stage]int{}}
+		Failures: map[Stage]int{}, LastCollected: map[string]time.Time{}}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -123,21 +132,25 @@ func (e *engine) close() (Summary, error) {
 	if e.cfg.Retention > 0 && !e.stopping() {
 		e.prune()
 	}
-	pending := 0
+	pending, waiting := 0, 0
 	err := e.cfg.Store.View(e.persist, func(tx Tx) error {
-		pending = 0
+		pending, waiting = 0, 0
 		for _, st := range OpenStates() {
-			for _, err := range tx.Items(st) {
+			for it, err := range tx.Items(st) {
 				if err != nil {
 					return err
 				}
 				pending++
+				if it.Retry != nil {
+					waiting++
+				}
 			}
 		}
 		return nil
 	})
 	e.mu.Lock()
-	e.sum.Pending = pending
+	e.sum.Pending, e.sum.Waiting = pending, waiting
+	e.sum.Components = e.healthSnapshot()
 	e.sum.Finished = e.cfg.Now()
 	if err != nil && e.storeErr == nil {
 		e.storeErr = err
@@ -146,7 +159,11 @@ func (e *engine) close() (Summary, error) {
 	e.mu.Unlock()
 	s := e.summary()
 	e.log.Info("run finished", "collected", s.Collected, "new", s.New, "deduped", s.Deduped,
-		"submitted", s.Submitted, "analysed", s.Analysed, "dead_letters", s.FailureCount(), "pending", s.Pending)
+		"submitted", s.Submitted, "analysed", s.Analysed, "dead_letters", s.FailureCount(), "pending", s.Pending,
+		"waiting", s.Waiting)
+	if p := s.Problem(); p != "" {
+		e.log.Error("run failed", "problem", p)
+	}
 	return s, err
 }
 
@@ -186,10 +203,13 @@ func (e *engine) count(fn func(s *Summary)) {
 
 // dispatch starts a job for key unless one is alive, in which case it marks it dirty so it looks at the item again
 // before finishing.
-func (e *engine) dispatch(key Key, st State) {
+func (e *engine) dispatch(key Key, st State) { e.start(key, st, true) }
+
+// start starts a job for key unless one is alive; then it marks that job dirty when mark is set.
+func (e *engine) start(key Key, st State, mark bool) {
 	e.mu.Lock()
 	if j, ok := e.inflight[key]; ok {
-		j.dirty = true
+		j.dirty = j.dirty || mark
 		e.mu.Unlock()
 		return
 	}
@@ -254,7 +274,6 @@ func (e *engine) finish(j *job) {
 			return
 		}
 		if q := e.queueFor(it.State); q != nil {
-			j.tries = 0
 			e.later(q, j, 0)
 			return
 		}
@@ -267,10 +286,7 @@ func (e *engine) finish(j *job) {
 
 // abandon drops j without changing its stored state; it resumes on the next run.
 func (e *engine) abandon(j *job) {
-	if j.sample.Body != nil {
-		j.sample.Body.Close()
-		j.sample = Sample{}
-	}
+	e.dropSample(j)
 	e.mu.Lock()
 	delete(e.inflight, j.key)
 	e.mu.Unlock()
@@ -307,8 +323,12 @@ func (e *engine) change(j *job, fn func(it *Item, tx Tx) error) (Item, bool) {
 		if !found {
 			return fmt.Errorf("connector: item %s vanished from the store", j.key)
 		}
+		before := it.State
 		if err := fn(&it, tx); err != nil {
 			return err
+		}
+		if it.State != before {
+			it.Retry = nil
 		}
 		it.Updated = e.cfg.Now()
 		out = it
@@ -332,38 +352,110 @@ func (e *engine) storeFailed(j *job, err error) {
 	e.abandon(j)
 }
 
-// retry schedules another try of the step that failed with err, or makes the item a dead letter when the error is
-// permanent or the tries are used up. q is the stage to go back to.
-func (e *engine) retry(j *job, stage Stage, q chan *job, err error) {
+// retry handles a failed try of stage by its class (see Classify): a permanent failure makes the item a dead letter;
+// an authorization failure leaves it waiting (see wait); a transient one stores the backoff with the item and tries
+// again after it, in this run when the wait is short (Config.RetryInRun), else in a later cycle or run. The item
+// becomes a dead letter once the stage's horizon, counted from the step's first failure, has run out. q is the
+// stage to go back to; component is the one that failed.
+func (e *engine) retry(j *job, stage Stage, component string, q chan *job, err error) {
 	if e.stopping() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		e.abandon(j)
 		return
 	}
-	if IsPermanent(err) {
+	switch Classify(err) {
+	case PermanentFailure:
 		e.fail(j, stage, err)
 		return
-	}
-	j.tries++
-	if j.tries >= e.cfg.Retry.Attempts {
-		e.fail(j, stage, fmt.Errorf("gave up after %d tries: %w", j.tries, err))
+	case Authorization:
+		e.wait(j, stage, component, err)
 		return
 	}
-	d := e.cfg.Retry.wait(j.tries, err)
+	now := e.cfg.Now()
+	var rs RetryState
+	if _, ok := e.change(j, func(it *Item, _ Tx) error {
+		r := RetryState{Stage: stage, Since: now}
+		if it.Retry != nil && it.Retry.Stage == stage && it.Retry.Class == Transient {
+			r = *it.Retry
+		}
+		r.Class, r.Component, r.LastError = Transient, component, err.Error()
+		r.Attempts++
+		r.Next = now.Add(e.cfg.Retry.wait(r.Attempts, err))
+		rs = r
+		it.Retry = &r
+		return nil
+	}); !ok {
+		return
+	}
+	horizon := e.limits(stage).Horizon
+	if now.Sub(rs.Since) >= horizon || e.cfg.Retry.Attempts > 0 && rs.Attempts >= e.cfg.Retry.Attempts {
+		e.fail(j, stage, fmt.Errorf("gave up after %d tries over %s (horizon %s): %w", rs.Attempts,
+			now.Sub(rs.Since).Round(time.Second), horizon, err))
+		return
+	}
+	d := rs.Next.Sub(now)
 	e.obs.Add(CounterRetries, 1, string(stage))
-	e.log.Warn("step failed, will retry", "key", j.key.String(), "stage", stage, "try", j.tries, "delay", d, "err", err)
+	e.log.Warn("step failed, will retry", "key", j.key.String(), "stage", stage, "component", component,
+		"try", rs.Attempts, "delay", d, "next", rs.Next, "err", err)
+	e.dropSample(j)
+	if d > e.cfg.RetryInRun || j.waits >= waitsInRun {
+		e.abandon(j)
+		return
+	}
+	j.waits++
+	e.later(q, j, d)
+}
+
+// waitsInRun bounds the retries one job waits for in process: after that (or when the wait is longer than
+// Config.RetryInRun) the item is left open with its next-attempt time for a later cycle or run, so a run never
+// spins on a step that keeps failing.
+const waitsInRun = 2
+
+// wait leaves j's item open after its component refused the call for authorization: the try uses up no attempt
+// and restarts the step's horizon, and the item is taken up again in the next cycle or run.
+func (e *engine) wait(j *job, stage Stage, component string, err error) {
+	now := e.cfg.Now()
+	if _, ok := e.change(j, func(it *Item, _ Tx) error {
+		r := RetryState{Stage: stage, Class: Authorization, Since: now, Next: now, Component: component,
+			LastError: err.Error()}
+		if it.Retry != nil && it.Retry.Stage == stage {
+			r.Attempts = it.Retry.Attempts
+		}
+		it.Retry = &r
+		return nil
+	}); !ok {
+		return
+	}
+	e.log.Debug("waiting for an unauthorized component", "key", j.key.String(), "stage", stage,
+		"component", component)
+	e.abandon(j)
+}
+
+// limits returns the limits of a work stage.
+func (e *engine) limits(stage Stage) StageLimits {
+	switch stage {
+	case StageLookup:
+		return e.cfg.Lookup
+	case StageFetch:
+		return e.cfg.Fetch
+	case StageSubmit:
+		return e.cfg.Submit
+	case StageAwait:
+		return e.cfg.Await
+	}
+	return e.cfg.Respond
+}
+
+// dropSample closes a sample j holds.
+func (e *engine) dropSample(j *job) {
 	if j.sample.Body != nil {
 		j.sample.Body.Close()
 		j.sample = Sample{}
 	}
-	e.later(q, j, d)
 }
 
 // fail makes j's item a dead letter with err as the reason.
 func (e *engine) fail(j *job, stage Stage, err error) {
-	if j.sample.Body != nil {
-		j.sample.Body.Close()
-		j.sample = Sample{}
-	}
+	e.dropSample(j)
 	now := e.cfg.Now()
 	if _, ok := e.change(j, func(it *Item, _ Tx) error {
 		it.State = StateFailed
@@ -395,6 +487,7 @@ func call[T any](e *engine, ctx context.Context, stage Stage, component string, 
 			err = pe
 		}
 		e.obs.Latency(stage, component, outcome(err), time.Since(start))
+		e.callDone(stage, component, err)
 	}()
 	return fn(ctx)
 }
@@ -408,8 +501,12 @@ func outcome(err error) string {
 		return "panic"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case IsPermanent(err):
+	}
+	switch Classify(err) {
+	case PermanentFailure:
 		return "failed"
+	case Authorization:
+		return "unauthorized"
 	}
 	return "retry"
 }

@@ -26,7 +26,7 @@ type Observer interface {
 	// Add adds n to counter c; labels are the values of c.Labels(), in order.
 	Add(c Counter, n int, labels ...string)
 	// Latency records one component call: the stage, the component's name, the outcome ("ok", "retry", "failed",
-	// "panic", "canceled") and how long it took.
+	// "unauthorized", "panic", "canceled") and how long it took.
 	Latency(stage Stage, component string, outcome string, d time.Duration)
 }
 
@@ -99,8 +99,15 @@ type Summary struct {
 	Failures map[Stage]int
 	// Pending counts items left open when the run stopped (shutdown or context end); they resume next time.
 	Pending int
+	// Waiting counts the open items (of Pending) waiting on a backoff or for an unauthorized component.
+	Waiting int
 	// SourceErrors counts Collect calls that failed.
 	SourceErrors int
+	// LastCollected is when each source last collected successfully during the run.
+	LastCollected map[string]time.Time
+	// Components is the health of every component the run called, by name, as it was when the run ended (see
+	// Problem).
+	Components map[string]ComponentStatus
 }
 
 // ActionCounts counts the outcomes of one responder.
@@ -126,6 +133,8 @@ func (s Summary) clone() Summary {
 	s.Verdicts = maps.Clone(s.Verdicts)
 	s.Actions = maps.Clone(s.Actions)
 	s.Failures = maps.Clone(s.Failures)
+	s.LastCollected = maps.Clone(s.LastCollected)
+	s.Components = maps.Clone(s.Components)
 	return s
 }
 

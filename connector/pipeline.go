@@ -22,7 +22,8 @@ type Config struct {
 	Responders []Responder
 
 	// Per-stage concurrency and the bound on one component call. Defaults: Lookup 4 and 1 min, Fetch 2 and 10 min,
-	// Submit 2 and 10 min, Await 8 and AnalysisTimeout, Respond 4 and 2 min.
+	// Submit 2 and 10 min, Await 8 and AnalysisTimeout, Respond 4 and 2 min; the retry horizon of every stage is
+	// 24 h.
 	Lookup, Fetch, Submit, Await, Respond StageLimits
 	// CollectTimeout bounds one Source.Collect call (default 10 min).
 	CollectTimeout time.Duration
@@ -37,9 +38,15 @@ type Config struct {
 	AnalysisTimeout time.Duration
 	// PollInterval is the wait before calling Await again after it returned RetryLater without a delay (default 30 s).
 	PollInterval time.Duration
-	// Retry governs transient failures of every stage: tries per step and the backoff between them (default 5 tries,
-	// 2 s doubling up to 5 min). A step that runs out of tries makes the item a dead letter.
+	// Retry is the backoff between tries of a step that failed transiently, in every stage (default 2 s doubling up
+	// to 30 min, jittered). A step is tried until its stage's horizon (StageLimits.Horizon) runs out; Attempts, when
+	// set, also caps the tries of one step. The time of the next try is stored with the item, so the schedule
+	// survives restarts. Attempts also bounds the tries of one collection (default 5).
 	Retry Backoff
+	// RetryInRun is the longest backoff a run waits for in process (default 1 min), for at most two retries of a
+	// step per run or cycle. An item whose next try is further away, or that failed again, is left open in the store
+	// and taken up when due by a later cycle of Run or a later RunOnce.
+	RetryInRun time.Duration
 	// RetryFailedAfter is how long a dead letter rests before its file, when collected again, is worked on again
 	// (default 24 h).
 	RetryFailedAfter time.Duration
@@ -67,6 +74,9 @@ type StageLimits struct {
 	Concurrency int
 	// Timeout bounds one component call.
 	Timeout time.Duration
+	// Horizon is how long a step of this stage is retried after its first transient failure before the item becomes
+	// a dead letter (default 24 h). It runs across restarts.
+	Horizon time.Duration
 }
 
 // Pipeline runs Sources -> dedupe -> Analyzer -> Responders with every step recorded in the Store. Create it with New;
@@ -136,11 +146,12 @@ func New(cfg Config) (*Pipeline, error) {
 	setLimits(&cfg.Submit, 2, 10*time.Minute)
 	setLimits(&cfg.Await, 8, cfg.AnalysisTimeout)
 	setLimits(&cfg.Respond, 4, 2*time.Minute)
-	if cfg.Retry.Attempts <= 0 {
-		cfg.Retry.Attempts = 5
+	if cfg.Retry.Attempts < 0 {
+		cfg.Retry.Attempts = 0
 	}
 	setDefault(&cfg.Retry.Initial, 2*time.Second)
-	setDefault(&cfg.Retry.Max, 5*time.Minute)
+	setDefault(&cfg.Retry.Max, 30*time.Minute)
+	setDefault(&cfg.RetryInRun, time.Minute)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -165,6 +176,7 @@ func setLimits(l *StageLimits, n int, timeout time.Duration) {
 		l.Concurrency = n
 	}
 	setDefault(&l.Timeout, timeout)
+	setDefault(&l.Horizon, 24*time.Hour)
 }
 
 // RunOnce runs one collection of every source and works until every item it touched (and every open item left in the
@@ -251,6 +263,21 @@ func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 			if p.cfg.Retention > 0 && time.Since(lastPrune) >= max(p.cfg.Interval, time.Hour) {
 				lastPrune = time.Now()
 				e.prune()
+			}
+			if idleWatch {
+				// Every source has ended: the run only finishes the work under way.
+				continue
+			}
+			e.mu.Lock()
+			e.cycle++
+			e.mu.Unlock()
+			if e.resuming.CompareAndSwap(false, true) {
+				e.feeders.Add(1)
+				go func() {
+					defer e.feeders.Done()
+					defer e.resuming.Store(false)
+					e.resumeDue()
+				}()
 			}
 			startCycle()
 		}

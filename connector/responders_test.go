@@ -219,12 +219,8 @@ func TestCommandOutcomes(t *testing.T) {
 	}
 
 	slow, _ := connector.NewCommand([]string{"sleep", "10"}, connector.CommandOptions{Timeout: 50 * time.Millisecond})
-	start := time.Now()
 	if _, err := slow.Respond(context.Background(), f); err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Errorf("sleep: err = %v; want a timeout", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("timeout took %s", d)
 	}
 
 	loud, _ := connector.NewCommand([]string{"head", "-c", "200000", "/dev/zero"}, connector.CommandOptions{MaxOutput: 100})

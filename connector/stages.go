@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,13 +35,17 @@ func (e *engine) lookup(j *job) {
 		return
 	}
 	a := e.cfg.Analyzer
+	if err := e.blockedErr(a.Name()); err != nil {
+		e.wait(j, StageLookup, a.Name(), err)
+		return
+	}
 	if tf, isFinder := a.(TicketFinder); isFinder && it.State == StateSubmitting {
 		r, err := call(e, e.ctx, StageLookup, a.Name(), e.cfg.Lookup.Timeout, func(ctx context.Context) (found[Ticket], error) {
 			t, ok, err := tf.FindTicket(ctx, it.Evidence, it.SubmitStarted)
 			return found[Ticket]{t, ok}, err
 		})
 		if err != nil {
-			e.retry(j, StageLookup, e.lookupQ, err)
+			e.retry(j, StageLookup, a.Name(), e.lookupQ, err)
 			return
 		}
 		if r.ok {
@@ -60,7 +65,6 @@ func (e *engine) lookup(j *job) {
 			}
 			e.count(func(s *Summary) { s.Recovered++ })
 			e.log.Info("found the ticket of an interrupted submission", "key", j.key.String(), "ticket", t.ID)
-			j.tries = 0
 			e.send(e.awaitQ, j)
 			return
 		}
@@ -70,7 +74,7 @@ func (e *engine) lookup(j *job) {
 		return found[Verdict]{v, ok}, err
 	})
 	if err != nil {
-		e.retry(j, StageLookup, e.lookupQ, err)
+		e.retry(j, StageLookup, a.Name(), e.lookupQ, err)
 		return
 	}
 	result := "unknown"
@@ -124,7 +128,7 @@ func (e *engine) setVerdict(j *job, v Verdict, sample *SampleRecord) {
 	e.obs.Add(CounterVerdicts, 1, v.Kind.String())
 	e.log.Info("verdict", "key", j.key.String(), "verdict", v.Kind.String(), "score", v.Score, "analyzer", v.Analyzer,
 		"report", v.ReportURL)
-	j.tries, j.known = 0, nil
+	j.known = nil
 	e.send(e.respondQ, j)
 }
 
@@ -163,7 +167,13 @@ func (e *engine) fetchSample(j *job) {
 		return
 	}
 	var reasons []string
+	var refused error
+	refusedBy := ""
 	for _, name := range e.fetchOrder(it.Evidence) {
+		if err := e.blockedErr(name); err != nil {
+			refused, refusedBy = err, name
+			continue
+		}
 		f := e.p.fetch[name]
 		s, err := call(e, e.ctx, StageFetch, name, e.cfg.Fetch.Timeout, func(ctx context.Context) (Sample, error) {
 			return f.Fetch(ctx, it.Evidence)
@@ -172,11 +182,15 @@ func (e *engine) fetchSample(j *job) {
 			err = Permanent(errors.New("fetch returned no body"))
 		}
 		if err != nil {
-			if IsPermanent(err) {
+			switch Classify(err) {
+			case PermanentFailure:
 				reasons = append(reasons, name+": "+err.Error())
 				continue
+			case Authorization:
+				refused, refusedBy = err, name
+				continue
 			}
-			e.retry(j, StageFetch, e.fetchQ, err)
+			e.retry(j, StageFetch, name, e.fetchQ, err)
 			return
 		}
 		e.count(func(s *Summary) { s.Fetched++ })
@@ -185,6 +199,11 @@ func (e *engine) fetchSample(j *job) {
 			"truncated", s.Truncated)
 		j.sample, j.sampleSource = s, name
 		e.afterFetch(j, it)
+		return
+	}
+	if refused != nil {
+		// A source that may hold the file refused us: wait for it rather than give up.
+		e.wait(j, StageFetch, refusedBy, refused)
 		return
 	}
 	if j.known != nil {
@@ -211,7 +230,7 @@ func (e *engine) afterFetch(j *job, it Item) {
 			return found[Verdict]{v, ok}, err
 		})
 		if err != nil {
-			e.retry(j, StageFetch, e.fetchQ, err)
+			e.retry(j, StageFetch, a.Name(), e.fetchQ, err)
 			return
 		}
 		e.count(func(s *Summary) {
@@ -236,6 +255,10 @@ func (e *engine) afterFetch(j *job, it Item) {
 func (e *engine) submit(j *job) {
 	it, ok := e.item(j)
 	if !ok {
+		return
+	}
+	if err := e.blockedErr(e.cfg.Analyzer.Name()); err != nil {
+		e.wait(j, StageSubmit, e.cfg.Analyzer.Name(), err)
 		return
 	}
 	now := e.cfg.Now()
@@ -270,7 +293,7 @@ func (e *engine) submit(j *job) {
 	if err != nil {
 		// The analyzer may have accepted the sample although the call failed (a lost response): going back through
 		// lookup asks TicketFinder first, so the file is not submitted twice.
-		e.retry(j, StageSubmit, e.lookupQ, err)
+		e.retry(j, StageSubmit, a.Name(), e.lookupQ, err)
 		return
 	}
 	if t.Analyzer == "" {
@@ -297,7 +320,6 @@ func (e *engine) submit(j *job) {
 	e.obs.Add(CounterSubmitted, 1, a.Name())
 	e.log.Info("submitted", "key", j.key.String(), "ticket", t.ID, "size", rec.Size, "truncated", rec.Truncated,
 		"sample_sha256", rec.Hashes.SHA256)
-	j.tries = 0
 	e.send(e.awaitQ, j)
 }
 
@@ -319,6 +341,10 @@ func (e *engine) await(j *job) {
 		}
 		return
 	}
+	if err := e.blockedErr(a.Name()); err != nil {
+		e.wait(j, StageAwait, a.Name(), err)
+		return
+	}
 	t := *it.Ticket
 	remaining := t.Submitted.Add(e.cfg.AnalysisTimeout).Sub(e.cfg.Now())
 	if remaining <= 0 {
@@ -337,8 +363,8 @@ func (e *engine) await(j *job) {
 		e.setVerdict(j, v, nil)
 	case e.stopping():
 		e.abandon(j)
-	case IsPermanent(err):
-		e.fail(j, StageAwait, err)
+	case Classify(err) != Transient:
+		e.retry(j, StageAwait, a.Name(), e.awaitQ, err)
 	case errors.Is(err, ErrRetryLater):
 		d, _ := RetryAfter(err)
 		if d <= 0 {
@@ -349,7 +375,7 @@ func (e *engine) await(j *job) {
 		// The bound of this call ran out, not the analysis: look again (the overall timeout is checked above).
 		e.later(e.awaitQ, j, 0)
 	default:
-		e.retry(j, StageAwait, e.awaitQ, err)
+		e.retry(j, StageAwait, a.Name(), e.awaitQ, err)
 	}
 }
 
@@ -399,7 +425,8 @@ func (e *engine) respond(j *job) {
 		e.storeFailed(j, err)
 		return
 	}
-	var transient, permanent []error
+	var transient, permanent, refused []error
+	failedBy, refusedBy := "", ""
 	progress := false
 	for i, a := range todo {
 		name := a.r.Name()
@@ -408,6 +435,11 @@ func (e *engine) respond(j *job) {
 			continue
 		}
 		if e.wasSkipped(a.key, mark) {
+			continue
+		}
+		if err := e.blockedErr(name); err != nil {
+			refused = append(refused, err)
+			refusedBy = cmp.Or(refusedBy, name)
 			continue
 		}
 		res, err := call(e, e.work, StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
@@ -420,10 +452,15 @@ func (e *engine) respond(j *job) {
 			e.countAction(name, "failed")
 			err = fmt.Errorf("%s on %s: %w", name, describeTarget(a.f), err)
 			e.log.Warn("action failed", "key", j.key.String(), "responder", name, "target", a.f.Target, "err", err)
-			if IsPermanent(err) {
+			switch Classify(err) {
+			case PermanentFailure:
 				permanent = append(permanent, err)
-			} else {
+			case Authorization:
+				refused = append(refused, err)
+				refusedBy = cmp.Or(refusedBy, name)
+			default:
 				transient = append(transient, err)
+				failedBy = cmp.Or(failedBy, name)
 			}
 			continue
 		}
@@ -447,11 +484,18 @@ func (e *engine) respond(j *job) {
 		e.fail(j, StageRespond, errors.Join(append(permanent, transient...)...))
 		return
 	}
-	if len(transient) > 0 {
-		if progress {
-			j.tries = 0
+	if progress && (len(transient) > 0 || len(refused) > 0) {
+		// Some actions went through: the step made progress, so its backoff starts over.
+		if _, ok := e.change(j, func(it *Item, _ Tx) error { it.Retry = nil; return nil }); !ok {
+			return
 		}
-		e.retry(j, StageRespond, e.respondQ, errors.Join(transient...))
+	}
+	if len(refused) > 0 {
+		e.wait(j, StageRespond, refusedBy, errors.Join(refused...))
+		return
+	}
+	if len(transient) > 0 {
+		e.retry(j, StageRespond, failedBy, e.respondQ, errors.Join(transient...))
 		return
 	}
 	finished := false

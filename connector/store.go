@@ -57,6 +57,9 @@ type Tx interface {
 	// Items yields the items in the given state, in key order. The caller must not write to the store while
 	// iterating.
 	Items(state State) iter.Seq2[Item, error]
+	// DeleteItem removes the item with the given key, with its state index entry, the aliases that point to it and
+	// its action-log records, as Prune does for old items. Deleting a key that is not stored is not an error.
+	DeleteItem(key Key) error
 
 	// Alias returns the item key recorded for hash h.
 	Alias(h Key) (item Key, found bool, err error)
@@ -67,6 +70,9 @@ type Tx interface {
 	Action(k ActionKey) (a Action, found bool, err error)
 	// PutAction records a done action.
 	PutAction(a Action) error
+	// Actions yields the action-log records of one item, ordered by responder then target. The caller must not
+	// write to the store while iterating.
+	Actions(item Key) iter.Seq2[Action, error]
 }
 
 // State is the durable stage of an item.
@@ -91,6 +97,9 @@ const (
 
 // OpenStates returns the states the engine resumes after a restart.
 func OpenStates() []State { return []State{StateNew, StateSubmitting, StateAwaiting, StateResponding} }
+
+// States returns every state, open ones first, in flow order.
+func States() []State { return append(OpenStates(), StateDone, StateFailed) }
 
 // Final reports whether s is Done or Failed.
 func (s State) Final() bool { return s == StateDone || s == StateFailed }
@@ -119,6 +128,9 @@ type Item struct {
 	Sample *SampleRecord `json:"sample,omitempty"`
 	// Failure holds the reason of a dead letter.
 	Failure *Failure `json:"failure,omitempty"`
+	// Retry is the backoff state of the item's current step after a failed try: nil when its last try did not
+	// fail. It is cleared when the item moves to another state.
+	Retry *RetryState `json:"retry,omitempty"`
 	// Created and Updated are when the item was first stored and last changed.
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
@@ -167,6 +179,25 @@ type Failure struct {
 	Stage  Stage     `json:"stage"`
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
+}
+
+// RetryState is the stored backoff of a step that failed: the engine takes the item up again at Next (in this run,
+// a later cycle or a later run), and gives up when the stage's horizon, counted from Since, has run out.
+type RetryState struct {
+	// Stage is the step that failed.
+	Stage Stage `json:"stage"`
+	// Class is the failure class of the last try: Transient or Authorization (which uses up no attempt).
+	Class Class `json:"class"`
+	// Attempts counts the transient failures of the step in a row.
+	Attempts int `json:"attempts"`
+	// Since is when the step first failed; the horizon runs from there.
+	Since time.Time `json:"since"`
+	// Next is when the step is due again.
+	Next time.Time `json:"next"`
+	// LastError is the last failure's message.
+	LastError string `json:"last_error"`
+	// Component is the source, analyzer or responder that failed.
+	Component string `json:"component,omitempty"`
 }
 
 // ActionKey identifies one action: a responder acting on one target of one file.

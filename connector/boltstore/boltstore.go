@@ -220,6 +220,25 @@ func (s *Store) Compact(ctx context.Context) error {
 	return nil
 }
 
+// Snapshot writes a consistent copy of the store to a new file at path (which must not exist), from one read
+// transaction, while the store stays in use. Open the copy to work on the state without changing the original (the
+// example connectors' dry run does).
+func (s *Store) Snapshot(ctx context.Context, path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("boltstore: snapshot: %s already exists", path)
+	}
+	release, err := s.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := s.db.View(func(btx *bolt.Tx) error { return btx.CopyFile(path, 0o600) }); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("boltstore: snapshot: %w", err)
+	}
+	return nil
+}
+
 // tx adapts a bbolt transaction to connector.Tx.
 type tx struct{ b *bolt.Tx }
 
@@ -361,6 +380,35 @@ func (t *tx) PutAction(a connector.Action) error {
 		return err
 	}
 	return t.b.Bucket(bucketActions).Put(actionKey(a.ActionKey), raw)
+}
+
+func (t *tx) Actions(item connector.Key) iter.Seq2[connector.Action, error] {
+	return func(yield func(connector.Action, error) bool) {
+		prefix := []byte(item.String() + "\x00")
+		c := t.b.Bucket(bucketActions).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var a connector.Action
+			if err := json.Unmarshal(v, &a); err != nil {
+				yield(connector.Action{}, fmt.Errorf("boltstore: action %q: %w", k, err))
+				return
+			}
+			if !yield(a, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) DeleteItem(key connector.Key) error {
+	if err := t.writeCheck(); err != nil {
+		return err
+	}
+	it, found, err := t.Item(key)
+	if err != nil || !found {
+		return err
+	}
+	_, err = t.deleteItem(it)
+	return err
 }
 
 type deleted struct{ aliases, actions int }

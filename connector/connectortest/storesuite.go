@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +43,7 @@ func TestStore(t *testing.T, h StoreHarness) {
 	t.Run("ContextEnded", func(t *testing.T) { testContextEnded(t, open(t)) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, open(t)) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
+	t.Run("DeleteItemAndListActions", func(t *testing.T) { testDeleteAndActions(t, open(t)) })
 	t.Run("ReopenAfterClose", func(t *testing.T) { testReopen(t, h) })
 }
 
@@ -256,6 +259,101 @@ func testAliasesAndActions(t testing.TB, s connector.Store) {
 		}
 		return nil
 	})
+}
+
+func testDeleteAndActions(t testing.TB, s connector.Store) {
+	it, other := SampleItem(1, connector.StateFailed), SampleItem(2, connector.StateDone)
+	sha1Key := connector.Key{Kind: connector.SHA1, Hex: it.Evidence.Hashes.SHA1}
+	acts := []connector.Action{
+		{ActionKey: connector.ActionKey{Responder: "watchlist", Item: it.Key}, Status: connector.Acted, At: storeT0},
+		{ActionKey: connector.ActionKey{Responder: "ban", Item: it.Key}, Status: connector.Unchanged, At: storeT0},
+		{ActionKey: connector.ActionKey{Responder: "ban", Item: it.Key, Target: "device=2"}, Status: connector.Acted, At: storeT0},
+	}
+	kept := connector.Action{ActionKey: connector.ActionKey{Responder: "ban", Item: other.Key}, Status: connector.Acted, At: storeT0}
+	update(t, s, func(tx connector.Tx) error {
+		for _, x := range []connector.Item{it, other} {
+			if err := tx.PutItem(x); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutAlias(sha1Key, it.Key); err != nil {
+			return err
+		}
+		for _, a := range append(acts, kept) {
+			if err := tx.PutAction(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	listActions := func(tx connector.Tx, key connector.Key) []string {
+		var got []string
+		for a, err := range tx.Actions(key) {
+			if err != nil {
+				t.Fatalf("Actions(%s): %v", key, err)
+			}
+			got = append(got, a.Responder+"/"+a.Target+"/"+string(a.Status))
+		}
+		return got
+	}
+	view(t, s, func(tx connector.Tx) error {
+		want := []string{"ban//unchanged", "ban/device=2/acted", "watchlist//acted"}
+		if got := listActions(tx, it.Key); !slices.Equal(got, want) {
+			t.Errorf("Actions = %v, want %v (by responder, then target)", got, want)
+		}
+		return nil
+	})
+	// A deletion inside a transaction is seen by that transaction and applied only when it commits.
+	errAbort := errors.New("abort")
+	err := s.Update(ctxBG, func(tx connector.Tx) error {
+		if err := tx.DeleteItem(it.Key); err != nil {
+			return err
+		}
+		if _, found, err := tx.Item(it.Key); err != nil || found {
+			t.Errorf("the deleting transaction still sees the item: found=%v err=%v", found, err)
+		}
+		return errAbort
+	})
+	if !errors.Is(err, errAbort) {
+		t.Fatalf("aborted Update = %v", err)
+	}
+	view(t, s, func(tx connector.Tx) error {
+		if _, found, _ := tx.Item(it.Key); !found {
+			t.Error("an aborted deletion was applied")
+		}
+		return nil
+	})
+	update(t, s, func(tx connector.Tx) error {
+		if err := tx.DeleteItem(it.Key); err != nil {
+			return err
+		}
+		return tx.DeleteItem(connector.Key{Kind: connector.SHA256, Hex: strings.Repeat("0", 64)}) // absent: no error
+	})
+	view(t, s, func(tx connector.Tx) error {
+		if _, found, err := tx.Item(it.Key); err != nil || found {
+			t.Errorf("deleted item still found=%v err=%v", found, err)
+		}
+		for x, err := range tx.Items(connector.StateFailed) {
+			t.Errorf("state index still lists %s (%v)", x.Key, err)
+		}
+		if _, found, _ := tx.Alias(sha1Key); found {
+			t.Error("the deleted item's alias is still there")
+		}
+		if got := listActions(tx, it.Key); len(got) != 0 {
+			t.Errorf("the deleted item's actions are still there: %v", got)
+		}
+		if got := listActions(tx, other.Key); len(got) != 1 {
+			t.Errorf("another item's actions = %v, want its one record kept", got)
+		}
+		if _, found, _ := tx.Item(other.Key); !found {
+			t.Error("another item was deleted")
+		}
+		return nil
+	})
+	// Read-only transactions refuse deletions.
+	if err := s.View(ctxBG, func(tx connector.Tx) error { return tx.DeleteItem(other.Key) }); !errors.Is(err, connector.ErrReadOnly) {
+		t.Errorf("DeleteItem in View = %v, want ErrReadOnly", err)
+	}
 }
 
 func testAtomicity(t testing.TB, s connector.Store) {

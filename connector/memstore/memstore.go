@@ -74,9 +74,20 @@ func (s *Store) Update(ctx context.Context, fn func(connector.Tx) error) error {
 	s.d.mu.Lock()
 	defer s.d.mu.Unlock()
 	t := &tx{d: s.d, writable: true, checkpoints: map[string][]byte{}, items: map[connector.Key][]byte{},
-		aliases: map[connector.Key]connector.Key{}, actions: map[connector.ActionKey]connector.Action{}}
+		aliases: map[connector.Key]connector.Key{}, actions: map[connector.ActionKey]connector.Action{},
+		goneItems: map[connector.Key]bool{}, goneAliases: map[connector.Key]bool{},
+		goneActions: map[connector.ActionKey]bool{}}
 	if err := fn(t); err != nil {
 		return err
+	}
+	for k := range t.goneItems {
+		delete(s.d.items, k)
+	}
+	for k := range t.goneAliases {
+		delete(s.d.aliases, k)
+	}
+	for k := range t.goneActions {
+		delete(s.d.actions, k)
 	}
 	maps.Copy(s.d.checkpoints, t.checkpoints)
 	maps.Copy(s.d.items, t.items)
@@ -121,7 +132,8 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (connector.Pruned, 
 	return pr, nil
 }
 
-// tx is a transaction. Writes go to the overlay maps and reach data on commit.
+// tx is a transaction. Writes go to the overlay maps and deletions to the gone sets; both reach data on commit. A
+// key is never in an overlay map and its gone set at once.
 type tx struct {
 	d           *data
 	writable    bool
@@ -129,6 +141,9 @@ type tx struct {
 	items       map[connector.Key][]byte
 	aliases     map[connector.Key]connector.Key
 	actions     map[connector.ActionKey]connector.Action
+	goneItems   map[connector.Key]bool
+	goneAliases map[connector.Key]bool
+	goneActions map[connector.ActionKey]bool
 }
 
 func (t *tx) writeCheck() error {
@@ -159,6 +174,9 @@ func (t *tx) SetCheckpoint(source string, cp connector.Checkpoint) error {
 
 func (t *tx) Item(key connector.Key) (connector.Item, bool, error) {
 	raw, ok := t.items[key]
+	if !ok && t.goneItems[key] {
+		return connector.Item{}, false, nil
+	}
 	if !ok {
 		raw, ok = t.d.items[key]
 	}
@@ -179,6 +197,31 @@ func (t *tx) PutItem(it connector.Item) error {
 		return err
 	}
 	t.items[it.Key] = raw
+	delete(t.goneItems, it.Key)
+	return nil
+}
+
+func (t *tx) DeleteItem(key connector.Key) error {
+	if err := t.writeCheck(); err != nil {
+		return err
+	}
+	delete(t.items, key)
+	t.goneItems[key] = true
+	for _, m := range []map[connector.Key]connector.Key{t.d.aliases, t.aliases} {
+		for h, item := range m {
+			if item == key {
+				delete(t.aliases, h)
+				t.goneAliases[h] = true
+			}
+		}
+	}
+	for a, err := range t.Actions(key) {
+		if err != nil {
+			return err
+		}
+		delete(t.actions, a.ActionKey)
+		t.goneActions[a.ActionKey] = true
+	}
 	return nil
 }
 
@@ -192,12 +235,12 @@ func (t *tx) Items(state connector.State) iter.Seq2[connector.Item, error] {
 		}
 		slices.SortFunc(keys, func(a, b connector.Key) int { return cmp.Compare(a.String(), b.String()) })
 		for _, k := range keys {
-			it, _, err := t.Item(k)
+			it, found, err := t.Item(k)
 			if err != nil {
 				yield(connector.Item{}, err)
 				return
 			}
-			if it.State == state && !yield(it, nil) {
+			if found && it.State == state && !yield(it, nil) {
 				return
 			}
 		}
@@ -206,7 +249,7 @@ func (t *tx) Items(state connector.State) iter.Seq2[connector.Item, error] {
 
 func (t *tx) Alias(h connector.Key) (connector.Key, bool, error) {
 	k, ok := t.aliases[h]
-	if !ok {
+	if !ok && !t.goneAliases[h] {
 		k, ok = t.d.aliases[h]
 	}
 	return k, ok, nil
@@ -217,12 +260,13 @@ func (t *tx) PutAlias(h connector.Key, item connector.Key) error {
 		return err
 	}
 	t.aliases[h] = item
+	delete(t.goneAliases, h)
 	return nil
 }
 
 func (t *tx) Action(k connector.ActionKey) (connector.Action, bool, error) {
 	a, ok := t.actions[k]
-	if !ok {
+	if !ok && !t.goneActions[k] {
 		a, ok = t.d.actions[k]
 	}
 	return a, ok, nil
@@ -233,5 +277,27 @@ func (t *tx) PutAction(a connector.Action) error {
 		return err
 	}
 	t.actions[a.ActionKey] = a
+	delete(t.goneActions, a.ActionKey)
 	return nil
+}
+
+func (t *tx) Actions(item connector.Key) iter.Seq2[connector.Action, error] {
+	return func(yield func(connector.Action, error) bool) {
+		var keys []connector.ActionKey
+		for _, m := range []map[connector.ActionKey]connector.Action{t.d.actions, t.actions} {
+			for k := range m {
+				if k.Item == item && !slices.Contains(keys, k) {
+					keys = append(keys, k)
+				}
+			}
+		}
+		slices.SortFunc(keys, func(a, b connector.ActionKey) int {
+			return cmp.Or(cmp.Compare(a.Responder, b.Responder), cmp.Compare(a.Target, b.Target))
+		})
+		for _, k := range keys {
+			if a, found, _ := t.Action(k); found && !yield(a, nil) {
+				return
+			}
+		}
+	}
 }

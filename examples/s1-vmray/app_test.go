@@ -176,7 +176,7 @@ func TestEndToEndAndRestart(t *testing.T) {
 	apptest.SetEnv(t, worldEnv(w, state))
 	out := apptest.RunOK(t, app(), "-once", "-log-level", "error")
 	checkEndState(t, w)
-	if !strings.Contains(out, "verdicts: malicious 4, suspicious 1, clean 1") || !strings.Contains(out, "2 dead letters") {
+	if !strings.Contains(out, "verdicts: malicious 4, suspicious 1, clean 1") || !strings.Contains(out, "1 dead letters (fetch 1)") || !strings.Contains(out, "pending: 1 items") {
 		t.Errorf("summary:\n%s", out)
 	}
 	// The archive went to VMRay with its password.
@@ -278,7 +278,7 @@ func TestGatesFollowTheConfiguration(t *testing.T) {
 func TestDemo(t *testing.T) {
 	start := time.Now()
 	out := apptest.RunOK(t, app(), "-demo", "-log-level", "error")
-	apptest.WantAll(t, "demo output", out, "Run summary", "8 distinct new files", "verdicts: malicious 4, suspicious 1, clean 1", "2 dead letters",
+	apptest.WantAll(t, "demo output", out, "Run summary", "8 distinct new files", "verdicts: malicious 4, suspicious 1, clean 1", "1 dead letters (fetch 1)", "pending: 1 items",
 		"dropper", "SentinelOne,Default_site,EMEA_Site_2", "analyst-verdict/false_positive", "blocklist entries: 5, threat intelligence indicators: 3")
 	if d := time.Since(start); d > 20*time.Second {
 		t.Errorf("the demo took %v", d)

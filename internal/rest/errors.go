@@ -151,6 +151,10 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// HTTPStatus returns the HTTP status of the response, or 0 when none was received. Code that must not import the
+// clients (the connector engine) classifies failures through it.
+func (e *Error) HTTPStatus() int { return e.StatusCode }
+
 // Is reports whether target is the sentinel for e's status or one of the
 // vendor's extra matches.
 func (e *Error) Is(target error) bool {

@@ -18,7 +18,13 @@ func ExampleNewMetrics() {
 	m.Add(connector.CounterSubmitted, 1, "vmray")
 
 	rec := httptest.NewRecorder()
-	ops.Handler(reg, ops.NewHealth(0)).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	ops.Handler(reg, ops.NewHealth(0), nil).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	fmt.Println(rec.Code, rec.Body.String())
-	// Output: 503 no cycle completed yet
+	// Output:
+	// 503 {
+	//   "ready": false,
+	//   "reasons": [
+	//     "no source has collected successfully yet"
+	//   ]
+	// }
 }

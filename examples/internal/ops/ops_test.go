@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,7 @@ func TestMetricsAndEndpoints(t *testing.T) {
 	health := NewHealth(time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	addr, err := Serve(ctx, "127.0.0.1:0", Handler(reg, health), slog.New(slog.DiscardHandler))
+	addr, err := Serve(ctx, "127.0.0.1:0", Handler(reg, health, nil), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,16 +59,40 @@ func TestMetricsAndEndpoints(t *testing.T) {
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("healthz = %d", code)
 	}
-	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "no cycle") {
-		t.Errorf("readyz before a cycle = %d %q", code, body)
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"ready": false`) ||
+		!strings.Contains(body, "no source has collected successfully yet") {
+		t.Errorf("readyz before a collection = %d %q", code, body)
 	}
-	health.CycleDone(time.Now(), nil)
-	if code, _ := get("/readyz"); code != 200 {
-		t.Errorf("readyz after a cycle = %d", code)
+	health.SourceCollected("alerts", time.Now())
+	m.SourceCollected("alerts", time.Unix(1700000000, 0))
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"ready": true`) {
+		t.Errorf("readyz after a collection = %d %s", code, body)
 	}
+	// An unauthorized component makes the process unready (and says which), healthz stays 200.
+	health.ComponentHealth(connector.KindAnalyzer, "vmray", false, "401 Unauthorized")
+	m.ComponentHealth(connector.KindAnalyzer, "vmray", false, "401 Unauthorized")
+	code, body = get("/readyz")
+	var rd Readiness
+	if err := json.Unmarshal([]byte(body), &rd); err != nil || code != 503 || rd.Ready ||
+		len(rd.Reasons) != 1 || !strings.Contains(rd.Reasons[0], "analyzer vmray unauthorized: 401") {
+		t.Errorf("readyz with an unauthorized analyzer = %d %s (%v)", code, body, err)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz with an unauthorized analyzer = %d", code)
+	}
+	_, body = get("/metrics")
+	for _, want := range []string{
+		`soarkit_component_healthy{component="vmray",connector="cbc-vmray",kind="analyzer"} 0`,
+		`soarkit_source_last_success_timestamp_seconds{connector="cbc-vmray",source="alerts"} 1.7e+09`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	health.ComponentHealth(connector.KindAnalyzer, "vmray", true, "")
 	health.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-	if ok, why := health.Ready(); ok || !strings.Contains(why, "ago") {
-		t.Errorf("stale health = %v %q", ok, why)
+	if rd := health.Ready(); rd.Ready || len(rd.Reasons) != 1 || !strings.Contains(rd.Reasons[0], "for 2m") {
+		t.Errorf("stale health = %+v", rd)
 	}
 	cancel()
 	deadline := time.Now().Add(2 * time.Second)

@@ -7,63 +7,31 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Health tracks readiness: ready once a cycle completed, and no longer ready
-// when none completed within the staleness bound.
-type Health struct {
-	mu        sync.Mutex
-	last      time.Time
-	lastErr   error
-	staleness time.Duration
-	now       func() time.Time
-}
-
-// NewHealth returns a Health that goes unready when no cycle completed for
-// staleness (zero: never stale once ready).
-func NewHealth(staleness time.Duration) *Health {
-	return &Health{staleness: staleness, now: time.Now}
-}
-
-// CycleDone records a completed cycle.
-func (h *Health) CycleDone(at time.Time, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.last, h.lastErr = at, err
-}
-
-// Ready reports readiness and, when not ready, why.
-func (h *Health) Ready() (bool, string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case h.last.IsZero():
-		return false, "no cycle completed yet"
-	case h.staleness > 0 && h.now().Sub(h.last) > h.staleness:
-		return false, fmt.Sprintf("last cycle completed %s ago", h.now().Sub(h.last).Round(time.Second))
-	}
-	return true, "ok"
-}
-
-// Handler serves /metrics from g, /healthz and /readyz.
-func Handler(g prometheus.Gatherer, h *Health) http.Handler {
+// Handler serves /metrics from g, /healthz (the process is up) and /readyz (see Health.Ready: 200 or 503 with a
+// JSON reason). api, when not nil, adds the state API under /api/ (see API).
+func Handler(g prometheus.Gatherer, h *Health, api *API) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ok, why := h.Ready()
-		if !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
+		rd := h.Ready()
+		status := http.StatusOK
+		if !rd.Ready {
+			status = http.StatusServiceUnavailable
 		}
-		w.Write([]byte(why + "\n"))
+		writeJSON(w, status, rd)
 	})
+	if api != nil {
+		api.register(mux)
+	}
 	return mux
 }
 

@@ -16,6 +16,10 @@ func ExampleWriteSummary() {
 		Verdicts: map[connector.Kind]int{connector.Malicious: 2, connector.Clean: 2},
 		Actions:  map[string]connector.ActionCounts{"watchlist": {Acted: 2}},
 		Failures: map[connector.Stage]int{connector.StageFetch: 1},
+		Pending:  2, Waiting: 2,
+		Components: map[string]connector.ComponentStatus{
+			"vmray": {Kind: connector.KindAnalyzer, Healthy: false, Reason: "vmray: 401 Unauthorized"},
+		},
 	})
 	// Output:
 	// Run summary (1.5s)
@@ -23,5 +27,7 @@ func ExampleWriteSummary() {
 	//   analysis: 4 lookups (1 known), 0 cache hits, 3 fetched, 3 submitted, 3 awaited
 	//   verdicts: malicious 2, clean 2
 	//   action watchlist                    acted 2, unchanged 0, skipped 0, done before 0, failed 0
-	//   failures: 1 dead letters (fetch 1), 0 source errors; reasons are in the log and the state file
+	//   failures: 1 dead letters (fetch 1), 0 source errors; see them with "state list -state failed"
+	//   pending: 2 items resume on the next run (2 waiting on a backoff or a refused component)
+	//   UNHEALTHY: analyzer vmray: vmray: 401 Unauthorized
 }

@@ -66,9 +66,13 @@ type App[C any] struct {
 
 // Exit codes of Main.
 const (
-	ExitOK     = 0
+	// ExitOK: the run (or command) succeeded.
+	ExitOK = 0
+	// ExitFailed: the run failed: a component was unauthorized (401/403) when it ended, every source failed for the
+	// whole run, the state store failed, or a state command failed.
 	ExitFailed = 1
-	ExitUsage  = 2
+	// ExitUsage: bad flags, arguments or configuration.
+	ExitUsage = 2
 )
 
 // Main runs the example with args (without the program name) and returns
@@ -89,8 +93,9 @@ func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
 		}
 		return ExitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", app.Name, fs.Args())
+	stateCmd := fs.NArg() > 0 && fs.Arg(0) == "state"
+	if fs.NArg() > 0 && !stateCmd {
+		fmt.Fprintf(stderr, "%s: unexpected arguments %q (the only command is \"state\")\n", app.Name, fs.Args())
 		return ExitUsage
 	}
 	if *version {
@@ -138,6 +143,9 @@ func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
 	if *dryRun {
 		settings.DryRun = true
 	}
+	if stateCmd {
+		return stateCommand(ctx, app.Name, settings, fs.Args()[1:], stdout, stderr)
+	}
 	log := newLogger(stderr, settings.LogLevel, settings.LogFormat).With("connector", app.Name)
 	env.Logger = log
 
@@ -150,26 +158,31 @@ func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
 		defer os.RemoveAll(dir)
 		settings.StatePath = filepath.Join(dir, "state.db")
 	}
-	if err := run(ctx, app, cfg, settings, env, *once, report); err != nil {
+	summary, err := run(ctx, app, cfg, settings, env, *once, report)
+	if err != nil {
 		log.Error("connector stopped", "error", err)
+		return ExitFailed
+	}
+	if p := summary.Problem(); p != "" {
+		fmt.Fprintf(stderr, "%s: the run failed: %s\n", app.Name, p)
 		return ExitFailed
 	}
 	return ExitOK
 }
 
-func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env Env, once bool, report func(io.Writer)) error {
+func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env Env, once bool, report func(io.Writer)) (connector.Summary, error) {
 	log := env.Logger
-	store, err := boltstore.Open(settings.StatePath, boltstore.Options{})
+	store, cleanup, err := openStore(ctx, settings, log)
 	if err != nil {
-		return fmt.Errorf("opening state %s: %w", settings.StatePath, err)
+		return connector.Summary{}, err
 	}
-	defer store.Close()
+	defer cleanup()
 
 	httpMetrics := ops.NewHTTPMetrics(app.Name)
 	env.HTTP = httpMetrics
 	parts, err := app.Build(ctx, cfg, env)
 	if err != nil {
-		return fmt.Errorf("building the connector: %w", err)
+		return connector.Summary{}, fmt.Errorf("building the connector: %w", err)
 	}
 	if parts.Close != nil {
 		defer parts.Close()
@@ -181,21 +194,19 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 			responders[i] = connector.DryRun(r, log)
 		}
 	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), httpMetrics)
 	metrics, err := ops.NewMetrics(reg, app.Name)
 	if err != nil {
-		return err
+		return connector.Summary{}, err
 	}
-	health := ops.NewHealth(3 * settings.Interval)
+	if _, err := ops.NewStateCollector(reg, app.Name, store); err != nil {
+		return connector.Summary{}, err
+	}
+	health := ops.NewHealth(settings.readyStaleness())
 	sources := make([]connector.Source, len(parts.Sources))
 	for i, s := range parts.Sources {
-		sources[i] = observeSource(s, func(err error) {
-			now := time.Now()
-			health.CycleDone(now, err)
-			metrics.CycleDone(now, err)
-		})
+		sources[i] = observeSource(s, func(err error) { metrics.CycleDone(time.Now(), err) })
 	}
 	pcfg := connector.Config{
 		Store:      store,
@@ -203,23 +214,35 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 		Analyzer:   parts.Analyzer,
 		Responders: responders,
 		Logger:     log,
-		Observer:   metrics,
+		Observer:   observer{metrics, health},
 	}
 	if err := settings.apply(&pcfg); err != nil {
-		return err
+		return connector.Summary{}, err
+	}
+	if settings.DryRun {
+		// The copy is thrown away: pruning it would only cost time.
+		pcfg.Retention = -1
 	}
 	pipeline, err := connector.New(pcfg)
 	if err != nil {
-		return err
+		return connector.Summary{}, err
 	}
 	if settings.OpsListen != "" {
 		opsCtx, stopOps := context.WithCancel(context.Background())
 		defer stopOps()
-		addr, err := ops.Serve(opsCtx, settings.OpsListen, ops.Handler(reg, health), log)
-		if err != nil {
-			return err
+		var api *ops.API
+		switch {
+		case !settings.OpsToken.IsZero() || ops.IsLoopback(settings.OpsListen):
+			api = &ops.API{Ops: ops.StoreOps{Store: store}, Token: settings.OpsToken.Value()}
+		default:
+			log.Warn("the state API (/api/) is off: run.ops_listen is not a loopback address and run.ops_token is not set",
+				"ops_listen", settings.OpsListen)
 		}
-		log.Info("serving /metrics, /healthz and /readyz", "addr", addr.String())
+		addr, err := ops.Serve(opsCtx, settings.OpsListen, ops.Handler(reg, health, api), log)
+		if err != nil {
+			return connector.Summary{}, err
+		}
+		log.Info("serving /metrics, /healthz, /readyz and the state API", "addr", addr.String(), "state_api", api != nil)
 	}
 	log.Info("starting", "mode", map[bool]string{true: "once", false: "daemon"}[once], "state", settings.StatePath,
 		"dry_run", settings.DryRun, "sources", len(sources), "responders", len(responders))
@@ -237,7 +260,63 @@ func run[C any](ctx context.Context, app App[C], cfg *C, settings *Settings, env
 	if report != nil {
 		report(env.Out)
 	}
-	return err
+	return summary, err
+}
+
+// openStore opens the state file. In a dry run it opens a snapshot of it in a temporary directory instead, so the
+// run changes nothing that lasts: no checkpoint moves, no item advances and no action is recorded in the real
+// state, and a later real run acts on everything the dry run saw.
+func openStore(ctx context.Context, settings *Settings, log *slog.Logger) (connector.Store, func(), error) {
+	store, err := boltstore.Open(settings.StatePath, boltstore.Options{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening state %s: %w", settings.StatePath, err)
+	}
+	if !settings.DryRun {
+		return store, func() { store.Close() }, nil
+	}
+	dir, err := os.MkdirTemp("", "soarkit-dry-run-")
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("dry run: %w", err)
+	}
+	copyPath := filepath.Join(dir, "state.db")
+	err = store.Snapshot(ctx, copyPath)
+	store.Close()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("dry run: copying the state: %w", err)
+	}
+	dry, err := boltstore.Open(copyPath, boltstore.Options{NoSync: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("dry run: opening the copy of the state: %w", err)
+	}
+	log.Info("dry run: working on a copy of the state file; nothing is acted on or recorded",
+		"state", settings.StatePath)
+	return dry, func() { dry.Close(); os.RemoveAll(dir) }, nil
+}
+
+// observer hands the engine's counters to the metrics and its health reports to both the metrics and the
+// readiness probe.
+type observer struct {
+	m *ops.Metrics
+	h *ops.Health
+}
+
+func (o observer) Add(c connector.Counter, n int, labels ...string) { o.m.Add(c, n, labels...) }
+
+func (o observer) Latency(stage connector.Stage, component, outcome string, d time.Duration) {
+	o.m.Latency(stage, component, outcome, d)
+}
+
+func (o observer) ComponentHealth(kind connector.ComponentKind, name string, healthy bool, reason string) {
+	o.m.ComponentHealth(kind, name, healthy, reason)
+	o.h.ComponentHealth(kind, name, healthy, reason)
+}
+
+func (o observer) SourceCollected(name string, at time.Time) {
+	o.m.SourceCollected(name, at)
+	o.h.SourceCollected(name, at)
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -17,9 +17,15 @@ type Settings struct {
 	StatePath string `yaml:"state_path"`
 	// Interval is the time between collections in daemon mode.
 	Interval time.Duration `yaml:"interval"`
-	// OpsListen is the address of /metrics, /healthz and /readyz; empty
-	// disables the endpoint.
+	// OpsListen is the address of /metrics, /healthz, /readyz and the state
+	// API (/api/); empty disables the endpoint.
 	OpsListen string `yaml:"ops_listen"`
+	// OpsToken is the bearer token of the state API. Without one the API is
+	// served only when OpsListen is a loopback address.
+	OpsToken config.Secret `yaml:"ops_token"`
+	// ReadyStaleness is how long /readyz stays ready without a successful
+	// collection (default three intervals).
+	ReadyStaleness time.Duration `yaml:"ready_staleness"`
 	// DryRun logs what responders would do instead of doing it.
 	DryRun bool `yaml:"dry_run"`
 	// LogLevel is debug, info, warn or error.
@@ -50,6 +56,20 @@ type PipelineSettings struct {
 	Retention time.Duration `yaml:"retention"`
 	// ShutdownTimeout bounds the drain on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// RetryHorizon is how long a step that keeps failing transiently
+	// (network, timeouts, 408, 429, 5xx, an offline agent) is retried before
+	// the item becomes a dead letter, in every stage (default 24h).
+	RetryHorizon time.Duration `yaml:"retry_horizon"`
+	// RetryMaxDelay caps the backoff between two tries (default 30m).
+	RetryMaxDelay time.Duration `yaml:"retry_max_delay"`
+}
+
+// readyStaleness returns ReadyStaleness or its default, three intervals.
+func (s *Settings) readyStaleness() time.Duration {
+	if s.ReadyStaleness > 0 {
+		return s.ReadyStaleness
+	}
+	return 3 * s.Interval
 }
 
 // DefaultSettings returns the shared defaults for an example named name.
@@ -74,6 +94,9 @@ func (s *Settings) Validate(prefix string, p *config.Problems) {
 	if f := strings.ToLower(s.LogFormat); f != "text" && f != "json" {
 		p.Add(prefix+".log_format", "must be text or json, got %q", s.LogFormat)
 	}
+	if s.ReadyStaleness < 0 {
+		p.Add(prefix+".ready_staleness", "must not be negative, got %v", s.ReadyStaleness)
+	}
 	if _, err := connector.ParseKinds(s.Pipeline.Resubmit...); err != nil {
 		p.Add(prefix+".pipeline.resubmit", "%v", err)
 	}
@@ -89,6 +112,7 @@ func (s *Settings) Validate(prefix string, p *config.Problems) {
 	for key, d := range map[string]time.Duration{
 		"verdict_ttl": s.Pipeline.VerdictTTL, "analysis_timeout": s.Pipeline.AnalysisTimeout,
 		"poll_interval": s.Pipeline.PollInterval, "shutdown_timeout": s.Pipeline.ShutdownTimeout,
+		"retry_horizon": s.Pipeline.RetryHorizon, "retry_max_delay": s.Pipeline.RetryMaxDelay,
 	} {
 		if d < 0 {
 			p.Add(prefix+".pipeline."+key, "must not be negative, got %v", d)
@@ -110,6 +134,10 @@ func (s *Settings) apply(cfg *connector.Config) error {
 	cfg.Retention = p.Retention
 	cfg.ShutdownTimeout = p.ShutdownTimeout
 	cfg.Interval = s.Interval
+	for _, l := range []*connector.StageLimits{&cfg.Lookup, &cfg.Fetch, &cfg.Submit, &cfg.Await, &cfg.Respond} {
+		l.Horizon = p.RetryHorizon
+	}
+	cfg.Retry.Max = p.RetryMaxDelay
 	kinds, err := connector.ParseKinds(p.Resubmit...)
 	if err != nil {
 		return fmt.Errorf("run.pipeline.resubmit: %w", err)

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -45,10 +46,16 @@ func WriteSummary(w io.Writer, s connector.Summary) {
 			stages = append(stages, fmt.Sprintf("%s %d", stage, n))
 		}
 		slices.Sort(stages)
-		fmt.Fprintf(w, "  failures: %d dead letters (%s), %d source errors; reasons are in the log and the state file\n",
+		fmt.Fprintf(w, "  failures: %d dead letters (%s), %d source errors; see them with \"state list -state failed\"\n",
 			f, strings.Join(stages, ", "), s.SourceErrors)
 	}
 	if s.Pending > 0 {
-		fmt.Fprintf(w, "  pending: %d items resume on the next run\n", s.Pending)
+		fmt.Fprintf(w, "  pending: %d items resume on the next run (%d waiting on a backoff or a refused component)\n",
+			s.Pending, s.Waiting)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Components)) {
+		if c := s.Components[name]; !c.Healthy {
+			fmt.Fprintf(w, "  UNHEALTHY: %s %s: %s\n", c.Kind, name, c.Reason)
+		}
 	}
 }
