@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/carbonblack/carbonblacktest"
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/carbonblackconn"
@@ -122,4 +123,95 @@ func TestWatchlistReportBatchCrashSafe(t *testing.T) {
 	if wls := fake.Watchlists(); len(wls) != 1 || len(wls[0].ReportIDs) != n+1 || len(fake.Reports()) != n+1 {
 		t.Errorf("%d reports, watchlists %+v", len(fake.Reports()), wls)
 	}
+}
+
+// A batch of bans looks every hash up with one override search and creates the missing bans; a banned hash and a
+// repeated one are Unchanged.
+func TestBanBatchCalls(t *testing.T) {
+	fake, _ := newFake(t)
+	b, _ := carbonblackconn.NewBan(fake.Client(), carbonblackconn.BanOptions{})
+	ctx := context.Background()
+	fs := batchFindings(12, 0)
+	if res, err := b.Respond(ctx, fs[3]); err != nil || res.Status != connector.Acted {
+		t.Fatalf("first ban: %+v %v", res, err)
+	}
+	fake.ResetRequests()
+	fs = append(fs, fs[5])
+	outs := b.RespondBatch(ctx, fs)
+	for i, o := range outs {
+		want := connector.Acted
+		if i == 3 || i == len(fs)-1 {
+			want = connector.Unchanged
+		}
+		if o.Err != nil || o.Result.Status != want {
+			t.Errorf("finding %d: %+v %v, want %s", i, o.Result, o.Err, want)
+		}
+	}
+	path := "/appservices/v6/orgs/" + fake.OrgKey() + "/reputations/overrides"
+	if s, c := fake.CountRequests("POST", path+"/_search"), fake.CountRequests("POST", path); s != 1 || c != 1+11 {
+		t.Errorf("%d searches and %d requests to the overrides for 12 files, want 1 search and 11 creations", s, c)
+	}
+	if n := len(fake.Overrides()); n != 12 {
+		t.Errorf("%d overrides, want 12", n)
+	}
+}
+
+// A batch of quarantines reads every device with one search and quarantines those that need it with one action.
+func TestQuarantineBatchCalls(t *testing.T) {
+	fake, _ := newFake(t)
+	q, _ := carbonblackconn.NewQuarantine(fake.Client(), "")
+	var fs []connector.Finding
+	for i := range 10 {
+		dev := fake.AddDevice(carbonblack.Device{Name: fmt.Sprint("WS-", i), OS: "WINDOWS", Quarantined: i == 0})
+		fs = append(fs, deviceFinding(dev, "", 0))
+	}
+	fs = append(fs, fs[4]) // a second file on the same device
+	outs := q.RespondBatch(context.Background(), fs)
+	for i, o := range outs {
+		want := connector.Acted
+		if i == 0 || i == len(fs)-1 {
+			want = connector.Unchanged
+		}
+		if o.Err != nil || o.Result.Status != want {
+			t.Errorf("finding %d: %+v %v, want %s", i, o.Result, o.Err, want)
+		}
+	}
+	org := fake.OrgKey()
+	if s, a := fake.CountRequests("POST", "/appservices/v6/orgs/"+org+"/devices/_search"),
+		fake.CountRequests("POST", "/appservices/v6/orgs/"+org+"/device_actions"); s != 1 || a != 1 {
+		t.Errorf("%d device searches and %d device actions for a batch, want 1 and 1", s, a)
+	}
+	if acts := fake.DeviceActions(); len(acts) != 1 || len(acts[0].DeviceIDs) != 9 {
+		t.Errorf("device actions %+v, want one for 9 devices", acts)
+	}
+	// Right after: the devices do not read as quarantined yet in real CBC; the pending memory answers Unchanged.
+	fake.ResetRequests()
+	for i, o := range q.RespondBatch(context.Background(), fs[1:4]) {
+		if o.Err != nil || o.Result.Status != connector.Unchanged {
+			t.Errorf("repeat %d: %+v %v", i, o.Result, o.Err)
+		}
+	}
+	if n := fake.CountRequests("POST", "/appservices/v6/orgs/"+org+"/device_actions"); n != 0 {
+		t.Errorf("repeat sent %d device actions", n)
+	}
+}
+
+// A batch of feed reports reads the feed's reports once, writes the merged set once and reads it back once.
+func TestFeedReportBatchCalls(t *testing.T) {
+	fake, _ := newFake(t)
+	fr, _ := carbonblackconn.NewFeedReport(fake.Client(), carbonblackconn.FeedOptions{Feed: "Proofpoint TAP"})
+	ctx := context.Background()
+	wantStatus(t, fr.RespondBatch(ctx, batchFindings(1, 100)), 1, connector.Acted) // creates the feed
+	fake.ResetRequests()
+	const n = 15
+	wantStatus(t, fr.RespondBatch(ctx, batchFindings(n, 0)), n, connector.Acted)
+	feeds := "/threathunter/feedmgr/v2/orgs/" + fake.OrgKey() + "/feeds"
+	if g, p := fake.CountRequests("GET", feeds), fake.CountRequests("POST", feeds); g != 3 || p != 1 {
+		t.Errorf("%d reads and %d writes of the feed for a batch, want 3 (check, merge, read-back) and 1", g, p)
+	}
+	feedList, _ := fake.Client().Feeds.List(ctx, false)
+	if feed, _ := fake.Feed(feedList[0].ID); len(feed.Reports) != n+1 {
+		t.Errorf("feed has %d reports, want %d", len(feed.Reports), n+1)
+	}
+	wantStatus(t, fr.RespondBatch(ctx, batchFindings(n, 0)), n, connector.Unchanged)
 }
