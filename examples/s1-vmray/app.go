@@ -73,6 +73,10 @@ type SentinelOne struct {
 	FetchPollInterval time.Duration `yaml:"fetch_poll_interval"`
 	OfflineRetry      time.Duration `yaml:"offline_retry"`
 	DownloadDir       string        `yaml:"download_dir"`
+	// MaxSampleBytes caps a fetched file (the sample; the password-protected
+	// zip around it may be larger by a tenth and 1 MiB); a larger one is a
+	// dead letter at once (default 0: the client's 8 GiB download cap).
+	MaxSampleBytes int64 `yaml:"max_sample_bytes"`
 }
 
 // VMRay configures the VMRay side.
@@ -260,6 +264,9 @@ func (c *Config) Validate() error {
 		if err := sentinelone.ValidatePassword(pw); err != nil {
 			p.Add("sentinelone.fetch_password", "%v (leave it empty to generate one per fetch)", err)
 		}
+	}
+	if s1.MaxSampleBytes < 0 {
+		p.Add("sentinelone.max_sample_bytes", "must not be negative, got %d", s1.MaxSampleBytes)
 	}
 	if s1.DownloadDir != "" {
 		if st, err := os.Stat(s1.DownloadDir); err != nil || !st.IsDir() {
@@ -499,6 +506,9 @@ func s1Client(s *SentinelOne, env runner.Env) (*sentinelone.Client, error) {
 	opts = append(opts, transport...)
 	if s.DownloadDir != "" {
 		opts = append(opts, sentinelone.WithFetchTempDir(s.DownloadDir))
+	}
+	if n := s.MaxSampleBytes; n > 0 {
+		opts = append(opts, sentinelone.WithMaxDownloadBytes(n+n/10+1<<20))
 	}
 	return sentinelone.New(s.URL, s.APIToken.Value(), opts...)
 }
