@@ -32,7 +32,7 @@ const benchLatency = time.Second
 // benchWorld seeds n distinct new files, each run by one process on one of
 // ten hosts, into fresh fakes; VMRay finds every file malicious after
 // benchLatency.
-func benchWorld(b *testing.B, n int) (*carbonblacktest.Server, *vmraytest.Server) {
+func benchWorld(b testing.TB, n int) (*carbonblacktest.Server, *vmraytest.Server) {
 	b.Helper()
 	cbc, err := carbonblacktest.New(carbonblacktest.WithJobPolls(1))
 	if err != nil {
@@ -148,7 +148,7 @@ func callsByRoute(reqs []carbonblacktest.Request) map[string]int {
 func route(path string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		if len(p) >= 8 && strings.ContainsAny(p, "0123456789") || isNumber(p) {
+		if len(p) >= 8 && strings.ContainsAny(p, "0123456789") || len(p) >= 16 && !strings.ContainsAny(p, "-_") || isNumber(p) {
 			parts[i] = "{}"
 		}
 	}

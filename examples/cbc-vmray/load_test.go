@@ -41,7 +41,7 @@ var stageLimits = map[connector.Stage]int{connector.StageLookup: 32, connector.S
 	connector.StageAwait: 64, connector.StageRespond: 256}
 
 // runFlow runs the example's wiring through the engine over the world and returns the elapsed time and summary.
-func runFlow(b *testing.B, cbc *carbonblacktest.Server, vm *vmraytest.Server, dir string, limits map[connector.Stage]int) (time.Duration, connector.Summary) {
+func runFlow(b testing.TB, cbc *carbonblacktest.Server, vm *vmraytest.Server, dir string, limits map[connector.Stage]int) (time.Duration, connector.Summary) {
 	b.Helper()
 	parts, err := build(context.Background(), benchConfig(cbc, vm), runner.Env{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
