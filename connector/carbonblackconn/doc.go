@@ -57,6 +57,16 @@
 //     after a request whose answer was lost the responder asks for a retry
 //     later (ErrActionPending) instead of sending it again; calls for one
 //     device never run at once.
+//
+// WatchlistReport, FeedReport, Ban and Quarantine are connector.BatchResponders:
+// the engine hands them the findings of many files at once. A watchlist batch
+// reads and writes its reports concurrently (at most 16 calls at once) and
+// lists them in the watchlist with one update verified by one read-back; a
+// feed batch merges its reports with one write and one read-back; Ban looks
+// the hashes up with one override search per 50 and creates the missing
+// bans; Quarantine reads the devices with one search by ids and quarantines
+// those that need it with one device action. Each holds its lock for one
+// batch at most.
 //   - LiveResponse: per sighting, kill the process and delete the file in a
 //     bounded session that is always closed.
 //
