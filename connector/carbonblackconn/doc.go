@@ -57,6 +57,8 @@
 //     after a request whose answer was lost the responder asks for a retry
 //     later (ErrActionPending) instead of sending it again; calls for one
 //     device never run at once.
+//   - LiveResponse: per sighting, kill the process and delete the file in a
+//     bounded session that is always closed.
 //
 // WatchlistReport, FeedReport, Ban and Quarantine are connector.BatchResponders:
 // the engine hands them the findings of many files at once. A watchlist batch
@@ -67,8 +69,6 @@
 // bans; Quarantine reads the devices with one search by ids and quarantines
 // those that need it with one device action. Each holds its lock for one
 // batch at most.
-//   - LiveResponse: per sighting, kill the process and delete the file in a
-//     bounded session that is always closed.
 //
 // Every responder checks the vendor's state first and reports
 // connector.Unchanged when there is nothing to do, so a repeated call never
