@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -135,4 +136,50 @@ func ExampleCommand() {
 	// Output:
 	// [kill --device 98765 --pid 7212 --path c:\users\alice\downloads\invoice.exe]
 	// acted <nil>
+}
+
+// A responder refused a file for good: the file is a dead letter. The operator lists it, fixes the cause and
+// requeues it; the next run acts on it without analysing it again.
+func ExampleRetryFailed() {
+	ctx := context.Background()
+	edr := connectortest.NewSource("edr")
+	h := edr.AddFile([]byte("MZ... dropper"))
+	edr.Add(connector.Evidence{Hashes: h, Sightings: []connector.Sighting{{DeviceID: "101"}}})
+	sandbox := connectortest.NewAnalyzer("sandbox")
+	sandbox.Default = connector.Malicious
+	ban := &flakyBan{Responder: connectortest.NewResponder("ban", connector.ScopeEvidence)}
+	store := memstore.New()
+	p, err := connector.New(connector.Config{Store: store, Sources: []connector.Source{edr}, Analyzer: sandbox,
+		Responders: []connector.Responder{ban}, PollInterval: time.Millisecond})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p.RunOnce(ctx)
+	failed, _ := connector.ListItems(ctx, store, connector.StateFailed)
+	for _, it := range failed {
+		fmt.Printf("dead letter in %s: %s\n", it.Failure.Stage, it.Failure.Reason)
+	}
+	keys, _ := connector.RetryFailed(ctx, store, time.Now())
+	fmt.Println("requeued:", len(keys))
+	sum, _ := p.RunOnce(ctx)
+	fmt.Println("submitted again:", sum.Submitted, "ban acted:", sum.Actions["ban"].Acted)
+	// Output:
+	// dead letter in respond: ban on sha256:95dec2afe3875ea50d86b196c341bdad0bf54fb892cee3301421b256e3f4da52: the ban list is full
+	// requeued: 1
+	// submitted again: 0 ban acted: 1
+}
+
+// flakyBan refuses its first call for good.
+type flakyBan struct {
+	*connectortest.Responder
+	refused bool
+}
+
+func (b *flakyBan) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	if !b.refused {
+		b.refused = true
+		return connector.Result{}, connector.Permanent(errors.New("the ban list is full"))
+	}
+	return b.Responder.Respond(ctx, f)
 }

@@ -384,3 +384,98 @@ func TestRunTakesUpDueItemsInALaterCycle(t *testing.T) {
 	}
 	checkWorld(t, w)
 }
+
+// refusingLookups answers every Lookup with 401 while refuse is set.
+type refusingLookups struct {
+	*connectortest.Analyzer
+	mu     sync.Mutex
+	refuse bool
+	calls  int
+}
+
+func (r *refusingLookups) set(v bool) {
+	r.mu.Lock()
+	r.refuse = v
+	r.mu.Unlock()
+}
+
+func (r *refusingLookups) Lookup(ctx context.Context, ev connector.Evidence) (connector.Verdict, bool, error) {
+	r.mu.Lock()
+	refuse := r.refuse
+	r.calls++
+	r.mu.Unlock()
+	if refuse {
+		return connector.Verdict{}, false, connector.Permanent(statusError(http.StatusForbidden))
+	}
+	return r.Analyzer.Lookup(ctx, ev)
+}
+
+// healthLog records the health reports of the engine.
+type healthLog struct {
+	mu      sync.Mutex
+	changes []string
+}
+
+func (h *healthLog) Add(connector.Counter, int, ...string)                  {}
+func (h *healthLog) Latency(connector.Stage, string, string, time.Duration) {}
+func (h *healthLog) SourceCollected(string, time.Time)                      {}
+func (h *healthLog) ComponentHealth(k connector.ComponentKind, name string, ok bool, _ string) {
+	h.mu.Lock()
+	h.changes = append(h.changes, fmt.Sprintf("%s %s %v", k, name, ok))
+	h.mu.Unlock()
+}
+
+func (h *healthLog) list() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.changes...)
+}
+
+// In daemon mode a refused component is probed again in the next cycle; once it answers, the waiting items go
+// through and the observer hears it is healthy again.
+func TestRunRecoversWhenTheKeyIsFixed(t *testing.T) {
+	w := newWorld(4, 4)
+	a := &refusingLookups{Analyzer: w.analyzer, refuse: true}
+	obs := &healthLog{}
+	store := memstore.New()
+	cfg := fastConfig(store, a, w.sources(), w.responders())
+	cfg.Interval, cfg.Observer = 5*time.Millisecond, obs
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan connector.Summary)
+	go func() {
+		sum, _ := newPipeline(t, cfg).Run(ctx)
+		done <- sum
+	}()
+	analyzerChanges := func() []string {
+		var out []string
+		for _, c := range obs.list() {
+			if strings.HasPrefix(c, "analyzer ") {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	for i := 0; len(analyzerChanges()) == 0; i++ {
+		if i > 2000 {
+			t.Fatal("the refusal was never reported")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	a.set(false)
+	for i := 0; len(itemsByState(t, store)[connector.StateDone]) != 4; i++ {
+		if i > 2000 {
+			t.Fatalf("the items never went through: %v", itemsByState(t, store))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	sum := <-done
+	if got := analyzerChanges(); len(got) != 2 || got[0] != "analyzer sandbox false" || got[1] != "analyzer sandbox true" {
+		t.Errorf("health changes %v; want unhealthy then healthy", got)
+	}
+	if sum.Problem() != "" || sum.FailureCount() != 0 || !sum.Components["sandbox"].Healthy {
+		t.Errorf("summary problem %q, dead letters %d, components %+v", sum.Problem(), sum.FailureCount(), sum.Components)
+	}
+	checkWorld(t, w)
+}

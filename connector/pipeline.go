@@ -187,9 +187,10 @@ func setLimits(l *StageLimits, n int, timeout time.Duration) {
 }
 
 // RunOnce runs one collection of every source and works until every item it touched (and every open item left in the
-// store by earlier runs) is done, failed or, when ctx ends, persisted for the next run. It returns the run's summary;
-// the error is ctx's when the run was interrupted, or the store's when it failed. Failures of sources and items are
-// not errors: they are counted in the summary and recorded in the store.
+// store by earlier runs that is due) is done, failed, waiting on a backoff or for a refused component (see the
+// failure classes in the package documentation), or, when ctx ends, persisted for the next run. It returns the run's
+// summary; the error is ctx's when the run was interrupted, or the store's when it failed. Failures of sources and
+// items are not errors: they are counted in the summary (see Summary.Problem) and recorded in the store.
 func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 	if !p.running.CompareAndSwap(false, true) {
 		return Summary{}, ErrRunning
@@ -211,9 +212,11 @@ func (p *Pipeline) RunOnce(ctx context.Context) (Summary, error) {
 
 // Run is the daemon: it resumes open items, collects from every source now and every Interval after (a source whose
 // previous collection is still running is skipped that round), and works on items as they come; analyses of earlier
-// evidence are awaited while new evidence is collected. It returns nil when ctx ends (after the graceful drain, see
-// Config.ShutdownTimeout) or when every source has reported ErrEndOfInput and all work is done; it returns an error
-// only when the store fails. The summary covers the whole Run.
+// evidence are awaited while new evidence is collected. Every cycle also takes up the open items whose backoff has
+// run out (see Config.Retry) and probes components refused in the previous cycle. It returns nil when ctx ends
+// (after the graceful drain, see Config.ShutdownTimeout) or when every source has reported ErrEndOfInput and all
+// work under way is done (items waiting on a backoff stay in the store for a later run); it returns an error only
+// when the store fails. The summary covers the whole Run.
 func (p *Pipeline) Run(ctx context.Context) (Summary, error) {
 	if !p.running.CompareAndSwap(false, true) {
 		return Summary{}, ErrRunning

@@ -143,6 +143,7 @@ func ShowItem(ctx context.Context, s Store, key Key) (ItemDetail, error) {
 		if !found {
 			return fmt.Errorf("%w: %s", ErrItemNotFound, key)
 		}
+		d.Actions = []Action{}
 		for a, err := range tx.Actions(k) {
 			if err != nil {
 				return err

@@ -9,7 +9,8 @@
 // Layout: buckets for checkpoints, items (JSON), a per-state index, hash aliases and the action log (keyed by item,
 // responder and target, so an item's actions are one range). Retention: Prune (called by the pipeline with
 // connector.Config.Retention) removes final items older than a cutoff together with their aliases and action-log
-// records; Compact rewrites the file to give the freed pages back to the file system.
+// records; Compact rewrites the file to give the freed pages back to the file system. Snapshot writes a consistent
+// copy of the file while the store is in use (the example connectors' dry run works on one).
 //
 // A replicated deployment needs a shared store on an existing database; boltstore is for one process.
 package boltstore

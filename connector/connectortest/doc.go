@@ -2,7 +2,8 @@
 //
 // Conformance suites, to run from the tests of every implementation against its vendor's fake:
 //   - TestStore for connector.Store implementations (round trips, atomicity, read-only views, the state index,
-//     concurrent updates, retention, reopen after close);
+//     concurrent updates, retention, deleting an item with its aliases and action log, listing an item's actions,
+//     reopen after close);
 //   - TestSource for connector.Source and connector.Fetcher implementations (valid evidence, checkpoints that make
 //     progress, ended contexts, samples that are the evidence's own bytes, permanent errors for unknown files);
 //   - TestResponder for connector.Responder implementations (idempotence, ended contexts, findings without the

@@ -57,7 +57,11 @@ func (o StoreOps) List(ctx context.Context, state string) ([]connector.Item, err
 	if err != nil {
 		return nil, &badInput{err}
 	}
-	return connector.ListItems(ctx, o.Store, states...)
+	items, err := connector.ListItems(ctx, o.Store, states...)
+	if items == nil && err == nil {
+		items = []connector.Item{} // JSON [] rather than null
+	}
+	return items, err
 }
 
 // Show implements StateOps.

@@ -30,7 +30,7 @@ func ExampleNewHTTPMetrics() {
 	}
 
 	rec := httptest.NewRecorder()
-	ops.Handler(reg, ops.NewHealth(0)).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	ops.Handler(reg, ops.NewHealth(0), nil).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	for line := range strings.Lines(rec.Body.String()) {
 		if strings.HasPrefix(line, "soarkit_http_requests_total") {
 			fmt.Print(line)

@@ -4,10 +4,14 @@
 // to stand up its demo world, and which vendor connections to check. [Main]
 // does the rest the same way for every example: flags (-config, -once,
 // -dry-run, -demo, -version, -log-level), configuration from YAML plus
-// environment, logging, the bbolt state store, Prometheus metrics (pipeline
-// counters and, through [Env].HTTP, every vendor client's HTTP attempts)
-// with /healthz and /readyz on the example's own port ([DefaultOpsListen]),
-// signal handling with a graceful drain, and a printed run summary.
+// environment, logging, the bbolt state store (a throw-away snapshot of it in
+// a dry run), Prometheus metrics (pipeline counters and, through [Env].HTTP,
+// every vendor client's HTTP attempts) with /healthz, /readyz and the state
+// API on the example's own port ([DefaultOpsListen]), signal handling with a
+// graceful drain, a printed run summary, and the documented exit codes
+// ([ExitOK], [ExitFailed] when a component was unauthorized or every source
+// failed, [ExitUsage]). The `state` command (list, show, retry, forget) works
+// on the state file, or on the running daemon through its ops server.
 //
 // Two operator commands work on the loaded configuration instead of running:
 // -check-config tries each vendor's cheapest authenticated call and prints a
