@@ -97,6 +97,8 @@ func defaults() *Config {
 	run := runner.DefaultSettings(name)
 	run.OpsListen = runner.DefaultOpsListen(name)
 	run.Pipeline.PollInterval = 5 * time.Second
+	// The watchlist, ban and quarantine responders batch: the files in the respond stage at once make a batch.
+	run.Pipeline.RespondConcurrency = 32
 	return &Config{
 		Run:              run,
 		SelectedVerdicts: []string{"malicious"},
@@ -256,7 +258,10 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		parts.Sources = append(parts.Sources, src)
 	}
 
-	if parts.Analyzer, err = vmrayconn.New(vm, c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)); err != nil {
+	aopts := c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
+	// The poll interval is the first, short wait between checks; the analyzer stretches it to VMRay's pace.
+	aopts.PollInterval = c.Run.Pipeline.PollInterval
+	if parts.Analyzer, err = vmrayconn.New(vm, aopts); err != nil {
 		return runner.Parts{}, err
 	}
 

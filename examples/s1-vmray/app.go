@@ -387,6 +387,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	}
 
 	vopts := c.VMRay.AnalyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
+	// The poll interval is the first, short wait between checks; the analyzer stretches it to VMRay's pace.
+	vopts.PollInterval = c.Run.Pipeline.PollInterval
 	vopts.ArchivePassword = c.VMRay.ArchivePassword.Value()
 	if c.VMRay.SendCustomSubmissionTags {
 		vopts.SightingTags = vmrayconn.AttributeTags(tagProperty(c.VMRay.CustomTagProperty))
