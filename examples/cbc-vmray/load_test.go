@@ -43,7 +43,9 @@ var stageLimits = map[connector.Stage]int{connector.StageLookup: 32, connector.S
 // runFlow runs the example's wiring through the engine over the world and returns the elapsed time and summary.
 func runFlow(b testing.TB, cbc *carbonblacktest.Server, vm *vmraytest.Server, dir string, limits map[connector.Stage]int) (time.Duration, connector.Summary) {
 	b.Helper()
-	parts, err := build(context.Background(), benchConfig(cbc, vm), runner.Env{Logger: slog.New(slog.DiscardHandler)})
+	cfg := benchConfig(cbc, vm)
+	cfg.Run.Pipeline.PollInterval = benchPoll
+	parts, err := build(context.Background(), cfg, runner.Env{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -78,6 +80,10 @@ func benchLogger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// benchPoll is the poll setting of the load benchmarks: the first wait between checks of an analysis (the analyzer
+// stretches it to VMRay's pace).
+const benchPoll = time.Second
 
 // originalWait is the original connector's wait loop sleep (ANALYSIS_JOB_TIMEOUT/60 = 5 s).
 const originalWait = 5 * time.Second
