@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +22,7 @@ import (
 	"github.com/soarkit/soarkit/connector/boltstore"
 	"github.com/soarkit/soarkit/examples/internal/runner"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // envInt reads a size of the load benchmarks from the environment.
@@ -326,6 +330,9 @@ func BenchmarkScale(b *testing.B) {
 		close(stop)
 		<-sampled
 		cpu := cpuTime() - cpu0
+		if path := os.Getenv("LOADBENCH_HEAPPROFILE"); path != "" {
+			writeHeapProfile(b, path)
+		}
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
 		if sum.Analysed != n {
@@ -340,7 +347,49 @@ func BenchmarkScale(b *testing.B) {
 		b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/1024/float64(n), "alloc-KiB/file")
 		b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(st.Size())/1024/float64(n), "state-KiB/file")
+		sizes, err := bucketSizes(filepath.Join(dir, "state.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(sizes)) {
+			parts = append(parts, fmt.Sprintf("%s %.0f B", name, float64(sizes[name])/float64(n)))
+		}
+		b.Logf("%d files: state file %.1f KiB per file; live keys and values per file: %s", n,
+			float64(st.Size())/1024/float64(n), strings.Join(parts, ", "))
 	}
+}
+
+// writeHeapProfile writes the live heap (after a collection) to path, for finding what a run retains.
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// bucketSizes sums the key and value bytes of every top-level bucket of a bbolt file.
+func bucketSizes(path string) (map[string]int, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	out := map[string]int{}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			return bk.ForEach(func(k, v []byte) error {
+				out[string(name)] += len(k) + len(v)
+				return nil
+			})
+		})
+	})
+	return out, err
 }
 
 // cpuTime is the user and system CPU time of this process so far.
