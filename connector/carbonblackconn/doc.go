@@ -62,7 +62,7 @@
 //
 // WatchlistReport, FeedReport, Ban and Quarantine are connector.BatchResponders:
 // the engine hands them the findings of many files at once. A watchlist batch
-// reads and writes its reports concurrently (at most 32 calls at once) and
+// reads and writes its reports concurrently (at most 64 calls at once) and
 // lists them in the watchlist with one update verified by one read-back; a
 // feed batch merges its reports with one write and one read-back; Ban looks
 // the hashes up with one override search per 50 and creates the missing

@@ -368,7 +368,7 @@ func failAll(outs []connector.Outcome, err error) []connector.Outcome {
 }
 
 // maxParallel bounds the vendor calls one batch makes at once.
-const maxParallel = 32
+const maxParallel = 64
 
 // parallel runs fn(0..n-1), at most maxParallel at once, and returns when all are done.
 func parallel(n int, fn func(i int)) {
