@@ -76,7 +76,7 @@ func runConfig(b testing.TB, cfg *Config, dir string, limits map[connector.Stage
 	p, err := connector.New(connector.Config{Store: store, Sources: parts.Sources, Analyzer: parts.Analyzer,
 		Responders: parts.Responders, Lookup: lim(connector.StageLookup), Fetch: lim(connector.StageFetch),
 		Submit: lim(connector.StageSubmit), Await: lim(connector.StageAwait), Respond: lim(connector.StageRespond),
-		PollInterval: time.Second, Retention: -1, Logger: benchLogger()})
+		PollInterval: time.Second, Retention: -1, Logger: benchLogger(), RespondBatch: envInt("LOADBENCH_BATCH", 0)})
 	if err != nil {
 		b.Fatal(err)
 	}
