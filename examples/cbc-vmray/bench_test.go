@@ -50,8 +50,11 @@ func benchWorld(b testing.TB, n int) (*carbonblacktest.Server, *vmraytest.Server
 	for i := range 10 {
 		devs = append(devs, cbc.AddDevice(carbonblack.Device{Name: fmt.Sprintf("WS-%02d", i), OS: "WINDOWS"}))
 	}
-	start := carbonblack.Timestamp{Time: time.Now().Add(-time.Hour)}
+	t0 := time.Now().Add(-time.Hour)
 	for i := range n {
+		// Spread over 50 minutes: one search job returns at most 10,000 processes, and the source splits a
+		// window down to a second, not below.
+		start := carbonblack.Timestamp{Time: t0.Add(time.Duration(i) * 50 * time.Minute / time.Duration(n))}
 		sha, err := cbc.AddBinary(carbonblacktest.Binary{Content: fmt.Appendf(nil, "MZ bench sample %06d", i)})
 		if err != nil {
 			b.Fatal(err)
