@@ -18,30 +18,36 @@ type AlertsService service
 // type-specific blocks (WATCHLIST report and IOC, CB_ANALYTICS TTPs, network
 // fields) follow. Unknown fields are ignored.
 type Alert struct {
-	OrgKey                 string     `json:"org_key"`
-	AlertURL               string     `json:"alert_url,omitempty"`
-	ID                     string     `json:"id"`
-	Type                   string     `json:"type"`
-	BackendTimestamp       Timestamp  `json:"backend_timestamp"`
-	BackendUpdateTimestamp Timestamp  `json:"backend_update_timestamp"`
-	UserUpdateTimestamp    Timestamp  `json:"user_update_timestamp"`
-	DetectionTimestamp     Timestamp  `json:"detection_timestamp"`
-	FirstEventTimestamp    Timestamp  `json:"first_event_timestamp"`
-	LastEventTimestamp     Timestamp  `json:"last_event_timestamp"`
-	Severity               int        `json:"severity"`
-	Reason                 string     `json:"reason,omitempty"`
-	ReasonCode             string     `json:"reason_code,omitempty"`
-	ThreatID               string     `json:"threat_id,omitempty"`
-	PrimaryEventID         string     `json:"primary_event_id,omitempty"`
-	PolicyApplied          string     `json:"policy_applied,omitempty"`
-	RunState               string     `json:"run_state,omitempty"`
-	SensorAction           string     `json:"sensor_action,omitempty"`
-	Workflow               *Workflow  `json:"workflow,omitempty"`
-	Determination          *Decision  `json:"determination,omitempty"`
-	Tags                   StringList `json:"tags,omitempty"`
-	AlertNotesPresent      FlexBool   `json:"alert_notes_present,omitempty"`
-	ThreatNotesPresent     FlexBool   `json:"threat_notes_present,omitempty"`
-	IsUpdated              FlexBool   `json:"is_updated,omitempty"`
+	OrgKey   string `json:"org_key"`
+	AlertURL string `json:"alert_url,omitempty"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	// BackendTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	BackendTimestamp Timestamp `json:"backend_timestamp"`
+	// BackendUpdateTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	BackendUpdateTimestamp Timestamp `json:"backend_update_timestamp"`
+	// UserUpdateTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	UserUpdateTimestamp Timestamp `json:"user_update_timestamp"`
+	// DetectionTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	DetectionTimestamp Timestamp `json:"detection_timestamp"`
+	// FirstEventTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	FirstEventTimestamp Timestamp `json:"first_event_timestamp"`
+	// LastEventTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	LastEventTimestamp Timestamp  `json:"last_event_timestamp"`
+	Severity           int        `json:"severity"`
+	Reason             string     `json:"reason,omitempty"`
+	ReasonCode         string     `json:"reason_code,omitempty"`
+	ThreatID           string     `json:"threat_id,omitempty"`
+	PrimaryEventID     string     `json:"primary_event_id,omitempty"`
+	PolicyApplied      string     `json:"policy_applied,omitempty"`
+	RunState           string     `json:"run_state,omitempty"`
+	SensorAction       string     `json:"sensor_action,omitempty"`
+	Workflow           *Workflow  `json:"workflow,omitempty"`
+	Determination      *Decision  `json:"determination,omitempty"`
+	Tags               StringList `json:"tags,omitempty"`
+	AlertNotesPresent  FlexBool   `json:"alert_notes_present,omitempty"`
+	ThreatNotesPresent FlexBool   `json:"threat_notes_present,omitempty"`
+	IsUpdated          FlexBool   `json:"is_updated,omitempty"`
 
 	DeviceID          FlexInt `json:"device_id"`
 	DeviceName        string  `json:"device_name,omitempty"`
@@ -127,6 +133,7 @@ func (a *Alert) SHA256s() []string {
 
 // Workflow is an alert's triage state.
 type Workflow struct {
+	// ChangeTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	ChangeTimestamp Timestamp `json:"change_timestamp"`
 	ChangedByType   string    `json:"changed_by_type,omitempty"`
 	ChangedBy       string    `json:"changed_by,omitempty"`
@@ -138,6 +145,7 @@ type Workflow struct {
 // Decision is an alert's determination (TRUE_POSITIVE, FALSE_POSITIVE,
 // NONE).
 type Decision struct {
+	// ChangeTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	ChangeTimestamp Timestamp `json:"change_timestamp"`
 	Value           string    `json:"value"`
 	ChangedByType   string    `json:"changed_by_type,omitempty"`
@@ -174,6 +182,10 @@ type AlertPage struct {
 	// through (Carbon Black caps both near 10,000).
 	NumFound     int `json:"num_found"`
 	NumAvailable int `json:"num_available"`
+	// SkippedItems lists the results of this page that did not decode and
+	// are not in Results; each was also logged and passed to the skip
+	// handler.
+	SkippedItems []SkippedItem `json:"-"`
 }
 
 // Search returns one page of alerts.
@@ -246,12 +258,13 @@ func (s *AlertsService) All(ctx context.Context, q AlertSearch) iter.Seq2[Alert,
 					return
 				}
 			}
-			next := start + len(page.Results)
+			held := len(page.Results) + len(page.SkippedItems)
+			next := start + held
 			total := page.NumAvailable
 			if page.NumFound > total {
 				total = page.NumFound
 			}
-			if len(page.Results) < rows || next > total && total < window {
+			if held < rows || next > total && total < window {
 				return
 			}
 			if next+rows-1 <= window {

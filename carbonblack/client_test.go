@@ -679,3 +679,114 @@ func TestOpenLinkFormatErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandStatusCaseBlind(t *testing.T) {
+	for _, c := range []struct {
+		status             string
+		complete, finished bool
+	}{
+		{"COMPLETE", true, true}, {"complete", true, true}, {"Complete", true, true},
+		{"ERROR", false, true}, {"error", false, true}, {"CANCELLED", false, true},
+		{"PENDING", false, false}, {"pending", false, false}, {"IN PROGRESS", false, false},
+	} {
+		r := carbonblack.CommandResult{Status: c.status}
+		if r.Complete() != c.complete || r.Finished() != c.finished {
+			t.Errorf("%s: complete %v finished %v", c.status, r.Complete(), r.Finished())
+		}
+	}
+}
+
+// TestLiveResponseTimesAreEpochSeconds decodes the service's documented
+// process-list and directory-list answers: their times are epoch seconds,
+// unlike the session times (epoch milliseconds or RFC 3339).
+func TestLiveResponseTimesAreEpochSeconds(t *testing.T) {
+	var procs carbonblack.CommandResult
+	if err := json.Unmarshal(fixture(t, "lr_command_process_list_complete.json"), &procs); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2016, 10, 13, 20, 31, 10, 0, time.UTC)
+	if len(procs.Processes) != 2 || !procs.Processes[0].CreateTime.Equal(want) || procs.Processes[1].ProcessPID != 805 {
+		t.Fatalf("processes = %+v", procs.Processes)
+	}
+	if got := procs.Completed(); got.Unix() != 2345678901 {
+		t.Errorf("Completed = %v", got)
+	}
+	var dir carbonblack.CommandResult
+	if err := json.Unmarshal(fixture(t, "lr_command_directory_list_complete.json"), &dir); err != nil {
+		t.Fatal(err)
+	}
+	f := dir.Files[1]
+	if f.Filename != "test.txt" || f.Size != 1234 || f.CreateTime.Unix() != 1476390668 || f.LastAccessTime.Unix() != 1476390668 ||
+		f.LastWriteTime.Unix() != 1476390668 || dir.Files[0].CreateTime.Unix() != 1471897244 || !dir.Files[0].IsDir() {
+		t.Fatalf("files = %+v", dir.Files)
+	}
+	if (&carbonblack.CommandResult{}).Completed() != (time.Time{}) {
+		t.Error("a running command has a completion time")
+	}
+	for in, want := range map[string]int64{`1476390670`: 1476390670, `"1476390670"`: 1476390670, `1476390670.5`: 1476390670,
+		`"2016-10-13T20:31:10Z"`: 1476390670, `null`: 0, `0`: 0, `""`: 0} {
+		var e carbonblack.EpochSeconds
+		if err := json.Unmarshal([]byte(in), &e); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := e.Unix(); (want == 0 && !e.IsZero()) || (want != 0 && got != want) {
+			t.Errorf("%s = %v", in, e.Time)
+		}
+	}
+	for _, bad := range []string{`"soon"`, `true`, `1e300`, `{}`} {
+		var e carbonblack.EpochSeconds
+		if err := json.Unmarshal([]byte(bad), &e); err == nil {
+			t.Errorf("%s decoded as %v", bad, e.Time)
+		}
+	}
+	b, _ := json.Marshal(carbonblack.LRProcess{ProcessPID: 1, CreateTime: carbonblack.EpochSeconds{Time: want}})
+	if !strings.Contains(string(b), `"create_time":1476390670`) {
+		t.Errorf("encoded %s", b)
+	}
+}
+
+// TestMalformedResultSkipped checks that one alert with a field of an
+// unexpected type never fails its page: it is skipped, listed in
+// SkippedItems and passed to the skip handler, and the iterator still pages
+// by the number of results Carbon Black sent.
+func TestMalformedResultSkipped(t *testing.T) {
+	var handled []carbonblack.SkippedItem
+	c, mux := setup(t, carbonblack.WithSkipHandler(func(s carbonblack.SkippedItem) { handled = append(handled, s) }))
+	var starts []int
+	mux.HandleFunc("/api/alerts/v7/orgs/"+testOrg+"/alerts/_search", func(w http.ResponseWriter, r *http.Request) {
+		var body carbonblack.AlertSearch
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		starts = append(starts, body.Start)
+		var res []map[string]any
+		for i := body.Start; i < body.Start+body.Rows && i <= 4; i++ {
+			a := map[string]any{"id": string(rune('a' + i)), "backend_timestamp": "2024-05-01T00:00:0" + string(rune('0'+i)) + ".000Z"}
+			if i == 2 {
+				a["severity"] = map[string]any{"level": "high"} // an object where a number belongs
+			}
+			res = append(res, a)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"results": res, "num_found": 4, "num_available": 4})
+	})
+	page, err := c.Alerts.Search(ctx, carbonblack.AlertSearch{Rows: 2, Start: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Results) != 1 || page.Results[0].ID != "b" || len(page.SkippedItems) != 1 || page.SkippedItems[0].ID != "c" ||
+		page.SkippedItems[0].Op != "Alerts.Search" {
+		t.Fatalf("page = %+v", page)
+	}
+	var ids []string
+	for a, err := range c.Alerts.All(ctx, carbonblack.AlertSearch{Rows: 2}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	if strings.Join(ids, "") != "bde" || len(handled) != 2 || handled[1].ID != "c" {
+		t.Fatalf("ids %v, handled %+v", ids, handled)
+	}
+	if got := starts[1:]; len(got) != 2 || got[0] != 1 || got[1] != 3 {
+		t.Errorf("iterator starts %v, want [1 3]", got)
+	}
+}

@@ -16,24 +16,28 @@ type DevicesService service
 // Device is an endpoint with a Carbon Black sensor. Unknown fields are
 // ignored.
 type Device struct {
-	ID                    int64        `json:"id"`
-	Name                  string       `json:"name"`
-	OS                    string       `json:"os,omitempty"`
-	OSVersion             string       `json:"os_version,omitempty"`
-	Status                string       `json:"status,omitempty"`
-	Quarantined           bool         `json:"quarantined"`
-	PolicyID              int64        `json:"policy_id"`
-	PolicyName            string       `json:"policy_name,omitempty"`
-	PolicyOverride        bool         `json:"policy_override"`
-	CurrentSensorPolicy   string       `json:"current_sensor_policy_name,omitempty"`
-	SensorStates          []string     `json:"sensor_states"`
-	SensorVersion         string       `json:"sensor_version,omitempty"`
-	SensorOutOfDate       bool         `json:"sensor_out_of_date"`
-	SensorPendingUpdate   bool         `json:"sensor_pending_update"`
-	SensorKitType         string       `json:"sensor_kit_type,omitempty"`
-	LastContactTime       Timestamp    `json:"last_contact_time"`
-	LastReportedTime      Timestamp    `json:"last_reported_time"`
-	RegisteredTime        Timestamp    `json:"registered_time"`
+	ID                  int64    `json:"id"`
+	Name                string   `json:"name"`
+	OS                  string   `json:"os,omitempty"`
+	OSVersion           string   `json:"os_version,omitempty"`
+	Status              string   `json:"status,omitempty"`
+	Quarantined         bool     `json:"quarantined"`
+	PolicyID            int64    `json:"policy_id"`
+	PolicyName          string   `json:"policy_name,omitempty"`
+	PolicyOverride      bool     `json:"policy_override"`
+	CurrentSensorPolicy string   `json:"current_sensor_policy_name,omitempty"`
+	SensorStates        []string `json:"sensor_states"`
+	SensorVersion       string   `json:"sensor_version,omitempty"`
+	SensorOutOfDate     bool     `json:"sensor_out_of_date"`
+	SensorPendingUpdate bool     `json:"sensor_pending_update"`
+	SensorKitType       string   `json:"sensor_kit_type,omitempty"`
+	// LastContactTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	LastContactTime Timestamp `json:"last_contact_time"`
+	// LastReportedTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	LastReportedTime Timestamp `json:"last_reported_time"`
+	// RegisteredTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	RegisteredTime Timestamp `json:"registered_time"`
+	// DeregisteredTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	DeregisteredTime      Timestamp    `json:"deregistered_time"`
 	LastInternalIPAddress string       `json:"last_internal_ip_address,omitempty"`
 	LastExternalIPAddress string       `json:"last_external_ip_address,omitempty"`
@@ -90,6 +94,10 @@ type DeviceSearch struct {
 type DevicePage struct {
 	Results  []Device `json:"results"`
 	NumFound int      `json:"num_found"`
+	// SkippedItems lists the results of this page that did not decode and
+	// are not in Results; each was also logged and passed to the skip
+	// handler.
+	SkippedItems []SkippedItem `json:"-"`
 }
 
 // Search returns one page of devices.
@@ -111,13 +119,13 @@ func (s *DevicesService) All(ctx context.Context, q DeviceSearch) iter.Seq2[Devi
 		q.Rows = 1000
 	}
 	q.Rows = min(q.Rows, s.c.cfg.resultWindow)
-	return offsetPages(ctx, 1, q.Rows, s.c.cfg.resultWindow, func(ctx context.Context, start int) ([]Device, int, error) {
+	return offsetPages(ctx, 1, q.Rows, s.c.cfg.resultWindow, func(ctx context.Context, start int) ([]Device, int, int, error) {
 		q.Start = start
 		page, err := s.Search(ctx, q)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
-		return page.Results, page.NumFound, nil
+		return page.Results, len(page.Results) + len(page.SkippedItems), page.NumFound, nil
 	})
 }
 

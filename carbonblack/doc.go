@@ -39,6 +39,31 @@
 // [ErrRetired]. Throttling (429) and transient server errors are retried
 // with backoff, honouring Retry-After.
 //
+// # Times
+//
+// Carbon Black mixes units, so each time field's comment names its own:
+// alert, device, process, observation, UBS and override times are RFC 3339
+// in UTC with milliseconds ([Timestamp], which also reads epoch
+// milliseconds); Live Response session times are RFC 3339 or epoch
+// milliseconds depending on the call; Live Response process and file times
+// are epoch seconds ([EpochSeconds]); command completion_time is epoch
+// seconds with a fraction ([CommandResult.Completed]); watchlist and report
+// timestamps are epoch seconds (int64); process ingress_time is epoch
+// milliseconds; Live Response timeouts are seconds.
+//
+// # Malformed items
+//
+// One result that does not decode never fails its page. Search pages
+// ([AlertPage], [DevicePage], [OverridePage], [JobResults]) decode their
+// results item by item; a result that does not decode (a field of an
+// unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in the page's SkippedItems as a
+// [SkippedItem], and passed to the handler installed with
+// [WithSkipHandler]. Iterators carry on (paging by the number of results
+// Carbon Black sent, skipped ones included) and report skipped results only
+// through the log and the handler. The short lists of watchlists, feeds and
+// reports decode as a whole.
+//
 // # Alerts
 //
 // [AlertsService.Search] returns one page; [AlertsService.All] iterates over

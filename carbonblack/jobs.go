@@ -48,6 +48,10 @@ type JobResults[T any] struct {
 	// ApproximateUnaggregated and NumAggregated are sent for observations.
 	ApproximateUnaggregated int `json:"approximate_unaggregated,omitempty"`
 	NumAggregated           int `json:"num_aggregated,omitempty"`
+	// SkippedItems lists the results of this page that did not decode and
+	// are not in Results; each was also logged and passed to the skip
+	// handler.
+	SkippedItems []SkippedItem `json:"-"`
 }
 
 // Done reports whether the job finished: every contacted shard completed,
@@ -180,12 +184,12 @@ func (j *JobSearch[T]) All(ctx context.Context, jobID string) iter.Seq2[T, error
 }
 
 func pageJob[T any](ctx context.Context, rows int, fetch func(ctx context.Context, start, rows int) (*JobResults[T], error)) iter.Seq2[T, error] {
-	return offsetPages(ctx, 0, rows, 0, func(ctx context.Context, start int) ([]T, int, error) {
+	return offsetPages(ctx, 0, rows, 0, func(ctx context.Context, start int) ([]T, int, int, error) {
 		page, err := fetch(ctx, start, rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
-		return page.Results, page.NumAvailable, nil
+		return page.Results, len(page.Results) + len(page.SkippedItems), page.NumAvailable, nil
 	})
 }
 

@@ -22,22 +22,27 @@ type LiveResponseService service
 // Statuses come in any case ("ACTIVE", "active"); compare with
 // strings.EqualFold or use [Session.Active].
 type Session struct {
-	ID                  string    `json:"id"`
-	DeviceID            FlexInt   `json:"device_id"`
-	SensorID            FlexInt   `json:"sensor_id,omitempty"`
-	Status              string    `json:"status"`
-	CheckInTimeout      int       `json:"check_in_timeout"`
-	SessionTimeout      int       `json:"session_timeout"`
-	CurrentCommandIndex int       `json:"current_command_index"`
-	CreateTime          Timestamp `json:"create_time"`
-	DeviceCheckInTime   Timestamp `json:"device_check_in_time,omitzero"`
-	SensorCheckInTime   Timestamp `json:"sensor_check_in_time,omitzero"`
-	SupportedCommands   []string  `json:"supported_commands,omitempty"`
-	Drives              []string  `json:"drives,omitempty"`
-	CurrentWorkingDir   string    `json:"current_working_directory,omitempty"`
-	Hostname            *string   `json:"hostname,omitempty"`
-	Address             *string   `json:"address,omitempty"`
-	OSVersion           *string   `json:"os_version,omitempty"`
+	ID       string  `json:"id"`
+	DeviceID FlexInt `json:"device_id"`
+	SensorID FlexInt `json:"sensor_id,omitempty"`
+	Status   string  `json:"status"`
+	// CheckInTimeout and SessionTimeout are in seconds.
+	CheckInTimeout      int `json:"check_in_timeout"`
+	SessionTimeout      int `json:"session_timeout"`
+	CurrentCommandIndex int `json:"current_command_index"`
+	// CreateTime is RFC 3339 in UTC with milliseconds when a session is
+	// created and epoch milliseconds when it is read; both decode.
+	CreateTime Timestamp `json:"create_time"`
+	// DeviceCheckInTime is RFC 3339 in UTC with milliseconds.
+	DeviceCheckInTime Timestamp `json:"device_check_in_time,omitzero"`
+	// SensorCheckInTime is epoch milliseconds (RFC 3339 also decodes).
+	SensorCheckInTime Timestamp `json:"sensor_check_in_time,omitzero"`
+	SupportedCommands []string  `json:"supported_commands,omitempty"`
+	Drives            []string  `json:"drives,omitempty"`
+	CurrentWorkingDir string    `json:"current_working_directory,omitempty"`
+	Hostname          *string   `json:"hostname,omitempty"`
+	Address           *string   `json:"address,omitempty"`
+	OSVersion         *string   `json:"os_version,omitempty"`
 }
 
 // Active reports whether the session accepts commands.
@@ -95,13 +100,20 @@ type Command struct {
 
 // CommandResult is a command's state and, once complete, its output.
 type CommandResult struct {
-	ID             int64           `json:"id"`
-	SessionID      string          `json:"session_id"`
-	DeviceID       FlexInt         `json:"device_id"`
-	CommandTimeout int             `json:"command_timeout"`
-	Status         string          `json:"status"`
-	Name           string          `json:"name"`
-	Object         json.RawMessage `json:"object,omitempty"`
+	ID        int64   `json:"id"`
+	SessionID string  `json:"session_id"`
+	DeviceID  FlexInt `json:"device_id"`
+	// CommandTimeout is in seconds.
+	CommandTimeout int `json:"command_timeout"`
+	// Status is PENDING, IN PROGRESS, COMPLETE, ERROR or CANCELLED. The
+	// service answers in upper case, some recordings in lower case: use
+	// [CommandResult.Complete] and [CommandResult.Finished], which compare
+	// case-blind.
+	Status string          `json:"status"`
+	Name   string          `json:"name"`
+	Object json.RawMessage `json:"object,omitempty"`
+	// CompletionTime is epoch seconds, possibly with a fraction; 0 until
+	// the command finished. See [CommandResult.Completed].
 	CompletionTime float64         `json:"completion_time"`
 	ResultCode     int64           `json:"result_code,omitempty"`
 	ResultType     string          `json:"result_type,omitempty"`
@@ -111,6 +123,15 @@ type CommandResult struct {
 	FileDetails    *FileDetails    `json:"file_details,omitempty"`
 	SubKeys        []string        `json:"sub_keys,omitempty"`
 	Values         []RegistryValue `json:"values,omitempty"`
+}
+
+// Completed is CompletionTime as a time, zero while the command runs.
+func (r *CommandResult) Completed() time.Time {
+	if r.CompletionTime <= 0 {
+		return time.Time{}
+	}
+	t, _ := fromSeconds(r.CompletionTime)
+	return t
 }
 
 // Complete reports whether the command finished successfully.
@@ -128,24 +149,29 @@ func (r *CommandResult) Finished() bool {
 
 // LRProcess is one entry of a process list.
 type LRProcess struct {
-	ProcessPID      int64     `json:"process_pid"`
-	ProcessPath     string    `json:"process_path"`
-	ProcessCmdline  string    `json:"process_cmdline,omitempty"`
-	ProcessUsername string    `json:"process_username,omitempty"`
-	CreateTime      Timestamp `json:"create_time,omitzero"`
-	ProcGUID        string    `json:"proc_guid,omitempty"`
-	ParentPID       int64     `json:"parent_pid,omitempty"`
-	ParentGUID      string    `json:"parent_guid,omitempty"`
-	SID             string    `json:"sid,omitempty"`
+	ProcessPID      int64  `json:"process_pid"`
+	ProcessPath     string `json:"process_path"`
+	ProcessCmdline  string `json:"process_cmdline,omitempty"`
+	ProcessUsername string `json:"process_username,omitempty"`
+	// CreateTime is sent in epoch seconds.
+	CreateTime EpochSeconds `json:"create_time,omitzero"`
+	ProcGUID   string       `json:"proc_guid,omitempty"`
+	ParentPID  int64        `json:"parent_pid,omitempty"`
+	ParentGUID string       `json:"parent_guid,omitempty"`
+	SID        string       `json:"sid,omitempty"`
 }
 
 // LRFile is one entry of a directory list.
 type LRFile struct {
-	Filename      string    `json:"filename"`
-	Attributes    []string  `json:"attributes,omitempty"`
-	Size          int64     `json:"size"`
-	CreateTime    Timestamp `json:"create_time,omitzero"`
-	LastWriteTime Timestamp `json:"last_write_time,omitzero"`
+	Filename   string   `json:"filename"`
+	Attributes []string `json:"attributes,omitempty"`
+	Size       int64    `json:"size"`
+	// The file times are sent in epoch seconds.
+	CreateTime EpochSeconds `json:"create_time,omitzero"`
+	// LastAccessTime is epoch seconds.
+	LastAccessTime EpochSeconds `json:"last_access_time,omitzero"`
+	// LastWriteTime is epoch seconds.
+	LastWriteTime EpochSeconds `json:"last_write_time,omitzero"`
 }
 
 // IsDir reports whether the entry is a directory.

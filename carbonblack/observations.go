@@ -21,21 +21,23 @@ type Observation struct {
 	ObservationDescription string     `json:"observation_description,omitempty"`
 	AlertCategory          StringList `json:"alert_category,omitempty"`
 	AlertID                StringList `json:"alert_id,omitempty"`
-	BackendTimestamp       Timestamp  `json:"backend_timestamp"`
-	DeviceTimestamp        Timestamp  `json:"device_timestamp"`
-	DeviceID               FlexInt    `json:"device_id"`
-	DeviceName             string     `json:"device_name,omitempty"`
-	DeviceOS               string     `json:"device_os,omitempty"`
-	DevicePolicyID         FlexInt    `json:"device_policy_id,omitempty"`
-	EventID                string     `json:"event_id,omitempty"`
-	EventType              StringList `json:"event_type,omitempty"`
-	EventDescription       string     `json:"event_description,omitempty"`
-	EnrichedEventType      StringList `json:"enriched_event_type,omitempty"`
-	OrgID                  string     `json:"org_id,omitempty"`
-	RuleID                 string     `json:"rule_id,omitempty"`
-	AttackTactic           string     `json:"attack_tactic,omitempty"`
-	AttackTechnique        string     `json:"attack_technique,omitempty"`
-	TTP                    []string   `json:"ttp,omitempty"`
+	// BackendTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	BackendTimestamp Timestamp `json:"backend_timestamp"`
+	// DeviceTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	DeviceTimestamp   Timestamp  `json:"device_timestamp"`
+	DeviceID          FlexInt    `json:"device_id"`
+	DeviceName        string     `json:"device_name,omitempty"`
+	DeviceOS          string     `json:"device_os,omitempty"`
+	DevicePolicyID    FlexInt    `json:"device_policy_id,omitempty"`
+	EventID           string     `json:"event_id,omitempty"`
+	EventType         StringList `json:"event_type,omitempty"`
+	EventDescription  string     `json:"event_description,omitempty"`
+	EnrichedEventType StringList `json:"enriched_event_type,omitempty"`
+	OrgID             string     `json:"org_id,omitempty"`
+	RuleID            string     `json:"rule_id,omitempty"`
+	AttackTactic      string     `json:"attack_tactic,omitempty"`
+	AttackTechnique   string     `json:"attack_technique,omitempty"`
+	TTP               []string   `json:"ttp,omitempty"`
 
 	ProcessGUID                string     `json:"process_guid,omitempty"`
 	ProcessHash                []string   `json:"process_hash,omitempty"`

@@ -45,6 +45,7 @@ type vendorSettings struct {
 	spoolDir     string
 	spoolMemory  int64
 	maxSample    int64
+	onSkip       func(SkippedItem)
 }
 
 // DefaultResultWindow is the number of results Carbon Black lets one search

@@ -29,21 +29,22 @@ type PolicySummary struct {
 // Policy is a full prevention policy. Settings blocks whose shape varies
 // with the sensor generation are kept as raw JSON.
 type Policy struct {
-	ID                                  int64           `json:"id"`
-	Name                                string          `json:"name"`
-	OrgKey                              string          `json:"org_key"`
-	Version                             int             `json:"version"`
-	PriorityLevel                       string          `json:"priority_level"`
-	Position                            int             `json:"position"`
-	IsSystem                            bool            `json:"is_system"`
-	Description                         string          `json:"description"`
-	AutoDeregisterInactiveVDIIntervalMS int64           `json:"auto_deregister_inactive_vdi_interval_ms"`
-	AutoDeleteKnownBadHashesDelay       int64           `json:"auto_delete_known_bad_hashes_delay"`
-	AVSettings                          json.RawMessage `json:"av_settings,omitempty"`
-	Rules                               []PolicyRule    `json:"rules"`
-	DirectoryActionRules                json.RawMessage `json:"directory_action_rules,omitempty"`
-	SensorSettings                      []SensorSetting `json:"sensor_settings"`
-	RuleConfigs                         []RuleConfig    `json:"rule_configs"`
+	ID                                  int64  `json:"id"`
+	Name                                string `json:"name"`
+	OrgKey                              string `json:"org_key"`
+	Version                             int    `json:"version"`
+	PriorityLevel                       string `json:"priority_level"`
+	Position                            int    `json:"position"`
+	IsSystem                            bool   `json:"is_system"`
+	Description                         string `json:"description"`
+	AutoDeregisterInactiveVDIIntervalMS int64  `json:"auto_deregister_inactive_vdi_interval_ms"`
+	// AutoDeleteKnownBadHashesDelay is in milliseconds (86400000 is a day).
+	AutoDeleteKnownBadHashesDelay int64           `json:"auto_delete_known_bad_hashes_delay"`
+	AVSettings                    json.RawMessage `json:"av_settings,omitempty"`
+	Rules                         []PolicyRule    `json:"rules"`
+	DirectoryActionRules          json.RawMessage `json:"directory_action_rules,omitempty"`
+	SensorSettings                []SensorSetting `json:"sensor_settings"`
+	RuleConfigs                   []RuleConfig    `json:"rule_configs"`
 }
 
 // PolicyRule is one prevention rule of a policy.

@@ -20,7 +20,9 @@ type ProcessesService struct {
 // Process is one process search or detail result. Which fields are present
 // depends on the job's Fields; Raw holds the whole record for the others.
 type Process struct {
-	BackendTimestamp           Timestamp  `json:"backend_timestamp"`
+	// BackendTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	BackendTimestamp Timestamp `json:"backend_timestamp"`
+	// DeviceTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	DeviceTimestamp            Timestamp  `json:"device_timestamp"`
 	DeviceID                   FlexInt    `json:"device_id"`
 	DeviceName                 string     `json:"device_name,omitempty"`
@@ -39,27 +41,28 @@ type Process struct {
 	ProcessUsername            StringList `json:"process_username,omitempty"`
 	ProcessReputation          string     `json:"process_reputation,omitempty"`
 	ProcessEffectiveReputation string     `json:"process_effective_reputation,omitempty"`
-	ProcessStartTime           Timestamp  `json:"process_start_time"`
-	ProcessTerminated          FlexBool   `json:"process_terminated,omitempty"`
-	ParentGUID                 string     `json:"parent_guid,omitempty"`
-	ParentPID                  FlexInt    `json:"parent_pid,omitempty"`
-	ParentName                 string     `json:"parent_name,omitempty"`
-	ParentHash                 []string   `json:"parent_hash,omitempty"`
-	EventType                  StringList `json:"event_type,omitempty"`
-	EnrichedEventType          StringList `json:"enriched_event_type,omitempty"`
-	Enriched                   FlexBool   `json:"enriched,omitempty"`
-	Legacy                     FlexBool   `json:"legacy,omitempty"`
-	IngressTime                int64      `json:"ingress_time,omitempty"`
-	ChildprocCount             int        `json:"childproc_count,omitempty"`
-	CrossprocCount             int        `json:"crossproc_count,omitempty"`
-	FilemodCount               int        `json:"filemod_count,omitempty"`
-	ModloadCount               int        `json:"modload_count,omitempty"`
-	NetconnCount               int        `json:"netconn_count,omitempty"`
-	RegmodCount                int        `json:"regmod_count,omitempty"`
-	ScriptloadCount            int        `json:"scriptload_count,omitempty"`
-	AlertID                    []string   `json:"alert_id,omitempty"`
-	WatchlistHit               []string   `json:"watchlist_hit,omitempty"`
-	TTP                        []string   `json:"ttp,omitempty"`
+	// ProcessStartTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	ProcessStartTime  Timestamp  `json:"process_start_time"`
+	ProcessTerminated FlexBool   `json:"process_terminated,omitempty"`
+	ParentGUID        string     `json:"parent_guid,omitempty"`
+	ParentPID         FlexInt    `json:"parent_pid,omitempty"`
+	ParentName        string     `json:"parent_name,omitempty"`
+	ParentHash        []string   `json:"parent_hash,omitempty"`
+	EventType         StringList `json:"event_type,omitempty"`
+	EnrichedEventType StringList `json:"enriched_event_type,omitempty"`
+	Enriched          FlexBool   `json:"enriched,omitempty"`
+	Legacy            FlexBool   `json:"legacy,omitempty"`
+	IngressTime       int64      `json:"ingress_time,omitempty"`
+	ChildprocCount    int        `json:"childproc_count,omitempty"`
+	CrossprocCount    int        `json:"crossproc_count,omitempty"`
+	FilemodCount      int        `json:"filemod_count,omitempty"`
+	ModloadCount      int        `json:"modload_count,omitempty"`
+	NetconnCount      int        `json:"netconn_count,omitempty"`
+	RegmodCount       int        `json:"regmod_count,omitempty"`
+	ScriptloadCount   int        `json:"scriptload_count,omitempty"`
+	AlertID           []string   `json:"alert_id,omitempty"`
+	WatchlistHit      []string   `json:"watchlist_hit,omitempty"`
+	TTP               []string   `json:"ttp,omitempty"`
 
 	// Raw is the record as received.
 	Raw json.RawMessage `json:"-"`

@@ -25,8 +25,9 @@ const (
 // ReputationOverride is one override. SHA256 overrides carry SHA256Hash
 // (and optionally Filename); CERT overrides SignedBy; IT_TOOL overrides Path.
 type ReputationOverride struct {
-	ID                    string    `json:"id,omitempty"`
-	CreatedBy             string    `json:"created_by,omitempty"`
+	ID        string `json:"id,omitempty"`
+	CreatedBy string `json:"created_by,omitempty"`
+	// CreateTime is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	CreateTime            Timestamp `json:"create_time,omitzero"`
 	Description           string    `json:"description,omitempty"`
 	OverrideList          string    `json:"override_list"`
@@ -100,6 +101,10 @@ type OverrideSearch struct {
 type OverridePage struct {
 	Results  []ReputationOverride `json:"results"`
 	NumFound int                  `json:"num_found"`
+	// SkippedItems lists the results of this page that did not decode and
+	// are not in Results; each was also logged and passed to the skip
+	// handler.
+	SkippedItems []SkippedItem `json:"-"`
 }
 
 // Search returns one page of overrides.
@@ -123,13 +128,13 @@ func (s *ReputationsService) All(ctx context.Context, q OverrideSearch) iter.Seq
 	if q.SortField == "" {
 		q.SortField, q.SortOrder = "create_time", "asc"
 	}
-	return offsetPages(ctx, 0, q.Rows, 0, func(ctx context.Context, start int) ([]ReputationOverride, int, error) {
+	return offsetPages(ctx, 0, q.Rows, 0, func(ctx context.Context, start int) ([]ReputationOverride, int, int, error) {
 		q.Start = start
 		page, err := s.Search(ctx, q)
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
-		return page.Results, page.NumFound, nil
+		return page.Results, len(page.Results) + len(page.SkippedItems), page.NumFound, nil
 	})
 }
 

@@ -62,7 +62,9 @@ func (r TimeRange) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON reads any of the forms MarshalJSON writes.
 func (r *TimeRange) UnmarshalJSON(b []byte) error {
 	var m struct {
-		Start  Timestamp `json:"start"`
+		// Start is sent as RFC 3339 in UTC with milliseconds.
+		Start Timestamp `json:"start"`
+		// End is sent as RFC 3339 in UTC with milliseconds.
 		End    Timestamp `json:"end"`
 		Range  string    `json:"range"`
 		Window string    `json:"window"`
@@ -361,20 +363,21 @@ func systemPoolWith(pem []byte) (*x509.CertPool, error) {
 }
 
 // offsetPages iterates over an offset-paged search. fetch returns the page
-// at start and the total number of matches; paging stops at the total, on a
-// short or empty page, or before start+rows-1 would pass window (0 for none).
-func offsetPages[T any](ctx context.Context, first, rows, window int, fetch func(ctx context.Context, start int) ([]T, int, error)) iter.Seq2[T, error] {
+// at start, the number of results the page held (skipped ones included) and
+// the total number of matches; paging stops at the total, on a short or
+// empty page, or before start+rows-1 would pass window (0 for none).
+func offsetPages[T any](ctx context.Context, first, rows, window int, fetch func(ctx context.Context, start int) ([]T, int, int, error)) iter.Seq2[T, error] {
 	return rest.Pages(ctx, func(ctx context.Context, cursor string) ([]T, string, error) {
 		start := first
 		if cursor != "" {
 			start, _ = strconv.Atoi(cursor)
 		}
-		items, total, err := fetch(ctx, start)
+		items, held, total, err := fetch(ctx, start)
 		if err != nil {
 			return nil, "", err
 		}
-		next := start + len(items)
-		if len(items) == 0 || len(items) < rows || next-first >= total || (window > 0 && next+rows-1 > window) {
+		next := start + held
+		if held == 0 || held < rows || next-first >= total || (window > 0 && next+rows-1 > window) {
 			return items, "", nil
 		}
 		return items, strconv.Itoa(next), nil
@@ -387,5 +390,6 @@ func call[T any](ctx context.Context, c *Client, req *rest.Request) (*T, error) 
 	if _, err := c.do(ctx, req, &out); err != nil {
 		return nil, err
 	}
+	c.reportSkipped(ctx, req.Op, &out)
 	return &out, nil
 }

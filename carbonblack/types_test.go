@@ -240,3 +240,22 @@ func TestSecretEchoedByServerIsRedacted(t *testing.T) {
 		t.Fatalf("secret leaked: %v / %q", err, e.Body)
 	}
 }
+
+// TestJobResultsSkipMalformedResult decodes a search job page whose second
+// result has a field of an unexpected type: the other results stay, the
+// bad one is listed with its id.
+func TestJobResultsSkipMalformedResult(t *testing.T) {
+	body := `{"results":[{"process_guid":"g1","process_pid":[1]},{"process_guid":"g2","process_pid":{"x":1}},
+		{"process_guid":"g3","process_pid":[3]}],"num_found":3,"num_available":3,"contacted":1,"completed":1}`
+	var r carbonblack.JobResults[carbonblack.Process]
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 2 || r.Results[1].ProcessGUID != "g3" || len(r.SkippedItems) != 1 || r.SkippedItems[0].ID != "g2" ||
+		r.SkippedItems[0].Index != 1 || !r.Done() || r.NumAvailable != 3 {
+		t.Fatalf("results = %+v", r)
+	}
+	if err := json.Unmarshal([]byte(`{"results":{"process_guid":"g1"}}`), &r); err == nil {
+		t.Fatal("results that are not a list decoded")
+	}
+}

@@ -66,14 +66,16 @@ func (s *UBSService) Metadata(ctx context.Context, sha256 string) (*BinaryMetada
 
 // DeviceSummary tells which devices saw a binary first and last.
 type DeviceSummary struct {
-	SHA256                   string    `json:"sha256"`
-	NumDevices               int       `json:"num_devices"`
+	SHA256     string `json:"sha256"`
+	NumDevices int    `json:"num_devices"`
+	// FirstSeenDeviceTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
 	FirstSeenDeviceTimestamp Timestamp `json:"first_seen_device_timestamp"`
 	FirstSeenDeviceID        int64     `json:"first_seen_device_id"`
 	FirstSeenDeviceName      string    `json:"first_seen_device_name"`
-	LastSeenDeviceTimestamp  Timestamp `json:"last_seen_device_timestamp"`
-	LastSeenDeviceID         int64     `json:"last_seen_device_id"`
-	LastSeenDeviceName       string    `json:"last_seen_device_name"`
+	// LastSeenDeviceTimestamp is RFC 3339 in UTC with milliseconds ("2023-12-17T15:25:41.416Z").
+	LastSeenDeviceTimestamp Timestamp `json:"last_seen_device_timestamp"`
+	LastSeenDeviceID        int64     `json:"last_seen_device_id"`
+	LastSeenDeviceName      string    `json:"last_seen_device_name"`
 }
 
 // DeviceSummary returns the devices that saw a binary.

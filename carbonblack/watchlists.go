@@ -19,13 +19,14 @@ type WatchlistsService service
 
 // Watchlist is a watchlist. Timestamps are epoch seconds.
 type Watchlist struct {
-	ID                  string `json:"id,omitempty"`
-	Name                string `json:"name"`
-	Description         string `json:"description"`
-	TagsEnabled         bool   `json:"tags_enabled"`
-	AlertsEnabled       bool   `json:"alerts_enabled"`
-	CreateTimestamp     int64  `json:"create_timestamp,omitempty"`
-	LastUpdateTimestamp int64  `json:"last_update_timestamp,omitempty"`
+	ID            string `json:"id,omitempty"`
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	TagsEnabled   bool   `json:"tags_enabled"`
+	AlertsEnabled bool   `json:"alerts_enabled"`
+	// CreateTimestamp and LastUpdateTimestamp are epoch seconds.
+	CreateTimestamp     int64 `json:"create_timestamp,omitempty"`
+	LastUpdateTimestamp int64 `json:"last_update_timestamp,omitempty"`
 	// ReportIDs lists the reports of a report watchlist (nil for a feed
 	// subscription).
 	ReportIDs []string `json:"report_ids"`

@@ -28,8 +28,9 @@ const (
 
 // CampaignRef is one entry of a campaign ids page.
 type CampaignRef struct {
-	ID            string `json:"id"`
-	LastUpdatedAt Time   `json:"lastUpdatedAt"`
+	ID string `json:"id"`
+	// LastUpdatedAt is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	LastUpdatedAt Time `json:"lastUpdatedAt"`
 }
 
 // CampaignIDsQuery selects a page of campaign ids.
@@ -52,16 +53,17 @@ type CampaignIDsPage struct {
 
 // Campaign is a campaign's details.
 type Campaign struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	StartDate   Time     `json:"startDate"`
-	Notable     bool     `json:"notable"`
-	Actors      []Entity `json:"actors"`
-	Families    []Entity `json:"families"`
-	Malware     []Entity `json:"malware"`
-	Techniques  []Entity `json:"techniques"`
-	Brands      []Entity `json:"brands"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// StartDate is the campaign start, ISO 8601 in UTC.
+	StartDate  Time     `json:"startDate"`
+	Notable    bool     `json:"notable"`
+	Actors     []Entity `json:"actors"`
+	Families   []Entity `json:"families"`
+	Malware    []Entity `json:"malware"`
+	Techniques []Entity `json:"techniques"`
+	Brands     []Entity `json:"brands"`
 	// CampaignMembers are the threats of the campaign.
 	CampaignMembers []CampaignMember `json:"campaignMembers"`
 }
@@ -74,8 +76,9 @@ type CampaignMember struct {
 	Threat string `json:"threat"`
 	// Type is "url", "attachment", ...; SubType for example "COMPLETE_URL"
 	// or "ATTACHMENT".
-	Type         string `json:"type"`
-	SubType      string `json:"subType"`
+	Type    string `json:"type"`
+	SubType string `json:"subType"`
+	// ThreatTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
 	ThreatTime   Time   `json:"threatTime"`
 	ThreatStatus string `json:"threatStatus,omitempty"`
 }

@@ -86,11 +86,33 @@
 //
 // Types follow the live API's JSON names and also accept the documented
 // ones: threatID/threatId, campaignID/campaignId, cluster/clusterId,
-// recipient and fromAddress as a list or a string ([Addresses]),
+// recipient and fromAddress as a list or a string ([Addresses]), a click's
+// recipient as a string or a list (Click.Recipients keeps every address),
+// messageSize and the scores as numbers or numeric strings,
 // completelyRewritten as a boolean or "na" ([Rewritten]), lenient
 // timestamps ([Time]), threat-summary field names of both spellings, and
 // forensic evidence decoded per type into [Evidence].Details with loosely
 // typed numbers and flags ([FlexInt], [FlexBool]).
+//
+// # Times
+//
+// TAP writes ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z");
+// [Time] reads that and the variants of TAP's mocks (no milliseconds,
+// offsets without a colon, a space for the "T", epoch seconds) and every
+// time field's comment says which it is. Query windows are sent as ISO 8601
+// intervals; sinceSeconds is in seconds; forensic evidence "time" is
+// documented as unsupported and usually 0.
+//
+// # Malformed items
+//
+// One event that does not decode never fails its window. The four event
+// arrays are decoded item by item; an event that does not decode (a field
+// of an unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in Events.SkippedItems (and
+// Batch.SkippedItems for polls) as a [SkippedItem], and passed to the
+// handler installed with [WithSkipHandler]. Only an answer that is not JSON
+// or whose arrays are not arrays fails the call. The other list answers
+// (people, campaign ids) are small and decode as a whole.
 //
 // # Errors
 //

@@ -15,6 +15,7 @@ type ForensicsService service
 
 // Forensics is the body of /v2/forensics.
 type Forensics struct {
+	// Generated is when TAP generated the report, ISO 8601 in UTC.
 	Generated Time     `json:"generated"`
 	Reports   []Report `json:"reports"`
 }

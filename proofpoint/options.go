@@ -52,6 +52,7 @@ type settings struct {
 	endMargin time.Duration
 	tracker   *PoolTracker
 	limits    map[Pool]poolLimit
+	onSkip    func(SkippedItem)
 }
 
 type poolLimit struct{ limit, reserve int }

@@ -88,7 +88,8 @@ type FamilyClick struct {
 type TopClickersPage struct {
 	Users            []TopClicker `json:"users"`
 	TotalTopClickers int          `json:"totalTopClickers"`
-	Interval         string       `json:"interval"`
+	// Interval is the report period as TAP writes it ("start/end").
+	Interval string `json:"interval"`
 	// NextPage is the page to ask for next, or 0 after the last.
 	NextPage int `json:"-"`
 }

@@ -19,6 +19,7 @@ type Client struct {
 	lookBack  time.Duration
 	endMargin time.Duration
 	pools     *PoolTracker
+	onSkip    func(SkippedItem)
 
 	// Campaigns: campaign ids in an interval and campaign details.
 	Campaigns *CampaignsService
@@ -62,7 +63,8 @@ func New(baseURL, principal, secret string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{rc: rc, now: s.Vendor.now, lookBack: s.Vendor.lookBack, endMargin: s.Vendor.endMargin, pools: s.Vendor.tracker}
+	c := &Client{rc: rc, now: s.Vendor.now, lookBack: s.Vendor.lookBack, endMargin: s.Vendor.endMargin, pools: s.Vendor.tracker,
+		onSkip: s.Vendor.onSkip}
 	if c.now == nil {
 		c.now = time.Now
 	}

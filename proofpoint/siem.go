@@ -203,6 +203,7 @@ func (s *SIEMService) list(ctx context.Context, op string, stream Stream, q Quer
 	if err := s.c.do(ctx, stream.Pool(), req, &out); err != nil {
 		return nil, err
 	}
+	out.SkippedItems = s.c.rc.ReportSkipped(ctx, op, out.SkippedItems, s.c.onSkip)
 	return &out, nil
 }
 

@@ -70,6 +70,9 @@ type Batch struct {
 	ClicksBlocked     []Click
 	// Duplicates counts events dropped because they were already yielded.
 	Duplicates int
+	// SkippedItems lists the window's events that did not decode (see
+	// "Malformed items" in the package documentation).
+	SkippedItems []SkippedItem
 }
 
 // Len is the number of events in the batch.
@@ -242,6 +245,7 @@ func (b *Batch) add(seen *Seen, w Interval, ev *Events) {
 	addMessages(&b.MessagesBlocked, "blocked", ev.MessagesBlocked)
 	addClicks(&b.ClicksPermitted, "permitted", ev.ClicksPermitted)
 	addClicks(&b.ClicksBlocked, "blocked", ev.ClicksBlocked)
+	b.SkippedItems = append(b.SkippedItems, ev.SkippedItems...)
 }
 
 func eventTime(t Time, w Interval) time.Time {

@@ -2,7 +2,9 @@ package proofpoint_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -132,7 +134,8 @@ func TestSIEMAllDecodesDocumentedCasing(t *testing.T) {
 	wantClick := proofpoint.Click{
 		CampaignID: "46e01b8a-c899-404d-bcd9-189bb393d1a7", Classification: "MALWARE", ClickIP: "192.0.2.1",
 		ClickTime: mustTime(t, "2010-01-11T00:00:20.000Z"), MessageID: "3333", Recipient: "bruce.wayne@pharmtech.zz",
-		Sender: "9facbf452def2d7efc5b5c48cdb837fa@badguy.zz", SenderIP: "192.0.2.255", ThreatID: "threat_num2",
+		Recipients: proofpoint.Addresses{"bruce.wayne@pharmtech.zz"},
+		Sender:     "9facbf452def2d7efc5b5c48cdb837fa@badguy.zz", SenderIP: "192.0.2.255", ThreatID: "threat_num2",
 		ThreatTime: mustTime(t, "2010-01-11T00:00:10.000Z"),
 		ThreatURL:  "https://threatinsight.proofpoint.com/#/f7622167144dba5e3ae4480eeee78b23d66f7dfed970cfc3d086cc0dabdf50",
 		URL:        "http://badguy.zz/", UserAgent: "Mozilla/5.0(WindowsNT6.1;WOW64;rv:27.0)Gecko/20100101Firefox/27.0",
@@ -386,5 +389,86 @@ func TestMessageAttachmentThreats(t *testing.T) {
 	}
 	if n := len(m.AttachedParts()); n != 2 {
 		t.Errorf("attached parts = %d", n)
+	}
+}
+
+// TestSIEMFieldsInEveryShape decodes the fields TAP payloads send in more
+// than one shape: a click's recipient as a string or a list, a message's
+// size and scores as numbers or numeric strings.
+func TestSIEMFieldsInEveryShape(t *testing.T) {
+	var ev proofpoint.Events
+	body := `{"queryEndTime":"2026-03-01T12:00:00Z",
+	 "clicksPermitted":[
+	  {"id":"c1","recipient":"a@example.com","clickTime":"2026-03-01T11:00:00Z"},
+	  {"id":"c2","recipient":["b@example.com","c@example.com"]},
+	  {"id":"c3","recipient":null},
+	  {"id":"c4","recipient":[]}],
+	 "messagesDelivered":[
+	  {"GUID":"g1","messageSize":"1234","spamScore":"5","phishScore":"0.5","malwareScore":100,"impostorScore":null},
+	  {"GUID":"g2","messageSize":4321,"spamScore":7,"phishScore":"n/a"}]}`
+	if err := json.Unmarshal([]byte(body), &ev); err != nil {
+		t.Fatal(err)
+	}
+	type rcpt struct {
+		one  string
+		list []string
+	}
+	got := []rcpt{}
+	for _, c := range ev.ClicksPermitted {
+		got = append(got, rcpt{c.Recipient, c.Recipients})
+	}
+	want := []rcpt{{"a@example.com", []string{"a@example.com"}}, {"b@example.com", []string{"b@example.com", "c@example.com"}},
+		{"", nil}, {"", []string{}}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(rcpt{}), cmp.Comparer(func(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") })); diff != "" {
+		t.Errorf("recipients (-want +got):\n%s", diff)
+	}
+	if ev.ClicksPermitted[0].ClickTime.IsZero() {
+		t.Error("click time lost")
+	}
+	m1, m2 := ev.MessagesDelivered[0], ev.MessagesDelivered[1]
+	if m1.MessageSize != 1234 || m1.SpamScore != 5 || m1.PhishScore != 0.5 || m1.MalwareScore != 100 || m1.ImpostorScore != 0 {
+		t.Errorf("message 1 = %+v", m1)
+	}
+	if m2.MessageSize != 4321 || m2.SpamScore != 7 || m2.PhishScore != 0 {
+		t.Errorf("message 2 = %+v", m2)
+	}
+}
+
+// TestSIEMMalformedEventSkipped checks that one event with a field of an
+// unexpected type never loses its window: it is left out, logged at warning
+// with its id, listed in SkippedItems and passed to the skip handler.
+func TestSIEMMalformedEventSkipped(t *testing.T) {
+	var logs strings.Builder
+	var handled []proofpoint.SkippedItem
+	ts := setup(t, proofpoint.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		proofpoint.WithSkipHandler(func(s proofpoint.SkippedItem) { handled = append(handled, s) }))
+	var all map[string]any
+	if err := json.Unmarshal(fixture(t, "siem_all.json"), &all); err != nil {
+		t.Fatal(err)
+	}
+	// A second delivered message whose messageParts is a string, and a
+	// blocked click whose clickIP is a number.
+	bad := map[string]any{"GUID": "bad-guid", "messageParts": "oops", "subject": "x"}
+	all["messagesDelivered"] = append(all["messagesDelivered"].([]any), bad)
+	all["clicksBlocked"].([]any)[0].(map[string]any)["clickIP"] = 42
+	body, _ := json.Marshal(all)
+	ts.mux.HandleFunc("/v2/siem/all", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) })
+	ev, err := ts.client.SIEM.All(context.Background(), proofpoint.Query{Interval: hourBefore(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.MessagesDelivered) != 1 || ev.MessagesDelivered[0].GUID != "1111" || len(ev.MessagesBlocked) != 1 ||
+		len(ev.ClicksPermitted) != 1 || len(ev.ClicksBlocked) != 0 {
+		t.Fatalf("events = %d/%d/%d/%d", len(ev.MessagesDelivered), len(ev.MessagesBlocked), len(ev.ClicksPermitted), len(ev.ClicksBlocked))
+	}
+	if len(ev.SkippedItems) != 2 || ev.SkippedItems[0].ID != "bad-guid" || ev.SkippedItems[0].Index != 1 ||
+		ev.SkippedItems[0].Op != "SIEM.All" || ev.SkippedItems[1].Index != 0 {
+		t.Fatalf("skipped = %+v", ev.SkippedItems)
+	}
+	if len(handled) != 2 || strings.Count(logs.String(), "level=WARN") != 2 || !strings.Contains(logs.String(), "id=bad-guid") {
+		t.Errorf("handled %d; logs:\n%s", len(handled), logs.String())
+	}
+	if strings.Contains(logs.String(), testSecret) {
+		t.Error("secret in logs")
 	}
 }

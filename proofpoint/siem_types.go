@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+
+	"github.com/soarkit/soarkit/internal/rest"
 )
 
 // Events is the body of every SIEM endpoint. Each endpoint fills only its own
@@ -16,6 +20,54 @@ type Events struct {
 	MessagesBlocked   []Message `json:"messagesBlocked,omitempty"`
 	ClicksPermitted   []Click   `json:"clicksPermitted,omitempty"`
 	ClicksBlocked     []Click   `json:"clicksBlocked,omitempty"`
+	// SkippedItems lists the events of the window that did not decode and
+	// are in none of the lists above (see "Malformed items" in the package
+	// documentation). Their Index is the position in their own array.
+	SkippedItems []SkippedItem `json:"-"`
+}
+
+// UnmarshalJSON decodes the four event arrays item by item: an event that
+// does not decode is left out and recorded in SkippedItems, so one odd
+// event never loses the window.
+func (e *Events) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		// QueryEndTime is the end of the served window (resume from it), ISO 8601 in UTC with milliseconds.
+		QueryEndTime      Time            `json:"queryEndTime"`
+		MessagesDelivered json.RawMessage `json:"messagesDelivered"`
+		MessagesBlocked   json.RawMessage `json:"messagesBlocked"`
+		ClicksPermitted   json.RawMessage `json:"clicksPermitted"`
+		ClicksBlocked     json.RawMessage `json:"clicksBlocked"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := Events{QueryEndTime: raw.QueryEndTime}
+	var err error
+	out.MessagesDelivered, err = decodeEvents[Message](raw.MessagesDelivered, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	out.MessagesBlocked, err = decodeEvents[Message](raw.MessagesBlocked, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	out.ClicksPermitted, err = decodeEvents[Click](raw.ClicksPermitted, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	out.ClicksBlocked, err = decodeEvents[Click](raw.ClicksBlocked, &out.SkippedItems)
+	if err != nil {
+		return err
+	}
+	*e = out
+	return nil
+}
+
+// decodeEvents decodes one event array, appending the events it skips.
+func decodeEvents[T any](raw json.RawMessage, skipped *[]SkippedItem) ([]T, error) {
+	items, sk, err := rest.DecodeItems[T](raw, "id", "GUID")
+	*skipped = append(*skipped, sk...)
+	return items, err
 }
 
 // Len is the number of events of all kinds.
@@ -35,8 +87,9 @@ type Message struct {
 	// QID is the PPS queue id; not unique.
 	QID string `json:"QID"`
 	// MessageID is the Message-ID header (may be empty); not unique.
-	MessageID   string `json:"messageID"`
-	MessageTime Time   `json:"messageTime"`
+	MessageID string `json:"messageID"`
+	// MessageTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	MessageTime Time `json:"messageTime"`
 	// Sender is the envelope sender, user part hashed.
 	Sender   string `json:"sender"`
 	SenderIP string `json:"senderIP"`
@@ -50,10 +103,12 @@ type Message struct {
 	HeaderFrom     string    `json:"headerFrom"`
 	HeaderReplyTo  string    `json:"headerReplyTo"`
 	// HeaderTo and HeaderCC appear only in older payloads.
-	HeaderTo    string  `json:"headerTo,omitempty"`
-	HeaderCC    string  `json:"headerCC,omitempty"`
-	Subject     string  `json:"subject"`
-	XMailer     string  `json:"xmailer"`
+	HeaderTo string `json:"headerTo,omitempty"`
+	HeaderCC string `json:"headerCC,omitempty"`
+	Subject  string `json:"subject"`
+	XMailer  string `json:"xmailer"`
+	// MessageSize is in bytes; the scores are 0-100. TAP sends them as
+	// numbers, some payloads as numeric strings: both decode.
 	MessageSize int64   `json:"messageSize"`
 	SpamScore   float64 `json:"spamScore"`
 	PhishScore  float64 `json:"phishScore"`
@@ -79,12 +134,20 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	type plain Message
 	var aux struct {
 		plain
-		ClusterID string `json:"clusterId"`
+		ClusterID     string    `json:"clusterId"`
+		MessageSize   FlexInt   `json:"messageSize"`
+		SpamScore     flexFloat `json:"spamScore"`
+		PhishScore    flexFloat `json:"phishScore"`
+		MalwareScore  flexFloat `json:"malwareScore"`
+		ImpostorScore flexFloat `json:"impostorScore"`
 	}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
 	*m = Message(aux.plain)
+	m.MessageSize = int64(aux.MessageSize)
+	m.SpamScore, m.PhishScore = float64(aux.SpamScore), float64(aux.PhishScore)
+	m.MalwareScore, m.ImpostorScore = float64(aux.MalwareScore), float64(aux.ImpostorScore)
 	if m.Cluster == "" {
 		m.Cluster = aux.ClusterID
 	}
@@ -163,7 +226,8 @@ type ThreatInfo struct {
 	Classification string `json:"classification"`
 	// ThreatStatus is "active", "cleared" or "falsePositive" (casing varies).
 	ThreatStatus string `json:"threatStatus"`
-	ThreatTime   Time   `json:"threatTime"`
+	// ThreatTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	ThreatTime Time `json:"threatTime"`
 	// ThreatURL links to the threat in the TAP dashboard.
 	ThreatURL  string `json:"threatUrl"`
 	CampaignID string `json:"campaignID"`
@@ -179,20 +243,60 @@ type Click struct {
 	// GUID is the id of the message the URL came in.
 	GUID      string `json:"GUID"`
 	MessageID string `json:"messageID"`
+	// ClickTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
 	ClickTime Time   `json:"clickTime"`
 	ClickIP   string `json:"clickIP"`
-	// Recipient is a single address here, unlike messages.
-	Recipient      string `json:"recipient"`
-	Sender         string `json:"sender"`
-	SenderIP       string `json:"senderIP"`
-	URL            string `json:"url"`
-	UserAgent      string `json:"userAgent"`
-	Classification string `json:"classification"`
-	ThreatID       string `json:"threatID"`
-	ThreatTime     Time   `json:"threatTime"`
-	ThreatURL      string `json:"threatURL"`
-	ThreatStatus   string `json:"threatStatus"`
-	CampaignID     string `json:"campaignId"`
+	// Recipient is the clicking recipient. TAP sends one address; some
+	// payloads send a list, whose first address is kept here and all of
+	// them in Recipients.
+	Recipient string `json:"recipient"`
+	// Recipients holds every address of the recipient field (one, as a
+	// rule). It is not sent back when a click is encoded.
+	Recipients     Addresses `json:"-"`
+	Sender         string    `json:"sender"`
+	SenderIP       string    `json:"senderIP"`
+	URL            string    `json:"url"`
+	UserAgent      string    `json:"userAgent"`
+	Classification string    `json:"classification"`
+	ThreatID       string    `json:"threatID"`
+	// ThreatTime is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
+	ThreatTime   Time   `json:"threatTime"`
+	ThreatURL    string `json:"threatURL"`
+	ThreatStatus string `json:"threatStatus"`
+	CampaignID   string `json:"campaignId"`
+}
+
+// UnmarshalJSON decodes a click, reading recipient as one address or a
+// list of them.
+func (c *Click) UnmarshalJSON(b []byte) error {
+	type plain Click
+	var aux struct {
+		plain
+		Recipient Addresses `json:"recipient"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*c = Click(aux.plain)
+	c.Recipients = aux.Recipient
+	if len(aux.Recipient) > 0 {
+		c.Recipient = aux.Recipient[0]
+	}
+	return nil
+}
+
+// flexFloat is a number TAP may send as a number, a numeric string or null;
+// other text reads as 0 so one odd score never loses an event.
+type flexFloat float64
+
+// UnmarshalJSON accepts a number, a string or null.
+func (f *flexFloat) UnmarshalJSON(b []byte) error {
+	v, err := strconv.ParseFloat(strings.Trim(string(bytes.TrimSpace(b)), `"`), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		v = 0
+	}
+	*f = flexFloat(v)
+	return nil
 }
 
 // Addresses is a list of e-mail addresses that also decodes from a single

@@ -14,7 +14,8 @@ type ThreatsService service
 // payloads disagree on three names (severityScore/severity,
 // verticallyTargeted/verticals, geoTargeted/geographies); both decode.
 type ThreatSummary struct {
-	ID           string `json:"id"`
+	ID string `json:"id"`
+	// IdentifiedAt is ISO 8601 in UTC with milliseconds ("2021-04-21T17:26:30.000Z").
 	IdentifiedAt Time   `json:"identifiedAt"`
 	Name         string `json:"name"`
 	// Type is "attachment", "url" or "message text".

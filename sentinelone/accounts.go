@@ -13,24 +13,27 @@ type AccountsService service
 
 // Account is one account of the tenant.
 type Account struct {
-	ID                  string          `json:"id"`
-	Name                string          `json:"name"`
-	AccountType         string          `json:"accountType"`
-	State               string          `json:"state"`
-	UsageType           string          `json:"usageType"`
-	BillingMode         string          `json:"billingMode"`
-	ActiveAgents        int             `json:"activeAgents"`
-	NumberOfSites       int             `json:"numberOfSites"`
-	TotalLicenses       int             `json:"totalLicenses"`
-	UnlimitedExpiration bool            `json:"unlimitedExpiration"`
-	Expiration          Time            `json:"expiration"`
-	IsDefault           bool            `json:"isDefault"`
-	CreatedAt           Time            `json:"createdAt"`
-	UpdatedAt           Time            `json:"updatedAt"`
-	Creator             string          `json:"creator"`
-	CreatorID           string          `json:"creatorId"`
-	ExternalID          string          `json:"externalId"`
-	Licenses            json.RawMessage `json:"licenses,omitempty"`
+	ID                  string `json:"id"`
+	Name                string `json:"name"`
+	AccountType         string `json:"accountType"`
+	State               string `json:"state"`
+	UsageType           string `json:"usageType"`
+	BillingMode         string `json:"billingMode"`
+	ActiveAgents        int    `json:"activeAgents"`
+	NumberOfSites       int    `json:"numberOfSites"`
+	TotalLicenses       int    `json:"totalLicenses"`
+	UnlimitedExpiration bool   `json:"unlimitedExpiration"`
+	// Expiration is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	Expiration Time `json:"expiration"`
+	IsDefault  bool `json:"isDefault"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt  Time            `json:"updatedAt"`
+	Creator    string          `json:"creator"`
+	CreatorID  string          `json:"creatorId"`
+	ExternalID string          `json:"externalId"`
+	Licenses   json.RawMessage `json:"licenses,omitempty"`
 }
 
 // AccountListOptions are the parameters of GET /accounts.

@@ -27,28 +27,30 @@ const (
 
 // Activity is one entry of the activity log (and of a threat's timeline).
 type Activity struct {
-	ID                   string       `json:"id"`
-	ActivityType         int          `json:"activityType"`
-	ActivityUUID         string       `json:"activityUuid"`
-	AccountID            string       `json:"accountId"`
-	AccountName          string       `json:"accountName"`
-	SiteID               string       `json:"siteId"`
-	SiteName             string       `json:"siteName"`
-	GroupID              string       `json:"groupId"`
-	GroupName            string       `json:"groupName"`
-	AgentID              string       `json:"agentId"`
-	AgentUpdatedVersion  string       `json:"agentUpdatedVersion"`
-	ThreatID             string       `json:"threatId"`
-	UserID               string       `json:"userId"`
-	Hash                 string       `json:"hash"`
-	OSFamily             string       `json:"osFamily"`
-	PrimaryDescription   string       `json:"primaryDescription"`
-	SecondaryDescription string       `json:"secondaryDescription"`
-	Description          string       `json:"description"`
-	Comments             string       `json:"comments"`
-	CreatedAt            Time         `json:"createdAt"`
-	UpdatedAt            Time         `json:"updatedAt"`
-	Data                 ActivityData `json:"data"`
+	ID                   string `json:"id"`
+	ActivityType         int    `json:"activityType"`
+	ActivityUUID         string `json:"activityUuid"`
+	AccountID            string `json:"accountId"`
+	AccountName          string `json:"accountName"`
+	SiteID               string `json:"siteId"`
+	SiteName             string `json:"siteName"`
+	GroupID              string `json:"groupId"`
+	GroupName            string `json:"groupName"`
+	AgentID              string `json:"agentId"`
+	AgentUpdatedVersion  string `json:"agentUpdatedVersion"`
+	ThreatID             string `json:"threatId"`
+	UserID               string `json:"userId"`
+	Hash                 string `json:"hash"`
+	OSFamily             string `json:"osFamily"`
+	PrimaryDescription   string `json:"primaryDescription"`
+	SecondaryDescription string `json:"secondaryDescription"`
+	Description          string `json:"description"`
+	Comments             string `json:"comments"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt Time         `json:"updatedAt"`
+	Data      ActivityData `json:"data"`
 }
 
 // ActivityData is the free-form data of an activity: the keys soarkit uses

@@ -13,75 +13,85 @@ type AgentsService service
 
 // Agent is one endpoint of GET /agents.
 type Agent struct {
-	ID                       string             `json:"id"`
-	UUID                     string             `json:"uuid"`
-	ComputerName             string             `json:"computerName"`
-	AccountID                string             `json:"accountId"`
-	AccountName              string             `json:"accountName"`
-	SiteID                   string             `json:"siteId"`
-	SiteName                 string             `json:"siteName"`
-	GroupID                  string             `json:"groupId"`
-	GroupName                string             `json:"groupName"`
-	GroupIP                  string             `json:"groupIp"`
-	AgentVersion             string             `json:"agentVersion"`
-	IsActive                 bool               `json:"isActive"`
-	IsDecommissioned         bool               `json:"isDecommissioned"`
-	IsUninstalled            bool               `json:"isUninstalled"`
-	IsPendingUninstall       bool               `json:"isPendingUninstall"`
-	IsUpToDate               Bool               `json:"isUpToDate"`
-	Infected                 bool               `json:"infected"`
-	ActiveThreats            int                `json:"activeThreats"`
-	NetworkStatus            string             `json:"networkStatus"`
-	NetworkQuarantineEnabled bool               `json:"networkQuarantineEnabled"`
-	MitigationMode           string             `json:"mitigationMode"`
-	MitigationModeSuspicious string             `json:"mitigationModeSuspicious"`
-	MachineType              string             `json:"machineType"`
-	OSType                   string             `json:"osType"`
-	OSName                   string             `json:"osName"`
-	OSRevision               string             `json:"osRevision"`
-	OSArch                   string             `json:"osArch"`
-	OSStartTime              Time               `json:"osStartTime"`
-	OSUsername               string             `json:"osUsername"`
-	LastLoggedInUserName     string             `json:"lastLoggedInUserName"`
-	LastActiveDate           Time               `json:"lastActiveDate"`
-	LastIPToMgmt             string             `json:"lastIpToMgmt"`
-	ExternalIP               string             `json:"externalIp"`
-	Domain                   string             `json:"domain"`
-	RegisteredAt             Time               `json:"registeredAt"`
-	CreatedAt                Time               `json:"createdAt"`
-	UpdatedAt                Time               `json:"updatedAt"`
-	ScanStatus               string             `json:"scanStatus"`
-	ScanStartedAt            Time               `json:"scanStartedAt"`
-	ScanFinishedAt           Time               `json:"scanFinishedAt"`
-	ScanAbortedAt            Time               `json:"scanAbortedAt"`
-	LastSuccessfulScanDate   Time               `json:"lastSuccessfulScanDate"`
-	EncryptedApplications    bool               `json:"encryptedApplications"`
-	FirewallEnabled          Bool               `json:"firewallEnabled"`
-	LocationEnabled          bool               `json:"locationEnabled"`
-	LocationType             string             `json:"locationType"`
-	NetworkInterfaces        []NetworkInterface `json:"networkInterfaces"`
-	ActiveDirectory          ActiveDirectory    `json:"activeDirectory"`
-	CPUCount                 int                `json:"cpuCount"`
-	CoreCount                int                `json:"coreCount"`
-	CPUID                    string             `json:"cpuId"`
-	TotalMemory              int64              `json:"totalMemory"`
-	ModelName                string             `json:"modelName"`
-	SerialNumber             string             `json:"serialNumber"`
-	InstallerType            string             `json:"installerType"`
-	OperationalState         string             `json:"operationalState"`
-	OperationalStateExp      Time               `json:"operationalStateExpiration"`
-	AllowRemoteShell         bool               `json:"allowRemoteShell"`
-	InRemoteShellSession     bool               `json:"inRemoteShellSession"`
-	ThreatRebootRequired     bool               `json:"threatRebootRequired"`
-	UserActionsNeeded        []string           `json:"userActionsNeeded"`
-	MissingPermissions       []string           `json:"missingPermissions"`
-	ExternalID               string             `json:"externalId"`
-	RangerStatus             string             `json:"rangerStatus"`
-	RangerVersion            string             `json:"rangerVersion"`
-	AppsVulnerabilityStatus  string             `json:"appsVulnerabilityStatus"`
-	ConsoleMigrationStatus   string             `json:"consoleMigrationStatus"`
-	RemoteProfilingState     string             `json:"remoteProfilingState"`
-	DetectionState           string             `json:"detectionState"`
+	ID                       string `json:"id"`
+	UUID                     string `json:"uuid"`
+	ComputerName             string `json:"computerName"`
+	AccountID                string `json:"accountId"`
+	AccountName              string `json:"accountName"`
+	SiteID                   string `json:"siteId"`
+	SiteName                 string `json:"siteName"`
+	GroupID                  string `json:"groupId"`
+	GroupName                string `json:"groupName"`
+	GroupIP                  string `json:"groupIp"`
+	AgentVersion             string `json:"agentVersion"`
+	IsActive                 bool   `json:"isActive"`
+	IsDecommissioned         bool   `json:"isDecommissioned"`
+	IsUninstalled            bool   `json:"isUninstalled"`
+	IsPendingUninstall       bool   `json:"isPendingUninstall"`
+	IsUpToDate               Bool   `json:"isUpToDate"`
+	Infected                 bool   `json:"infected"`
+	ActiveThreats            int    `json:"activeThreats"`
+	NetworkStatus            string `json:"networkStatus"`
+	NetworkQuarantineEnabled bool   `json:"networkQuarantineEnabled"`
+	MitigationMode           string `json:"mitigationMode"`
+	MitigationModeSuspicious string `json:"mitigationModeSuspicious"`
+	MachineType              string `json:"machineType"`
+	OSType                   string `json:"osType"`
+	OSName                   string `json:"osName"`
+	OSRevision               string `json:"osRevision"`
+	OSArch                   string `json:"osArch"`
+	// OSStartTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	OSStartTime          Time   `json:"osStartTime"`
+	OSUsername           string `json:"osUsername"`
+	LastLoggedInUserName string `json:"lastLoggedInUserName"`
+	// LastActiveDate is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	LastActiveDate Time   `json:"lastActiveDate"`
+	LastIPToMgmt   string `json:"lastIpToMgmt"`
+	ExternalIP     string `json:"externalIp"`
+	Domain         string `json:"domain"`
+	// RegisteredAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	RegisteredAt Time `json:"registeredAt"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt  Time   `json:"updatedAt"`
+	ScanStatus string `json:"scanStatus"`
+	// ScanStartedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ScanStartedAt Time `json:"scanStartedAt"`
+	// ScanFinishedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ScanFinishedAt Time `json:"scanFinishedAt"`
+	// ScanAbortedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ScanAbortedAt Time `json:"scanAbortedAt"`
+	// LastSuccessfulScanDate is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	LastSuccessfulScanDate Time               `json:"lastSuccessfulScanDate"`
+	EncryptedApplications  bool               `json:"encryptedApplications"`
+	FirewallEnabled        Bool               `json:"firewallEnabled"`
+	LocationEnabled        bool               `json:"locationEnabled"`
+	LocationType           string             `json:"locationType"`
+	NetworkInterfaces      []NetworkInterface `json:"networkInterfaces"`
+	ActiveDirectory        ActiveDirectory    `json:"activeDirectory"`
+	CPUCount               int                `json:"cpuCount"`
+	CoreCount              int                `json:"coreCount"`
+	CPUID                  string             `json:"cpuId"`
+	TotalMemory            int64              `json:"totalMemory"`
+	ModelName              string             `json:"modelName"`
+	SerialNumber           string             `json:"serialNumber"`
+	InstallerType          string             `json:"installerType"`
+	OperationalState       string             `json:"operationalState"`
+	// OperationalStateExp is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	OperationalStateExp     Time     `json:"operationalStateExpiration"`
+	AllowRemoteShell        bool     `json:"allowRemoteShell"`
+	InRemoteShellSession    bool     `json:"inRemoteShellSession"`
+	ThreatRebootRequired    bool     `json:"threatRebootRequired"`
+	UserActionsNeeded       []string `json:"userActionsNeeded"`
+	MissingPermissions      []string `json:"missingPermissions"`
+	ExternalID              string   `json:"externalId"`
+	RangerStatus            string   `json:"rangerStatus"`
+	RangerVersion           string   `json:"rangerVersion"`
+	AppsVulnerabilityStatus string   `json:"appsVulnerabilityStatus"`
+	ConsoleMigrationStatus  string   `json:"consoleMigrationStatus"`
+	RemoteProfilingState    string   `json:"remoteProfilingState"`
+	DetectionState          string   `json:"detectionState"`
 	// Tags, Locations and CloudProviders are kept raw: their shapes vary.
 	Tags           json.RawMessage `json:"tags,omitempty"`
 	Locations      json.RawMessage `json:"locations,omitempty"`
@@ -115,11 +125,15 @@ type AgentFilter struct {
 	Domains              []string `json:"domains,omitempty" url:"domains,comma,omitempty"`
 	ScanStatuses         []string `json:"scanStatuses,omitempty" url:"scanStatuses,comma,omitempty"`
 	ExternalIPContains   []string `json:"externalIp__contains,omitempty" url:"externalIp__contains,comma,omitempty"`
-	LastActiveDateGt     Time     `json:"lastActiveDate__gt,omitzero" url:"lastActiveDate__gt,omitempty"`
-	LastActiveDateLt     Time     `json:"lastActiveDate__lt,omitzero" url:"lastActiveDate__lt,omitempty"`
-	CreatedAtGt          Time     `json:"createdAt__gt,omitzero" url:"createdAt__gt,omitempty"`
-	CreatedAtLt          Time     `json:"createdAt__lt,omitzero" url:"createdAt__lt,omitempty"`
-	Query                string   `json:"query,omitempty" url:"query,omitempty"`
+	// LastActiveDateGt is sent as RFC 3339 in UTC with microseconds.
+	LastActiveDateGt Time `json:"lastActiveDate__gt,omitzero" url:"lastActiveDate__gt,omitempty"`
+	// LastActiveDateLt is sent as RFC 3339 in UTC with microseconds.
+	LastActiveDateLt Time `json:"lastActiveDate__lt,omitzero" url:"lastActiveDate__lt,omitempty"`
+	// CreatedAtGt is sent as RFC 3339 in UTC with microseconds.
+	CreatedAtGt Time `json:"createdAt__gt,omitzero" url:"createdAt__gt,omitempty"`
+	// CreatedAtLt is sent as RFC 3339 in UTC with microseconds.
+	CreatedAtLt Time   `json:"createdAt__lt,omitzero" url:"createdAt__lt,omitempty"`
+	Query       string `json:"query,omitempty" url:"query,omitempty"`
 }
 
 // AgentListOptions are the parameters of GET /agents.

@@ -18,23 +18,25 @@ const RestrictionBlackHash = "black_hash"
 
 // Restriction is one blocklist entry.
 type Restriction struct {
-	ID              string           `json:"id"`
-	Type            string           `json:"type"`
-	Value           string           `json:"value"`
-	OSType          string           `json:"osType"`
-	Description     string           `json:"description"`
-	Source          string           `json:"source"`
-	UserID          string           `json:"userId"`
-	UserName        string           `json:"userName"`
-	ScopeName       string           `json:"scopeName"`
-	ScopePath       string           `json:"scopePath"`
-	Scope           RestrictionScope `json:"scope"`
-	CreatedAt       Time             `json:"createdAt"`
-	UpdatedAt       Time             `json:"updatedAt"`
-	NotRecommended  String           `json:"notRecommended"`
-	Imported        bool             `json:"imported"`
-	IncludeChildren bool             `json:"includeChildren"`
-	IncludeParents  bool             `json:"includeParents"`
+	ID          string           `json:"id"`
+	Type        string           `json:"type"`
+	Value       string           `json:"value"`
+	OSType      string           `json:"osType"`
+	Description string           `json:"description"`
+	Source      string           `json:"source"`
+	UserID      string           `json:"userId"`
+	UserName    string           `json:"userName"`
+	ScopeName   string           `json:"scopeName"`
+	ScopePath   string           `json:"scopePath"`
+	Scope       RestrictionScope `json:"scope"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt       Time   `json:"updatedAt"`
+	NotRecommended  String `json:"notRecommended"`
+	Imported        bool   `json:"imported"`
+	IncludeChildren bool   `json:"includeChildren"`
+	IncludeParents  bool   `json:"includeParents"`
 }
 
 // RestrictionScope is where an entry applies.

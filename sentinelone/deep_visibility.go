@@ -23,16 +23,20 @@ type DeepVisibilityService struct {
 type DVQuery struct {
 	Scope
 	// Query is S1QL, for example `ObjectType = "Process"`.
-	Query    string `json:"query"`
-	FromDate Time   `json:"fromDate"`
-	ToDate   Time   `json:"toDate"`
+	Query string `json:"query"`
+	// FromDate is sent as RFC 3339 in UTC with microseconds.
+	FromDate Time `json:"fromDate"`
+	// ToDate is sent as RFC 3339 in UTC with microseconds.
+	ToDate Time `json:"toDate"`
 	// Limit caps the results (1..100000; the console's default is 1000 and
 	// 20000 is the usual practical cap).
 	Limit int `json:"limit,omitempty"`
 	// QueryType is events or processState.
 	QueryType []string `json:"queryType,omitempty"`
 	IsVerbose *bool    `json:"isVerbose,omitempty"`
-	TimeFrame string   `json:"timeFrame,omitempty"`
+	// TimeFrame is a relative window the console names ("Last24Hours"),
+	// an alternative to FromDate and ToDate.
+	TimeFrame string `json:"timeFrame,omitempty"`
 }
 
 // DV query states.
@@ -47,8 +51,9 @@ const (
 
 // QueryModeInfo describes the backend that runs a query.
 type QueryModeInfo struct {
-	Mode            string `json:"mode"`
-	LastActivatedAt Time   `json:"lastActivatedAt"`
+	Mode string `json:"mode"`
+	// LastActivatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	LastActivatedAt Time `json:"lastActivatedAt"`
 }
 
 // DVQueryStatus is the state of a Deep Visibility query.

@@ -5,10 +5,12 @@ package sentinelone
 // (srcProcImageSha1, tgtFileSha256, ...) side by side; both are decoded.
 // Boolean-like fields the console sends as "True"/"False" are Bool.
 type DVEvent struct {
-	ID                 string `json:"id"`
-	ObjectType         string `json:"objectType"`
-	EventType          string `json:"eventType"`
-	CreatedAt          Time   `json:"createdAt"`
+	ID         string `json:"id"`
+	ObjectType string `json:"objectType"`
+	EventType  string `json:"eventType"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// EventTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	EventTime          Time   `json:"eventTime"`
 	AgentID            string `json:"agentId"`
 	AgentName          string `json:"agentName"`
@@ -34,6 +36,7 @@ type DVEvent struct {
 	ProcessImageSha1Hash string `json:"processImageSha1Hash"`
 	ProcessCmd           string `json:"processCmd"`
 	ProcessDisplayName   string `json:"processDisplayName"`
+	// ProcessStartTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	ProcessStartTime     Time   `json:"processStartTime"`
 	ProcessUniqueKey     string `json:"processUniqueKey"`
 	ProcessGroupID       string `json:"processGroupId"`

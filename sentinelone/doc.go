@@ -49,8 +49,32 @@
 // and a redacted body excerpt. errors.Is matches ErrBadRequest,
 // ErrUnauthorized, ErrForbidden, ErrNotFound, ErrRateLimited, ErrServer and
 // the vendor codes: ErrValidation (4000010) and ErrAlreadyExists (4000030).
-// A 200 answer whose errors array is not empty is an error too. VendorCode
-// extracts the numeric code.
+// A 200 answer whose errors array is not empty is an error too. The error
+// list is read in every shape consoles send (members without code or title,
+// "errors":[{}], a list of strings, a single object): each still gives an
+// *Error with the HTTP status. A get by id (Threats.Get, Agents.Get)
+// answered 200 with an empty data list is ErrNotFound, with or without an
+// error list. VendorCode extracts the numeric code.
+//
+// # Times
+//
+// The console writes RFC 3339 in UTC with microseconds
+// ("2019-09-15T12:05:49.095889Z"); [Time] reads that, other RFC 3339 forms,
+// times without a zone (UTC), epoch milliseconds and the placeholders some
+// records carry, and writes the console's form in bodies and filters
+// (createdAt__gt, fromDate, ...). Every time field's comment says which it
+// is.
+//
+// # Malformed items
+//
+// One item that does not decode never fails its page. List answers are
+// decoded item by item; an item that does not decode (a field of an
+// unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in Page.SkippedItems as a
+// [SkippedItem], and passed to the handler installed with
+// [WithSkipHandler]. Iterators carry on with the next item and report
+// skipped items only through the log and the handler. Only an answer whose
+// data is not a list at all fails the call (ErrMalformedResponse).
 //
 // # Rate limits and retries
 //

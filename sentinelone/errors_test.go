@@ -40,6 +40,17 @@ func TestErrors(t *testing.T) {
 			want: []error{sentinelone.ErrValidation}, code: "4000010", attempts: 1},
 		{name: "string code", status: 400, body: `{"errors":[{"code":"4000030","detail":null,"title":"Already Exists Error"}]}`,
 			want: []error{sentinelone.ErrBadRequest, sentinelone.ErrAlreadyExists}, code: "4000030", attempts: 1},
+		{name: "400 empty member", status: 400, body: `{"errors":[{}]}`, want: []error{sentinelone.ErrBadRequest}, attempts: 1},
+		{name: "200 empty member", status: 200, body: `{"data":[{"id":"1"}],"errors":[{}]}`, attempts: 1},
+		{name: "200 member without code or title", status: 200, body: `{"data":null,"errors":[{"detail":"filter too broad"}]}`, attempts: 1},
+		{name: "404 detail only", status: 404, body: `{"errors":[{"detail":"Not found"}]}`, want: []error{sentinelone.ErrNotFound}, attempts: 1},
+		{name: "400 null members", status: 400, body: `{"errors":[{"code":null,"title":null,"detail":{"siteIds":["bad"]}}]}`,
+			want: []error{sentinelone.ErrBadRequest}, attempts: 1},
+		{name: "400 strings", status: 400, body: `{"errors":["Validation failed","second"]}`, want: []error{sentinelone.ErrBadRequest}, details: 2, attempts: 1},
+		{name: "400 object", status: 400, body: `{"errors":{"code":4000010,"title":"Validation Error"}}`,
+			want: []error{sentinelone.ErrBadRequest, sentinelone.ErrValidation}, code: "4000010", attempts: 1},
+		{name: "200 errors object", status: 200, body: `{"data":[],"errors":{"code":4000030,"title":"Already Exists Error"}}`,
+			want: []error{sentinelone.ErrAlreadyExists}, code: "4000030", attempts: 1},
 		{name: "malformed", status: 200, body: `{"data":[{"id":"1"`, want: []error{sentinelone.ErrMalformedResponse}, attempts: 1},
 	}
 	for _, tc := range cases {
@@ -60,7 +71,7 @@ func TestErrors(t *testing.T) {
 					t.Errorf("errors.Is(%v, %v) = false", err, w)
 				}
 			}
-			if e.Code != tc.code || len(e.Details) != tc.details || e.Vendor != "sentinelone" || e.Op != "Accounts.List" {
+			if e.Code != tc.code || len(e.Details) != tc.details || e.Vendor != "sentinelone" || e.Op != "Accounts.List" || e.StatusCode != tc.status {
 				t.Errorf("error = %+v", e)
 			}
 			if int(calls.Load()) != tc.attempts {
@@ -162,5 +173,31 @@ func TestFlowErrorMessages(t *testing.T) {
 		if tc.err.Error() != tc.want || !errors.Is(tc.err, tc.is) {
 			t.Errorf("%q (is %v)", tc.err.Error(), errors.Is(tc.err, tc.is))
 		}
+	}
+}
+
+// TestGetNotFoundFrom200 checks that a get-by-id answered 200 with an empty
+// data list is ErrNotFound, with or without an error list of empty members.
+func TestGetNotFoundFrom200(t *testing.T) {
+	for _, body := range []string{
+		`{"data":[],"pagination":{"nextCursor":null,"totalItems":0}}`,
+		`{"data":null}`,
+		`{"data":[],"errors":[{}]}`,
+		`{"data":[],"errors":[{"code":null,"title":null}]}`,
+	} {
+		env := setup(t)
+		env.handle("/threats", func(w http.ResponseWriter, r *http.Request) { writeBody(w, 200, []byte(body)) })
+		_, err := env.client.Threats.Get(context.Background(), "1")
+		var e *sentinelone.Error
+		if !errors.Is(err, sentinelone.ErrNotFound) || !errors.As(err, &e) || e.StatusCode != 200 {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	env := setup(t)
+	env.handle("/threats", func(w http.ResponseWriter, r *http.Request) {
+		writeBody(w, 200, []byte(`{"data":[{"id":"1"}],"errors":[{}]}`))
+	})
+	if _, err := env.client.Threats.Get(context.Background(), "1"); err == nil || errors.Is(err, sentinelone.ErrNotFound) {
+		t.Errorf("data with an error list: %v", err)
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/internal/rest"
 	"github.com/soarkit/soarkit/sentinelone"
 	"github.com/soarkit/soarkit/sentinelone/sentinelonetest"
@@ -141,7 +140,7 @@ func TestFlowStaleActivityIgnored(t *testing.T) {
 }
 
 func TestFlowAgentGoesOfflineWhileWaiting(t *testing.T) {
-	clock := fakehttp.NewManualClock(time.Date(2024, 5, 2, 9, 14, 0, 0, time.UTC))
+	clock := sentinelonetest.NewManualClock(time.Date(2024, 5, 2, 9, 14, 0, 0, time.UTC))
 	srv := sentinelonetest.NewServer(t, sentinelonetest.WithClock(clock), sentinelonetest.WithUploadDelay(time.Minute))
 	c := srv.Client(sentinelone.WithFetchPoll(sentinelone.PollPolicy{Interval: time.Millisecond, Timeout: 50 * time.Millisecond}))
 	ag, th := seedThreat(t, srv, []byte("x"))
@@ -456,7 +455,7 @@ func TestFakeFaults(t *testing.T) {
 }
 
 func TestFlowForeignUploadSkipped(t *testing.T) {
-	clock := fakehttp.NewManualClock(time.Date(2024, 5, 2, 9, 14, 0, 0, time.UTC))
+	clock := sentinelonetest.NewManualClock(time.Date(2024, 5, 2, 9, 14, 0, 0, time.UTC))
 	srv := sentinelonetest.NewServer(t, sentinelonetest.WithClock(clock), sentinelonetest.WithUploadDelay(time.Second))
 	c := srv.Client()
 	ctx := context.Background()

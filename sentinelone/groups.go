@@ -24,8 +24,10 @@ type Group struct {
 	FilterName  string `json:"filterName"`
 	Creator     string `json:"creator"`
 	CreatorID   string `json:"creatorId"`
-	CreatedAt   Time   `json:"createdAt"`
-	UpdatedAt   Time   `json:"updatedAt"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt Time `json:"updatedAt"`
 }
 
 // GroupListOptions are the parameters of GET /groups.

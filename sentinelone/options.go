@@ -15,6 +15,7 @@ import (
 type settings struct {
 	fetch  fetchSettings
 	dvPoll PollPolicy
+	onSkip func(SkippedItem)
 }
 
 // Option configures a Client.

@@ -16,9 +16,11 @@ type PowerQuery struct {
 	SiteIDs    []string `json:"siteIds,omitempty"`
 	// Query is PowerQuery text, for example
 	// `event.type = 'Process Creation' | columns agent.uuid, src.process.name`.
-	Query    string `json:"query"`
-	FromDate Time   `json:"fromDate"`
-	ToDate   Time   `json:"toDate"`
+	Query string `json:"query"`
+	// FromDate is sent as RFC 3339 in UTC with microseconds.
+	FromDate Time `json:"fromDate"`
+	// ToDate is sent as RFC 3339 in UTC with microseconds.
+	ToDate Time `json:"toDate"`
 	// Limit caps the rows (1..100000; 1000 by default).
 	Limit int `json:"limit,omitempty"`
 }

@@ -19,8 +19,9 @@ const APIPrefix = "/web/api/v2.1"
 // concurrent use. Services hang off it as fields, named after the sections of
 // the vendor's API documentation.
 type Client struct {
-	rest *rest.Client
-	fs   fetchSettings
+	rest   *rest.Client
+	fs     fetchSettings
+	onSkip func(SkippedItem)
 
 	// Accounts reads accounts (GET /accounts).
 	Accounts *AccountsService
@@ -79,7 +80,7 @@ func New(baseURL, apiToken string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{rest: rc, fs: s.Vendor.fetch}
+	c := &Client{rest: rc, fs: s.Vendor.fetch, onSkip: s.Vendor.onSkip}
 	sv := service{c}
 	c.Accounts = (*AccountsService)(&sv)
 	c.Activities = (*ActivitiesService)(&sv)
@@ -114,13 +115,9 @@ type Page[T any] struct {
 	NextCursor string
 	// TotalItems is the number of matches the console reports.
 	TotalItems int
-}
-
-// apiError is one entry of the API's errors array.
-type apiError struct {
-	Code   String `json:"code"` // a number; String also takes "4000010"
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
+	// SkippedItems lists the items of this page that did not decode and are
+	// not in Items; each was also logged and passed to the skip handler.
+	SkippedItems []SkippedItem
 }
 
 type envelope struct {
@@ -131,7 +128,7 @@ type envelope struct {
 		NextCursor *string `json:"nextCursor"`
 		TotalItems int     `json:"totalItems"`
 	} `json:"pagination"`
-	Errors []apiError `json:"errors"`
+	Errors json.RawMessage `json:"errors"`
 }
 
 // do sends req and decodes the envelope's data into out (if non-nil). A
@@ -147,9 +144,9 @@ func (c *Client) do(ctx context.Context, req *rest.Request, out any) (Pagination
 	if err != nil {
 		return Pagination{}, resp, err
 	}
-	if len(env.Errors) > 0 {
+	if errs := parseErrors(env.Errors); len(errs) > 0 {
 		e := &rest.Error{Vendor: c.rest.Vendor(), Op: req.Op, Method: methodOf(req), Path: c.pathOf(req), StatusCode: resp.StatusCode}
-		fillFromErrors(e, env.Errors)
+		fillFromErrors(e, errs)
 		e.Message = c.rest.Redact(e.Message)
 		for i := range e.Details {
 			e.Details[i].Message = c.rest.Redact(e.Details[i].Message)
@@ -195,13 +192,19 @@ func methodOf(req *rest.Request) string {
 }
 
 // list fetches one page of a list endpoint.
+// The items are decoded one by one: one that does not decode is skipped
+// and reported, never failing the page.
 func list[T any](ctx context.Context, c *Client, req *rest.Request) (*Page[T], error) {
-	var items []T
-	p, _, err := c.do(ctx, req, &items)
+	var raw json.RawMessage
+	p, _, err := c.do(ctx, req, &raw)
 	if err != nil {
 		return nil, err
 	}
-	return &Page[T]{Items: items, NextCursor: p.NextCursor, TotalItems: p.TotalItems}, nil
+	items, skipped, err := decodeItems[T](ctx, c, req.Op, raw)
+	if err != nil {
+		return nil, c.answerError(req, http.StatusOK, "data is not a list", err, ErrMalformedResponse)
+	}
+	return &Page[T]{Items: items, NextCursor: p.NextCursor, TotalItems: p.TotalItems, SkippedItems: skipped}, nil
 }
 
 // affectedResult is the {"data":{"affected":N}} answer of action endpoints.
@@ -221,12 +224,14 @@ func (c *Client) action(ctx context.Context, op, path string, pathArgs []string,
 
 func decodeError(e *rest.Error, body []byte) {
 	var env struct {
-		Errors []apiError `json:"errors"`
+		Errors json.RawMessage `json:"errors"`
 	}
-	if json.Unmarshal(body, &env) != nil || len(env.Errors) == 0 {
+	if json.Unmarshal(body, &env) != nil {
 		return
 	}
-	fillFromErrors(e, env.Errors)
+	if errs := parseErrors(env.Errors); len(errs) > 0 {
+		fillFromErrors(e, errs)
+	}
 }
 
 // fillFromErrors puts the vendor's errors on e: the first as Code and
@@ -235,6 +240,9 @@ func fillFromErrors(e *rest.Error, errs []apiError) {
 	first := errs[0]
 	e.Code = string(first.Code)
 	e.Message = joinTitle(first.Title, first.Detail)
+	if e.Code == "" && e.Message == "" {
+		e.Message = "error without code or title"
+	}
 	if len(errs) > 1 {
 		for _, ae := range errs {
 			e.Details = append(e.Details, rest.ErrorDetail{Code: string(ae.Code), Message: joinTitle(ae.Title, ae.Detail)})

@@ -13,29 +13,32 @@ type SitesService service
 
 // Site is one site.
 type Site struct {
-	ID                  string          `json:"id"`
-	Name                string          `json:"name"`
-	AccountID           string          `json:"accountId"`
-	AccountName         string          `json:"accountName"`
-	SiteType            string          `json:"siteType"`
-	State               string          `json:"state"`
-	SKU                 string          `json:"sku"`
-	Suite               string          `json:"suite"`
-	IsDefault           bool            `json:"isDefault"`
-	HealthStatus        bool            `json:"healthStatus"`
-	ActiveLicenses      int             `json:"activeLicenses"`
-	TotalLicenses       int             `json:"totalLicenses"`
-	UnlimitedLicenses   bool            `json:"unlimitedLicenses"`
-	UnlimitedExpiration bool            `json:"unlimitedExpiration"`
-	Expiration          Time            `json:"expiration"`
-	CreatedAt           Time            `json:"createdAt"`
-	UpdatedAt           Time            `json:"updatedAt"`
-	Creator             string          `json:"creator"`
-	CreatorID           string          `json:"creatorId"`
-	Description         string          `json:"description"`
-	ExternalID          string          `json:"externalId"`
-	UsageType           string          `json:"usageType"`
-	Licenses            json.RawMessage `json:"licenses,omitempty"`
+	ID                  string `json:"id"`
+	Name                string `json:"name"`
+	AccountID           string `json:"accountId"`
+	AccountName         string `json:"accountName"`
+	SiteType            string `json:"siteType"`
+	State               string `json:"state"`
+	SKU                 string `json:"sku"`
+	Suite               string `json:"suite"`
+	IsDefault           bool   `json:"isDefault"`
+	HealthStatus        bool   `json:"healthStatus"`
+	ActiveLicenses      int    `json:"activeLicenses"`
+	TotalLicenses       int    `json:"totalLicenses"`
+	UnlimitedLicenses   bool   `json:"unlimitedLicenses"`
+	UnlimitedExpiration bool   `json:"unlimitedExpiration"`
+	// Expiration is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	Expiration Time `json:"expiration"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt   Time            `json:"updatedAt"`
+	Creator     string          `json:"creator"`
+	CreatorID   string          `json:"creatorId"`
+	Description string          `json:"description"`
+	ExternalID  string          `json:"externalId"`
+	UsageType   string          `json:"usageType"`
+	Licenses    json.RawMessage `json:"licenses,omitempty"`
 }
 
 // SitesPage is one page of GET /sites. The console wraps the sites in an

@@ -31,11 +31,13 @@ type IOC struct {
 	Value  string `json:"value"`
 	Source string `json:"source"`
 	// Method is EQUALS (the default and only value).
-	Method            string   `json:"method,omitempty"`
-	Name              string   `json:"name,omitempty"`
-	Description       string   `json:"description,omitempty"`
-	ExternalID        string   `json:"externalId,omitempty"`
-	ValidUntil        Time     `json:"validUntil,omitzero"`
+	Method      string `json:"method,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	ExternalID  string `json:"externalId,omitempty"`
+	// ValidUntil is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ValidUntil Time `json:"validUntil,omitzero"`
+	// CreationTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	CreationTime      Time     `json:"creationTime,omitzero"`
 	Reference         []string `json:"reference,omitempty"`
 	Category          []string `json:"category,omitempty"`
@@ -54,12 +56,14 @@ type IOC struct {
 	Creator           string   `json:"creator,omitempty"`
 
 	// Output fields, set by the console.
-	UUID       string `json:"uuid,omitempty"`
-	BatchID    string `json:"batchId,omitempty"`
-	Scope      string `json:"scope,omitempty"`
-	ScopeID    String `json:"scopeId,omitempty"`
-	UploadTime Time   `json:"uploadTime,omitzero"`
-	UpdatedAt  Time   `json:"updatedAt,omitzero"`
+	UUID    string `json:"uuid,omitempty"`
+	BatchID string `json:"batchId,omitempty"`
+	Scope   string `json:"scope,omitempty"`
+	ScopeID String `json:"scopeId,omitempty"`
+	// UploadTime is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UploadTime Time `json:"uploadTime,omitzero"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt Time `json:"updatedAt,omitzero"`
 }
 
 // IOCListOptions are the parameters of GET /threat-intelligence/iocs.

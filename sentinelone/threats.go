@@ -2,6 +2,7 @@ package sentinelone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -20,13 +21,21 @@ type ThreatFilter struct {
 	IDs      []string `json:"ids,omitempty" url:"ids,comma,omitempty"`
 	AgentIDs []string `json:"agentIds,omitempty" url:"agentIds,comma,omitempty"`
 
-	CreatedAtGt  Time `json:"createdAt__gt,omitzero" url:"createdAt__gt,omitempty"`
+	// CreatedAtGt is sent as RFC 3339 in UTC with microseconds.
+	CreatedAtGt Time `json:"createdAt__gt,omitzero" url:"createdAt__gt,omitempty"`
+	// CreatedAtGte is sent as RFC 3339 in UTC with microseconds.
 	CreatedAtGte Time `json:"createdAt__gte,omitzero" url:"createdAt__gte,omitempty"`
-	CreatedAtLt  Time `json:"createdAt__lt,omitzero" url:"createdAt__lt,omitempty"`
+	// CreatedAtLt is sent as RFC 3339 in UTC with microseconds.
+	CreatedAtLt Time `json:"createdAt__lt,omitzero" url:"createdAt__lt,omitempty"`
+	// CreatedAtLte is sent as RFC 3339 in UTC with microseconds.
 	CreatedAtLte Time `json:"createdAt__lte,omitzero" url:"createdAt__lte,omitempty"`
-	UpdatedAtGt  Time `json:"updatedAt__gt,omitzero" url:"updatedAt__gt,omitempty"`
+	// UpdatedAtGt is sent as RFC 3339 in UTC with microseconds.
+	UpdatedAtGt Time `json:"updatedAt__gt,omitzero" url:"updatedAt__gt,omitempty"`
+	// UpdatedAtGte is sent as RFC 3339 in UTC with microseconds.
 	UpdatedAtGte Time `json:"updatedAt__gte,omitzero" url:"updatedAt__gte,omitempty"`
-	UpdatedAtLt  Time `json:"updatedAt__lt,omitzero" url:"updatedAt__lt,omitempty"`
+	// UpdatedAtLt is sent as RFC 3339 in UTC with microseconds.
+	UpdatedAtLt Time `json:"updatedAt__lt,omitzero" url:"updatedAt__lt,omitempty"`
+	// UpdatedAtLte is sent as RFC 3339 in UTC with microseconds.
 	UpdatedAtLte Time `json:"updatedAt__lte,omitzero" url:"updatedAt__lte,omitempty"`
 
 	// ContentHashes are SHA1 values.
@@ -84,17 +93,24 @@ func (s *ThreatsService) Get(ctx context.Context, threatID string) (*Threat, err
 }
 
 // getByID reads one object through a list call filtered by id; an empty
-// answer is reported as ErrNotFound.
+// answer is reported as ErrNotFound, also when the 200 answer carried an
+// error list next to its empty data.
 func getByID[T any](ctx context.Context, c *Client, op, path, what string, query any) (*T, error) {
 	req := &rest.Request{Op: op, Path: path, Query: query}
-	p, err := list[T](ctx, c, req)
+	var items []T
+	_, resp, err := c.do(ctx, req, &items)
+	var e *Error
+	if err != nil && resp != nil && resp.StatusCode == http.StatusOK && len(items) == 0 && errors.As(err, &e) {
+		e.Matches = appendOnce(e.Matches, ErrNotFound)
+		return nil, e
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(p.Items) == 0 {
+	if len(items) == 0 {
 		return nil, c.answerError(req, http.StatusOK, what+" not found (empty list)", nil, ErrNotFound)
 	}
-	return &p.Items[0], nil
+	return &items[0], nil
 }
 
 // TimelineOptions are the parameters of GET /threats/{id}/timeline.

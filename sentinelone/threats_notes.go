@@ -14,9 +14,11 @@ type Note struct {
 	Text      string `json:"text"`
 	Creator   string `json:"creator"`
 	CreatorID string `json:"creatorId"`
-	CreatedAt Time   `json:"createdAt"`
-	UpdatedAt Time   `json:"updatedAt"`
-	Edited    bool   `json:"edited"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt Time `json:"updatedAt"`
+	Edited    bool `json:"edited"`
 }
 
 // NoteListOptions are the parameters of GET /threats/{id}/notes.

@@ -2,9 +2,11 @@ package sentinelone_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -328,5 +330,111 @@ func TestThreatTimelineAndCloud(t *testing.T) {
 	link, err := env.client.Threats.DownloadFromCloud(ctx, "1000000000000000000")
 	if err != nil || link.FileName != "invoice.zip" || link.DownloadURL != "https://vault.example/abc?X-Amz-Signature=s" {
 		t.Fatalf("cloud: %+v %v", link, err)
+	}
+}
+
+// TestThreatFieldsInEveryShape decodes the threat fields consoles send in
+// more than one shape: detectionEngines as objects or strings,
+// mitigationStatus as a list, an object or a string (threat level) and as a
+// string or a list (threatInfo level), fileSize as a number or a string.
+func TestThreatFieldsInEveryShape(t *testing.T) {
+	body := `[
+	 {"id":"1","mitigationStatus":[{"action":"kill","status":"success"}],
+	  "threatInfo":{"detectionEngines":[{"key":"sentinelone_cloud","title":"SentinelOne Cloud"}],"mitigationStatus":"mitigated","fileSize":1024}},
+	 {"id":"2","mitigationStatus":"mitigated",
+	  "threatInfo":{"detectionEngines":["sentinelone_cloud","reputation"],"mitigationStatus":["not_mitigated"],"fileSize":"2048"}},
+	 {"id":"3","mitigationStatus":{"action":"quarantine","status":"failed"},
+	  "threatInfo":{"detectionEngines":null,"mitigationStatus":[{"status":"marked_as_benign"}],"fileSize":null}},
+	 {"id":"4","mitigationStatus":["mitigated","active"],"threatInfo":{}}]`
+	var threats []sentinelone.Threat
+	if err := json.Unmarshal([]byte(body), &threats); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Engines    []sentinelone.DetectionEngine
+		Statuses   []string
+		InfoStatus string
+		Size       int64
+	}
+	var got []row
+	for _, th := range threats {
+		r := row{Engines: th.ThreatInfo.DetectionEngines, InfoStatus: th.ThreatInfo.MitigationStatus, Size: th.ThreatInfo.FileSize}
+		for _, m := range th.MitigationStatus {
+			r.Statuses = append(r.Statuses, m.Action+":"+m.Status)
+		}
+		got = append(got, r)
+	}
+	want := []row{
+		{Engines: []sentinelone.DetectionEngine{{Key: "sentinelone_cloud", Title: "SentinelOne Cloud"}}, Statuses: []string{"kill:success"}, InfoStatus: "mitigated", Size: 1024},
+		{Engines: []sentinelone.DetectionEngine{{Key: "sentinelone_cloud", Title: "sentinelone_cloud"}, {Key: "reputation", Title: "reputation"}},
+			Statuses: []string{":mitigated"}, InfoStatus: "not_mitigated", Size: 2048},
+		{Statuses: []string{"quarantine:failed"}, InfoStatus: "marked_as_benign"},
+		{Statuses: []string{":mitigated", ":active"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	// The recorded payloads keep decoding.
+	var page struct {
+		Data []sentinelone.Threat `json:"data"`
+	}
+	if err := json.Unmarshal(fixtureBytes("threats_list_paginated.json"), &page); err != nil || len(page.Data) == 0 ||
+		len(page.Data[0].ThreatInfo.DetectionEngines) == 0 || page.Data[0].ThreatInfo.MitigationStatus != "not_mitigated" {
+		t.Fatalf("fixture: %v %+v", err, page.Data)
+	}
+}
+
+// TestMalformedThreatSkipped checks that one threat with a field of an
+// unexpected type never fails its page: it is skipped, logged at warning
+// with its id, listed in Page.Skipped and passed to the skip handler, while
+// the iterator goes on to the next page.
+func TestMalformedThreatSkipped(t *testing.T) {
+	var handled []sentinelone.SkippedItem
+	env := setup(t, sentinelone.WithSkipHandler(func(s sentinelone.SkippedItem) { handled = append(handled, s) }))
+	var page struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(fixtureBytes("threats_list.json"), &page); err != nil || len(page.Data) < 2 {
+		t.Fatalf("fixture: %v", err)
+	}
+	bad := strings.Replace(string(page.Data[1]), `"threatInfo": {`, `"threatInfo": {"isFileless": {"odd": true},`, 1)
+	if bad == string(page.Data[1]) {
+		t.Fatal("fixture changed: no threatInfo to break")
+	}
+	var badID struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(page.Data[1], &badID)
+	env.handle("/threats", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("cursor") == "" {
+			writeBody(w, 200, []byte(`{"data":[`+string(page.Data[0])+`,`+bad+`],"pagination":{"nextCursor":"c2","totalItems":3}}`))
+			return
+		}
+		writeBody(w, 200, []byte(`{"data":[{"id":"3","threatInfo":{"sha1":"x"}}],"pagination":{"nextCursor":null,"totalItems":3}}`))
+	})
+	ctx := context.Background()
+	p, err := env.client.Threats.List(ctx, sentinelone.ThreatListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || len(p.SkippedItems) != 1 || p.SkippedItems[0].ID != badID.ID || p.SkippedItems[0].Index != 1 ||
+		p.SkippedItems[0].Op != "Threats.List" || !strings.HasPrefix(p.SkippedItems[0].Excerpt, "{") || p.NextCursor != "c2" {
+		t.Fatalf("page = %+v", p)
+	}
+	var ids []string
+	for th, err := range env.client.Threats.All(ctx, sentinelone.ThreatListOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, th.ID)
+	}
+	if len(ids) != 2 || ids[1] != "3" {
+		t.Errorf("iterated %v", ids)
+	}
+	if len(handled) != 2 || handled[1].ID != badID.ID {
+		t.Errorf("handler got %+v", handled)
+	}
+	if logs := env.logs.String(); strings.Count(logs, "level=WARN msg=\"list item skipped") != 2 || !strings.Contains(logs, "id="+badID.ID) {
+		t.Errorf("logs:\n%s", logs)
 	}
 }

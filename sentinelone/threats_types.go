@@ -8,7 +8,7 @@ type Threat struct {
 	ThreatInfo         ThreatInfo         `json:"threatInfo"`
 	AgentRealtimeInfo  AgentRealtimeInfo  `json:"agentRealtimeInfo"`
 	AgentDetectionInfo AgentDetectionInfo `json:"agentDetectionInfo"`
-	MitigationStatus   []MitigationStatus `json:"mitigationStatus"`
+	MitigationStatus   MitigationStatuses `json:"mitigationStatus"`
 	Indicators         []Indicator        `json:"indicators"`
 	ContainerInfo      ContainerInfo      `json:"containerInfo"`
 	KubernetesInfo     KubernetesInfo     `json:"kubernetesInfo"`
@@ -35,18 +35,21 @@ type ThreatInfo struct {
 	MD5                         string `json:"md5"`
 	// FilePath is a string in practice although the schema calls it an
 	// object; String keeps any shape as text.
-	FilePath               String            `json:"filePath"`
-	FileSize               int64             `json:"fileSize"`
-	FileExtension          string            `json:"fileExtension"`
-	FileExtensionType      string            `json:"fileExtensionType"`
-	FileVerificationType   string            `json:"fileVerificationType"`
-	PublisherName          string            `json:"publisherName"`
-	CertificateID          string            `json:"certificateId"`
-	IsValidCertificate     bool              `json:"isValidCertificate"`
-	Storyline              string            `json:"storyline"`
-	CollectionID           string            `json:"collectionId"`
-	CreatedAt              Time              `json:"createdAt"`
-	UpdatedAt              Time              `json:"updatedAt"`
+	FilePath             String `json:"filePath"`
+	FileSize             int64  `json:"fileSize"`
+	FileExtension        string `json:"fileExtension"`
+	FileExtensionType    string `json:"fileExtensionType"`
+	FileVerificationType string `json:"fileVerificationType"`
+	PublisherName        string `json:"publisherName"`
+	CertificateID        string `json:"certificateId"`
+	IsValidCertificate   bool   `json:"isValidCertificate"`
+	Storyline            string `json:"storyline"`
+	CollectionID         string `json:"collectionId"`
+	// CreatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	CreatedAt Time `json:"createdAt"`
+	// UpdatedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	UpdatedAt Time `json:"updatedAt"`
+	// IdentifiedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
 	IdentifiedAt           Time              `json:"identifiedAt"`
 	DetectionType          string            `json:"detectionType"`
 	Engines                []string          `json:"engines"`
@@ -118,12 +121,15 @@ type AgentRealtimeInfo struct {
 	OperationalState      string             `json:"operationalState"`
 	RebootRequired        bool               `json:"rebootRequired"`
 	ScanStatus            string             `json:"scanStatus"`
-	ScanStartedAt         Time               `json:"scanStartedAt"`
-	ScanFinishedAt        Time               `json:"scanFinishedAt"`
-	ScanAbortedAt         Time               `json:"scanAbortedAt"`
-	UserActionsNeeded     []string           `json:"userActionsNeeded"`
-	StorageName           string             `json:"storageName"`
-	StorageType           string             `json:"storageType"`
+	// ScanStartedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ScanStartedAt Time `json:"scanStartedAt"`
+	// ScanFinishedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ScanFinishedAt Time `json:"scanFinishedAt"`
+	// ScanAbortedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	ScanAbortedAt     Time     `json:"scanAbortedAt"`
+	UserActionsNeeded []string `json:"userActionsNeeded"`
+	StorageName       string   `json:"storageName"`
+	StorageType       string   `json:"storageType"`
 }
 
 // AgentDetectionInfo is the agent's state when the threat was detected.
@@ -147,8 +153,9 @@ type AgentDetectionInfo struct {
 	AgentLastLoggedInUpn      string `json:"agentLastLoggedInUpn"`
 	AgentMitigationMode       string `json:"agentMitigationMode"`
 	AgentDetectionState       string `json:"agentDetectionState"`
-	AgentRegisteredAt         Time   `json:"agentRegisteredAt"`
-	AssetVersion              string `json:"assetVersion"`
+	// AgentRegisteredAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	AgentRegisteredAt Time   `json:"agentRegisteredAt"`
+	AssetVersion      string `json:"assetVersion"`
 }
 
 // MitigationStatus is the state of one mitigation action on a threat.
@@ -158,11 +165,14 @@ type MitigationStatus struct {
 	ActionsCounters     *ActionCounters `json:"actionsCounters"`
 	AgentSupportsReport bool            `json:"agentSupportsReport"`
 	GroupNotFound       bool            `json:"groupNotFound"`
-	LastUpdate          Time            `json:"lastUpdate"`
-	LatestReport        string          `json:"latestReport"`
-	MitigationStartedAt Time            `json:"mitigationStartedAt"`
-	MitigationEndedAt   Time            `json:"mitigationEndedAt"`
-	ReportID            string          `json:"reportId"`
+	// LastUpdate is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	LastUpdate   Time   `json:"lastUpdate"`
+	LatestReport string `json:"latestReport"`
+	// MitigationStartedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	MitigationStartedAt Time `json:"mitigationStartedAt"`
+	// MitigationEndedAt is RFC 3339 in UTC with microseconds ("2019-09-15T12:05:49.095889Z").
+	MitigationEndedAt Time   `json:"mitigationEndedAt"`
+	ReportID          string `json:"reportId"`
 }
 
 // ActionCounters counts the outcomes of one mitigation action.

@@ -12,9 +12,11 @@ type BillingService service
 // BillingInfo is the account's plan and remaining quotas ("BillingInfo").
 type BillingInfo struct {
 	// BillingPeriod is always, daily, monthly, annual or never.
-	BillingPeriod       string  `json:"billing_period"`
-	DetectorQuota       int     `json:"detector_quota"`
-	DetectorRemaining   int     `json:"detector_remaining"`
+	BillingPeriod     string `json:"billing_period"`
+	DetectorQuota     int    `json:"detector_quota"`
+	DetectorRemaining int    `json:"detector_remaining"`
+	// EndDate, NextPlanStartDate, TodayDate and UserExpiryDate are dates
+	// as VMRay writes them (ISO 8601, "2026-12-31"), kept as text.
 	EndDate             string  `json:"end_date"`
 	NextPlanStartDate   *string `json:"next_plan_start_date"`
 	PPUReportQuotaUsed  int     `json:"ppu_report_quota_used"`

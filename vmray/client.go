@@ -19,7 +19,8 @@ const vendor = "vmray"
 // safe for concurrent use. Its services mirror the sections of VMRay's REST
 // API documentation.
 type Client struct {
-	rest *rest.Client
+	rest   *rest.Client
+	onSkip func(SkippedItem)
 
 	// Analyses reads finished analyses (results, lock status).
 	Analyses *AnalysesService
@@ -38,10 +39,10 @@ type Client struct {
 // service is embedded by every service type.
 type service struct{ c *Client }
 
-// settings holds VMRay-specific option values. VMRay needs none beyond the
-// engine's, so it is empty; it exists so vendor options can be added without
-// changing the Option type.
-type settings struct{}
+// settings holds VMRay-specific option values.
+type settings struct {
+	onSkip func(SkippedItem)
+}
 
 // Option configures a Client.
 type Option = rest.Option[settings]
@@ -150,7 +151,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{rest: rc}
+	c := &Client{rest: rc, onSkip: s.Vendor.onSkip}
 	svc := service{c: c}
 	c.Analyses = (*AnalysesService)(&svc)
 	c.Billing = (*BillingService)(&svc)

@@ -72,6 +72,25 @@
 // "_max_id", "_last_id" (feed mode) and "_order". [Collect] drains an
 // iterator into a slice.
 //
+// # Times
+//
+// VMRay writes times as ISO 8601 without a zone, meaning UTC
+// ("2024-05-27T07:48:11"); [Time] reads them (and RFC 3339 with a zone) and
+// every time field's comment says so. Billing dates are kept as the text
+// VMRay sends ("2026-12-31"); the analysis timeout of a submission is in
+// seconds.
+//
+// # Malformed items
+//
+// One item that does not decode never fails its chunk. List answers are
+// decoded item by item; an item that does not decode (a field of an
+// unexpected type, say) is left out, logged at warning level with its
+// index, id and a redacted excerpt, listed in Page.SkippedItems as a
+// [SkippedItem], and passed to the handler installed with
+// [WithSkipHandler]. Iterators carry on and report skipped items only
+// through the log and the handler. Only an answer whose data is not a list
+// at all fails the call ([ErrMalformedResponse]).
+//
 // # Waiting for an analysis
 //
 // [SubmissionsService.Wait] polls a submission with growing intervals until it

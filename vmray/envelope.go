@@ -133,6 +133,10 @@ type Page[T any] struct {
 	// per request" and was cut: narrow the query (for example with MinID or
 	// LastID) to see the rest.
 	Truncated bool
+	// SkippedItems lists the items of this chunk that did not decode and
+	// are not in Items; each was also logged and passed to the skip
+	// handler (see "Malformed items" in the package documentation).
+	SkippedItems []SkippedItem
 }
 
 // ListOptions are VMRay's generic list parameters. Zero values are omitted.
@@ -163,8 +167,10 @@ func (o *ListOptions) values(extra url.Values) url.Values {
 }
 
 // listPage fetches the first chunk of a list.
+// Items are decoded one by one: one that does not decode is skipped and
+// reported, never failing the chunk.
 func listPage[T any](ctx context.Context, c *Client, req *rest.Request) (*Page[T], error) {
-	env, err := call[[]T](ctx, c, req)
+	env, err := call[json.RawMessage](ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +178,12 @@ func listPage[T any](ctx context.Context, c *Client, req *rest.Request) (*Page[T
 	if err != nil {
 		return nil, c.in200Error(req, c.pathOf(req), "decoding continuation id", err)
 	}
-	return &Page[T]{Items: env.Data, ContinuationID: next, Truncated: env.Truncated != nil && *env.Truncated}, nil
+	items, skipped, err := rest.DecodeItems[T](env.Data, "analysis_id", "job_id", "submission_id", "sample_id", "id")
+	if err != nil {
+		return nil, c.in200Error(req, c.pathOf(req), "decoding response", err)
+	}
+	return &Page[T]{Items: items, ContinuationID: next, Truncated: env.Truncated != nil && *env.Truncated,
+		SkippedItems: c.rest.ReportSkipped(ctx, req.Op, skipped, c.onSkip)}, nil
 }
 
 // Continue fetches the chunk a previous [Page] pointed to. It is never

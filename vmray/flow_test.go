@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/vmray"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
@@ -314,7 +313,7 @@ func TestWaitBounds(t *testing.T) {
 		}
 	})
 	t.Run("queue time does not count as work", func(t *testing.T) {
-		clock := fakehttp.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		clock := vmraytest.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		srv := vmraytest.NewServer(t, vmraytest.WithClock(clock), vmraytest.WithTiming(vmraytest.Timing{QueuedFor: time.Hour, InWorkPolls: 2}))
 		c := srv.Client()
 		res, err := c.Submissions.SubmitURL(ctx, "http://busy.example/", nil)

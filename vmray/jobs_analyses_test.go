@@ -3,8 +3,10 @@ package vmray_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -165,5 +167,47 @@ func TestSystemAndBilling(t *testing.T) {
 	q, err := c.Billing.KeyQuota(ctx)
 	if err != nil || q.QuotaLimit != 50 || q.Remaining() != 0 {
 		t.Fatalf("quota %+v, %v", q, err)
+	}
+}
+
+// TestMalformedItemSkipped checks that one job with a field of an
+// unexpected type never fails its chunk: it is skipped, logged at warning
+// with its id, listed in Page.SkippedItems and passed to the skip handler,
+// while the iterator goes on through the continuation.
+func TestMalformedItemSkipped(t *testing.T) {
+	var logs strings.Builder
+	var handled []vmray.SkippedItem
+	c, mux := setup(t, vmray.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
+		vmray.WithSkipHandler(func(s vmray.SkippedItem) { handled = append(handled, s) }))
+	bad := strings.Replace(jobJSON, `"job_id":3908304`, `"job_id":3908305`, 1)
+	bad = strings.Replace(bad, `"job_priority":3`, `"job_priority":{"level":3}`, 1)
+	mux.HandleFunc("/rest/job/submission/4569315", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"result":"ok","data":[`+jobJSON+`,`+bad+`],"continuation_id":77}`)
+	})
+	mux.HandleFunc("/rest/continuation/77", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"result":"ok","data":[`+strings.Replace(jobJSON, `3908304`, `3908306`, 1)+`]}`)
+	})
+	ctx := context.Background()
+	page, err := c.Jobs.ListBySubmissionPage(ctx, 4569315, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 || len(page.SkippedItems) != 1 || page.SkippedItems[0].ID != "3908305" ||
+		page.SkippedItems[0].Index != 1 || page.ContinuationID != "77" {
+		t.Fatalf("page = %+v", page)
+	}
+	jobs, err := vmray.Collect(c.Jobs.ListBySubmission(ctx, 4569315, nil))
+	if err != nil || len(jobs) != 2 || jobs[1].ID != 3908306 {
+		t.Fatalf("iterated %+v %v", jobs, err)
+	}
+	if len(handled) != 2 || strings.Count(logs.String(), "level=WARN") != 2 || !strings.Contains(logs.String(), "id=3908305") {
+		t.Errorf("handled %d; logs:\n%s", len(handled), logs.String())
+	}
+	// A data member that is not a list at all still fails the call.
+	mux.HandleFunc("/rest/job/sample/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"result":"ok","data":{"job_id":1}}`)
+	})
+	if _, err := c.Jobs.ListBySamplePage(ctx, 1, nil); !errors.Is(err, vmray.ErrMalformedResponse) {
+		t.Errorf("object data: %v", err)
 	}
 }

@@ -144,8 +144,9 @@ func (s *SamplesService) ThreatIndicators(ctx context.Context, id int64) (*VTIs,
 
 // MitreTechnique is one MITRE ATT&CK technique seen in the analyses.
 type MitreTechnique struct {
-	ID               int64             `json:"id"`
-	AnalysisIDs      []int64           `json:"analysis_ids"`
+	ID          int64   `json:"id"`
+	AnalysisIDs []int64 `json:"analysis_ids"`
+	// MatrixVersion is the ATT&CK matrix version as a date-time, ISO 8601 in UTC.
 	MatrixVersion    Time              `json:"matrix_version"`
 	Tactics          []string          `json:"tactics"`
 	Technique        string            `json:"technique"`

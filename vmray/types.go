@@ -6,7 +6,8 @@ import "encoding/json"
 // pointers (or "" for the enum types); fields VMRay adds beyond these are
 // ignored.
 type Sample struct {
-	ID                       int64             `json:"sample_id"`
+	ID int64 `json:"sample_id"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	Created                  Time              `json:"sample_created"`
 	Filename                 string            `json:"sample_filename"`
 	Filesize                 int64             `json:"sample_filesize"`
@@ -62,7 +63,8 @@ func (s *Sample) EffectiveVerdict() Verdict {
 // SampleRelation links a sample to a related one ("SampleRelation"),
 // listed by [SamplesService.Relations].
 type SampleRelation struct {
-	ID             int64   `json:"sample_relation_id"`
+	ID int64 `json:"sample_relation_id"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	Created        Time    `json:"sample_relation_created"`
 	Relation       string  `json:"sample_relation_relation"`
 	RelationReason *string `json:"sample_relation_relation_reason"`
@@ -76,14 +78,16 @@ type SampleRelation struct {
 
 // Submission is one submission of a sample ("Submission").
 type Submission struct {
-	ID                       int64            `json:"submission_id"`
-	SampleID                 int64            `json:"submission_sample_id"`
-	SampleMD5                string           `json:"submission_sample_md5"`
-	SampleSHA1               string           `json:"submission_sample_sha1"`
-	SampleSHA256             string           `json:"submission_sample_sha256"`
-	SampleSSDeep             *string          `json:"submission_sample_ssdeep"`
-	Created                  Time             `json:"submission_created"`
-	Finished                 bool             `json:"submission_finished"`
+	ID           int64   `json:"submission_id"`
+	SampleID     int64   `json:"submission_sample_id"`
+	SampleMD5    string  `json:"submission_sample_md5"`
+	SampleSHA1   string  `json:"submission_sample_sha1"`
+	SampleSHA256 string  `json:"submission_sample_sha256"`
+	SampleSSDeep *string `json:"submission_sample_ssdeep"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
+	Created  Time `json:"submission_created"`
+	Finished bool `json:"submission_finished"`
+	// FinishTime is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	FinishTime               Time             `json:"submission_finish_time"`
 	Status                   SubmissionStatus `json:"submission_status"`
 	HasErrors                *bool            `json:"submission_has_errors"`
@@ -134,13 +138,15 @@ func (s *Submission) EffectiveVerdict() Verdict {
 
 // Job is a queued or running analysis job ("Job").
 type Job struct {
-	ID                  int64       `json:"job_id"`
-	SampleID            int64       `json:"job_sample_id"`
-	SubmissionID        *int64      `json:"job_submission_id"`
-	Status              JobStatus   `json:"job_status"`
-	TrackingState       string      `json:"job_tracking_state"`
-	Type                string      `json:"job_type"`
-	Created             Time        `json:"job_created"`
+	ID            int64     `json:"job_id"`
+	SampleID      int64     `json:"job_sample_id"`
+	SubmissionID  *int64    `json:"job_submission_id"`
+	Status        JobStatus `json:"job_status"`
+	TrackingState string    `json:"job_tracking_state"`
+	Type          string    `json:"job_type"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
+	Created Time `json:"job_created"`
+	// StatusChanged is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	StatusChanged       Time        `json:"job_statuschanged"`
 	Priority            int         `json:"job_priority"`
 	AnalyzerID          int64       `json:"job_analyzer_id"`
@@ -166,15 +172,17 @@ type Job struct {
 
 // ReputationJob is a reputation lookup job created by a submission.
 type ReputationJob struct {
-	ID            int64   `json:"reputation_job_id"`
-	Created       Time    `json:"reputation_job_created"`
-	Priority      int     `json:"reputation_job_priority"`
-	SampleID      int64   `json:"reputation_job_sample_id"`
-	SampleMD5     string  `json:"reputation_job_sample_md5"`
-	SampleSHA1    string  `json:"reputation_job_sample_sha1"`
-	SampleSHA256  string  `json:"reputation_job_sample_sha256"`
-	SampleSSDeep  *string `json:"reputation_job_sample_ssdeep"`
-	Status        string  `json:"reputation_job_status"`
+	ID int64 `json:"reputation_job_id"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
+	Created      Time    `json:"reputation_job_created"`
+	Priority     int     `json:"reputation_job_priority"`
+	SampleID     int64   `json:"reputation_job_sample_id"`
+	SampleMD5    string  `json:"reputation_job_sample_md5"`
+	SampleSHA1   string  `json:"reputation_job_sample_sha1"`
+	SampleSHA256 string  `json:"reputation_job_sample_sha256"`
+	SampleSSDeep *string `json:"reputation_job_sample_ssdeep"`
+	Status       string  `json:"reputation_job_status"`
+	// StatusChanged is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	StatusChanged Time    `json:"reputation_job_statuschanged"`
 	SubmissionID  *int64  `json:"reputation_job_submission_id"`
 	UserEmail     *string `json:"reputation_job_user_email"`
@@ -184,30 +192,34 @@ type ReputationJob struct {
 // WhoisJob is a WHOIS lookup job created by a URL submission (deprecated by
 // VMRay, still sent by some servers).
 type WhoisJob struct {
-	ID              int64  `json:"whois_job_id"`
+	ID int64 `json:"whois_job_id"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	Created         Time   `json:"whois_job_created"`
 	Priority        int    `json:"whois_job_priority"`
 	ReputationJobID *int64 `json:"whois_job_reputation_job_id"`
 	SampleID        int64  `json:"whois_job_sample_id"`
 	SampleSHA256    string `json:"whois_job_sample_sha256"`
 	Status          string `json:"whois_job_status"`
-	StatusChanged   Time   `json:"whois_job_statuschanged"`
-	SubmissionID    *int64 `json:"whois_job_submission_id"`
+	// StatusChanged is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
+	StatusChanged Time   `json:"whois_job_statuschanged"`
+	SubmissionID  *int64 `json:"whois_job_submission_id"`
 }
 
 // Analysis is a finished analysis of a sample ("Analysis").
 type Analysis struct {
-	ID                       int64       `json:"analysis_id"`
-	SampleID                 int64       `json:"analysis_sample_id"`
-	SampleMD5                string      `json:"analysis_sample_md5"`
-	SampleSHA1               string      `json:"analysis_sample_sha1"`
-	SampleSHA256             string      `json:"analysis_sample_sha256"`
-	SampleSSDeep             *string     `json:"analysis_sample_ssdeep"`
-	SubmissionID             *int64      `json:"analysis_submission_id"`
-	SubmissionIDs            []int64     `json:"analysis_submission_ids"`
-	JobID                    int64       `json:"analysis_job_id"`
-	JobStarted               Time        `json:"analysis_job_started"`
-	JobType                  string      `json:"analysis_job_type"`
+	ID            int64   `json:"analysis_id"`
+	SampleID      int64   `json:"analysis_sample_id"`
+	SampleMD5     string  `json:"analysis_sample_md5"`
+	SampleSHA1    string  `json:"analysis_sample_sha1"`
+	SampleSHA256  string  `json:"analysis_sample_sha256"`
+	SampleSSDeep  *string `json:"analysis_sample_ssdeep"`
+	SubmissionID  *int64  `json:"analysis_submission_id"`
+	SubmissionIDs []int64 `json:"analysis_submission_ids"`
+	JobID         int64   `json:"analysis_job_id"`
+	// JobStarted is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
+	JobStarted Time   `json:"analysis_job_started"`
+	JobType    string `json:"analysis_job_type"`
+	// Created is ISO 8601 without a zone, in UTC ("2024-05-27T07:48:11").
 	Created                  Time        `json:"analysis_created"`
 	AnalyzerID               int64       `json:"analysis_analyzer_id"`
 	AnalyzerName             string      `json:"analysis_analyzer_name"`

@@ -60,4 +60,10 @@
 //     device scroll and export, policy writes, or Live Response uploads,
 //     memdump and create process.
 //   - Timestamps are produced with millisecond precision.
+//   - Live Response statuses are upper case (PENDING, ACTIVE, COMPLETE,
+//     ERROR) as the service answers; the service's lower-case variants and
+//     an "in progress" command state are never sent. Directory listings give
+//     every file the time of the listing (epoch seconds) as its create,
+//     access and write time; processes keep the create time they were
+//     seeded with.
 package carbonblacktest

@@ -219,3 +219,62 @@ func TestStorageListenerIsSeparate(t *testing.T) {
 		t.Fatalf("links = %+v, %v", links, err)
 	}
 }
+
+// TestLiveResponseStatusesUpperCase checks the wire form the service uses and
+// the original connectors wait for: session and command statuses in upper
+// case, from PENDING to COMPLETE or ERROR.
+func TestLiveResponseStatusesUpperCase(t *testing.T) {
+	fake := carbonblacktest.NewServer(t, carbonblacktest.WithSessionPolls(1), carbonblacktest.WithCommandPolls(1))
+	dev := fake.AddDevice(carbonblack.Device{Name: "d"})
+	_ = fake.AddDeviceProcess(dev.ID, carbonblack.LRProcess{ProcessPID: 601, ProcessPath: `C:\x.exe`})
+	base := "/appservices/v6/orgs/" + fake.OrgKey() + "/liveresponse/sessions"
+	status := func(body string) string {
+		t.Helper()
+		var v struct {
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		return v.Status
+	}
+	code, body, _ := raw(t, fake, "POST", base, `{"device_id":`+jsonNum(dev.ID)+`}`, false)
+	if code != 201 || status(body) != "PENDING" {
+		t.Fatalf("create session: %d %s", code, body)
+	}
+	var sess struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal([]byte(body), &sess)
+	if _, body, _ = raw(t, fake, "GET", base+"/"+sess.ID, "", false); status(body) != "PENDING" {
+		t.Fatalf("first poll: %s", body)
+	}
+	if _, body, _ = raw(t, fake, "GET", base+"/"+sess.ID, "", false); status(body) != "ACTIVE" {
+		t.Fatalf("second poll: %s", body)
+	}
+	for _, c := range []struct{ body, final string }{
+		{`{"name":"kill","pid":601}`, "COMPLETE"},
+		{`{"name":"delete file","path":"C:\\missing.exe"}`, "ERROR"},
+	} {
+		code, body, _ := raw(t, fake, "POST", base+"/"+sess.ID+"/commands", c.body, false)
+		if code != 201 || status(body) != "PENDING" {
+			t.Fatalf("%s: %d %s", c.body, code, body)
+		}
+		var cmd struct {
+			ID int64 `json:"id"`
+		}
+		_ = json.Unmarshal([]byte(body), &cmd)
+		path := base + "/" + sess.ID + "/commands/" + jsonNum(cmd.ID)
+		if _, body, _ = raw(t, fake, "GET", path, "", false); status(body) != "PENDING" {
+			t.Fatalf("%s first poll: %s", c.body, body)
+		}
+		if _, body, _ = raw(t, fake, "GET", path, "", false); status(body) != c.final {
+			t.Fatalf("%s second poll: %s, want %s", c.body, body, c.final)
+		}
+	}
+}
+
+func jsonNum(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -218,7 +218,7 @@ func (s *Server) startCommand(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "Command %q is not supported on this device", body.Name)
 		return
 	}
-	c := &command{id: int64(len(sess.commands) + 1), name: body.Name, pid: int64(body.PID), path: body.Path, status: "pending"}
+	c := &command{id: int64(len(sess.commands) + 1), name: body.Name, pid: int64(body.PID), path: body.Path, status: "PENDING"}
 	if body.Object != nil && c.pid == 0 && c.path == "" {
 		obj := strings.Join(strs(body.Object), "")
 		if c.name == carbonblack.CommandKill {
@@ -253,7 +253,7 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := sess.commands[cid-1]
-	if c.status == "pending" {
+	if c.status == "PENDING" {
 		c.polls++
 		if c.polls > s.opts.commandPolls {
 			s.execute(sess, d, c)
@@ -265,10 +265,10 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 // execute runs a command against the device's state.
 func (s *Server) execute(sess *session, d *device, c *command) {
 	fail := func(code int64, desc string) {
-		c.status = "error"
+		c.status = "ERROR"
 		c.result = map[string]any{"result_code": code, "result_type": "WinHresult", "result_desc": desc}
 	}
-	c.status = "complete"
+	c.status = "COMPLETE"
 	c.completion = float64(s.now().UnixMilli()) / 1000
 	switch c.name {
 	case carbonblack.CommandProcessList:
@@ -296,7 +296,7 @@ func (s *Server) execute(sess *session, d *device, c *command) {
 		sess.files[fid] = content
 		c.result = map[string]any{"file_details": carbonblack.FileDetails{Offset: 0, Count: int64(len(content)), FileID: fid}}
 	case carbonblack.CommandDirectoryList:
-		files, ok := listDir(d, c.path)
+		files, ok := listDir(d, c.path, s.now())
 		if !ok {
 			fail(hresultPathNotFound, "The system cannot find the path specified.")
 			return
@@ -323,8 +323,9 @@ func (s *Server) execute(sess *session, d *device, c *command) {
 	}
 }
 
-// listDir lists the entries directly under a directory path.
-func listDir(d *device, p string) ([]carbonblack.LRFile, bool) {
+// listDir lists the entries directly under a directory path; every entry
+// carries now (whole seconds) as its file times.
+func listDir(d *device, p string, now time.Time) ([]carbonblack.LRFile, bool) {
 	dir := strings.TrimSuffix(fileKey(p), "*")
 	if !strings.HasSuffix(dir, `\`) {
 		dir += `\`
@@ -342,7 +343,9 @@ func listDir(d *device, p string) ([]carbonblack.LRFile, bool) {
 			continue
 		}
 		seen[name] = true
-		f := carbonblack.LRFile{Filename: name, Attributes: []string{"ARCHIVE"}, Size: int64(len(content))}
+		at := carbonblack.EpochSeconds{Time: now.Truncate(time.Second)}
+		f := carbonblack.LRFile{Filename: name, Attributes: []string{"ARCHIVE"}, Size: int64(len(content)),
+			CreateTime: at, LastAccessTime: at, LastWriteTime: at}
 		if isDir {
 			f.Attributes, f.Size = []string{"DIRECTORY"}, 0
 		}

@@ -5,17 +5,32 @@
 // vendors' wire formats (envelopes, error bodies, paging) and keep state, so
 // a connector's actions show up in later reads.
 //
-//	go run ./examples/fakeworld          # plain HTTP
-//	go run ./examples/fakeworld -tls     # HTTPS; the CA is written to a file and its path printed
+//	go run ./examples/fakeworld                   # free ports, plain HTTP
+//	go run ./examples/fakeworld -tls              # HTTPS; the CA is written to a file and its path printed
+//	go run ./examples/fakeworld -base-port 18000  # control 18000, VMRay 18001, CBC 18002, S1 18003, TAP 18004, NSX 18005
 //
-// It also prints the environment that runs each example connector against
-// the world, for example:
+// -listen service=host:port sets one service's address. It prints the
+// environment that runs each example connector against the world; with
+// fixed ports -print-env prints one example's without starting anything:
 //
-//	eval "$(go run ./examples/fakeworld -print-env cbc-vmray)" ...
+//	eval "$(go run ./examples/fakeworld -base-port 18000 -print-env cbc-vmray)"
+//
+// and -env-file writes every example's once the world runs.
+//
+// An HTTP control API on its own port seeds files, alerts, devices,
+// threats, agents, messages, clicks and samples; reads back what clients did
+// (submissions, unlocks, reports, bans, notes, blocklist entries, IOCs,
+// device and threat actions, Live Response commands, webhook calls, every
+// request); injects faults; and resets the world behind the same ports.
+// README.md documents every call with curl examples.
 //
 // The world: four Windows hosts known to Carbon Black (three of them NSX
 // VMs), two SentinelOne agents, a malicious dropper seen on two CBC hosts, as
-// two SentinelOne threats and as an attachment TAP condemned for two
-// recipients, a suspicious and a clean file, a file VMRay already knows, and
-// a file the binary store does not hold. It runs until SIGINT or SIGTERM.
+// two SentinelOne threats and as an attachment TAP delivered to two
+// recipients, a suspicious file as an attachment TAP blocked, a clean file,
+// a file VMRay already knows (its IOCs fill every IOC list), older clean
+// analyses (VMRay serves two items per page, so lists use continuation
+// paging), a file the binary store does not hold, an observation for every
+// Carbon Black alert and a Deep Visibility process event for every
+// SentinelOne threat. It runs until SIGINT or SIGTERM.
 package main

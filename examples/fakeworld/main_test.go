@@ -14,7 +14,9 @@ import (
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector/nsxconn"
+	"github.com/soarkit/soarkit/proofpoint"
 	"github.com/soarkit/soarkit/sentinelone"
+	"github.com/soarkit/soarkit/vmray"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
 
@@ -76,11 +78,11 @@ func TestDescribeAndUsage(t *testing.T) {
 	if code := run([]string{"-print-env", "nope"}, &out, &errOut, nil); code != 2 || !strings.Contains(errOut.String(), "unknown example") {
 		t.Fatalf("bad example: %d %s", code, errOut.String())
 	}
-	ready := make(chan *World, 1)
+	ready := make(chan *Service, 1)
 	done := make(chan int, 1)
 	go func() { done <- run(nil, &out, &errOut, ready) }()
-	w := <-ready
-	if !strings.Contains(out.String(), w.VMRay.URL()) || !strings.Contains(out.String(), "go run ./examples/tap-cbc -once") ||
+	svc := <-ready
+	if !strings.Contains(out.String(), svc.URL("vmray")) || !strings.Contains(out.String(), svc.URL("control")) || !strings.Contains(out.String(), "go run ./examples/tap-cbc -once") ||
 		!strings.Contains(out.String(), "api_key "+vmraytest.DefaultAPIKey) {
 		t.Fatalf("description:\n%s", out.String())
 	}
@@ -146,5 +148,88 @@ func TestExamplesRunAgainstTheWorld(t *testing.T) {
 	}
 	if got := w.VMRay.SubmissionsFor(dropper.sha256); len(got) != 1 {
 		t.Errorf("the dropper, seen by CBC and SentinelOne, was submitted %d times", len(got))
+	}
+}
+
+// TestDemoWorldCoversEveryCall checks the seeded world serves every call the
+// three flows and the vendors' own clients make: observations for the
+// alerts, IOCs with every list filled, more than one page of VMRay
+// submissions, Deep Visibility processes for the threats, and TAP windows
+// with delivered and blocked attachments.
+func TestDemoWorldCoversEveryCall(t *testing.T) {
+	now := time.Now()
+	w, err := StartWorld(false, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx := context.Background()
+
+	cb := w.CarbonBlack.Client()
+	alerts := w.CarbonBlack.Alerts()
+	obs := 0
+	for o, err := range cb.Observations.Search(ctx, carbonblack.JobRequest{Query: "alert_id:" + alerts[0].ID}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.AlertID) == 0 || o.AlertID[0] != alerts[0].ID {
+			t.Fatalf("observation %+v", o)
+		}
+		obs++
+	}
+	if obs != 1 {
+		t.Fatalf("%d observations for alert %s", obs, alerts[0].ID)
+	}
+
+	vm := w.VMRay.Client()
+	page, err := vm.Submissions.ListPage(ctx, nil)
+	if err != nil || page.ContinuationID == "" || len(page.Items) != 2 {
+		t.Fatalf("first page of submissions: %+v %v", page, err)
+	}
+	subs, err := vmray.Collect(vm.Submissions.List(ctx, nil))
+	if err != nil || len(subs) < 3 {
+		t.Fatalf("all submissions: %d %v", len(subs), err)
+	}
+	smp, ok := w.VMRay.SampleByHash(known.sha256)
+	if !ok {
+		t.Fatal("banker not seeded")
+	}
+	iocs, err := vm.Samples.IOCs(ctx, smp.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := iocs.IOCs
+	for name, n := range map[string]int{"files": len(l.Files), "filenames": len(l.Filenames), "mutexes": len(l.Mutexes),
+		"registry": len(l.Registry), "ips": len(l.IPs), "urls": len(l.URLs), "domains": len(l.Domains),
+		"email_addresses": len(l.EmailAddresses), "emails": len(l.Emails), "processes": len(l.Processes)} {
+		if n == 0 {
+			t.Errorf("IOC list %s is empty", name)
+		}
+	}
+
+	s1 := w.SentinelOne.Client(sentinelone.WithQueryPoll(sentinelone.PollPolicy{Interval: time.Millisecond, Timeout: 10 * time.Second}))
+	events := 0
+	for ev, err := range s1.DeepVisibility.Search(ctx, sentinelone.DVQuery{Query: `ObjectType = "Process"`,
+		FromDate: sentinelone.NewTime(now.Add(-2 * time.Hour)), ToDate: sentinelone.NewTime(now.Add(time.Minute))}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.ProcessImageSha1Hash == "" || !bool(ev.RelatedToThreat) {
+			t.Errorf("event %+v", ev)
+		}
+		events++
+	}
+	if events != 3 {
+		t.Errorf("%d Deep Visibility process events, want one per threat (3)", events)
+	}
+
+	tap := w.Proofpoint.Client()
+	ev, err := tap.SIEM.All(ctx, proofpoint.Query{SinceSeconds: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.MessagesDelivered) != 1 || len(ev.MessagesDelivered[0].AttachedParts()) == 0 ||
+		len(ev.MessagesBlocked) != 1 || len(ev.MessagesBlocked[0].AttachedParts()) == 0 {
+		t.Fatalf("TAP window: %d delivered, %d blocked", len(ev.MessagesDelivered), len(ev.MessagesBlocked))
 	}
 }

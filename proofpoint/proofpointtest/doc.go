@@ -58,4 +58,7 @@
 //     messageGuid, clusterName, recipientEmail).
 //   - One credential, one customer; there is no Essentials host, no v1 API
 //     and no compromisedAccounts endpoint.
+//   - A click's recipient is always one address, and message sizes and
+//     scores are always numbers; the list and numeric-string shapes some
+//     payloads carry are not produced (package proofpoint reads them).
 package proofpointtest

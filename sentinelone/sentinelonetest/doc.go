@@ -10,7 +10,7 @@
 // inspectable (Notes, ThreatActions, AgentActions, Restrictions, IOCs,
 // Activities, Requests). InjectFault adds latency, error statuses (429 with
 // Retry-After, 5xx), dropped connections and truncated JSON per route.
-// WithClock makes time controllable (fakehttp.NewManualClock): timestamps,
+// WithClock makes time controllable ([NewManualClock]): timestamps,
 // upload delays and rate limits follow it, and so does the Date header.
 //
 // # What it implements
@@ -78,4 +78,9 @@
 //   - Binary Vault zips use sentinelone.BinaryVaultPassword and carry no
 //     manifest; upload links do not expire.
 //   - Rate limits are per server, not per token, and off by default.
+//   - Threats are sent in the current shape only: detectionEngines as
+//     objects, mitigationStatus as a list, numbers as numbers; the older
+//     shapes some consoles send (engine names as strings, a status string,
+//     numeric strings) and error lists without code or title are not
+//     produced (package sentinelone reads them all).
 package sentinelonetest

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/sentinelone"
 	"github.com/soarkit/soarkit/sentinelone/sentinelonetest"
 )
@@ -35,7 +34,7 @@ func Example() {
 // Uploads appear after a delay on the fake's clock, and only while the agent
 // is on line.
 func ExampleWithUploadDelay() {
-	clock := fakehttp.NewManualClock(time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC))
+	clock := sentinelonetest.NewManualClock(time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC))
 	srv, _ := sentinelonetest.New(sentinelonetest.WithClock(clock), sentinelonetest.WithUploadDelay(30*time.Second))
 	defer srv.Close()
 	agent := srv.AddAgent(sentinelone.Agent{ComputerName: "WS-1", IsActive: true})

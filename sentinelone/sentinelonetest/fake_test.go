@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/sentinelone"
 	"github.com/soarkit/soarkit/sentinelone/sentinelonetest"
@@ -82,7 +81,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestPagingWireDetails(t *testing.T) {
-	clock := fakehttp.NewManualClock(time.Date(2024, 5, 2, 9, 14, 3, 118204000, time.UTC))
+	clock := sentinelonetest.NewManualClock(time.Date(2024, 5, 2, 9, 14, 3, 118204000, time.UTC))
 	srv := sentinelonetest.NewServer(t, sentinelonetest.WithClock(clock))
 	for range 3 {
 		srv.AddThreat(sentinelone.Threat{ThreatInfo: sentinelone.ThreatInfo{SHA1: "3395856ce81f2b7382dee72602f798b642f14140"}})
@@ -217,7 +216,7 @@ func TestUploadZipIsZipCrypto(t *testing.T) {
 }
 
 func TestRateLimitTable(t *testing.T) {
-	clock := fakehttp.NewManualClock(time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC))
+	clock := sentinelonetest.NewManualClock(time.Date(2024, 5, 2, 9, 0, 0, 0, time.UTC))
 	srv := sentinelonetest.NewServer(t, sentinelonetest.WithClock(clock), sentinelonetest.WithRateLimits())
 	body := `{"query":"AgentName Is Not Empty","fromDate":"2024-05-01T00:00:00Z","toDate":"2024-05-02T00:00:00Z"}`
 	if status, _, out := call(t, srv, "POST", "/web/api/v2.1/dv/init-query", auth, body); status != 200 {

@@ -22,7 +22,8 @@ type Fault = fakehttp.Fault
 // Request is one request the fake received.
 type Request = fakehttp.Request
 
-// Clock tells the fake what time it is (see fakehttp.NewManualClock).
+// Clock tells the fake what time it is: any type with a Now method, for
+// example a [ManualClock].
 type Clock = fakehttp.Clock
 
 type config struct {

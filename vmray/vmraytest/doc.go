@@ -73,7 +73,13 @@
 //   - The error texts of 400, 403 and bad-parameter answers and the
 //     "in_progress" status value are VMRay-like but not confirmed against the
 //     service; the 401, 404, 429 and rejected-submission bodies are recorded
-//     ones. Nil lists inside seeded IOCs are sent as null, not [].
+//     ones.
+//   - IOCs are sent as VMRay sends them (every list an array, [] when empty;
+//     "type", "ioc_type", "ioc", "severity" and "numeric_severity" filled),
+//     but the values the seed leaves out are derived: type and ioc_type from
+//     the list, ioc true, severity and numeric_severity from the verdict
+//     (not_suspicious/0, suspicious/3, malicious/4). Item ids are 0 and
+//     version is 0 unless seeded.
 //   - Every key sees every sample and submission (no tenant separation).
 //   - The "_last_id" feed lists finished submissions in id order, not in
 //     order of completion.

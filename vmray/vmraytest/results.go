@@ -145,6 +145,7 @@ func pick[T any](f iocFilter, typ vmray.IOCType, in []T, common func(*T) *vmray.
 	out := []T{}
 	for _, it := range in {
 		c := common(&it)
+		fillIOC(typ, &it, c)
 		if !f.keep(typ, c) {
 			continue
 		}

@@ -77,9 +77,13 @@ type Option func(*config)
 // (see [Server.CACertPEM]).
 func WithTLS() Option { return func(c *config) { c.tls = true } }
 
+// Clock tells the fake what time it is: any type with a Now method, for
+// example a [ManualClock].
+type Clock = fakehttp.Clock
+
 // WithClock sets the clock used for timestamps and [Timing] durations, for
-// example a *fakehttp.ManualClock.
-func WithClock(clock fakehttp.Clock) Option { return func(c *config) { c.clock = clock } }
+// example [NewManualClock].
+func WithClock(clock Clock) Option { return func(c *config) { c.clock = clock } }
 
 // WithAPIKey adds an accepted key. The first use of WithAPIKey replaces the
 // default key set ({DefaultAPIKey, analyzer}).

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/soarkit/soarkit/internal/fakehttp"
 	"github.com/soarkit/soarkit/internal/zipx"
 	"github.com/soarkit/soarkit/vmray"
 	"github.com/soarkit/soarkit/vmray/vmraytest"
@@ -170,7 +169,7 @@ func TestLegacyCachingBody(t *testing.T) {
 }
 
 func TestStateMachineWithClock(t *testing.T) {
-	clock := fakehttp.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	clock := vmraytest.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	srv := vmraytest.NewServer(t, vmraytest.WithClock(clock), vmraytest.WithTiming(vmraytest.Timing{QueuedFor: time.Minute, InWorkFor: 2 * time.Minute}))
 	c := srv.Client()
 	ctx := context.Background()
@@ -249,7 +248,8 @@ func TestUnfinishedReadsAndIOCFilters(t *testing.T) {
 		base + "/type/domains/verdict/malicious":        {0, 0},
 		base + "/type/domains":                          {0, 1},
 		base + "?ioc_verdict=malicious&ioc_type=ips":    {1, 0},
-		base + "/severity/malicious?all_artifacts=true": {0, 0},
+		base + "/severity/malicious?all_artifacts=true": {1, 0},
+		base + "/severity/not_suspicious":               {0, 1},
 	} {
 		code, body := get(t, srv, path)
 		var env struct {
@@ -520,5 +520,81 @@ func TestSubmissionFeed(t *testing.T) {
 	none, err := vmray.Collect(c.Submissions.List(ctx, &vmray.ListOptions{LastID: feed[0].ID}))
 	if err != nil || len(none) != 0 {
 		t.Fatalf("feed after last %+v %v", none, err)
+	}
+}
+
+// TestIOCListsAreArrays checks the wire form VMRay's own client and both
+// original connectors rely on: every list of every IOC is an array, and
+// "type", "ioc_type", "ioc" and "severity" are filled, even for IOCs seeded
+// with only their value.
+func TestIOCListsAreArrays(t *testing.T) {
+	srv := vmraytest.NewServer(t)
+	smp, err := srv.AddSample(vmraytest.Sample{SHA256: strings.Repeat("cd", 32), Outcome: vmraytest.Outcome{
+		Verdict: vmray.VerdictMalicious,
+		IOCs: vmray.IOCs{
+			Files:          []vmray.FileIOC{{IOCCommon: vmray.IOCCommon{Verdict: vmray.VerdictMalicious}, Filename: "a.exe"}},
+			Filenames:      []vmray.FilenameIOC{{Filename: "a.exe"}},
+			Mutexes:        []vmray.MutexIOC{{MutexName: "m"}},
+			Registry:       []vmray.RegistryIOC{{RegKeyName: `HKCU\x`}},
+			IPs:            []vmray.IPIOC{{IPAddress: "198.51.100.1"}},
+			URLs:           []vmray.URLIOC{{URL: "http://evil.example/"}},
+			Domains:        []vmray.DomainIOC{{IOCCommon: vmray.IOCCommon{Verdict: vmray.VerdictSuspicious}, Domain: "evil.example"}},
+			EmailAddresses: []vmray.EmailAddressIOC{{EmailAddress: "a@evil.example"}},
+			Emails:         []vmray.EmailIOC{{Subject: "hi"}},
+			Processes:      []vmray.ProcessIOC{{CmdLine: "a.exe"}},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := get(t, srv, "/rest/sample/"+jsonInt(smp.ID)+"/iocs")
+	var env struct {
+		Data struct {
+			IOCs map[string][]map[string]any `json:"iocs"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(body), &env); code != 200 || err != nil {
+		t.Fatalf("%d %v %s", code, err, body)
+	}
+	lists := []string{"analysis_ids", "filenames", "hashes", "operations", "categories", "classifications",
+		"threat_names", "vtis", "relations", "parent_files", "parent_processes", "parent_processes_names",
+		"parent_processes_ids", "resource_url", "reg_key_value_types", "original_urls", "methods", "user_agents",
+		"referrers", "content_types", "ip_addresses", "countries", "country_codes", "sources", "original_domains",
+		"protocols", "domains", "subjects", "recipients", "attachment_types", "process_names", "image_names"}
+	wantType := map[string]string{"files": "file", "filenames": "filename", "mutexes": "mutex", "registry": "registry",
+		"ips": "ip", "urls": "url", "domains": "domain", "email_addresses": "email_address", "emails": "email",
+		"processes": "process"}
+	for list, typ := range wantType {
+		items := env.Data.IOCs[list]
+		if len(items) != 1 {
+			t.Fatalf("%s: %d items", list, len(items))
+		}
+		it := items[0]
+		for _, k := range lists {
+			if v, present := it[k]; present {
+				if _, isList := v.([]any); !isList {
+					t.Errorf("%s.%s = %#v, want an array", list, k, v)
+				}
+			}
+		}
+		if it["ioc_type"] != typ || it["type"] != typ+"_artifact" || it["ioc"] != true {
+			t.Errorf("%s: ioc_type %v type %v ioc %v", list, it["ioc_type"], it["type"], it["ioc"])
+		}
+		if s, _ := it["severity"].(string); s == "" {
+			t.Errorf("%s: severity %v", list, it["severity"])
+		}
+	}
+	for list, want := range map[string]any{"files": "malicious", "domains": "suspicious", "ips": "not_suspicious"} {
+		if got := env.Data.IOCs[list][0]["severity"]; got != want {
+			t.Errorf("%s severity %v, want %v", list, got, want)
+		}
+	}
+	if got := env.Data.IOCs["files"][0]["numeric_severity"]; got != float64(4) {
+		t.Errorf("numeric_severity %v", got)
+	}
+	// The typed client reads the same answer.
+	res, err := srv.Client().Samples.IOCs(context.Background(), smp.ID, nil)
+	if err != nil || res.IOCs.Len() != 10 || res.IOCs.Files[0].Classifications == nil {
+		t.Fatalf("client: %+v %v", res, err)
 	}
 }
