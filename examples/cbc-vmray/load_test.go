@@ -350,6 +350,9 @@ func BenchmarkScale(b *testing.B) {
 			cfg = fakeworldConfig(b, fakeworld)
 		} else {
 			cbc, vm := benchWorld(b, n)
+			// Count requests per route, keep none: memory should be the world's and the connector's.
+			cbc.SetRecording(carbonblacktest.Recording{MaxRequests: -1})
+			vm.SetRecording(vmraytest.Recording{MaxRequests: -1})
 			cfg = benchConfig(cbc, vm)
 		}
 		dir := b.TempDir()
