@@ -175,7 +175,9 @@ func (s *UBSService) OpenLink(ctx context.Context, link DownloadLink) (*Sample, 
 	defer resp.Body.Close()
 	cfg := s.c.cfg
 	opts := []zipx.Option{
-		zipx.WithMaxArchiveBytes(cfg.maxSample), zipx.WithMaxEntryBytes(cfg.maxSample),
+		// The cap is the sample's: the archive around it may be larger by
+		// the zip's headers and a deflate stream that did not shrink.
+		zipx.WithMaxArchiveBytes(cfg.maxSample + cfg.maxSample/10 + 1<<20), zipx.WithMaxEntryBytes(cfg.maxSample),
 		// Malware padded with zeros compresses extremely well; the entry
 		// size cap bounds the output instead.
 		zipx.WithMaxRatio(zipx.Unlimited),

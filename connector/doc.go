@@ -27,7 +27,12 @@
 //   - await: the engine waits for the ticket's verdict, bounded by Config.AnalysisTimeout counted from the
 //     submission, across restarts.
 //   - respond: every Responder acts on the Finding (evidence, verdict and, by Scope, one sighting or device). Each
-//     done action is recorded in the action log under (responder, file, target) and never repeated.
+//     done action is recorded in the action log under (responder, file, target) and never repeated. A
+//     BatchResponder gets the findings of many files in one call: those that reached it while its previous batch
+//     ran (up to Config.RespondBatch), so a vendor update shared by many files is made once per batch.
+//
+// An item keeps its latest MaxSightings sightings and counts the rest (Evidence.SightingCount), so the state of a
+// file seen again and again stays the same size.
 //
 // Each stage has its own bounded concurrency (Config.Lookup, Fetch, Submit, Await, Respond) and the stages overlap:
 // analyses of earlier evidence are awaited while new evidence is collected and fetched. With an analyzer that takes
@@ -126,7 +131,10 @@
 // target, checks whether the effect already exists (report Unchanged) and says what it did in Result.Detail. Return
 // Skipped when the finding lacks what you need. Leave verdict gates, dry run, retries and rate limits to the
 // wrappers Gate, DryRun, Retry and RateLimit. Run connectortest.TestResponder against your vendor's fake. Webhook and
-// Command are ready-made responders.
+// Command are ready-made responders. When the vendor can do the work of several files in fewer calls (a list update,
+// a search by many ids), implement BatchResponder too: RespondBatch answers each finding on its own (an Outcome per
+// finding), and the engine calls it one batch at a time. Gate keeps batching; DryRun, Retry and RateLimit act per
+// finding.
 //
 // # Names shared with the vendor clients
 //

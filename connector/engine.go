@@ -30,6 +30,10 @@ type engine struct {
 	feeders sync.WaitGroup // resume and collectors
 	jobs    sync.WaitGroup // live jobs
 	workers sync.WaitGroup
+	// batchRuns counts the goroutines running batches of BatchResponders (see batcher).
+	batchRuns sync.WaitGroup
+	// batchers holds one batcher per BatchResponder, by name.
+	batchers map[string]*batcher
 
 	lookupQ  chan *job
 	fetchQ   chan *job
@@ -88,8 +92,13 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 		lookupQ: make(chan *job), fetchQ: make(chan *job), submitQ: make(chan *job),
 		awaitQ: make(chan *job), respondQ: make(chan *job),
 		inflight: map[Key]*job{}, ended: map[string]bool{}, skipped: map[ActionKey]verdictMark{},
-		health: map[string]*componentState{},
-		wake:   make(chan struct{}, 1), freed: make(chan struct{}, 1),
+		health: map[string]*componentState{}, batchers: map[string]*batcher{},
+		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1),
+	}
+	for _, r := range p.cfg.Responders {
+		if b, ok := r.(BatchResponder); ok {
+			e.batchers[r.Name()] = &batcher{e: e, r: b, max: p.cfg.RespondBatch}
+		}
 	}
 	e.leases, _ = p.cfg.Store.(LeasingStore)
 	e.sum = Summary{Started: p.cfg.Now(), Verdicts: map[Kind]int{}, Actions: map[string]ActionCounts{},
@@ -147,6 +156,7 @@ func (e *engine) close() (Summary, error) {
 	close(e.awaitQ)
 	close(e.respondQ)
 	e.workers.Wait()
+	e.batchRuns.Wait()
 	e.cancelWork()
 	if e.cfg.Retention > 0 && !e.stopping() {
 		e.prune()

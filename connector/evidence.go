@@ -189,8 +189,12 @@ type Evidence struct {
 	// FirstSeen and LastSeen bound the sightings in time; the engine fills them from the sightings when zero.
 	FirstSeen time.Time `json:"first_seen,omitzero"`
 	LastSeen  time.Time `json:"last_seen,omitzero"`
-	// Sightings says where the file was seen: responders act on them.
+	// Sightings says where the file was seen: responders act on them. An item keeps the latest MaxSightings of
+	// them (see SightingCount).
 	Sightings []Sighting `json:"sightings,omitempty"`
+	// SightingCount is the number of distinct sightings merged into the item over its life, the dropped ones
+	// included; the engine keeps it (0 in evidence from a source means len(Sightings)).
+	SightingCount int `json:"sighting_count,omitempty"`
 	// SourceVerdict is a verdict the source already holds (for example Proofpoint TAP's own classification of an
 	// attachment). The PassThrough analyzer uses it instead of analysing the file.
 	SourceVerdict *Verdict `json:"source_verdict,omitempty"`
@@ -296,6 +300,10 @@ func (e *Evidence) normalize(source string, now time.Time) (Key, error) {
 			e.LastSeen = s.Time
 		}
 	}
+	if e.SightingCount < len(e.Sightings) {
+		e.SightingCount = len(e.Sightings)
+	}
+	e.capSightings()
 	if e.FirstSeen.IsZero() {
 		e.FirstSeen = now
 	}
@@ -306,6 +314,19 @@ func (e *Evidence) normalize(source string, now time.Time) (Key, error) {
 		return Key{}, fmt.Errorf("connector: source verdict kind %d out of range", e.SourceVerdict.Kind)
 	}
 	return key, nil
+}
+
+// MaxSightings bounds the sightings an item keeps, so that the state of a file seen again and again does not grow:
+// when more arrive, the oldest are dropped (and counted in Evidence.SightingCount). Responders act on a pass over the
+// item after each merge that added sightings, so a dropped sighting was acted on unless more than MaxSightings new
+// ones arrived between two passes.
+const MaxSightings = 256
+
+// capSightings drops the oldest sightings beyond MaxSightings.
+func (e *Evidence) capSightings() {
+	if n := len(e.Sightings); n > MaxSightings {
+		e.Sightings = append(e.Sightings[:0:0], e.Sightings[n-MaxSightings:]...)
+	}
 }
 
 // merge folds o (evidence of the same file) into e. It reports how many sightings were new and whether the source
@@ -327,6 +348,9 @@ func (e *Evidence) merge(o Evidence) (added int, verdictRaised bool) {
 	if o.LastSeen.After(e.LastSeen) {
 		e.LastSeen = o.LastSeen
 	}
+	if e.SightingCount < len(e.Sightings) {
+		e.SightingCount = len(e.Sightings)
+	}
 	if len(o.Sightings) > 0 {
 		seen := make(map[string]bool, len(e.Sightings))
 		for _, s := range e.Sightings {
@@ -339,6 +363,8 @@ func (e *Evidence) merge(o Evidence) (added int, verdictRaised bool) {
 				added++
 			}
 		}
+		e.SightingCount += added
+		e.capSightings()
 	}
 	if o.SourceVerdict != nil && (e.SourceVerdict == nil || o.SourceVerdict.Kind > e.SourceVerdict.Kind) {
 		v := *o.SourceVerdict

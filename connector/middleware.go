@@ -62,8 +62,15 @@ func (w wrapped) Name() string { return w.inner.Name() }
 func (w wrapped) Scope() Scope { return w.inner.Scope() }
 
 // Gate lets findings through to r only when their verdict is in kinds; other findings are Skipped (and not recorded,
-// so a later, different verdict can still trigger the action). Every responder in the examples is gated.
-func Gate(r Responder, kinds KindSet) Responder { return gate{wrapped{r}, kinds} }
+// so a later, different verdict can still trigger the action). Every responder in the examples is gated. The result
+// is a BatchResponder when r is one: a batch passes on the findings the gate lets through, in one call.
+func Gate(r Responder, kinds KindSet) Responder {
+	g := gate{wrapped{r}, kinds}
+	if b, ok := r.(BatchResponder); ok {
+		return batchGate{g, b}
+	}
+	return g
+}
 
 type gate struct {
 	wrapped
@@ -71,10 +78,48 @@ type gate struct {
 }
 
 func (g gate) Respond(ctx context.Context, f Finding) (Result, error) {
-	if !g.kinds.Has(f.Verdict.Kind) {
-		return Result{Status: Skipped, Detail: fmt.Sprintf("verdict %s not selected (%s)", f.Verdict.Kind, g.kinds)}, nil
+	if res, ok := g.refuse(f); ok {
+		return res, nil
 	}
 	return g.inner.Respond(ctx, f)
+}
+
+// refuse returns the Skipped result of a finding whose verdict the gate does not let through.
+func (g gate) refuse(f Finding) (Result, bool) {
+	if g.kinds.Has(f.Verdict.Kind) {
+		return Result{}, false
+	}
+	return Result{Status: Skipped, Detail: fmt.Sprintf("verdict %s not selected (%s)", f.Verdict.Kind, g.kinds)}, true
+}
+
+type batchGate struct {
+	gate
+	b BatchResponder
+}
+
+func (g batchGate) RespondBatch(ctx context.Context, fs []Finding) []Outcome {
+	outs := make([]Outcome, len(fs))
+	var pass []Finding
+	var at []int
+	for i, f := range fs {
+		if res, ok := g.refuse(f); ok {
+			outs[i].Result = res
+			continue
+		}
+		pass, at = append(pass, f), append(at, i)
+	}
+	if len(pass) == 0 {
+		return outs
+	}
+	inner := g.b.RespondBatch(ctx, pass)
+	for k, i := range at {
+		if k < len(inner) && len(inner) == len(pass) {
+			outs[i] = inner[k]
+		} else {
+			outs[i].Err = Permanent(fmt.Errorf("%s answered a batch of %d findings with %d outcomes", g.Name(), len(pass), len(inner)))
+		}
+	}
+	return outs
 }
 
 // DryRun never calls r: it logs what r would be asked to do and reports Skipped, so nothing is recorded and turning

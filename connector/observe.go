@@ -46,12 +46,14 @@ const (
 	CounterActions   Counter = "actions"            // labels: responder, status ("acted", "unchanged", "skipped", "done_before", "failed")
 	CounterFailures  Counter = "dead_letters"       // labels: stage
 	CounterRetries   Counter = "retries"            // labels: stage
+	CounterBatches   Counter = "respond_batches"    // labels: responder (RespondBatch calls of a BatchResponder)
 )
 
 // Counters lists every counter, for binding them all up front.
 func Counters() []Counter {
 	return []Counter{CounterCollected, CounterRejected, CounterDeduped, CounterCacheHits, CounterLookups,
-		CounterFetched, CounterSubmitted, CounterVerdicts, CounterActions, CounterFailures, CounterRetries}
+		CounterFetched, CounterSubmitted, CounterVerdicts, CounterActions, CounterFailures, CounterRetries,
+		CounterBatches}
 }
 
 // Labels returns the label names of the counter.
@@ -67,6 +69,8 @@ func (c Counter) Labels() []string {
 		return []string{"kind"}
 	case CounterActions:
 		return []string{"responder", "status"}
+	case CounterBatches:
+		return []string{"responder"}
 	case CounterFailures, CounterRetries:
 		return []string{"stage"}
 	}

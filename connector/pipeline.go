@@ -26,6 +26,10 @@ type Config struct {
 	// Submit 2 and 10 min, Await 8 and AnalysisTimeout, Respond 4 and 2 min; the retry horizon of every stage is
 	// 24 h.
 	Lookup, Fetch, Submit, Await, Respond StageLimits
+	// RespondBatch is the most findings one RespondBatch call of a BatchResponder gets (default 100). A batch holds
+	// the findings that reached the respond stage while the previous batch ran, so it is also bounded by
+	// Respond.Concurrency items.
+	RespondBatch int
 	// CollectTimeout bounds one Source.Collect call (default 10 min).
 	CollectTimeout time.Duration
 
@@ -150,6 +154,9 @@ func New(cfg Config) (*Pipeline, error) {
 	setLimits(&cfg.Submit, 2, 10*time.Minute)
 	setLimits(&cfg.Await, 8, cfg.AnalysisTimeout)
 	setLimits(&cfg.Respond, 4, 2*time.Minute)
+	if cfg.RespondBatch <= 0 {
+		cfg.RespondBatch = 100
+	}
 	if cfg.Retry.Attempts < 0 {
 		cfg.Retry.Attempts = 0
 	}

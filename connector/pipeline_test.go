@@ -215,7 +215,7 @@ func TestObserverSeesCountersAndLatencies(t *testing.T) {
 			t.Errorf("%d latencies at %s, want at least %d", obs.latencies[stage], stage, min)
 		}
 	}
-	if len(connector.Counters()) != 11 {
+	if len(connector.Counters()) != 12 {
 		t.Errorf("Counters() lists %d counters", len(connector.Counters()))
 	}
 }

@@ -16,7 +16,8 @@
 // [Server.AddObservation], [Server.AddBinary], [Server.AddPolicy],
 // [Server.AddPublicFeed], [Server.AddDeviceProcess], [Server.AddDeviceFile]),
 // and use [Server.Client] for the real client wired to it with fast retries
-// and polling. Inspect what clients did with [Server.Requests],
+// and polling. Inspect what clients did with [Server.Requests] ([Server.Counts]
+// per route; [Server.SetRecording] bounds what is kept, for load tests),
 // [Server.DeviceActions], [Server.Commands], [Server.Reports],
 // [Server.Watchlists], [Server.Feed], [Server.Overrides], [Server.Banned],
 // [Server.Device], [Server.DeviceProcesses], [Server.DeviceFile] and

@@ -58,7 +58,11 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, o := range s.st.overrides {
+	same := s.st.overrides
+	if in.OverrideType == carbonblack.OverrideSHA256 {
+		same = s.st.overridesBySHA[in.SHA256Hash]
+	}
+	for _, o := range same {
 		if o.OverrideList == in.OverrideList && o.OverrideType == in.OverrideType && o.SHA256Hash == in.SHA256Hash && o.SignedBy == in.SignedBy && o.Path == in.Path {
 			writeError(w, http.StatusConflict, "CONFLICT", "An override for this value already exists: "+o.ID)
 			return
@@ -68,6 +72,11 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request) {
 	in.CreatedBy = s.opts.apiID
 	in.CreateTime.Time = s.now()
 	s.st.overrides = append(s.st.overrides, &in)
+	s.st.overrideNext++
+	s.st.overrideSeq[&in] = s.st.overrideNext
+	if in.OverrideType == carbonblack.OverrideSHA256 {
+		s.st.overridesBySHA[in.SHA256Hash] = append(s.st.overridesBySHA[in.SHA256Hash], &in)
+	}
 	writeJSON(w, http.StatusOK, in)
 }
 
@@ -85,7 +94,7 @@ func (s *Server) searchOverrides(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var all []record
-	for _, o := range s.Overrides() {
+	for _, o := range s.overrideCandidates(body.Query) {
 		all = append(all, toRecord(o))
 	}
 	matched, ok := body.filterOrFail(w, all, "", s.now())
@@ -96,6 +105,44 @@ func (s *Server) searchOverrides(w http.ResponseWriter, r *http.Request) {
 		sortRecords(matched, []carbonblack.SortField{{Field: body.SortField, Order: body.SortOrder}})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"results": pageOf(matched, start, rows), "num_found": len(matched)})
+}
+
+// overrideCandidates returns, oldest first, the overrides a search with this free-text query can match: when the
+// query names only SHA-256 hashes ("h1 OR h2 ..."), the overrides of those hashes from the index; otherwise all.
+// (The fake's index does not see a hash that only appears in another override's description or file name.)
+func (s *Server) overrideCandidates(query string) []carbonblack.ReputationOverride {
+	var hashes []string
+	for _, tok := range strings.Fields(strings.NewReplacer("(", " ", ")", " ").Replace(query)) {
+		switch {
+		case tok == "OR":
+		case len(tok) == 64 && carbonblack.PickSHA256([]string{tok}) != "":
+			hashes = append(hashes, strings.ToLower(tok))
+		default:
+			return s.Overrides()
+		}
+	}
+	if len(hashes) == 0 {
+		return s.Overrides()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[*carbonblack.ReputationOverride]bool{}
+	var out []*carbonblack.ReputationOverride
+	for _, h := range hashes {
+		for _, o := range s.st.overridesBySHA[h] {
+			if !seen[o] {
+				seen[o] = true
+				out = append(out, o)
+			}
+		}
+	}
+	// Oldest first, as the full list (ids are random and creation times may tie).
+	slices.SortFunc(out, func(a, b *carbonblack.ReputationOverride) int { return s.st.overrideSeq[a] - s.st.overrideSeq[b] })
+	res := make([]carbonblack.ReputationOverride, len(out))
+	for i, o := range out {
+		res[i] = *o
+	}
+	return res
 }
 
 func (s *Server) getOverride(w http.ResponseWriter, r *http.Request) {
@@ -113,10 +160,23 @@ func (s *Server) deleteOverride(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(s.st.overrides)
-	s.st.overrides = slices.DeleteFunc(s.st.overrides, func(o *carbonblack.ReputationOverride) bool { return o.ID == id })
+	s.st.overrides = slices.DeleteFunc(s.st.overrides, func(o *carbonblack.ReputationOverride) bool {
+		if o.ID == id {
+			delete(s.st.overrideSeq, o)
+			return true
+		}
+		return false
+	})
 	if len(s.st.overrides) == n {
 		notFound(w, "Override %s not found", id)
 		return
+	}
+	for sha, os := range s.st.overridesBySHA {
+		if kept := slices.DeleteFunc(os, func(o *carbonblack.ReputationOverride) bool { return o.ID == id }); len(kept) == 0 {
+			delete(s.st.overridesBySHA, sha)
+		} else {
+			s.st.overridesBySHA[sha] = kept
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -31,6 +31,11 @@ type state struct {
 	feedOrder      []string
 
 	overrides []*carbonblack.ReputationOverride
+	// overridesBySHA indexes the SHA-256 overrides by hash, so a search that names hashes and a create's conflict
+	// check do not look at every override.
+	overridesBySHA map[string][]*carbonblack.ReputationOverride
+	overrideSeq    map[*carbonblack.ReputationOverride]int // creation order
+	overrideNext   int
 
 	sessions   map[string]*session
 	sessionSeq int
@@ -48,6 +53,9 @@ func newState() state {
 		ignored:    map[string]bool{},
 		feeds:      map[string]*feed{},
 		sessions:   map[string]*session{},
+
+		overridesBySHA: map[string][]*carbonblack.ReputationOverride{},
+		overrideSeq:    map[*carbonblack.ReputationOverride]int{},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,28 +54,88 @@ func (b *Ban) Name() string { return b.opts.Name }
 // Scope is per file.
 func (b *Ban) Scope() connector.Scope { return connector.ScopeEvidence }
 
-// Respond bans the file unless it is banned already.
+// Respond bans the file unless it is banned already (a batch of one; see RespondBatch).
 func (b *Ban) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
-	sha := strings.ToLower(f.Evidence.Hashes.SHA256)
-	if !isHex(sha, 64) {
-		return skipped("the evidence has no SHA-256")
+	out := b.RespondBatch(ctx, []connector.Finding{f})[0]
+	return out.Result, out.Err
+}
+
+// maxHashesPerSearch bounds the hashes one override search asks for.
+const maxHashesPerSearch = 50
+
+// RespondBatch bans several files: the overrides of all their hashes are looked up with one search (per 50
+// hashes), and the missing bans are created concurrently.
+func (b *Ban) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
+	outs := make([]connector.Outcome, len(fs))
+	shas := make([]string, len(fs))
+	var want []string
+	for i, f := range fs {
+		shas[i] = strings.ToLower(f.Evidence.Hashes.SHA256)
+		if !isHex(shas[i], 64) {
+			outs[i].Result, outs[i].Err = skipped("the evidence has no SHA-256")
+			continue
+		}
+		if !slices.Contains(want, shas[i]) {
+			want = append(want, shas[i])
+		}
 	}
-	old, err := b.c.Reputations.FindSHA256(ctx, carbonblack.OverrideBlackList, sha)
+	banned, err := b.banned(ctx, want)
 	if err != nil {
-		return connector.Result{}, classify("searching reputation overrides", err)
+		for i := range outs {
+			if outs[i].Result.Status == "" {
+				outs[i].Err = err
+			}
+		}
+		return outs
 	}
-	if old != nil {
-		return unchanged("already banned (override %s)", old.ID)
+	var todo []int
+	asked := map[string]bool{}
+	for i := range fs {
+		switch sha := shas[i]; {
+		case outs[i].Result.Status != "":
+		case banned[sha] != nil:
+			outs[i].Result, outs[i].Err = unchanged("already banned (override %s)", banned[sha].ID)
+		case asked[sha]:
+			outs[i].Result, outs[i].Err = unchanged("banned by an earlier finding of the batch")
+		default:
+			asked[sha] = true
+			todo = append(todo, i)
+		}
 	}
-	o, err := b.c.Reputations.Create(ctx, carbonblack.ReputationOverride{OverrideList: carbonblack.OverrideBlackList,
-		OverrideType: carbonblack.OverrideSHA256, SHA256Hash: sha, Filename: fileName(f), Description: b.opts.Description})
-	if errors.Is(err, carbonblack.ErrConflict) {
-		return unchanged("already banned")
+	parallel(len(todo), func(k int) {
+		i := todo[k]
+		o, err := b.c.Reputations.Create(ctx, carbonblack.ReputationOverride{OverrideList: carbonblack.OverrideBlackList,
+			OverrideType: carbonblack.OverrideSHA256, SHA256Hash: shas[i], Filename: fileName(fs[i]), Description: b.opts.Description})
+		switch {
+		case errors.Is(err, carbonblack.ErrConflict):
+			outs[i].Result, outs[i].Err = unchanged("already banned")
+		case err != nil:
+			outs[i].Err = classify("creating a reputation override", err)
+		default:
+			outs[i].Result, outs[i].Err = acted("banned %s (override %s)", shas[i], o.ID)
+		}
+	})
+	return outs
+}
+
+// banned returns the BLACK_LIST overrides of the given SHA-256s, by hash: one search per 50 hashes, whose free-text
+// query names them all ("h1 OR h2 ..."), kept only where the override's hash is one asked for.
+func (b *Ban) banned(ctx context.Context, shas []string) (map[string]*carbonblack.ReputationOverride, error) {
+	out := map[string]*carbonblack.ReputationOverride{}
+	for chunk := range slices.Chunk(shas, maxHashesPerSearch) {
+		q := carbonblack.OverrideSearch{Criteria: carbonblack.Criteria{"override_list": carbonblack.OverrideBlackList,
+			"override_type": carbonblack.OverrideSHA256}, Query: strings.Join(chunk, " OR "), Rows: 100}
+		for o, err := range b.c.Reputations.All(ctx, q) {
+			if err != nil {
+				return nil, classify("searching reputation overrides", err)
+			}
+			sha := strings.ToLower(o.SHA256Hash)
+			if slices.Contains(chunk, sha) && out[sha] == nil {
+				out[sha] = &o
+			}
+		}
 	}
-	if err != nil {
-		return connector.Result{}, classify("creating a reputation override", err)
-	}
-	return acted("banned %s (override %s)", sha, o.ID)
+	return out, nil
 }
 
 // fileName is the evidence's file name, else the base name of a sighting's
@@ -147,30 +208,98 @@ func (q *Quarantine) Name() string { return q.name }
 func (q *Quarantine) Scope() connector.Scope { return connector.ScopeDevice }
 
 // Respond quarantines the sighting's device unless it is quarantined or
-// its quarantine was requested and is not in effect yet.
+// its quarantine was requested and is not in effect yet (a batch of one; see
+// RespondBatch).
 func (q *Quarantine) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
-	id, ok := sightingDevice(f)
-	if !ok {
-		return skipped("the sighting names no Carbon Black device")
+	out := q.RespondBatch(ctx, []connector.Finding{f})[0]
+	return out.Result, out.Err
+}
+
+// RespondBatch quarantines the devices of several findings: one device
+// search by ids reads their state, and one device action quarantines every
+// device that needs it. A device named by several findings is acted on
+// once; the others report Unchanged.
+func (q *Quarantine) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
+	outs := make([]connector.Outcome, len(fs))
+	first := map[int64]int{} // device -> its first finding
+	var ids []int64
+	for i, f := range fs {
+		id, ok := sightingDevice(f)
+		switch {
+		case !ok:
+			outs[i].Result, outs[i].Err = skipped("the sighting names no Carbon Black device")
+		case slices.Contains(ids, id):
+			outs[i].Result, outs[i].Err = unchanged("device %d is handled by an earlier finding of the batch", id)
+		default:
+			first[id] = i
+			ids = append(ids, id)
+		}
 	}
-	return q.pending.Do(strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
-		d, err := getDevice(ctx, q.c, id)
-		if err != nil {
-			return connector.Result{}, false, err
-		}
-		if d.Quarantined {
-			res, err := unchanged("device %d (%s) is already quarantined", id, d.Name)
-			return res, false, err
-		}
-		if res, ok, err := q.pending.Pending(r, fmt.Sprintf("quarantine of device %d (%s)", id, d.Name)); ok {
-			return res, false, err
-		}
-		if err := q.c.Devices.Quarantine(ctx, true, id); err != nil {
-			return connector.Result{}, true, classify(fmt.Sprintf("quarantining device %d", id), err)
-		}
-		res, err := acted("quarantined device %d (%s)", id, d.Name)
-		return res, true, err
+	if len(ids) == 0 {
+		return outs
+	}
+	keys := make([]string, len(ids))
+	for k, id := range ids {
+		keys[k] = strconv.FormatInt(id, 10)
+	}
+	res, errs := q.pending.DoAll(keys, func(rs []pending.Request) ([]connector.Result, []bool, []error) {
+		return q.quarantine(ctx, ids, rs)
 	})
+	for k, id := range ids {
+		outs[first[id]] = connector.Outcome{Result: res[k], Err: errs[k]}
+	}
+	return outs
+}
+
+// quarantine reads the devices ids with one search and quarantines, with one
+// action, those that are neither quarantined nor pending (rs).
+func (q *Quarantine) quarantine(ctx context.Context, ids []int64, rs []pending.Request) ([]connector.Result, []bool, []error) {
+	res, sent, errs := make([]connector.Result, len(ids)), make([]bool, len(ids)), make([]error, len(ids))
+	devices, err := q.c.Devices.ByIDs(ctx, ids...)
+	if err != nil {
+		err = classify(fmt.Sprintf("searching %d devices", len(ids)), err)
+		for k := range errs {
+			errs[k] = err
+		}
+		return res, sent, errs
+	}
+	byID := make(map[int64]*carbonblack.Device, len(devices))
+	for i := range devices {
+		byID[devices[i].ID] = &devices[i]
+	}
+	var act []int
+	for k, id := range ids {
+		d := byID[id]
+		switch {
+		case d == nil:
+			errs[k] = connector.Permanent(fmt.Errorf("carbonblackconn: device %d does not exist: %w", id, carbonblack.ErrNotFound))
+		case d.Quarantined:
+			res[k], errs[k] = unchanged("device %d (%s) is already quarantined", id, d.Name)
+		default:
+			if r, ok, err := q.pending.Pending(rs[k], fmt.Sprintf("quarantine of device %d (%s)", id, d.Name)); ok {
+				res[k], errs[k] = r, err
+				continue
+			}
+			act = append(act, k)
+		}
+	}
+	if len(act) == 0 {
+		return res, sent, errs
+	}
+	actIDs := make([]int64, len(act))
+	for n, k := range act {
+		actIDs[n] = ids[k]
+	}
+	err = q.c.Devices.Quarantine(ctx, true, actIDs...)
+	for _, k := range act {
+		sent[k] = true
+		if err != nil {
+			errs[k] = classify(fmt.Sprintf("quarantining %d devices", len(act)), err)
+			continue
+		}
+		res[k], errs[k] = acted("quarantined device %d (%s)", ids[k], byID[ids[k]].Name)
+	}
+	return res, sent, errs
 }
 
 // PolicyMove is a responder that moves every device that saw a file to a

@@ -60,6 +60,16 @@
 //   - LiveResponse: per sighting, kill the process and delete the file in a
 //     bounded session that is always closed.
 //
+// WatchlistReport, FeedReport, Ban and Quarantine are connector.BatchResponders:
+// the engine hands them the findings of many files at once. A watchlist batch
+// reads and writes its reports concurrently (at most 64 calls at once) and
+// lists them in the watchlist with one update verified by one read-back; a
+// feed batch merges its reports with one write and one read-back; Ban looks
+// the hashes up with one override search per 50 and creates the missing
+// bans; Quarantine reads the devices with one search by ids and quarantines
+// those that need it with one device action. Each holds its lock for one
+// batch at most.
+//
 // Every responder checks the vendor's state first and reports
 // connector.Unchanged when there is nothing to do, so a repeated call never
 // duplicates a Carbon Black object. Verdict gating and dry run are the

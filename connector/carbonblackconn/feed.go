@@ -111,43 +111,102 @@ func (r *FeedReport) Name() string { return r.opts.Name }
 // Scope is per file.
 func (r *FeedReport) Scope() connector.Scope { return connector.ScopeEvidence }
 
-// Respond adds the file's report unless the feed already has it.
+// Respond adds the file's report unless the feed already has it (a batch of one; see RespondBatch).
 func (r *FeedReport) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
-	sha := strings.ToLower(f.Evidence.Hashes.SHA256)
-	if !isHex(sha, 64) {
-		return skipped("the evidence has no SHA-256")
-	}
+	out := r.RespondBatch(ctx, []connector.Finding{f})[0]
+	return out.Result, out.Err
+}
+
+// RespondBatch adds the reports of several files with one read of the feed's reports, one write of the merged set
+// (carbonblack.FeedsService.AddReports: a read and a replace) and one read-back that verifies every added report is
+// listed. The responder's lock is held for one batch.
+func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
+	outs := make([]connector.Outcome, len(fs))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id, err := r.feed(ctx)
 	if err != nil {
-		return connector.Result{}, err
+		return failAll(outs, err)
 	}
 	reps, err := r.c.Feeds.Reports(ctx, id)
 	if err != nil {
-		return connector.Result{}, classify("reading the reports of feed "+r.opts.Feed, err)
+		return failAll(outs, classify("reading the reports of feed "+r.opts.Feed, err))
 	}
+	have := map[string]string{} // SHA-256 -> the report that holds it
 	for _, rep := range reps {
-		if rep.ID == sha {
-			return unchanged("feed %q already has report %s", r.opts.Feed, sha)
-		}
+		have[strings.ToLower(rep.ID)] = rep.ID
 		for _, ioc := range rep.IOCsV2 {
+			if ioc.MatchType != carbonblack.MatchEquality {
+				continue
+			}
 			for _, v := range ioc.Values {
-				if ioc.MatchType == carbonblack.MatchEquality && strings.EqualFold(v, sha) {
-					return unchanged("feed %q already reports %s (report %s)", r.opts.Feed, sha, rep.ID)
+				if _, ok := have[strings.ToLower(v)]; !ok {
+					have[strings.ToLower(v)] = rep.ID
 				}
 			}
 		}
 	}
+	var add []carbonblack.Report
+	var at []int
+	for i, f := range fs {
+		sha := strings.ToLower(f.Evidence.Hashes.SHA256)
+		switch rid, ok := have[sha]; {
+		case !isHex(sha, 64):
+			outs[i].Result, outs[i].Err = skipped("the evidence has no SHA-256")
+		case ok && rid == sha:
+			outs[i].Result, outs[i].Err = unchanged("feed %q already has report %s", r.opts.Feed, sha)
+		case ok:
+			outs[i].Result, outs[i].Err = unchanged("feed %q already reports %s (report %s)", r.opts.Feed, sha, rid)
+		default:
+			have[sha] = sha
+			add, at = append(add, r.report(f, sha)), append(at, i)
+		}
+	}
+	if len(add) == 0 {
+		return outs
+	}
+	err = r.c.Feeds.AddReports(ctx, id, add...)
+	if err != nil {
+		err = classify(fmt.Sprintf("adding %d reports to feed %s", len(add), r.opts.Feed), err)
+	} else {
+		err = r.verify(ctx, id, add)
+	}
+	for k, i := range at {
+		if err != nil {
+			outs[i].Err = err
+			continue
+		}
+		outs[i].Result, outs[i].Err = acted("added report %s to feed %q", add[k].ID, r.opts.Feed)
+	}
+	return outs
+}
+
+// report is the feed report of one file.
+func (r *FeedReport) report(f connector.Finding, sha string) carbonblack.Report {
 	ioc := carbonblack.EqualityIOC(carbonblack.FieldProcessHash, sha)
 	ioc.ID, ioc.Link = sha, f.Verdict.ReportURL
 	tags := mergeTags([]string{f.Verdict.Kind.String()}, append(append([]string{}, f.Verdict.Classifications...), f.Verdict.ThreatNames...))
-	rep := carbonblack.Report{ID: sha, Title: r.opts.Title(f), Description: r.opts.Description(f), Severity: severityOf(f.Verdict),
+	return carbonblack.Report{ID: sha, Title: r.opts.Title(f), Description: r.opts.Description(f), Severity: severityOf(f.Verdict),
 		Link: f.Verdict.ReportURL, Tags: tags, IOCsV2: []carbonblack.IOC{ioc}}
-	if err := r.c.Feeds.AddReports(ctx, id, rep); err != nil {
-		return connector.Result{}, classify("adding a report to feed "+r.opts.Feed, err)
+}
+
+// verify reads the feed's reports back once and fails (transiently) when a report just added is missing: another
+// writer replaced the set in between, and the retry adds it again.
+func (r *FeedReport) verify(ctx context.Context, id string, added []carbonblack.Report) error {
+	reps, err := r.c.Feeds.Reports(ctx, id)
+	if err != nil {
+		return classify("reading back the reports of feed "+r.opts.Feed, err)
 	}
-	return acted("added report %s to feed %q", sha, r.opts.Feed)
+	listed := make(map[string]bool, len(reps))
+	for _, rep := range reps {
+		listed[rep.ID] = true
+	}
+	for _, rep := range added {
+		if !listed[rep.ID] {
+			return fmt.Errorf("carbonblackconn: report %s is missing from feed %q after the update (another writer replaced the reports)", rep.ID, r.opts.Feed)
+		}
+	}
+	return nil
 }
 
 // feed returns the feed's id, creating the feed (and its watchlist) when

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -137,6 +138,43 @@ func TestFetchArchiveFaults(t *testing.T) {
 	fake.ClearFaults()
 	if _, err := fetch(carbonblack.WithMaxSampleBytes(100)); !connector.IsPermanent(err) || !errors.Is(err, carbonblack.ErrResponseTooLarge) {
 		t.Errorf("over the limit: %v, want a permanent ErrResponseTooLarge", err)
+	}
+	if n := fake.CountRequests("GET", "/cdc-file-storage/"); n != 1 {
+		t.Errorf("downloads over the limit = %d, want 1", n)
+	}
+}
+
+// The sample cap applies to the sample: a file of exactly the cap, which does not compress, arrives although the
+// zip around it is larger; one byte more is a permanent failure after one download.
+func TestSampleCapAppliesToTheSample(t *testing.T) {
+	fake, _ := newFake(t)
+	content := make([]byte, 64<<10)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range content {
+		content[i] = byte(rng.Uint32())
+	}
+	sha := seedBinary(t, fake, content)
+	fetch := func(limit int64) (connector.Sample, error) {
+		bin, err := carbonblackconn.NewBinaries(fake.Client(carbonblack.WithMaxSampleBytes(limit)), carbonblackconn.BinariesOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fake.ResetRequests()
+		s, err := bin.Fetch(context.Background(), sha, "")
+		if err == nil {
+			n, rerr := io.Copy(io.Discard, s.Body)
+			s.Body.Close()
+			if rerr != nil || n != int64(len(content)) {
+				t.Errorf("read %d bytes, %v", n, rerr)
+			}
+		}
+		return s, err
+	}
+	if _, err := fetch(int64(len(content))); err != nil {
+		t.Errorf("a sample of exactly the cap: %v", err)
+	}
+	if _, err := fetch(int64(len(content)) - 1); !connector.IsPermanent(err) || !errors.Is(err, carbonblack.ErrResponseTooLarge) {
+		t.Errorf("one byte over the cap: %v, want a permanent ErrResponseTooLarge", err)
 	}
 	if n := fake.CountRequests("GET", "/cdc-file-storage/"); n != 1 {
 		t.Errorf("downloads over the limit = %d, want 1", n)

@@ -148,60 +148,240 @@ func (r *WatchlistReport) Name() string { return r.opts.Name }
 // Scope is per file: one report per file.
 func (r *WatchlistReport) Scope() connector.Scope { return connector.ScopeEvidence }
 
-// Respond writes or extends the file's report with the IOCs that are new.
+// Respond writes or extends the file's report with the IOCs that are new (a batch of one; see RespondBatch).
 func (r *WatchlistReport) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
-	sha := strings.ToLower(f.Evidence.Hashes.SHA256)
-	if !isHex(sha, 64) {
-		return skipped("the evidence has no SHA-256")
-	}
-	pairs := MapIOCs(f, r.opts.IOCVerdicts)
+	out := r.RespondBatch(ctx, []connector.Finding{f})[0]
+	return out.Result, out.Err
+}
+
+// watchlistWork is what a batch does for one finding.
+type watchlistWork struct {
+	sha   string
+	fresh []FieldValue // IOCs no watchlist, feed or earlier finding of the batch holds
+	id    string       // the file's report, when it has one
+	// written is the report created or extended for the finding; attach is set when the report must join the
+	// watchlist.
+	written *carbonblack.Report
+	created bool
+	attach  bool
+	done    bool // the outcome is final before the watchlist update
+}
+
+// RespondBatch writes or extends the reports of several files: the reports are read (crash recovery), created and
+// extended concurrently, then listed in the watchlist with one update, verified by one read-back (see
+// carbonblack.WatchlistsService.AddReports). The responder's lock is held for one batch; the engine makes one batch
+// at a time.
+func (r *WatchlistReport) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
+	outs := make([]connector.Outcome, len(fs))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.refresh(ctx); err != nil {
-		return connector.Result{}, err
+		return failAll(outs, err)
 	}
-	if err := r.recover(ctx, sha); err != nil {
-		return connector.Result{}, err
-	}
-	var fresh []FieldValue
-	for _, p := range pairs {
-		if !r.base.values[iocKey(p.Field, p.Value)] {
-			fresh = append(fresh, p)
-		}
-	}
-	id, has := r.base.reports[sha]
-	if len(fresh) == 0 {
-		if has && !r.base.attached[id] {
-			if err := r.attach(ctx, id); err != nil {
-				return connector.Result{}, err
+	work := make([]watchlistWork, len(fs))
+	seen := map[string]bool{}
+	var check []int
+	for i, f := range fs {
+		w := &work[i]
+		w.sha = strings.ToLower(f.Evidence.Hashes.SHA256)
+		switch {
+		case !isHex(w.sha, 64):
+			outs[i].Result, outs[i].Err = skipped("the evidence has no SHA-256")
+			w.done = true
+		case seen[w.sha]:
+			// The engine holds one item per file, so this is a caller's repeat: its twin answers for it.
+			outs[i].Result, outs[i].Err = unchanged("the same file is earlier in the batch")
+			w.done = true
+		default:
+			seen[w.sha] = true
+			if _, ok := r.base.reports[w.sha]; !ok && !r.base.checked[w.sha] {
+				check = append(check, i)
 			}
-			return acted("added report %s to watchlist %q", id, r.opts.Watchlist)
 		}
-		if has {
-			return unchanged("report %s already holds every IOC", id)
-		}
-		return unchanged("no new IOCs: all %d are already in the organisation's watchlists or feeds", len(pairs))
 	}
-	if has {
-		res, err := r.extend(ctx, id, f, fresh)
-		if !errors.Is(err, carbonblack.ErrNotFound) {
-			return res, err
+	r.recoverAll(ctx, work, check, outs)
+	claimed := map[string]bool{}
+	for i, f := range fs {
+		w := &work[i]
+		if w.done {
+			continue
+		}
+		for _, p := range MapIOCs(f, r.opts.IOCVerdicts) {
+			k := iocKey(p.Field, p.Value)
+			if !r.base.values[k] && !claimed[k] {
+				claimed[k] = true
+				w.fresh = append(w.fresh, p)
+			}
+		}
+		w.id = r.base.reports[w.sha]
+		if len(w.fresh) == 0 {
+			switch {
+			case w.id != "" && !r.base.attached[w.id]:
+				w.attach = true
+			case w.id != "":
+				outs[i].Result, outs[i].Err = unchanged("report %s already holds every IOC", w.id)
+				w.done = true
+			default:
+				outs[i].Result, outs[i].Err = unchanged("no new IOCs: all %d are already in the organisation's watchlists or feeds", len(MapIOCs(f, r.opts.IOCVerdicts)))
+				w.done = true
+			}
+		}
+	}
+	r.writeAll(ctx, fs, work, outs)
+	r.attachAll(ctx, work, outs)
+	return outs
+}
+
+// recoverAll runs recover for the findings at check concurrently; a finding whose read failed is done with that
+// error.
+func (r *WatchlistReport) recoverAll(ctx context.Context, work []watchlistWork, check []int, outs []connector.Outcome) {
+	found := make([]*carbonblack.Report, len(check))
+	errs := make([]error, len(check))
+	parallel(len(check), func(k int) {
+		found[k], errs[k] = r.lookupReport(ctx, work[check[k]].sha)
+	})
+	for k, i := range check {
+		switch {
+		case errs[k] != nil:
+			outs[i].Err, work[i].done = errs[k], true
+		case found[k] == nil:
+			r.base.checked[work[i].sha] = true
+		default:
+			r.base.reports[work[i].sha] = found[k].ID
+			r.remember(found[k])
+		}
+	}
+}
+
+// lookupReport reads the report of a file under its derived id: one created by an earlier process that stopped
+// before it was added to the watchlist. It returns nil when there is none.
+func (r *WatchlistReport) lookupReport(ctx context.Context, sha string) (*carbonblack.Report, error) {
+	rep, err := r.c.Reports.Get(ctx, r.reportID(sha))
+	if errors.Is(err, carbonblack.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, classify("reading watchlist report "+r.reportID(sha), err)
+	}
+	return rep, nil
+}
+
+// writeAll creates or extends, concurrently, the reports of the findings with fresh IOCs, and marks them for the
+// watchlist update.
+func (r *WatchlistReport) writeAll(ctx context.Context, fs []connector.Finding, work []watchlistWork, outs []connector.Outcome) {
+	var todo []int
+	for i := range work {
+		if !work[i].done && len(work[i].fresh) > 0 {
+			todo = append(todo, i)
+		}
+	}
+	errs := make([]error, len(todo))
+	parallel(len(todo), func(k int) {
+		w := &work[todo[k]]
+		w.written, w.created, errs[k] = r.write(ctx, fs[todo[k]], w.sha, w.id, w.fresh)
+	})
+	for k, i := range todo {
+		w := &work[i]
+		if errs[k] != nil {
+			outs[i].Err, w.done = errs[k], true
+			continue
+		}
+		w.id = w.written.ID
+		r.base.reports[w.sha] = w.id
+		r.remember(w.written)
+		w.attach = !r.base.attached[w.id]
+		if !w.attach {
+			outs[i].Result, outs[i].Err = acted("updated report %s with %d new IOCs", w.id, len(w.fresh))
+			w.done = true
+		}
+	}
+}
+
+// write extends the file's report id with fresh IOCs, or creates the file's report when it has none (or it was
+// deleted), and returns the report as written and whether it was created. It touches no state of r, so writes run
+// concurrently.
+func (r *WatchlistReport) write(ctx context.Context, f connector.Finding, sha, id string, fresh []FieldValue) (*carbonblack.Report, bool, error) {
+	if id != "" {
+		old, err := r.c.Reports.Get(ctx, id)
+		switch {
+		case err == nil:
+			next := buildReport(f, fresh)
+			next.ID = id
+			next.IOCsV2 = append(old.IOCsV2, next.IOCsV2...)
+			next.Tags = mergeTags(old.Tags, next.Tags)
+			updated, err := r.c.Reports.Update(ctx, next)
+			if err != nil {
+				return nil, false, classify("updating watchlist report "+id, err)
+			}
+			return updated, false, nil
+		case !errors.Is(err, carbonblack.ErrNotFound):
+			return nil, false, classify("reading watchlist report "+id, err)
 		}
 		// The report was deleted by someone: write a new one.
-		delete(r.base.reports, sha)
 	}
 	rep := buildReport(f, fresh)
 	rep.ID = r.reportID(sha)
 	created, err := r.c.Reports.Create(ctx, rep)
 	if err != nil {
-		return connector.Result{}, classify("creating a watchlist report", err)
+		return nil, false, classify("creating a watchlist report", err)
 	}
-	r.base.reports[sha] = created.ID
-	r.remember(created)
-	if err := r.attach(ctx, created.ID); err != nil {
-		return connector.Result{}, err
+	return created, true, nil
+}
+
+// attachAll lists the reports of the batch that the watchlist lacks with one watchlist update (verified by reading
+// it back), and gives their findings the outcome.
+func (r *WatchlistReport) attachAll(ctx context.Context, work []watchlistWork, outs []connector.Outcome) {
+	var ids []string
+	for i := range work {
+		if !work[i].done && work[i].attach {
+			ids = append(ids, work[i].id)
+		}
 	}
-	return acted("created report %s with %d IOCs in watchlist %q", created.ID, len(fresh), r.opts.Watchlist)
+	if len(ids) == 0 {
+		return
+	}
+	err := r.attach(ctx, ids...)
+	for i := range work {
+		w := &work[i]
+		if w.done || !w.attach {
+			continue
+		}
+		switch {
+		case err != nil:
+			outs[i].Err = err
+		case w.written == nil:
+			outs[i].Result, outs[i].Err = acted("added report %s to watchlist %q", w.id, r.opts.Watchlist)
+		case w.created:
+			outs[i].Result, outs[i].Err = acted("created report %s with %d IOCs in watchlist %q", w.id, len(w.fresh), r.opts.Watchlist)
+		default:
+			outs[i].Result, outs[i].Err = acted("updated report %s with %d new IOCs", w.id, len(w.fresh))
+		}
+	}
+}
+
+// failAll gives every finding of a batch err.
+func failAll(outs []connector.Outcome, err error) []connector.Outcome {
+	for i := range outs {
+		outs[i].Err = err
+	}
+	return outs
+}
+
+// maxParallel bounds the vendor calls one batch makes at once.
+const maxParallel = 64
+
+// parallel runs fn(0..n-1), at most maxParallel at once, and returns when all are done.
+func parallel(n int, fn func(i int)) {
+	sem := make(chan struct{}, maxParallel)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(i)
+		})
+	}
+	wg.Wait()
 }
 
 // reportID is the id this responder asks for the report of a file: derived
@@ -216,66 +396,22 @@ func (r *WatchlistReport) reportID(sha string) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// recover finds the report of a file that the baseline does not list: one
-// created under its derived id by an earlier process that stopped before it
-// was added to the watchlist. The next steps then attach or extend it.
-func (r *WatchlistReport) recover(ctx context.Context, sha string) error {
-	if _, ok := r.base.reports[sha]; ok || r.base.checked[sha] {
-		return nil
-	}
-	rep, err := r.c.Reports.Get(ctx, r.reportID(sha))
-	if errors.Is(err, carbonblack.ErrNotFound) {
-		r.base.checked[sha] = true
-		return nil
-	}
-	if err != nil {
-		return classify("reading watchlist report "+r.reportID(sha), err)
-	}
-	r.base.reports[sha] = rep.ID
-	r.remember(rep)
-	return nil
-}
-
-// extend adds fresh IOCs to the file's existing report.
-func (r *WatchlistReport) extend(ctx context.Context, id string, f connector.Finding, fresh []FieldValue) (connector.Result, error) {
-	old, err := r.c.Reports.Get(ctx, id)
-	if errors.Is(err, carbonblack.ErrNotFound) {
-		return connector.Result{}, err
-	}
-	if err != nil {
-		return connector.Result{}, classify("reading watchlist report "+id, err)
-	}
-	next := buildReport(f, fresh)
-	next.ID = id
-	next.IOCsV2 = append(old.IOCsV2, next.IOCsV2...)
-	next.Tags = mergeTags(old.Tags, next.Tags)
-	updated, err := r.c.Reports.Update(ctx, next)
-	if err != nil {
-		return connector.Result{}, classify("updating watchlist report "+id, err)
-	}
-	r.remember(updated)
-	if !r.base.attached[id] {
-		if err := r.attach(ctx, id); err != nil {
-			return connector.Result{}, err
-		}
-	}
-	return acted("updated report %s with %d new IOCs", id, len(fresh))
-}
-
-// attach lists a report in the watchlist, creating the watchlist when missing.
-func (r *WatchlistReport) attach(ctx context.Context, id string) error {
+// attach lists reports in the watchlist with one update, creating the watchlist when missing.
+func (r *WatchlistReport) attach(ctx context.Context, ids ...string) error {
 	if r.wlID == "" {
 		w, err := r.c.Watchlists.Create(ctx, carbonblack.Watchlist{Name: r.opts.Watchlist, Description: r.opts.Description,
-			TagsEnabled: true, AlertsEnabled: *r.opts.AlertsEnabled, ReportIDs: []string{id}})
+			TagsEnabled: true, AlertsEnabled: *r.opts.AlertsEnabled, ReportIDs: ids})
 		if err != nil {
 			return classify("creating watchlist "+r.opts.Watchlist, err)
 		}
 		r.wlID = w.ID
 		r.opts.Logger.Info("created watchlist", "watchlist", r.opts.Watchlist, "id", w.ID, "alerts", w.AlertsEnabled)
-	} else if _, err := r.c.Watchlists.AddReports(ctx, r.wlID, id); err != nil {
-		return classify("adding report "+id+" to watchlist "+r.opts.Watchlist, err)
+	} else if _, err := r.c.Watchlists.AddReports(ctx, r.wlID, ids...); err != nil {
+		return classify(fmt.Sprintf("adding %d reports to watchlist %s", len(ids), r.opts.Watchlist), err)
 	}
-	r.base.attached[id] = true
+	for _, id := range ids {
+		r.base.attached[id] = true
+	}
 	return nil
 }
 

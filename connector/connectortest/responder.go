@@ -89,3 +89,41 @@ func (r *Responder) Findings() []connector.Finding {
 	defer r.mu.Unlock()
 	return append([]connector.Finding(nil), r.findings...)
 }
+
+// BatchResponder is a Responder that also implements connector.BatchResponder: RespondBatch acts on each finding as
+// Respond does and records the size of every batch, so a test can see how the engine grouped the findings.
+type BatchResponder struct {
+	*Responder
+	// Hold, when set, makes every RespondBatch call wait until it is closed (or the context ends) before acting, so
+	// a test can let findings pile up behind a batch under way.
+	Hold <-chan struct{}
+
+	bmu     sync.Mutex
+	batches []int
+}
+
+// NewBatchResponder returns a batch responder with the given name and scope.
+func NewBatchResponder(name string, scope connector.Scope) *BatchResponder {
+	return &BatchResponder{Responder: NewResponder(name, scope)}
+}
+
+// RespondBatch acts on every finding of the batch, in order.
+func (r *BatchResponder) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
+	r.bmu.Lock()
+	r.batches = append(r.batches, len(fs))
+	r.bmu.Unlock()
+	if r.Hold != nil {
+		select {
+		case <-r.Hold:
+		case <-ctx.Done():
+		}
+	}
+	return connector.RespondEach(ctx, r.Responder, fs)
+}
+
+// Batches returns the size of every RespondBatch call, in order.
+func (r *BatchResponder) Batches() []int {
+	r.bmu.Lock()
+	defer r.bmu.Unlock()
+	return append([]int(nil), r.batches...)
+}

@@ -77,10 +77,15 @@ type Options struct {
 	// unlocked and unlocked ones are not unlocked again.
 	UnlockReports bool
 
-	// PollInterval is the delay Await asks for (with connector.RetryLater)
-	// while a submission is queued or in work (default 0: the engine's
-	// Config.PollInterval).
+	// PollInterval is the first, short wait between checks of a submission
+	// that is still queued or in work (default DefaultPollInterval); the
+	// waits then double up to MaxPollInterval. Await does not check before
+	// the submission is expected to be done (see Await), so a short setting
+	// does not cost calls.
 	PollInterval time.Duration
+	// MaxPollInterval caps the wait between checks (default
+	// DefaultMaxPollInterval).
+	MaxPollInterval time.Duration
 	// AwaitFor is how long one Await call keeps polling before it returns
 	// connector.RetryLater (default 0: a single check per call, so the engine
 	// persists and schedules every poll).
@@ -108,6 +113,7 @@ type Analyzer struct {
 	opts   Options
 	log    *slog.Logger
 	settle settling
+	pace   pace
 }
 
 var (
@@ -136,6 +142,13 @@ func New(c *vmray.Client, opts Options) (*Analyzer, error) {
 	if opts.SandboxTimeout == 0 {
 		opts.SandboxTimeout = DefaultSandboxTimeout
 	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.MaxPollInterval <= 0 {
+		opts.MaxPollInterval = DefaultMaxPollInterval
+	}
+	opts.MaxPollInterval = max(opts.MaxPollInterval, opts.PollInterval)
 	if opts.TicketSkew <= 0 {
 		opts.TicketSkew = 2 * time.Minute
 	}
@@ -484,7 +497,10 @@ func (a *Analyzer) findMarked(ctx context.Context, ev connector.Evidence, marker
 
 // Await checks the ticket's submission. While it is queued or in work it
 // returns connector.RetryLater (after polling for up to AwaitFor), so the
-// engine keeps the ticket and calls again. Once finished it reads the sample
+// engine keeps the ticket and calls again. The checks follow VMRay's pace
+// (see pace): none before the submission has been under way as long as
+// recent submissions took to finish, then after PollInterval, doubling up to
+// MaxPollInterval. Once finished it reads the sample
 // and returns its verdict like Lookup. A submission whose analyses all failed,
 // or that finished without a verdict, is a permanent error matching
 // ErrAnalysisFailed with VMRay's reasons.
@@ -496,7 +512,12 @@ func (a *Analyzer) Await(ctx context.Context, t connector.Ticket) (connector.Ver
 	if err != nil {
 		return connector.Verdict{}, connector.Permanent(err)
 	}
-	sub, err := a.poll(ctx, id.Submission)
+	elapsed := a.opts.Now().Sub(t.Submitted)
+	if wait := a.pace.expected() - elapsed; !t.Submitted.IsZero() && wait > 0 {
+		return connector.Verdict{}, connector.RetryLater(fmt.Errorf("vmrayconn: submission %d is expected to take %s more",
+			id.Submission, wait.Round(time.Millisecond)), wait)
+	}
+	sub, err := a.poll(ctx, id.Submission, elapsed)
 	if err != nil {
 		return connector.Verdict{}, err
 	}
@@ -524,8 +545,9 @@ func (a *Analyzer) Await(ctx context.Context, t connector.Ticket) (connector.Ver
 	return v, nil
 }
 
-// poll gets the submission until it is finished or AwaitFor has passed.
-func (a *Analyzer) poll(ctx context.Context, id int64) (*vmray.Submission, error) {
+// poll gets the submission until it is finished or AwaitFor has passed;
+// elapsed is the time since the submission was made.
+func (a *Analyzer) poll(ctx context.Context, id int64, elapsed time.Duration) (*vmray.Submission, error) {
 	deadline := time.Now().Add(a.opts.AwaitFor)
 	interval := min(max(a.opts.AwaitFor/10, 100*time.Millisecond), 5*time.Second)
 	for {
@@ -534,10 +556,14 @@ func (a *Analyzer) poll(ctx context.Context, id int64) (*vmray.Submission, error
 			return nil, classify("get submission", notFoundPermanent(err))
 		}
 		if sub.Finished {
+			if !sub.FinishTime.IsZero() && !sub.Created.IsZero() {
+				a.pace.observe(sub.FinishTime.Sub(sub.Created.Time))
+			}
 			return sub, nil
 		}
 		if !time.Now().Add(interval).Before(deadline) {
-			return nil, connector.RetryLater(fmt.Errorf("vmrayconn: submission %d is %s", id, sub.Status), a.opts.PollInterval)
+			return nil, connector.RetryLater(fmt.Errorf("vmrayconn: submission %d is %s", id, sub.Status),
+				a.pace.next(elapsed, a.opts.PollInterval, a.opts.MaxPollInterval))
 		}
 		select {
 		case <-ctx.Done():

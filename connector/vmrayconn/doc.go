@@ -26,6 +26,14 @@
 // again, bounded by its analysis timeout. A submission whose analyses all
 // failed is a permanent error matching ErrAnalysisFailed, with VMRay's reason.
 //
+// The checks follow VMRay's pace: the analyzer learns how long submissions
+// take from the creation and finish times VMRay reports (leaning to the slow
+// end), makes no check before a ticket has been under way that long, and then
+// checks after Options.PollInterval, doubling up to Options.MaxPollInterval.
+// A new file thus costs at most 8 VMRay calls (lookup, submission, one or two
+// checks, analyses, sample, VTIs, IOCs) at any poll setting; the first files,
+// before any submission has finished, are checked at PollInterval, 2×, 4×, ...
+//
 // # No second submission after a crash
 //
 // Every submission's comment ends with a marker, "[soarkit-ref:<digest>]",

@@ -53,6 +53,9 @@ type CarbonBlack struct {
 	JobRows           int           `yaml:"job_rows"`
 	DownloadDir       string        `yaml:"download_dir"`
 	LinkLifetime      time.Duration `yaml:"link_lifetime"`
+	// MaxSampleBytes caps a sample (the file, not the zip UBS wraps it in);
+	// a larger one is a dead letter at once (default 1 GiB).
+	MaxSampleBytes int64 `yaml:"max_sample_bytes"`
 }
 
 // VMRay configures the VMRay side.
@@ -94,6 +97,8 @@ func defaults() *Config {
 	run := runner.DefaultSettings(name)
 	run.OpsListen = runner.DefaultOpsListen(name)
 	run.Pipeline.PollInterval = 5 * time.Second
+	// The watchlist, ban and quarantine responders batch: the files in the respond stage at once make a batch.
+	run.Pipeline.RespondConcurrency = 32
 	return &Config{
 		Run:              run,
 		SelectedVerdicts: []string{"malicious"},
@@ -155,6 +160,9 @@ func (c *Config) Validate() error {
 	}
 	if cb.MaxWindow <= cb.Overlap {
 		p.Add("carbonblack.max_window", "must be longer than carbonblack.overlap (%v), got %v", cb.Overlap, cb.MaxWindow)
+	}
+	if cb.MaxSampleBytes < 0 {
+		p.Add("carbonblack.max_sample_bytes", "must not be negative, got %d", cb.MaxSampleBytes)
 	}
 	if cb.JobRows < 1 || cb.JobRows > 10_000 {
 		p.Add("carbonblack.job_rows", "must be between 1 and 10000, got %d", cb.JobRows)
@@ -253,6 +261,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	aopts := c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
 	// A submission may reach VMRay for as long as the submit timeout allows.
 	aopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
+	// The poll interval is the first, short wait between checks; the analyzer stretches it to VMRay's pace.
+	aopts.PollInterval = c.Run.Pipeline.PollInterval
 	if parts.Analyzer, err = vmrayconn.New(vm, aopts); err != nil {
 		return runner.Parts{}, err
 	}
@@ -313,5 +323,9 @@ func cbcClient(cb *CarbonBlack, env runner.Env) (*carbonblack.Client, error) {
 	if cb.CredentialsFile == "" {
 		creds.IgnoreSystemProxy = cb.IgnoreSystemProxy
 	}
-	return carbonblack.NewFromCredentials(creds, carbonblack.WithLogger(env.Logger), carbonblack.WithObserver(env.HTTP))
+	opts := []carbonblack.Option{carbonblack.WithLogger(env.Logger), carbonblack.WithObserver(env.HTTP)}
+	if cb.MaxSampleBytes > 0 {
+		opts = append(opts, carbonblack.WithMaxSampleBytes(cb.MaxSampleBytes))
+	}
+	return carbonblack.NewFromCredentials(creds, opts...)
 }

@@ -32,7 +32,7 @@ const benchLatency = time.Second
 // benchWorld seeds n distinct new files, each run by one process on one of
 // ten hosts, into fresh fakes; VMRay finds every file malicious after
 // benchLatency.
-func benchWorld(b *testing.B, n int) (*carbonblacktest.Server, *vmraytest.Server) {
+func benchWorld(b testing.TB, n int) (*carbonblacktest.Server, *vmraytest.Server) {
 	b.Helper()
 	cbc, vm, _ := flowWorld(b, n, 10, benchLatency)
 	return cbc, vm
@@ -62,8 +62,11 @@ func flowWorld(b testing.TB, n, hosts int, latency time.Duration, vmOpts ...vmra
 		devs = append(devs, cbc.AddDevice(carbonblack.Device{Name: fmt.Sprintf("WS-%04d", i), OS: "WINDOWS"}))
 	}
 	hostOf = map[string]int64{}
-	start := carbonblack.Timestamp{Time: time.Now().Add(-time.Hour)}
+	t0 := time.Now().Add(-time.Hour)
 	for i := range n {
+		// Spread over 50 minutes: one search job returns at most 10,000 processes, and the source splits a
+		// window down to a second, not below.
+		start := carbonblack.Timestamp{Time: t0.Add(time.Duration(i) * 50 * time.Minute / time.Duration(n))}
 		sha, err := cbc.AddBinary(carbonblacktest.Binary{Content: fmt.Appendf(nil, "MZ bench sample %06d", i)})
 		if err != nil {
 			b.Fatal(err)
@@ -161,7 +164,7 @@ func callsByRoute(reqs []carbonblacktest.Request) map[string]int {
 func route(path string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		if len(p) >= 8 && strings.ContainsAny(p, "0123456789") || isNumber(p) {
+		if len(p) >= 8 && strings.ContainsAny(p, "0123456789") || len(p) >= 16 && !strings.ContainsAny(p, "-_") || isNumber(p) {
 			parts[i] = "{}"
 		}
 	}

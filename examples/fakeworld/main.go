@@ -42,12 +42,17 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- *Service) int {
 	printEnv := fs.String("print-env", "", "print the export lines for one example (cbc-vmray, tap-cbc, s1-vmray) and exit; needs fixed ports")
 	envFile := fs.String("env-file", "", "once serving, write the export lines of every example to this file")
 	basePort := fs.Int("base-port", 0, "listen on fixed ports from this one: control, vmray, carbonblack, sentinelone, proofpoint, nsx")
+	items := fs.Int("items", 0, "for load tests: add this many distinct new files (Carbon Black processes and binaries VMRay finds malicious after 1 s), and keep only the last 1,000 requests of each fake without bodies (counts per route stay whole)")
 	var listens listFlag
 	fs.Var(&listens, "listen", "service=host:port for one service (control, vmray, carbonblack, sentinelone, proofpoint, nsx); repeatable")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		return 2
+	}
+	if *items < 0 {
+		fmt.Fprintf(stderr, "fakeworld: -items must not be negative, got %d\n", *items)
 		return 2
 	}
 	if *printEnv != "" && !isExample(*printEnv) {
@@ -87,6 +92,12 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- *Service) int {
 		return 1
 	}
 	defer svc.Close()
+	if *items > 0 {
+		if err := svc.SeedLoad(*items); err != nil {
+			fmt.Fprintf(stderr, "fakeworld: %v\n", err)
+			return 1
+		}
+	}
 	if *envFile != "" {
 		if err := writeEnvFile(*envFile, svc.endpoints(), caFile); err != nil {
 			fmt.Fprintf(stderr, "fakeworld: %v\n", err)

@@ -91,6 +91,7 @@ type Service struct {
 
 	mu     sync.Mutex
 	world  *World
+	items  int // load files every world gets (SeedLoad)
 	fronts map[string]*fakehttp.Server
 	swaps  map[string]*swapHandler
 	hooks  *webhookLog
@@ -165,6 +166,15 @@ func (s *Service) Reset() error {
 		return err
 	}
 	s.mu.Lock()
+	items := s.items
+	s.mu.Unlock()
+	if items > 0 {
+		if err := w.SeedLoad(items, s.now()); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	s.mu.Lock()
 	old := s.world
 	s.world = w
 	for _, name := range serviceNames()[1:] {
@@ -174,6 +184,16 @@ func (s *Service) Reset() error {
 	s.mu.Unlock()
 	old.Close()
 	return s.writeCA()
+}
+
+// SeedLoad adds n load files to the world (World.SeedLoad), and to every
+// world a reset makes.
+func (s *Service) SeedLoad(n int) error {
+	s.mu.Lock()
+	s.items = n
+	w := s.world
+	s.mu.Unlock()
+	return w.SeedLoad(n, s.now())
 }
 
 // CACertPEM returns every CA the service's TLS listeners use, or nil.

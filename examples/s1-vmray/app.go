@@ -73,6 +73,10 @@ type SentinelOne struct {
 	FetchPollInterval time.Duration `yaml:"fetch_poll_interval"`
 	OfflineRetry      time.Duration `yaml:"offline_retry"`
 	DownloadDir       string        `yaml:"download_dir"`
+	// MaxSampleBytes caps a fetched file (the sample; the password-protected
+	// zip around it may be larger by a tenth and 1 MiB); a larger one is a
+	// dead letter at once (default 0: the client's 8 GiB download cap).
+	MaxSampleBytes int64 `yaml:"max_sample_bytes"`
 }
 
 // VMRay configures the VMRay side.
@@ -261,6 +265,9 @@ func (c *Config) Validate() error {
 			p.Add("sentinelone.fetch_password", "%v (leave it empty to generate one per fetch)", err)
 		}
 	}
+	if s1.MaxSampleBytes < 0 {
+		p.Add("sentinelone.max_sample_bytes", "must not be negative, got %d", s1.MaxSampleBytes)
+	}
 	if s1.DownloadDir != "" {
 		if st, err := os.Stat(s1.DownloadDir); err != nil || !st.IsDir() {
 			p.Add("sentinelone.download_dir", "%q is not a directory", s1.DownloadDir)
@@ -380,6 +387,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	}
 
 	vopts := c.VMRay.AnalyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
+	// The poll interval is the first, short wait between checks; the analyzer stretches it to VMRay's pace.
+	vopts.PollInterval = c.Run.Pipeline.PollInterval
 	vopts.ArchivePassword = c.VMRay.ArchivePassword.Value()
 	// A submission may reach VMRay for as long as the submit timeout allows.
 	vopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
@@ -501,6 +510,9 @@ func s1Client(s *SentinelOne, env runner.Env) (*sentinelone.Client, error) {
 	opts = append(opts, transport...)
 	if s.DownloadDir != "" {
 		opts = append(opts, sentinelone.WithFetchTempDir(s.DownloadDir))
+	}
+	if n := s.MaxSampleBytes; n > 0 {
+		opts = append(opts, sentinelone.WithMaxDownloadBytes(n+n/10+1<<20))
 	}
 	return sentinelone.New(s.URL, s.APIToken.Value(), opts...)
 }

@@ -14,6 +14,11 @@
 // request is accepted and applied later, whether or not the client is still
 // connected; [Middleware.ApplyDelayedEffects] lands it on demand).
 //
+// The Middleware counts every request per route ([Middleware.Counts]) and
+// keeps a bounded number of them with capped bodies ([Recording]: by default
+// the newest 100,000 with the first MiB of each body), so a fake under load
+// holds a fixed amount of memory for what it saw.
+//
 // Nothing here needs a testing.TB, so the fakes can also run inside a
 // standalone binary (examples/fakeworld) for tools written in other languages.
 package fakehttp

@@ -3,6 +3,7 @@ package fakehttp
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,9 +12,47 @@ import (
 	"time"
 )
 
-// maxRecordedBody bounds the request body kept per recorded request; the
-// handler still receives the whole body.
-const maxRecordedBody = 1 << 20
+// Defaults of Recording.
+const (
+	// DefaultMaxRequests is how many requests a fake keeps by default, the
+	// newest.
+	DefaultMaxRequests = 100_000
+	// DefaultMaxBodyBytes is how much of each request body a fake keeps by
+	// default; the handler still receives the whole body.
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// Recording bounds what a Middleware keeps of the requests it sees, so a fake
+// under load holds a fixed amount of memory. The number of requests per route
+// is always counted (Counts), whatever is kept.
+type Recording struct {
+	// MaxRequests is how many requests are kept, the newest; older ones are
+	// dropped (0: DefaultMaxRequests; negative: none are kept).
+	MaxRequests int
+	// MaxBodyBytes is how much of each body is kept (0: DefaultMaxBodyBytes;
+	// negative: no bodies).
+	MaxBodyBytes int
+}
+
+func (r Recording) maxRequests() int {
+	switch {
+	case r.MaxRequests == 0:
+		return DefaultMaxRequests
+	case r.MaxRequests < 0:
+		return 0
+	}
+	return r.MaxRequests
+}
+
+func (r Recording) maxBody() int {
+	switch {
+	case r.MaxBodyBytes == 0:
+		return DefaultMaxBodyBytes
+	case r.MaxBodyBytes < 0:
+		return 0
+	}
+	return r.MaxBodyBytes
+}
 
 // Request is one request the fake received.
 type Request struct {
@@ -22,8 +61,9 @@ type Request struct {
 	RawQuery string
 	Query    url.Values
 	Header   http.Header
-	// Body holds at most the first MiB of the request body. Multipart uploads
-	// and other large bodies are truncated (BodyTruncated is then true).
+	// Body holds at most the first Recording.MaxBodyBytes (default 1 MiB) of
+	// the request body. Multipart uploads and other large bodies are
+	// truncated (BodyTruncated is then true).
 	Body          []byte
 	BodyTruncated bool
 	Time          time.Time
@@ -78,8 +118,14 @@ type fault struct {
 type Middleware struct {
 	next http.Handler
 
-	mu       sync.Mutex
+	mu  sync.Mutex
+	rec Recording
+	// requests is a ring of the kept requests: the oldest is at first once
+	// it is full.
 	requests []Request
+	first    int
+	dropped  int
+	counts   map[string]int
 	faults   []*fault
 	chance   faultChance
 	effects  delayedEffects
@@ -89,9 +135,56 @@ type Middleware struct {
 // the SOARKIT_FAULT_SEED environment variable when it holds a number, and
 // randomly otherwise; [Middleware.FaultSeed] reports the seed.
 func NewMiddleware(next http.Handler) *Middleware {
-	m := &Middleware{next: next}
+	m := &Middleware{next: next, counts: map[string]int{}}
 	m.chance.seed(seedFromEnv())
 	return m
+}
+
+// SetRecording changes what is kept of the requests from now on; the
+// requests kept so far are forgotten, the counts are not.
+func (m *Middleware) SetRecording(r Recording) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rec = r
+	m.requests, m.first, m.dropped = nil, 0, 0
+}
+
+// Counts returns the number of requests per route since the last
+// ResetRequests, kept or not, by "METHOD /route" with the ids in the path
+// replaced by "{}" (see Route).
+func (m *Middleware) Counts() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return maps.Clone(m.counts)
+}
+
+// Dropped returns how many requests were not kept (see Recording) since the
+// last ResetRequests.
+func (m *Middleware) Dropped() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.dropped
+}
+
+// Route returns a path with its id segments replaced by "{}": numbers,
+// segments of 8 characters or more with a digit, and long tokens (16
+// characters or more without '-' or '_').
+func Route(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if isID(p) {
+			parts[i] = "{}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func isID(p string) bool {
+	if p == "" {
+		return false
+	}
+	digits := strings.IndexFunc(p, func(r rune) bool { return r < '0' || r > '9' }) < 0
+	return digits || len(p) >= 8 && strings.ContainsAny(p, "0123456789") || len(p) >= 16 && !strings.ContainsAny(p, "-_.")
 }
 
 // InjectFault adds a fault; faults are tried in the order they were added and
@@ -113,21 +206,25 @@ func (m *Middleware) ClearFaults() {
 	m.mu.Unlock()
 }
 
-// Requests returns a copy of the requests received so far, oldest first.
+// Requests returns a copy of the requests kept so far, oldest first (see
+// Recording: by default the newest 100,000).
 func (m *Middleware) Requests() []Request {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]Request(nil), m.requests...)
+	out := make([]Request, 0, len(m.requests))
+	out = append(out, m.requests[m.first:]...)
+	return append(out, m.requests[:m.first]...)
 }
 
-// ResetRequests forgets the recorded requests.
+// ResetRequests forgets the kept requests and the counts.
 func (m *Middleware) ResetRequests() {
 	m.mu.Lock()
-	m.requests = nil
+	m.requests, m.first, m.dropped = nil, 0, 0
+	clear(m.counts)
 	m.mu.Unlock()
 }
 
-// CountRequests returns how many recorded requests have the method (empty for
+// CountRequests returns how many kept requests have the method (empty for
 // any) and a path starting with prefix.
 func (m *Middleware) CountRequests(method, prefix string) int {
 	m.mu.Lock()
@@ -142,6 +239,16 @@ func (m *Middleware) CountRequests(method, prefix string) int {
 }
 
 func (m *Middleware) record(r *http.Request) {
+	m.mu.Lock()
+	m.counts[r.Method+" "+Route(r.URL.Path)]++
+	keep, maxBody := m.rec.maxRequests(), m.rec.maxBody()
+	m.mu.Unlock()
+	if keep == 0 {
+		m.mu.Lock()
+		m.dropped++
+		m.mu.Unlock()
+		return
+	}
 	rec := Request{
 		Method:   r.Method,
 		Path:     r.URL.Path,
@@ -150,8 +257,8 @@ func (m *Middleware) record(r *http.Request) {
 		Header:   r.Header.Clone(),
 		Time:     time.Now(),
 	}
-	if r.Body != nil {
-		head, err := io.ReadAll(io.LimitReader(r.Body, maxRecordedBody))
+	if r.Body != nil && maxBody > 0 {
+		head, err := io.ReadAll(io.LimitReader(r.Body, int64(maxBody)))
 		if err == nil {
 			rec.Body = head
 			// Hand the handler the whole body: the recorded head, then the rest.
@@ -159,12 +266,18 @@ func (m *Middleware) record(r *http.Request) {
 				io.Reader
 				io.Closer
 			}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
-			rec.BodyTruncated = len(head) == maxRecordedBody
+			rec.BodyTruncated = len(head) == maxBody
 		}
 	}
 	m.mu.Lock()
-	m.requests = append(m.requests, rec)
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	if len(m.requests) < keep {
+		m.requests = append(m.requests, rec)
+		return
+	}
+	m.requests[m.first] = rec
+	m.first = (m.first + 1) % len(m.requests)
+	m.dropped++
 }
 
 func (m *Middleware) match(r *http.Request) *Fault {

@@ -97,6 +97,9 @@ func buildHTTPClient(cfg Config) (*http.Client, error) {
 		hc = *cfg.HTTPClient
 	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// Keep as many idle connections per vendor host as a connector runs calls at once: the default of 2
+		// closes the others after every call, so concurrent stages paid a new TCP and TLS handshake per request.
+		tr.MaxIdleConnsPerHost = tr.MaxIdleConns
 		tr.Proxy = http.ProxyFromEnvironment
 		if cfg.Proxy != nil {
 			tr.Proxy = http.ProxyURL(cfg.Proxy)

@@ -55,26 +55,16 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 	match := agentMatcher(q)
 	s.mu.Lock()
 	var out []sentinelone.Agent
+	active := s.activeThreatCountsLocked()
 	for _, a := range s.st.agents {
 		if match(a) {
-			a.a.ActiveThreats = s.activeThreatsLocked(a.a.ID)
+			a.a.ActiveThreats = active[a.a.ID]
 			a.a.Infected = a.a.ActiveThreats > 0
 			out = append(out, a.a)
 		}
 	}
 	s.mu.Unlock()
 	writePage(w, out, p)
-}
-
-// activeThreatsLocked counts the agent's unresolved threats.
-func (s *Server) activeThreatsLocked(agentID string) int {
-	n := 0
-	for _, t := range s.st.threats {
-		if t.t.AgentRealtimeInfo.AgentID == agentID && t.t.ThreatInfo.IncidentStatus != sentinelone.IncidentResolved {
-			n++
-		}
-	}
-	return n
 }
 
 // agentActions are the actions the fake accepts, and whether an agent must

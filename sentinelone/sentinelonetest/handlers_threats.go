@@ -52,13 +52,26 @@ func threatMatcher(q url.Values, errs *[]string) func(*threatRec) bool {
 
 // threatView is a threat as the console shows it now: the agent's live
 // state is copied in.
-func (s *Server) threatViewLocked(t *threatRec) sentinelone.Threat {
+// active holds the agents' unresolved threat counts, computed once for a
+// whole list (activeThreatCountsLocked).
+func (s *Server) threatViewLocked(t *threatRec, active map[string]int) sentinelone.Threat {
 	out := t.t
 	if a := s.st.agent(out.AgentRealtimeInfo.AgentID); a != nil {
 		out.AgentRealtimeInfo.AgentIsActive = a.a.IsActive
 		out.AgentRealtimeInfo.AgentNetworkStatus = a.a.NetworkStatus
 		out.AgentRealtimeInfo.ScanStatus = a.a.ScanStatus
-		out.AgentRealtimeInfo.ActiveThreats = s.activeThreatsLocked(a.a.ID)
+		out.AgentRealtimeInfo.ActiveThreats = active[a.a.ID]
+	}
+	return out
+}
+
+// activeThreatCountsLocked counts the unresolved threats of every agent.
+func (s *Server) activeThreatCountsLocked() map[string]int {
+	out := map[string]int{}
+	for _, t := range s.st.threats {
+		if t.t.ThreatInfo.IncidentStatus != sentinelone.IncidentResolved {
+			out[t.t.AgentRealtimeInfo.AgentID]++
+		}
 	}
 	return out
 }
@@ -77,9 +90,10 @@ func (s *Server) listThreats(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	var out []sentinelone.Threat
+	active := s.activeThreatCountsLocked()
 	for _, t := range s.st.threats {
 		if match(t) {
-			out = append(out, s.threatViewLocked(t))
+			out = append(out, s.threatViewLocked(t, active))
 		}
 	}
 	s.mu.Unlock()

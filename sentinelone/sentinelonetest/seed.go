@@ -95,7 +95,11 @@ func (s *Server) AddAgent(a sentinelone.Agent) sentinelone.Agent {
 	if a.LastActiveDate.IsZero() {
 		a.LastActiveDate = s.nowTime()
 	}
-	s.st.agents = append(s.st.agents, &agentRec{a: a, files: map[string]File{}})
+	rec := &agentRec{a: a, files: map[string]File{}}
+	s.st.agents = append(s.st.agents, rec)
+	if _, dup := s.st.agentByID[a.ID]; !dup { // the first of an id answers, as a scan did
+		s.st.agentByID[a.ID] = rec
+	}
 	return a
 }
 
@@ -168,7 +172,11 @@ func (s *Server) AddThreat(t sentinelone.Threat) sentinelone.Threat {
 		t.AgentRealtimeInfo.AccountID, t.AgentRealtimeInfo.AccountName = DefaultAccountID, DefaultAccountName
 		t.AgentRealtimeInfo.SiteID, t.AgentRealtimeInfo.SiteName = DefaultSiteID, DefaultSiteName
 	}
-	s.st.threats = append(s.st.threats, &threatRec{t: t})
+	rec := &threatRec{t: t}
+	s.st.threats = append(s.st.threats, rec)
+	if _, dup := s.st.threatByID[t.ID]; !dup {
+		s.st.threatByID[t.ID] = rec
+	}
 	return t
 }
 

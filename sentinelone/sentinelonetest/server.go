@@ -193,6 +193,18 @@ func (s *Server) WaitDelayedEffects(ctx context.Context) error { return s.mw.Wai
 // Requests returns the requests received so far, oldest first.
 func (s *Server) Requests() []Request { return s.mw.Requests() }
 
+// Recording bounds what the fake keeps of the requests it sees (see SetRecording).
+type Recording = fakehttp.Recording
+
+// SetRecording bounds what the fake keeps of the requests it sees from now
+// on, for load tests: by default the newest 100,000 requests with the first
+// MiB of each body. The requests per route are always counted (Counts).
+func (s *Server) SetRecording(r Recording) { s.mw.SetRecording(r) }
+
+// Counts returns the number of requests per route since the last
+// ResetRequests, kept or not, by "METHOD /route" with ids as "{}".
+func (s *Server) Counts() map[string]int { return s.mw.Counts() }
+
 // ResetRequests forgets the recorded requests.
 func (s *Server) ResetRequests() { s.mw.ResetRequests() }
 

@@ -108,12 +108,15 @@ type pqQuery struct {
 }
 
 type state struct {
-	seq          int64
-	accounts     []sentinelone.Account
-	sites        []sentinelone.Site
-	groups       []sentinelone.Group
-	agents       []*agentRec
-	threats      []*threatRec
+	seq      int64
+	accounts []sentinelone.Account
+	sites    []sentinelone.Site
+	groups   []sentinelone.Group
+	agents   []*agentRec
+	threats  []*threatRec
+	// agentByID and threatByID index agents and threats, so a lookup does not scan them all.
+	agentByID    map[string]*agentRec
+	threatByID   map[string]*threatRec
 	activities   []sentinelone.Activity
 	restrictions []sentinelone.Restriction
 	iocs         []sentinelone.IOC
@@ -130,6 +133,8 @@ type state struct {
 func (st *state) init() {
 	st.seq = 1857340219386610000
 	st.dvQueries = map[string]*dvQuery{}
+	st.agentByID = map[string]*agentRec{}
+	st.threatByID = map[string]*threatRec{}
 	st.pqResults = map[string]sentinelone.PowerQueryResult{}
 	st.pqQueries = map[string]*pqQuery{}
 	st.uploads = map[string]*upload{}
@@ -149,23 +154,9 @@ func (st *state) hexID(prefix string) string {
 	return fmt.Sprintf("%s%016x%016x", prefix, uint64(0x5c2a0a442c554a2b), st.seq)
 }
 
-func (st *state) agent(id string) *agentRec {
-	for _, a := range st.agents {
-		if a.a.ID == id {
-			return a
-		}
-	}
-	return nil
-}
+func (st *state) agent(id string) *agentRec { return st.agentByID[id] }
 
-func (st *state) threat(id string) *threatRec {
-	for _, t := range st.threats {
-		if t.t.ID == id {
-			return t
-		}
-	}
-	return nil
-}
+func (st *state) threat(id string) *threatRec { return st.threatByID[id] }
 
 // normPath folds a path for lookups (case-insensitive, either slash).
 func normPath(p string) string {

@@ -56,8 +56,13 @@
 //     and a token bucket that throttles like the service ([WithRateLimit];
 //     VMRay publishes no limits, so the numbers are yours to choose).
 //   - Inspection: [Server.Requests], [Server.CountRequests],
-//     [Server.SubmissionsFor], [Server.Samples], [Server.SampleByHash],
-//     [Server.Unlocks], [Server.UsedQuota].
+//     [Server.Counts] (requests per route), [Server.SubmissionsFor],
+//     [Server.Samples], [Server.SampleByHash], [Server.Unlocks],
+//     [Server.UsedQuota].
+//   - Load: [Server.SetRecording] bounds the requests kept (by default the
+//     newest 100,000, 1 MiB of each body), [Server.SetTiming] changes how
+//     analyses progress; lookups by hash, sample and submission are indexed,
+//     so a request costs the same with 100,000 submissions as with ten.
 //
 // # Where it differs from VMRay
 //

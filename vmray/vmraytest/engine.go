@@ -107,6 +107,8 @@ func (s *Server) newSubmission(smp *sampleRec, key *keyRec, p submitParams, pare
 	}
 	sub.s.NumberCreatedJobs = len(sub.jobs)
 	s.st.submissions[id] = sub
+	s.st.pending[id] = sub
+	s.st.bySample[sub.s.SampleID] = append(s.st.bySample[sub.s.SampleID], id)
 	return sub
 }
 
@@ -119,8 +121,8 @@ var vms = []struct {
 func (s *Server) advance() {
 	t := s.cfg.timing
 	now := s.cfg.clock.Now()
-	for _, id := range sortedIDs(s.st.submissions) {
-		sub := s.st.submissions[id]
+	for _, id := range sortedIDs(s.st.pending) {
+		sub := s.st.pending[id]
 		if sub.phase == phaseQueued && sub.polls >= t.QueuedPolls && now.Sub(sub.phaseStart) >= t.QueuedFor {
 			sub.phase, sub.phaseStart, sub.phasePolls = phaseInWork, now, sub.polls
 			sub.s.Status = vmray.SubmissionInProgress
@@ -166,9 +168,11 @@ func (s *Server) finishLocked(sub *submissionRec) {
 		}
 		s.st.analyses[id] = a
 		smp.analyses = append(smp.analyses, id)
+		sub.analyses = append(sub.analyses, id)
 	}
 	sub.jobs = nil
 	sub.phase = phaseFinished
+	delete(s.st.pending, sub.s.ID)
 	v := o.verdict()
 	sm := &smp.s
 	sm.Verdict, sm.VTIScore, sm.Score, sm.Severity = v, new(vmray.Score(o.Score)), new(vmray.Score(o.Score)), severityOf(v)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -234,8 +235,9 @@ func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, _ *keyR
 		sampleFilter = q.Get("submission_sample_id")
 	}
 	feed := q.Get("_last_id") != ""
+	ids := s.submissionIDs(sampleFilter)
 	var out []vmray.Submission
-	for _, id := range sortedIDs(s.st.submissions) {
+	for _, id := range ids {
 		sub := s.st.submissions[id]
 		if feed && sub.phase != phaseFinished {
 			continue
@@ -249,6 +251,33 @@ func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, _ *keyR
 		out = append(out, s.submissionView(sub))
 	}
 	list(s, w, r, out, func(x *vmray.Submission) int64 { return x.ID })
+}
+
+// submissionIDs returns, in id order, the ids of the submissions of the sample named by sampleFilter (from the
+// index), or of every submission when the filter is empty or not a number.
+func (s *Server) submissionIDs(sampleFilter string) []int64 {
+	if id, err := strconv.ParseInt(sampleFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == sampleFilter {
+		return s.st.bySample[id]
+	}
+	return sortedIDs(s.st.submissions)
+}
+
+// analysisIDs returns, in id order, the ids of the analyses of the submission or sample named by the filters (from
+// the indexes), or of every analysis.
+func (s *Server) analysisIDs(sampleFilter, subFilter string) []int64 {
+	if id, err := strconv.ParseInt(subFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == subFilter {
+		if sub := s.st.submissions[id]; sub != nil {
+			return sub.analyses
+		}
+		return nil
+	}
+	if id, err := strconv.ParseInt(sampleFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == sampleFilter {
+		if smp := s.st.samples[id]; smp != nil {
+			return slices.Sorted(slices.Values(smp.analyses))
+		}
+		return nil
+	}
+	return sortedIDs(s.st.analyses)
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, _ *keyRec) {
@@ -303,7 +332,7 @@ func (s *Server) listAnalyses(w http.ResponseWriter, r *http.Request, _ *keyRec)
 		subFilter = r.PathValue("id")
 	}
 	var out []vmray.Analysis
-	for _, id := range sortedIDs(s.st.analyses) {
+	for _, id := range s.analysisIDs(sampleFilter, subFilter) {
 		a := s.st.analyses[id]
 		if sampleFilter != "" && strconv.FormatInt(a.SampleID, 10) != sampleFilter {
 			continue

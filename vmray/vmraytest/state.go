@@ -87,6 +87,7 @@ type submissionRec struct {
 	jobs       []*vmray.Job
 	outcome    Outcome
 	maxRec     int
+	analyses   []int64 // the analyses its jobs became, in id order
 }
 
 // Unlock records one unlock_reports call.
@@ -99,10 +100,14 @@ type Unlock struct {
 }
 
 type state struct {
-	keys          map[string]*keyRec
-	samples       map[int64]*sampleRec
-	byHash        map[string][]int64
-	submissions   map[int64]*submissionRec
+	keys        map[string]*keyRec
+	samples     map[int64]*sampleRec
+	byHash      map[string][]int64
+	submissions map[int64]*submissionRec
+	// pending holds the unfinished submissions and bySample each sample's submissions in id order: the indexes
+	// that keep a request's cost independent of how many submissions the fake holds.
+	pending       map[int64]*submissionRec
+	bySample      map[int64][]int64
 	jobs          map[int64]*vmray.Job
 	analyses      map[int64]*vmray.Analysis
 	continuations map[int64][]any
@@ -116,6 +121,8 @@ func (st *state) init() {
 	st.samples = map[int64]*sampleRec{}
 	st.byHash = map[string][]int64{}
 	st.submissions = map[int64]*submissionRec{}
+	st.pending = map[int64]*submissionRec{}
+	st.bySample = map[int64][]int64{}
 	st.jobs = map[int64]*vmray.Job{}
 	st.analyses = map[int64]*vmray.Analysis{}
 	st.continuations = map[int64][]any{}
@@ -144,8 +151,8 @@ func severityOf(v vmray.Verdict) vmray.Severity {
 
 // allFinished reports whether every submission of a sample is finished.
 func (st *state) allFinished(sampleID int64) bool {
-	for _, sub := range st.submissions {
-		if sub.s.SampleID == sampleID && sub.phase != phaseFinished {
+	for _, id := range st.bySample[sampleID] {
+		if st.submissions[id].phase != phaseFinished {
 			return false
 		}
 	}

@@ -3,6 +3,8 @@ package pending
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,4 +150,46 @@ func (a *Actions) prune() {
 			}
 		}
 	}
+}
+
+// DoAll is Do for several targets at once, for a responder that acts on many targets with one vendor call: fn runs
+// with every target to itself (locked in key order, so two DoAll calls cannot deadlock) and gets what was requested
+// for each key within the hold time; it returns, per key, the result, whether the action was sent for it, and the
+// error. Duplicate keys are the caller's to avoid.
+func (a *Actions) DoAll(keys []string, fn func(rs []Request) ([]connector.Result, []bool, []error)) ([]connector.Result, []error) {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return strings.Compare(keys[x], keys[y]) })
+	ts := make([]*target, len(keys))
+	for _, i := range order {
+		ts[i] = a.acquire(keys[i])
+		ts[i].mu.Lock()
+	}
+	defer func() {
+		for i, t := range ts {
+			t.mu.Unlock()
+			a.release(keys[i], t)
+		}
+	}()
+	rs := make([]Request, len(keys))
+	now := a.now()
+	for i, t := range ts {
+		if r := t.last; !r.At.IsZero() && now.Sub(r.At) < a.hold {
+			rs[i] = r
+		}
+	}
+	res, sent, errs := fn(rs)
+	now = a.now()
+	for i, t := range ts {
+		switch {
+		case !sent[i]:
+		case errs[i] == nil && res[i].Status == connector.Acted:
+			t.last = Request{At: now, Accepted: true}
+		case errs[i] != nil && !connector.IsPermanent(errs[i]):
+			t.last = Request{At: now}
+		}
+	}
+	return res, errs
 }

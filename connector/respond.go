@@ -1,0 +1,252 @@
+package connector
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+)
+
+// action is one responder call the respond stage has to make.
+type action struct {
+	r   Responder
+	f   Finding
+	key ActionKey
+}
+
+// respondPass gathers what the actions of one pass over an item did.
+type respondPass struct {
+	transient, permanent, refused []error
+	// failedBy and refusedBy name the first responder that failed transiently and that was refused.
+	failedBy, refusedBy string
+	// progress is set when an action was recorded as done in this pass.
+	progress bool
+}
+
+func (p *respondPass) refuse(responder string, err error) {
+	p.refused = append(p.refused, err)
+	p.refusedBy = cmp.Or(p.refusedBy, responder)
+}
+
+// respond runs every responder on every target of the item that the action log does not list as done, and finishes
+// the item unless new sightings arrived meanwhile. The actions of a BatchResponder join those of other items in one
+// call (see batcher); the others are made one after another.
+func (e *engine) respond(j *job) {
+	it, ok := e.respondable(j)
+	if !ok {
+		return
+	}
+	groups, err := e.pendingActions(it)
+	if err != nil {
+		e.storeFailed(j, err)
+		return
+	}
+	var pass respondPass
+	for _, group := range groups {
+		if !e.runActions(j, group, &pass) {
+			return
+		}
+	}
+	e.settleRespond(j, it.Revision, &pass)
+}
+
+// respondable returns the item of j when it is ready for its responders; otherwise it routes the job on and reports
+// false.
+func (e *engine) respondable(j *job) (Item, bool) {
+	it, ok := e.item(j)
+	if !ok {
+		return Item{}, false
+	}
+	if it.State != StateResponding {
+		e.route(j, it.State)
+		return Item{}, false
+	}
+	if it.Verdict == nil {
+		if _, ok := e.change(j, func(it *Item, _ Tx) error { it.State = StateNew; return nil }); ok {
+			e.route(j, StateNew)
+		}
+		return Item{}, false
+	}
+	return it, true
+}
+
+// pendingActions returns the actions of the item still to make, grouped by responder in the configured order: those
+// the action log lists as done, and those skipped earlier in this run for the same verdict, are left out.
+func (e *engine) pendingActions(it Item) ([][]action, error) {
+	var todo []action
+	for _, r := range e.cfg.Responders {
+		for _, f := range targets(r.Scope(), it.Key, it.Evidence, *it.Verdict) {
+			todo = append(todo, action{r, f, ActionKey{Responder: r.Name(), Item: it.Key, Target: f.Target}})
+		}
+	}
+	done := make([]bool, len(todo))
+	if err := e.cfg.Store.View(e.persist, func(tx Tx) error {
+		for i, a := range todo {
+			_, found, err := tx.Action(a.key)
+			if err != nil {
+				return err
+			}
+			done[i] = found
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	mark := markOf(*it.Verdict)
+	var groups [][]action
+	for i, a := range todo {
+		switch {
+		case done[i]:
+			e.countAction(a.r.Name(), "done_before")
+			continue
+		case e.wasSkipped(a.key, mark):
+			continue
+		}
+		if n := len(groups); n > 0 && groups[n-1][0].r.Name() == a.r.Name() {
+			groups[n-1] = append(groups[n-1], a)
+		} else {
+			groups = append(groups, []action{a})
+		}
+	}
+	return groups, nil
+}
+
+// runActions makes the actions of one responder: a BatchResponder's in one batch whose done actions are recorded in
+// one store write, any other's one after another, each recorded as soon as it is done (so a crash repeats at most
+// one call). It reports false when a write failed (the job is then handled by storeFailed) or the item's lease
+// was lost (the job is abandoned).
+func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
+	name := group[0].r.Name()
+	b := e.batchers[name]
+	if b == nil {
+		for _, a := range group {
+			if err := e.blockedErr(name); err != nil {
+				pass.refuse(name, err)
+				continue
+			}
+			if !e.guard(j) {
+				return false
+			}
+			var out Outcome
+			out.Result, out.Err = call(e, e.effectsCtx(j), StageRespond, name, e.cfg.Respond.Timeout,
+				func(ctx context.Context) (Result, error) { return a.r.Respond(ctx, a.f) })
+			if rec, ok := e.judgeAction(j, a, out, pass); ok && !e.recordActions(j, pass, rec) {
+				return false
+			}
+		}
+		return true
+	}
+	if err := e.blockedErr(name); err != nil {
+		pass.refuse(name, err)
+		return true
+	}
+	if !e.guard(j) {
+		return false
+	}
+	fs := make([]Finding, len(group))
+	for i, a := range group {
+		fs[i] = a.f
+	}
+	outs := b.do(fs)
+	var recs []Action
+	for i, a := range group {
+		if rec, ok := e.judgeAction(j, a, outs[i], pass); ok {
+			recs = append(recs, rec)
+		}
+	}
+	return e.recordActions(j, pass, recs...)
+}
+
+// recordActions writes the records of done actions to the action log in one transaction.
+func (e *engine) recordActions(j *job, pass *respondPass, recs ...Action) bool {
+	if len(recs) == 0 {
+		return true
+	}
+	if err := e.update(j, func(tx Tx) error {
+		for _, rec := range recs {
+			if err := tx.PutAction(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		e.storeFailed(j, err)
+		return false
+	}
+	pass.progress = true
+	return true
+}
+
+// judgeAction counts and logs what one action did, adds its failure to pass, and returns the action-log record to
+// write when it is done (Acted or Unchanged).
+func (e *engine) judgeAction(j *job, a action, out Outcome, pass *respondPass) (Action, bool) {
+	name := a.r.Name()
+	res, err := out.Result, out.Err
+	if err == nil && res.Status != Acted && res.Status != Unchanged && res.Status != Skipped {
+		err = Permanent(fmt.Errorf("responder returned unknown status %q", res.Status))
+	}
+	if err != nil {
+		e.countAction(name, "failed")
+		err = fmt.Errorf("%s on %s: %w", name, describeTarget(a.f), err)
+		e.log.Warn("action failed", "key", j.key.String(), "responder", name, "target", a.f.Target, "err", err)
+		switch Classify(err) {
+		case PermanentFailure:
+			pass.permanent = append(pass.permanent, err)
+		case Authorization:
+			pass.refuse(name, err)
+		default:
+			pass.transient = append(pass.transient, err)
+			pass.failedBy = cmp.Or(pass.failedBy, name)
+		}
+		return Action{}, false
+	}
+	e.countAction(name, string(res.Status))
+	if res.Status == Skipped {
+		e.rememberSkip(a.key, markOf(a.f.Verdict))
+		e.log.Debug("action skipped", "key", j.key.String(), "responder", name, "target", a.f.Target,
+			"detail", res.Detail)
+		return Action{}, false
+	}
+	e.log.Info("action", "key", j.key.String(), "responder", name, "target", a.f.Target,
+		"status", string(res.Status), "detail", res.Detail)
+	return Action{ActionKey: a.key, Status: res.Status, Detail: res.Detail, At: e.cfg.Now()}, true
+}
+
+// settleRespond ends a pass over an item: a permanent failure dead-letters it, a refusal makes it wait, a transient
+// failure retries it, and otherwise the item is done unless new evidence (a new revision) arrived meanwhile.
+func (e *engine) settleRespond(j *job, rev int, pass *respondPass) {
+	if len(pass.permanent) > 0 {
+		e.fail(j, StageRespond, errors.Join(append(pass.permanent, pass.transient...)...))
+		return
+	}
+	if pass.progress && (len(pass.transient) > 0 || len(pass.refused) > 0) {
+		// Some actions went through: the step made progress, so its backoff starts over.
+		if _, ok := e.change(j, func(it *Item, _ Tx) error { it.Retry = nil; return nil }); !ok {
+			return
+		}
+	}
+	if len(pass.refused) > 0 {
+		e.wait(j, StageRespond, pass.refusedBy, errors.Join(pass.refused...))
+		return
+	}
+	if len(pass.transient) > 0 {
+		e.retry(j, StageRespond, pass.failedBy, e.respondQ, errors.Join(pass.transient...))
+		return
+	}
+	finished := false
+	after, ok := e.change(j, func(it *Item, _ Tx) error {
+		finished = it.State == StateResponding && it.Revision == rev
+		if finished {
+			it.State = StateDone
+		}
+		return nil
+	})
+	if !ok {
+		return
+	}
+	if finished {
+		e.finish(j)
+		return
+	}
+	e.route(j, after.State)
+}
