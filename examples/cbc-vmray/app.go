@@ -259,8 +259,10 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	}
 
 	aopts := c.VMRay.analyzerOptions(env.Logger, len(c.Run.Pipeline.Resubmit) > 0)
-	// A submission may reach VMRay for as long as the submit timeout allows.
-	aopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
+	// A submission may reach VMRay for as long as the submit timeout allows, unless vmray.settle_delay is set.
+	if aopts.SettleDelay == 0 {
+		aopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
+	}
 	// The poll interval is the first, short wait between checks; the analyzer stretches it to VMRay's pace.
 	aopts.PollInterval = c.Run.Pipeline.PollInterval
 	if parts.Analyzer, err = vmrayconn.New(vm, aopts); err != nil {

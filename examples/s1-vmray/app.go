@@ -390,8 +390,10 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	// The poll interval is the first, short wait between checks; the analyzer stretches it to VMRay's pace.
 	vopts.PollInterval = c.Run.Pipeline.PollInterval
 	vopts.ArchivePassword = c.VMRay.ArchivePassword.Value()
-	// A submission may reach VMRay for as long as the submit timeout allows.
-	vopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
+	// A submission may reach VMRay for as long as the submit timeout allows, unless vmray.settle_delay is set.
+	if vopts.SettleDelay == 0 {
+		vopts.SettleDelay = c.Run.Pipeline.SubmitTimeout
+	}
 	if c.VMRay.SendCustomSubmissionTags {
 		vopts.SightingTags = vmrayconn.AttributeTags(tagProperty(c.VMRay.CustomTagProperty))
 	}

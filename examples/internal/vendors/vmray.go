@@ -27,9 +27,9 @@ type VMRay struct {
 	UnlockReports     bool          `yaml:"unlock_reports"`
 	// SettleDelay is how long, after a crash while submitting, the analyzer
 	// waits for a submission of ours that may still reach VMRay before it
-	// submits the file again (0: vmrayconn.DefaultSettleDelay, the engine's
-	// submit timeout). Lower it only where every submission reaches VMRay
-	// sooner, such as against a local fake.
+	// submits the file again (0: the run's run.pipeline.submit_timeout, which
+	// defaults to vmrayconn.DefaultSettleDelay). Lower it only where every
+	// submission reaches VMRay sooner, such as against a local fake.
 	SettleDelay time.Duration `yaml:"settle_delay"`
 }
 
