@@ -163,13 +163,10 @@ func TestCancelledContext(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	for name, call := range calls(c) {
-		start := time.Now()
-		err := call(cctx)
-		if !errors.Is(err, context.DeadlineExceeded) {
+		// The handler holds every answer for 2 s or until the request is cancelled: only a
+		// call that honours cctx (20 ms) returns its deadline error.
+		if err := call(cctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: err = %v, want deadline exceeded", name, err)
-		}
-		if time.Since(start) > time.Second {
-			t.Errorf("%s ignored the context", name)
 		}
 	}
 }

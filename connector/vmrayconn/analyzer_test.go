@@ -467,12 +467,10 @@ func TestAwaitHonoursContext(t *testing.T) {
 	_, tk := submitOne(t, srv, a, randomFile(t, 100))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	start := time.Now()
+	// The analysis stays queued for 1,000 polls and AwaitFor is an hour: only
+	// the context can end the wait.
 	if _, err := a.Await(ctx, tk); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Await = %v, want the context's error", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("Await took %v after its context ended", time.Since(start))
 	}
 }
 

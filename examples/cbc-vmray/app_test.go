@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/soarkit/soarkit/examples/internal/config"
 	"github.com/soarkit/soarkit/examples/internal/vendors/apptest"
@@ -127,14 +126,10 @@ func TestDryRunActsOnNothing(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
-	start := time.Now()
 	out := apptest.RunOK(t, app(), "-demo", "-log-level", "warn")
 	apptest.WantAll(t, "demo output", out, "Run summary", "6 distinct new files", "verdicts: malicious 3, suspicious 1, clean 1",
 		"dropper", "UBS file/_download calls: 3", `watchlist "VMRay Connector" (alerts true): 4 reports`,
 		"quarantined devices: SRV-FILE-03, WS-FIN-01, WS-HR-02")
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("the demo took %v", d)
-	}
 }
 
 func TestBadConfiguration(t *testing.T) {

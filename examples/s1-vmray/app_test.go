@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/soarkit/soarkit/examples/internal/config"
 	"github.com/soarkit/soarkit/examples/internal/vendors/apptest"
@@ -276,13 +275,9 @@ func TestGatesFollowTheConfiguration(t *testing.T) {
 }
 
 func TestDemo(t *testing.T) {
-	start := time.Now()
 	out := apptest.RunOK(t, app(), "-demo", "-log-level", "error")
 	apptest.WantAll(t, "demo output", out, "Run summary", "8 distinct new files", "verdicts: malicious 4, suspicious 1, clean 1", "1 dead letters (fetch 1)", "pending: 1 items",
 		"dropper", "SentinelOne,Default_site,EMEA_Site_2", "analyst-verdict/false_positive", "blocklist entries: 5, threat intelligence indicators: 3")
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("the demo took %v", d)
-	}
 }
 
 func TestBadConfiguration(t *testing.T) {

@@ -424,13 +424,11 @@ func TestContextCancelled(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
+	// The handler answers only after 5 s or once the request is cancelled: a
+	// call that ignored ctx would get that answer instead of the deadline.
 	_, err := c.Do(ctx, &Request{Path: "/slow"}, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Fatal("cancellation did not stop the call")
 	}
 }
 
