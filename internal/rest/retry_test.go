@@ -211,10 +211,11 @@ func TestContextBoundsRetryWaits(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
+	// The retry waits are an hour each: only a wait that honours ctx ends
+	// with its deadline (one that did not would outlast the test's timeout).
 	_, err := c.Do(ctx, &Request{Path: "/x"}, nil)
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
-		t.Fatalf("err %v after %v", err, time.Since(start))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want the context's deadline", err)
 	}
 }
 
