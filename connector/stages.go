@@ -442,9 +442,16 @@ func (e *engine) respond(j *job) {
 			refusedBy = cmp.Or(refusedBy, name)
 			continue
 		}
+		started, ok := e.startAction(j, a.key)
+		if !ok {
+			return
+		}
 		res, err := call(e, e.work, StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
-			return a.r.Respond(ctx, a.f)
+			return a.r.Respond(WithActionStarted(ctx, started), a.f)
 		})
+		if !e.settled(j, a.key, started, err) {
+			return
+		}
 		if err == nil && res.Status != Acted && res.Status != Unchanged && res.Status != Skipped {
 			err = Permanent(fmt.Errorf("responder returned unknown status %q", res.Status))
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
@@ -140,6 +141,12 @@ func NewQuarantine(c *carbonblack.Client, name string) (*Quarantine, error) {
 	return &Quarantine{c: c, name: name, pending: pending.New(0, nil)}, nil
 }
 
+// SetSettleDelay sets how long an action that may have been sent (by this
+// process, or by an attempt before a restart: see connector.ActionStarted)
+// and that the device does not show yet is waited for before it is sent
+// again (default ten minutes). Call it before the first Respond.
+func (q *Quarantine) SetSettleDelay(d time.Duration) { q.pending.SetHold(d) }
+
 // Name returns the responder's name.
 func (q *Quarantine) Name() string { return q.name }
 
@@ -153,7 +160,7 @@ func (q *Quarantine) Respond(ctx context.Context, f connector.Finding) (connecto
 	if !ok {
 		return skipped("the sighting names no Carbon Black device")
 	}
-	return q.pending.Do(strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
+	return q.pending.Do(ctx, strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
 		d, err := getDevice(ctx, q.c, id)
 		if err != nil {
 			return connector.Result{}, false, err
@@ -209,6 +216,12 @@ func NewPolicyMove(c *carbonblack.Client, policy, name string) (*PolicyMove, err
 	return p, nil
 }
 
+// SetSettleDelay sets how long an action that may have been sent (by this
+// process, or by an attempt before a restart: see connector.ActionStarted)
+// and that the device does not show yet is waited for before it is sent
+// again (default ten minutes). Call it before the first Respond.
+func (p *PolicyMove) SetSettleDelay(d time.Duration) { p.pending.SetHold(d) }
+
 // Name returns the responder's name.
 func (p *PolicyMove) Name() string { return p.name }
 
@@ -244,7 +257,7 @@ func (p *PolicyMove) Respond(ctx context.Context, f connector.Finding) (connecto
 	if err != nil {
 		return connector.Result{}, err
 	}
-	return p.pending.Do(strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
+	return p.pending.Do(ctx, strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
 		d, err := getDevice(ctx, p.c, id)
 		if err != nil {
 			return connector.Result{}, false, err

@@ -1,6 +1,7 @@
 package pending
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -60,13 +61,25 @@ func New(hold time.Duration, now func() time.Time) *Actions {
 	return &Actions{hold: hold, now: now, targets: map[string]*target{}}
 }
 
+// SetHold changes the hold time (DefaultHold when d <= 0); call it before the
+// first Do.
+func (a *Actions) SetHold(d time.Duration) {
+	if d <= 0 {
+		d = DefaultHold
+	}
+	a.hold = d
+}
+
 // Do runs fn with the target to itself and with what was requested for it
-// within the hold time. fn reads the target's state, answers through Pending
+// within the hold time: by this process or, when this process requested
+// nothing, by the engine's earlier attempt of the action
+// (connector.ActionStarted of ctx, which survives a restart; its outcome is
+// unknown). fn reads the target's state, answers through Pending
 // when the state does not show the action yet, and reports sent when it asked
 // the vendor for the action. A sent call that succeeded with Acted is
 // remembered as accepted; one that failed with an error that is not
 // permanent is remembered as of unknown outcome.
-func (a *Actions) Do(key string, fn func(r Request) (res connector.Result, sent bool, err error)) (connector.Result, error) {
+func (a *Actions) Do(ctx context.Context, key string, fn func(r Request) (res connector.Result, sent bool, err error)) (connector.Result, error) {
 	t := a.acquire(key)
 	defer a.release(key, t)
 	t.mu.Lock()
@@ -74,6 +87,9 @@ func (a *Actions) Do(key string, fn func(r Request) (res connector.Result, sent 
 	r := t.last
 	if !r.At.IsZero() && a.now().Sub(r.At) >= a.hold {
 		r = Request{}
+	}
+	if started := connector.ActionStarted(ctx); r.At.IsZero() && !started.IsZero() && a.now().Sub(started) < a.hold {
+		r = Request{At: started}
 	}
 	res, sent, err := fn(r)
 	switch {
@@ -99,7 +115,7 @@ func (a *Actions) Pending(r Request, what string) (res connector.Result, ok bool
 			Detail: fmt.Sprintf("%s requested at %s, not in effect yet", what, r.At.UTC().Format(time.RFC3339))}, true, nil
 	}
 	left := r.At.Add(a.hold).Sub(a.now())
-	return connector.Result{}, true, connector.RetryLater(fmt.Errorf("%s: %w", what, ErrUnknownOutcome), left)
+	return connector.Result{}, true, connector.RetryLater(fmt.Errorf("%s: %w (%w)", what, ErrUnknownOutcome, connector.ErrActionSettling), left)
 }
 
 func (a *Actions) acquire(key string) *target {
