@@ -370,6 +370,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		if err != nil {
 			return runner.Parts{}, err
 		}
+		r.SetSettleDelay(c.CarbonBlack.SettleDelay)
 		add(c.Isolate.Verdicts, r)
 	}
 	if c.Policy.Enabled {
@@ -377,6 +378,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		if err != nil {
 			return runner.Parts{}, err
 		}
+		r.SetSettleDelay(c.CarbonBlack.SettleDelay)
 		add(c.Policy.Verdicts, r)
 	}
 	if c.LiveResp.Enabled {
