@@ -88,7 +88,13 @@ func (l *LiveResponse) Respond(ctx context.Context, f connector.Finding) (res co
 	defer func() {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer ccancel()
-		if cerr := sess.Close(cctx); cerr != nil && err == nil {
+		cerr := sess.Close(cctx)
+		if errors.Is(cerr, carbonblack.ErrNotFound) {
+			// A retried close whose first answer was lost, or a session the
+			// device already ended: either way it is closed.
+			cerr = nil
+		}
+		if cerr != nil && err == nil {
 			res, err = connector.Result{}, classify("closing Live Response session "+sess.ID(), cerr)
 		}
 	}()

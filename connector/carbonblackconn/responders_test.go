@@ -347,6 +347,29 @@ func TestLiveResponseClosesSessionOnFailure(t *testing.T) {
 	}
 }
 
+// A close whose answer is lost is retried and answered 404: the session is
+// closed, and the action succeeded.
+func TestLiveResponseCloseWithALostAnswer(t *testing.T) {
+	fake, _ := newFake(t)
+	dev := fake.AddDevice(carbonblack.Device{Name: "WS-14", OS: "WINDOWS"})
+	path := `C:\Users\eve\invoice.exe`
+	if err := fake.AddDeviceFile(dev.ID, path, []byte("MZ")); err != nil {
+		t.Fatal(err)
+	}
+	fake.InjectFault(carbonblacktest.Fault{Method: "DELETE", Path: "/appservices/v6/orgs/" + fake.OrgKey() + "/liveresponse/sessions/",
+		LostAnswer: true, Times: 1})
+	lr, _ := carbonblackconn.NewLiveResponse(fake.Client(), carbonblackconn.LiveResponseOptions{Timeout: 5 * time.Second})
+	f := deviceFinding(dev, path, 0)
+	f.Target = f.Sighting.Key()
+	res, err := lr.Respond(context.Background(), f)
+	if err != nil || res.Status != connector.Acted {
+		t.Fatalf("live response with a lost close answer: %+v %v, want acted", res, err)
+	}
+	if open := fake.OpenSessions(); len(open) != 0 {
+		t.Errorf("sessions left open: %v", open)
+	}
+}
+
 func TestFeedReport(t *testing.T) {
 	fake, _ := newFake(t)
 	fr, err := carbonblackconn.NewFeedReport(fake.Client(), carbonblackconn.FeedOptions{Feed: "Proofpoint TAP"})
