@@ -260,6 +260,10 @@ func TestLiveResponseStatusesUpperCase(t *testing.T) {
 		if code != 201 || status(body) != "PENDING" {
 			t.Fatalf("%s: %d %s", c.body, code, body)
 		}
+		if c.final == "COMPLETE" && len(fake.DeviceProcesses(dev.ID)) != 0 {
+			// The device runs a command when it gets it, polled or not.
+			t.Fatalf("%s: not run before the first poll: %+v", c.body, fake.DeviceProcesses(dev.ID))
+		}
 		var cmd struct {
 			ID int64 `json:"id"`
 		}

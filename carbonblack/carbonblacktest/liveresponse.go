@@ -41,6 +41,7 @@ type command struct {
 	pid        int64
 	path       string
 	polls      int
+	shown      bool // polled more than the configured polls: the outcome is visible
 	status     string
 	completion float64
 	result     map[string]any
@@ -182,14 +183,19 @@ func (s *Server) closeSession(w http.ResponseWriter, r *http.Request) {
 func (c *command) wire(sess *session) map[string]any {
 	m := map[string]any{"id": c.id, "session_id": sess.id, "device_id": sess.deviceID, "command_timeout": 120, "status": c.status,
 		"name": c.name, "completion_time": c.completion}
+	if !c.shown {
+		m["status"], m["completion_time"] = "PENDING", 0
+	}
 	switch {
 	case c.name == carbonblack.CommandKill:
 		m["object"] = c.pid
 	case c.path != "":
 		m["object"] = c.path
 	}
-	for k, v := range c.result {
-		m[k] = v
+	if c.shown {
+		for k, v := range c.result {
+			m[k] = v
+		}
 	}
 	return m
 }
@@ -237,13 +243,18 @@ func (s *Server) startCommand(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.commands = append(sess.commands, c)
 	s.st.commands = append(s.st.commands, CommandRecord{SessionID: sess.id, DeviceID: sess.deviceID, Name: c.name, PID: c.pid, Path: c.path})
+	// The device runs the command when it gets it, whether or not anyone
+	// polls for the outcome (an answer lost on the way back does not undo
+	// it); the outcome shows after the configured polls.
+	s.execute(sess, d, c)
+	c.shown = s.opts.commandPolls <= 0
 	writeJSON(w, http.StatusCreated, c.wire(sess))
 }
 
 func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess, d, ok := s.session(w, r.PathValue("id"))
+	sess, _, ok := s.session(w, r.PathValue("id"))
 	if !ok {
 		return
 	}
@@ -253,11 +264,9 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := sess.commands[cid-1]
-	if c.status == "PENDING" {
+	if !c.shown {
 		c.polls++
-		if c.polls > s.opts.commandPolls {
-			s.execute(sess, d, c)
-		}
+		c.shown = c.polls > s.opts.commandPolls
 	}
 	writeJSON(w, http.StatusOK, c.wire(sess))
 }
