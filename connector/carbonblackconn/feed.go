@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
@@ -36,6 +37,15 @@ type FeedOptions struct {
 	// Description makes a report's description (default "This IOC was
 	// identified by <analyzer> as <verdict>.").
 	Description func(connector.Finding) string
+	// VerifyDelay guards against writes Carbon Black applies late: a write
+	// replaces the whole report list, so an earlier write landing after a
+	// later one drops the later one's report. With 0 a report is read back
+	// right after its write and written again when missing; with a delay the
+	// report counts as added only when it is still in the feed VerifyDelay
+	// after the attempt that wrote it (connector.ActionStarted): until then
+	// Respond returns connector.RetryLater, and a report missing by then is
+	// written again. Set it to the longest time a request may take to apply.
+	VerifyDelay time.Duration
 }
 
 // FeedReport is a responder that adds one report per file to a private
@@ -51,6 +61,9 @@ type FeedReport struct {
 
 	mu     sync.Mutex
 	feedID string
+	// written holds the reports this responder wrote; a write puts back any
+	// of them a late write dropped.
+	written map[string]carbonblack.Report
 }
 
 // NewFeedReport returns a feed report responder.
@@ -127,8 +140,16 @@ func (r *FeedReport) Respond(ctx context.Context, f connector.Finding) (connecto
 	if err != nil {
 		return connector.Result{}, classify("reading the reports of feed "+r.opts.Feed, err)
 	}
+	started := connector.ActionStarted(ctx)
 	for _, rep := range reps {
 		if rep.ID == sha {
+			if wait := r.opts.VerifyDelay - time.Since(started); !started.IsZero() && wait > 0 {
+				return connector.Result{}, connector.RetryLater(fmt.Errorf("report %s was written at %s: %w",
+					sha, started.UTC().Format(time.RFC3339), errVerifying), wait)
+			}
+			if !started.IsZero() {
+				return acted("added report %s to feed %q (verified)", sha, r.opts.Feed)
+			}
 			return unchanged("feed %q already has report %s", r.opts.Feed, sha)
 		}
 		for _, ioc := range rep.IOCsV2 {
@@ -144,10 +165,47 @@ func (r *FeedReport) Respond(ctx context.Context, f connector.Finding) (connecto
 	tags := mergeTags([]string{f.Verdict.Kind.String()}, append(append([]string{}, f.Verdict.Classifications...), f.Verdict.ThreatNames...))
 	rep := carbonblack.Report{ID: sha, Title: r.opts.Title(f), Description: r.opts.Description(f), Severity: severityOf(f.Verdict),
 		Link: f.Verdict.ReportURL, Tags: tags, IOCsV2: []carbonblack.IOC{ioc}}
-	if err := r.c.Feeds.AddReports(ctx, id, rep); err != nil {
+	return r.write(ctx, id, reps, rep)
+}
+
+// errVerifying is the cause of the RetryLater of a report written less than
+// VerifyDelay ago.
+var errVerifying = errors.New("the report is verified once a late write can no longer drop it")
+
+// write adds rep to the feed with every report this responder wrote that
+// the feed (reps) lacks, and verifies the write (see
+// FeedOptions.VerifyDelay).
+func (r *FeedReport) write(ctx context.Context, id string, reps []carbonblack.Report, rep carbonblack.Report) (connector.Result, error) {
+	have := make(map[string]bool, len(reps))
+	for _, x := range reps {
+		have[x.ID] = true
+	}
+	add := []carbonblack.Report{rep}
+	for wid, w := range r.written {
+		if !have[wid] && wid != rep.ID {
+			add = append(add, w)
+		}
+	}
+	if r.written == nil {
+		r.written = map[string]carbonblack.Report{}
+	}
+	r.written[rep.ID] = rep
+	if err := r.c.Feeds.AddReports(ctx, id, add...); err != nil {
 		return connector.Result{}, classify("adding a report to feed "+r.opts.Feed, err)
 	}
-	return acted("added report %s to feed %q", sha, r.opts.Feed)
+	if r.opts.VerifyDelay > 0 {
+		return connector.Result{}, connector.RetryLater(fmt.Errorf("report %s written: %w", rep.ID, errVerifying), r.opts.VerifyDelay)
+	}
+	after, err := r.c.Feeds.Reports(ctx, id)
+	if err != nil {
+		return connector.Result{}, classify("reading back the reports of feed "+r.opts.Feed, err)
+	}
+	for _, x := range after {
+		if x.ID == rep.ID {
+			return acted("added report %s to feed %q", rep.ID, r.opts.Feed)
+		}
+	}
+	return connector.Result{}, fmt.Errorf("carbonblackconn: report %s is not in feed %q after it was written (a late write replaced the list?)", rep.ID, r.opts.Feed)
 }
 
 // feed returns the feed's id, creating the feed (and its watchlist) when
