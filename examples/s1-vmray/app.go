@@ -76,7 +76,7 @@ type SentinelOne struct {
 	// agent action, false-positive verdict), also before a restart, is waited
 	// for before it is requested again (0: ten minutes).
 	SettleDelay time.Duration `yaml:"settle_delay"`
-	DownloadDir       string        `yaml:"download_dir"`
+	DownloadDir string        `yaml:"download_dir"`
 }
 
 // VMRay configures the VMRay side.
