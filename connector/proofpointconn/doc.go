@@ -44,9 +44,12 @@
 // window was ever recorded): the checkpoint moves past the window at once and
 // carries the window's attachments, with their evidence, until their hunts
 // succeed; the engine stores the checkpoint in one transaction, so a restart
-// loses none. A hunt is tried in the Collect that read its window (at most
-// Options.HuntsPerCollect per call, Options.HuntConcurrency at once, each
-// bounded by Options.HuntTimeout) and, when it fails, in later calls after
+// loses none. A window's attachments are recorded with the checkpoint before
+// any is hunted; the hunts run in the following calls: at most
+// Options.HuntsPerCollect per call (16 by default, so each call returns soon
+// and a connector killed often still makes progress),
+// Options.HuntConcurrency at once, each bounded by Options.HuntTimeout, and,
+// when one fails, in later calls after
 // Options.HuntRetry's back-off (a minute doubling to an hour). Each
 // attachment is delivered once, with its hunt's sightings, so the responders
 // see it whole, and a failing hunt delays only its own attachment. A hunt

@@ -12,8 +12,11 @@ import (
 
 // Defaults of the hunt options.
 const (
-	// DefaultHuntsPerCollect bounds the Enrich calls of one Collect.
-	DefaultHuntsPerCollect = 100
+	// DefaultHuntsPerCollect bounds the Enrich calls of one Collect: small,
+	// so a Collect returns soon and the checkpoint records each step of the
+	// hunts (a connector killed more often than a long Collect lasts still
+	// makes progress).
+	DefaultHuntsPerCollect = 16
 	// DefaultHuntConcurrency is how many Enrich calls run at once.
 	DefaultHuntConcurrency = 4
 	// DefaultHuntTimeout bounds one Enrich call.

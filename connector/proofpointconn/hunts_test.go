@@ -75,6 +75,15 @@ func TestHuntFailureDelaysOnlyItsAttachment(t *testing.T) {
 		}})
 	b, err := src.Collect(context.Background(), nil)
 	if err != nil {
+		t.Fatalf("Collect of the window = %v", err)
+	}
+	// The window's attachments are recorded before any is hunted.
+	if len(b.Evidence) != 0 || b.Next == nil || !b.More || len(pendingHunts(t, b.Next)) != 2 || len(calls) != 0 {
+		t.Fatalf("window batch = %d evidence, more %v, pending %v, calls %v; want both attachments recorded, none hunted yet",
+			len(b.Evidence), b.More, pendingHunts(t, b.Next), calls)
+	}
+	b, err = src.Collect(context.Background(), b.Next)
+	if err != nil {
 		t.Fatalf("Collect with a failing hunt = %v, want the window", err)
 	}
 	// delivered returns the number of device and recipient sightings of the

@@ -236,8 +236,8 @@ func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connecto
 		}
 	}
 	var (
-		evs         []connector.Evidence
-		moved, more bool
+		evs                 []connector.Evidence
+		moved, more, queued bool
 	)
 	switch {
 	case to.Sub(st.Resume) < proofpoint.MinWindow:
@@ -254,11 +254,17 @@ func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connecto
 			st.Resume, moved = batch.Resume.UTC(), true
 			more = to.Sub(batch.Resume) >= proofpoint.MinWindow
 			if s.opts.Enrich != nil {
+				// The window's attachments are recorded with the checkpoint
+				// before any of them is hunted: their hunts run in the next
+				// calls, so a crash during them loses no window.
+				before := len(st.Hunts)
 				st.Hunts, evs = queueHunts(st.Hunts, evs, now), nil
+				queued = len(st.Hunts) > before
+				more = more || queued
 			}
 		}
 	}
-	if s.opts.Enrich != nil && len(st.Hunts) > 0 {
+	if s.opts.Enrich != nil && len(st.Hunts) > 0 && !queued {
 		round, err := s.runHunts(ctx, st.Hunts, now)
 		if err != nil {
 			return connector.Batch{}, err

@@ -264,7 +264,10 @@ func TestEnrichHook(t *testing.T) {
 		return nil
 	}})
 	b, err := src.Collect(context.Background(), nil)
-	if err != nil {
+	if err != nil || len(calls) != 0 || len(b.Evidence) != 0 || !b.More {
+		t.Fatalf("window: %+v, %v, calls %v; want the attachment recorded, not hunted yet", b, err, calls)
+	}
+	if b, err = src.Collect(context.Background(), b.Next); err != nil {
 		t.Fatal(err)
 	}
 	if !cmp.Equal(calls, []string{exeSHA}) || len(b.Evidence[0].Sightings) != 2 || b.Evidence[0].Sightings[1].DeviceID != "42" {
