@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -32,24 +33,78 @@ func WithActionStarted(ctx context.Context, t time.Time) context.Context {
 // startKey is the key of an action in Item.ActionStarts.
 func startKey(k ActionKey) string { return k.Responder + "|" + k.Target }
 
+// sharedStarts remembers, per responder and target, the latest action start of any item: a device that saw two
+// files is the target of two actions (one per item), and the request the first sent just before a crash may still
+// take effect when the second is tried after the restart. It is loaded from the open items at the first use.
+type sharedStarts struct {
+	once sync.Once
+	mu   sync.Mutex
+	m    map[string]time.Time
+}
+
+func (s *sharedStarts) note(k string, t time.Time) {
+	if t.After(s.m[k]) {
+		s.m[k] = t
+	}
+}
+
+// sharedStart returns the latest start of an action of k's responder on k's target for any item (loaded from the
+// store's responding and done items at the first call, then noted by settled).
+func (e *engine) sharedStart(k ActionKey) time.Time {
+	s := &e.shared
+	s.once.Do(func() {
+		s.m = map[string]time.Time{}
+		_ = e.cfg.Store.View(e.persist, func(tx Tx) error {
+			for _, st := range []State{StateResponding, StateDone} {
+				for it, err := range tx.Items(st) {
+					if err != nil {
+						return err
+					}
+					for key, t := range it.ActionStarts {
+						s.note(key, t)
+					}
+				}
+			}
+			return nil
+		})
+	})
+	if k.Target == "" {
+		return time.Time{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[startKey(k)]
+}
+
 // startAction records in the item, before a responder is called for k, that an attempt starts now, and returns the
 // start of the earlier unfinished attempt (zero if none). ok is false when the store failed (j is abandoned).
 func (e *engine) startAction(j *job, k ActionKey) (prev time.Time, ok bool) {
+	now := e.cfg.Now()
 	_, ok = e.change(j, func(it *Item, _ Tx) error {
 		prev = it.ActionStarts[startKey(k)]
 		if it.ActionStarts == nil {
 			it.ActionStarts = map[string]time.Time{}
 		}
-		it.ActionStarts[startKey(k)] = e.cfg.Now()
+		it.ActionStarts[startKey(k)] = now
 		return nil
 	})
+	if other := e.sharedStart(k); ok && prev.IsZero() {
+		// Another item's attempt on the same target may still take effect.
+		prev = other
+	}
 	return prev, ok
 }
 
-// settled gives k its earlier start back when the responder sent nothing because that attempt may still take
+// settled notes the attempt for other items' actions on the same target, and gives k its earlier start back when the responder sent nothing because that attempt may still take
 // effect (err is ErrActionSettling), so the settle window runs from the attempt that may have sent. Other answers
 // leave the new start: the attempt may have sent, and a done action is never called again.
-func (e *engine) settled(j *job, k ActionKey, prev time.Time, err error) bool {
+func (e *engine) settled(j *job, k ActionKey, prev time.Time, res Result, err error) bool {
+	if k.Target != "" && (err != nil || res.Status != Skipped) && !errors.Is(err, ErrActionSettling) {
+		// The attempt may have sent a request for the target: other items' actions on it wait for it too.
+		e.shared.mu.Lock()
+		e.shared.note(startKey(k), e.cfg.Now())
+		e.shared.mu.Unlock()
+	}
 	if prev.IsZero() || !errors.Is(err, ErrActionSettling) {
 		return true
 	}

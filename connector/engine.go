@@ -42,6 +42,7 @@ type engine struct {
 	// skipped remembers, for this run, the actions a responder skipped and the verdict it skipped them for, so that
 	// a new pass over an item (new sightings) does not ask again while the verdict is the same.
 	skipped  map[ActionKey]verdictMark
+	shared   sharedStarts // see actionstart.go
 	ended    map[string]bool
 	sum      Summary
 	storeErr error

@@ -449,7 +449,7 @@ func (e *engine) respond(j *job) {
 		res, err := call(e, e.work, StageRespond, name, e.cfg.Respond.Timeout, func(ctx context.Context) (Result, error) {
 			return a.r.Respond(WithActionStarted(ctx, started), a.f)
 		})
-		if !e.settled(j, a.key, started, err) {
+		if !e.settled(j, a.key, started, res, err) {
 			return
 		}
 		if err == nil && res.Status != Acted && res.Status != Unchanged && res.Status != Skipped {
