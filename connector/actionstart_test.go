@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/soarkit/soarkit/connector"
+	"github.com/soarkit/soarkit/connector/connectortest"
 	"github.com/soarkit/soarkit/connector/memstore"
 )
 
@@ -89,5 +90,73 @@ func TestActionStartIsRecordedBeforeTheCallAndHandedOn(t *testing.T) {
 	}
 	if !c[2].handed.Equal(c[0].stored) {
 		t.Errorf("third call: handed %v, want the first start %v kept while settling", c[2].handed, c[0].stored)
+	}
+}
+
+// deviceProbe records, per call, the item and the start handed over; the first call fails without an answer.
+type deviceProbe struct {
+	mu    sync.Mutex
+	calls []deviceCall
+}
+
+type deviceCall struct {
+	item   string
+	handed time.Time
+}
+
+func (p *deviceProbe) Name() string           { return "isolate" }
+func (p *deviceProbe) Scope() connector.Scope { return connector.ScopeDevice }
+
+func (p *deviceProbe) Respond(ctx context.Context, f connector.Finding) (connector.Result, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, deviceCall{f.Key.String(), connector.ActionStarted(ctx)})
+	if len(p.calls) == 1 {
+		return connector.Result{}, errors.New("connection reset")
+	}
+	return connector.Result{Status: connector.Acted}, nil
+}
+
+// Two files seen on one device are two actions on one target: the second is handed the first's attempt, which may
+// still take effect.
+func TestActionStartIsSharedByTheTarget(t *testing.T) {
+	src, analyzer := connectortest.NewSource("cbc"), connectortest.NewAnalyzer("sandbox")
+	for i := range 2 {
+		h := src.AddFile(fmt.Appendf(nil, "MZ file %d", i))
+		analyzer.SetVerdict(h, connector.Verdict{Kind: connector.Malicious, Score: 100})
+		src.Add(connector.Evidence{Hashes: connector.Hashes{SHA256: h.SHA256},
+			Sightings: []connector.Sighting{{DeviceID: "7", DeviceName: "WS-7", ProcessGUID: fmt.Sprintf("ORG-%d", i)}}})
+	}
+	probe := &deviceProbe{}
+	cfg := fastConfig(memstore.New(), analyzer, []connector.Source{src}, []connector.Responder{probe})
+	cfg.Respond.Concurrency = 1
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		newPipeline(t, cfg).Run(ctx)
+	}()
+	other := func() (deviceCall, bool) {
+		probe.mu.Lock()
+		defer probe.mu.Unlock()
+		for _, c := range probe.calls {
+			if len(probe.calls) > 0 && c.item != probe.calls[0].item {
+				return c, true
+			}
+		}
+		return deviceCall{}, false
+	}
+	for ctx.Err() == nil {
+		if _, ok := other(); ok {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	c, ok := other()
+	if !ok || c.handed.IsZero() {
+		t.Errorf("the second file's action on device 7: %+v (found %v), want the first file's attempt handed over", c, ok)
 	}
 }
