@@ -144,8 +144,9 @@ func (r *FeedReport) Respond(ctx context.Context, f connector.Finding) (connecto
 	for _, rep := range reps {
 		if rep.ID == sha {
 			if wait := r.opts.VerifyDelay - time.Since(started); !started.IsZero() && wait > 0 {
-				return connector.Result{}, connector.RetryLater(fmt.Errorf("report %s was written at %s: %w",
-					sha, started.UTC().Format(time.RFC3339), errVerifying), wait)
+				// Settling: the engine keeps the start of the attempt that wrote it.
+				return connector.Result{}, connector.RetryLater(fmt.Errorf("report %s was written at %s: %w (%w)",
+					sha, started.UTC().Format(time.RFC3339), errVerifying, connector.ErrActionSettling), wait)
 			}
 			if !started.IsZero() {
 				return acted("added report %s to feed %q (verified)", sha, r.opts.Feed)

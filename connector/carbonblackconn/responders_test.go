@@ -658,6 +658,10 @@ func TestFeedReportVerifiesAgainstLateWrites(t *testing.T) {
 	if feed, _ := fake.Feed(id); len(feed.Reports) != 1 {
 		t.Fatalf("report not written again: %+v", feed.Reports)
 	}
+	recent := connector.WithActionStarted(ctx, time.Now().Add(-time.Minute))
+	if _, err := fr.Respond(recent, b); !errors.Is(err, connector.ErrActionSettling) {
+		t.Fatalf("a report written a minute ago: %v, want a retry later that keeps the writing attempt's start", err)
+	}
 	if res, err := fr.Respond(old, b); err != nil || res.Status != connector.Acted {
 		t.Fatalf("verification: %+v %v, want acted", res, err)
 	}
