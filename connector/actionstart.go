@@ -88,8 +88,8 @@ func (e *engine) startAction(j *job, k ActionKey) (prev time.Time, ok bool) {
 		it.ActionStarts[startKey(k)] = now
 		return nil
 	})
-	if other := e.sharedStart(k); ok && prev.IsZero() {
-		// Another item's attempt on the same target may still take effect.
+	if other := e.sharedStart(k); ok && other.After(prev) {
+		// Another item's later attempt on the same target may still take effect.
 		prev = other
 	}
 	return prev, ok
