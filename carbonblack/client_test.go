@@ -549,6 +549,21 @@ func TestDevices(t *testing.T) {
 	}
 }
 
+// A device action whose answer is a 5xx may have been applied: it is not sent again.
+func TestDeviceActionNotRepeatedAfterServerError(t *testing.T) {
+	c, mux := setup(t)
+	n := 0
+	mux.HandleFunc("/appservices/v6/orgs/"+testOrg+"/device_actions", func(w http.ResponseWriter, r *http.Request) {
+		n++
+		http.Error(w, `{"message":"upstream timed out"}`, http.StatusGatewayTimeout)
+	})
+	err := c.Devices.Quarantine(ctx, true, 1234)
+	var ae *carbonblack.Error
+	if !errors.As(err, &ae) || ae.StatusCode != http.StatusGatewayTimeout || n != 1 {
+		t.Fatalf("err = %v after %d requests; want the 504 after one request", err, n)
+	}
+}
+
 func TestPolicies(t *testing.T) {
 	c, mux := setup(t)
 	mux.HandleFunc("/policyservice/v1/orgs/"+testOrg+"/policies/summary", func(w http.ResponseWriter, r *http.Request) {

@@ -172,8 +172,11 @@ type DeviceAction struct {
 }
 
 // Action runs a device action. Carbon Black answers 204 and applies the
-// change asynchronously; repeating an action is harmless, so it is retried
-// like a read.
+// change asynchronously. Action is not repeated once the request may have
+// reached Carbon Black (a reset, a timeout or a 5xx can follow an action that
+// was applied): only a 429 or a failure to connect is retried, and otherwise
+// the caller reads the device state and decides whether to ask again (the
+// connector's device responders wait out a settle delay first).
 //
 // API: POST /appservices/v6/orgs/{org_key}/device_actions
 func (s *DevicesService) Action(ctx context.Context, a DeviceAction) error {
@@ -182,7 +185,7 @@ func (s *DevicesService) Action(ctx context.Context, a DeviceAction) error {
 	}
 	_, err := s.c.do(ctx, &rest.Request{
 		Op: "Devices.Action", Method: http.MethodPost, Path: "/appservices/v6/orgs/{}/device_actions",
-		PathArgs: s.c.org(), Body: rest.JSONBody(a), Idempotent: true,
+		PathArgs: s.c.org(), Body: rest.JSONBody(a),
 	}, nil)
 	return err
 }

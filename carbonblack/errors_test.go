@@ -108,8 +108,9 @@ func TestErrorStatuses(t *testing.T) {
 				t.Errorf("%d %s: secret in error", tc.status, name)
 			}
 			wantHits := int32(1)
-			if tc.status >= 500 {
-				// Every call here is retried, a job start too: it is a read.
+			if tc.status >= 500 && name != "Devices.Quarantine" {
+				// Every call here but a device action is retried, a job start too: it is a read. A device action
+				// answered 5xx may have been applied, so it is not sent again.
 				wantHits = 3
 			}
 			if hits.Load() != wantHits {

@@ -52,7 +52,10 @@
 //   - No repeated action: the action log is written as soon as a responder reports Acted or Unchanged, and a
 //     logged action is never requested again. A crash between the vendor acting and the log write repeats that one
 //     call after the restart, which is why responders must be idempotent (report Unchanged when the note, report
-//     or ban already exists).
+//     or ban already exists). For vendors that apply a request late (the target does not show it yet), the engine
+//     stores each attempt's start in the item before calling the responder and hands the earlier unfinished
+//     attempt's start to the next call (Finding.EarlierAttempt): within its settle window the responder answers RetryLater
+//     wrapping ErrActionSettling instead of sending again, across restarts too.
 //   - Bounded waits: every component call runs under a timeout (StageLimits.Timeout, Config.CollectTimeout), and
 //     a failing step is handled by its failure class (below), never by a small fixed count. A panic in a component
 //     is contained: the item becomes a dead letter with a PanicError and the stack is logged.

@@ -46,6 +46,7 @@ type engine struct {
 	// skipped remembers, for this run, the actions a responder skipped and the verdict it skipped them for, so that
 	// a new pass over an item (new sightings) does not ask again while the verdict is the same.
 	skipped  map[ActionKey]verdictMark
+	shared   sharedStarts // see actionstart.go
 	ended    map[string]bool
 	sum      Summary
 	storeErr error
@@ -101,7 +102,8 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 		}
 	}
 	e.leases, _ = p.cfg.Store.(LeasingStore)
-	e.sum = Summary{Started: p.cfg.Now(), Verdicts: map[Kind]int{}, Actions: map[string]ActionCounts{},
+	e.shared.before = p.cfg.Now()
+	e.sum = Summary{Started: e.shared.before, Verdicts: map[Kind]int{}, Actions: map[string]ActionCounts{},
 		Failures: map[Stage]int{}, LastCollected: map[string]time.Time{}}
 	go func() {
 		select {

@@ -113,7 +113,8 @@ func (e *engine) pendingActions(it Item) ([][]action, error) {
 
 // runActions makes the actions of one responder: a BatchResponder's in one batch whose done actions are recorded in
 // one store write, any other's one after another, each recorded as soon as it is done (so a crash repeats at most
-// one call). It reports false when a write failed (the job is then handled by storeFailed) or the item's lease
+// one call). Each call's start is recorded first (startActions), so that the next attempt after a crash knows an
+// earlier request may still take effect (Finding.EarlierAttempt). It reports false when a write failed (the job is then handled by storeFailed) or the item's lease
 // was lost (the job is abandoned).
 func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 	name := group[0].r.Name()
@@ -124,13 +125,17 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 				pass.refuse(name, err)
 				continue
 			}
-			if !e.guard(j) {
+			acts := []action{a}
+			if !e.guard(j) || !e.startActions(j, acts) {
 				return false
 			}
-			var out Outcome
-			out.Result, out.Err = call(e, e.effectsCtx(j), StageRespond, name, e.cfg.Respond.Timeout,
-				func(ctx context.Context) (Result, error) { return a.r.Respond(ctx, a.f) })
-			if rec, ok := e.judgeAction(j, a, out, pass); ok && !e.recordActions(j, pass, rec) {
+			outs := make([]Outcome, 1)
+			outs[0].Result, outs[0].Err = call(e, e.effectsCtx(j), StageRespond, name, e.cfg.Respond.Timeout,
+				func(ctx context.Context) (Result, error) { return a.r.Respond(ctx, acts[0].f) })
+			if !e.settleStarts(j, acts, outs) {
+				return false
+			}
+			if rec, ok := e.judgeAction(j, a, outs[0], pass); ok && !e.recordActions(j, pass, rec) {
 				return false
 			}
 		}
@@ -140,7 +145,7 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 		pass.refuse(name, err)
 		return true
 	}
-	if !e.guard(j) {
+	if !e.guard(j) || !e.startActions(j, group) {
 		return false
 	}
 	fs := make([]Finding, len(group))
@@ -148,6 +153,9 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 		fs[i] = a.f
 	}
 	outs := b.do(fs)
+	if !e.settleStarts(j, group, outs) {
+		return false
+	}
 	var recs []Action
 	for i, a := range group {
 		if rec, ok := e.judgeAction(j, a, outs[i], pass); ok {
@@ -157,20 +165,24 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 	return e.recordActions(j, pass, recs...)
 }
 
-// recordActions writes the records of done actions to the action log in one transaction.
+// recordActions writes the records of done actions to the action log and drops their attempt starts from the item
+// (a done action is never called again, so only unfinished attempts stay recorded), in one transaction.
 func (e *engine) recordActions(j *job, pass *respondPass, recs ...Action) bool {
 	if len(recs) == 0 {
 		return true
 	}
-	if err := e.update(j, func(tx Tx) error {
+	if _, ok := e.change(j, func(it *Item, tx Tx) error {
 		for _, rec := range recs {
 			if err := tx.PutAction(rec); err != nil {
 				return err
 			}
+			delete(it.ActionStarts, startKey(rec.ActionKey))
+		}
+		if len(it.ActionStarts) == 0 {
+			it.ActionStarts = nil
 		}
 		return nil
-	}); err != nil {
-		e.storeFailed(j, err)
+	}); !ok {
 		return false
 	}
 	pass.progress = true

@@ -61,7 +61,10 @@ type Result struct {
 //   - Scope is constant; it decides how many actions a finding yields (see Scope).
 //   - Respond must be idempotent: the engine never repeats an action it recorded as done, but a crash between the
 //     vendor accepting the action and the engine recording it repeats the call once. Check for "already present" and
-//     report Unchanged rather than creating a duplicate where the vendor allows.
+//     report Unchanged rather than creating a duplicate where the vendor allows. f.EarlierAttempt is the start of
+//     the earlier unfinished attempt of the same action (recorded in the Store before that call, so it survives a
+//     restart): a responder whose vendor applies requests late waits for it (ErrActionSettling) instead of sending
+//     again.
 //   - Respond acts on exactly one target: the evidence, or f.Sighting. Gating on verdicts and dry run are wrappers
 //     (Gate, DryRun), not flags inside the responder.
 //   - Errors follow the control-error rules: Permanent for "cannot ever work", anything else is retried.

@@ -124,6 +124,9 @@ type Item struct {
 	Submissions int `json:"submissions,omitempty"`
 	// SubmitStarted is when the engine last entered StateSubmitting (the lower bound for TicketFinder).
 	SubmitStarted time.Time `json:"submit_started,omitzero"`
+	// ActionStarts holds, per unfinished action (responder and target), when the engine last started calling the
+	// responder for it; responders read it as Finding.EarlierAttempt.
+	ActionStarts map[string]time.Time `json:"action_starts,omitempty"`
 	// Sample describes the last sample delivered for the file, if any.
 	Sample *SampleRecord `json:"sample,omitempty"`
 	// Failure holds the reason of a dead letter.

@@ -195,4 +195,11 @@ type Finding struct {
 	// Target is the action's key within the evidence: "" for ScopeEvidence, the sighting key for ScopeSighting and
 	// the device key for ScopeDevice. Together with the responder name and Key it identifies the action.
 	Target string `json:"target,omitempty"`
+	// EarlierAttempt is when the engine started an earlier attempt of this action that did not finish, or the latest
+	// attempt of the same responder on the same target for another file (a device that saw two files); zero when
+	// none is recorded. The engine records an attempt's start in the Store before it calls the responder, so the time
+	// survives a crash. A responder whose vendor applies requests late (device actions, list writes) reads it: when
+	// the target does not show the effect yet and the attempt is within the responder's settle window, it returns
+	// RetryLater(fmt.Errorf("...: %w", ErrActionSettling), rest of the window) instead of sending a second request.
+	EarlierAttempt time.Time `json:"earlier_attempt,omitzero"`
 }

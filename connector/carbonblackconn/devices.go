@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
@@ -201,6 +202,12 @@ func NewQuarantine(c *carbonblack.Client, name string) (*Quarantine, error) {
 	return &Quarantine{c: c, name: name, pending: pending.New(0, nil)}, nil
 }
 
+// SetSettleDelay sets how long an action that may have been sent (by this
+// process, or by an attempt before a restart: see connector.Finding.EarlierAttempt)
+// and that the device does not show yet is waited for before it is sent
+// again (default ten minutes). Call it before the first Respond.
+func (q *Quarantine) SetSettleDelay(d time.Duration) { q.pending.SetHold(d) }
+
 // Name returns the responder's name.
 func (q *Quarantine) Name() string { return q.name }
 
@@ -221,19 +228,25 @@ func (q *Quarantine) Respond(ctx context.Context, f connector.Finding) (connecto
 // once; the others report Unchanged.
 func (q *Quarantine) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
 	outs := make([]connector.Outcome, len(fs))
-	first := map[int64]int{} // device -> its first finding
+	at := map[int64]int{} // device -> its index in ids
 	var ids []int64
+	var first []int         // per device, its first finding
+	var earlier []time.Time // per device, the latest earlier attempt of any of its findings
 	for i, f := range fs {
 		id, ok := sightingDevice(f)
-		switch {
-		case !ok:
+		if !ok {
 			outs[i].Result, outs[i].Err = skipped("the sighting names no Carbon Black device")
-		case slices.Contains(ids, id):
-			outs[i].Result, outs[i].Err = unchanged("device %d is handled by an earlier finding of the batch", id)
-		default:
-			first[id] = i
-			ids = append(ids, id)
+			continue
 		}
+		if k, seen := at[id]; seen {
+			outs[i].Result, outs[i].Err = unchanged("device %d is handled by an earlier finding of the batch", id)
+			if f.EarlierAttempt.After(earlier[k]) {
+				earlier[k] = f.EarlierAttempt
+			}
+			continue
+		}
+		at[id] = len(ids)
+		ids, first, earlier = append(ids, id), append(first, i), append(earlier, f.EarlierAttempt)
 	}
 	if len(ids) == 0 {
 		return outs
@@ -242,11 +255,11 @@ func (q *Quarantine) RespondBatch(ctx context.Context, fs []connector.Finding) [
 	for k, id := range ids {
 		keys[k] = strconv.FormatInt(id, 10)
 	}
-	res, errs := q.pending.DoAll(keys, func(rs []pending.Request) ([]connector.Result, []bool, []error) {
+	res, errs := q.pending.DoAll(keys, earlier, func(rs []pending.Request) ([]connector.Result, []bool, []error) {
 		return q.quarantine(ctx, ids, rs)
 	})
-	for k, id := range ids {
-		outs[first[id]] = connector.Outcome{Result: res[k], Err: errs[k]}
+	for k := range ids {
+		outs[first[k]] = connector.Outcome{Result: res[k], Err: errs[k]}
 	}
 	return outs
 }
@@ -338,6 +351,12 @@ func NewPolicyMove(c *carbonblack.Client, policy, name string) (*PolicyMove, err
 	return p, nil
 }
 
+// SetSettleDelay sets how long an action that may have been sent (by this
+// process, or by an attempt before a restart: see connector.Finding.EarlierAttempt)
+// and that the device does not show yet is waited for before it is sent
+// again (default ten minutes). Call it before the first Respond.
+func (p *PolicyMove) SetSettleDelay(d time.Duration) { p.pending.SetHold(d) }
+
 // Name returns the responder's name.
 func (p *PolicyMove) Name() string { return p.name }
 
@@ -373,7 +392,7 @@ func (p *PolicyMove) Respond(ctx context.Context, f connector.Finding) (connecto
 	if err != nil {
 		return connector.Result{}, err
 	}
-	return p.pending.Do(strconv.FormatInt(id, 10), func(r pending.Request) (connector.Result, bool, error) {
+	return p.pending.Do(strconv.FormatInt(id, 10), f.EarlierAttempt, func(r pending.Request) (connector.Result, bool, error) {
 		d, err := getDevice(ctx, p.c, id)
 		if err != nil {
 			return connector.Result{}, false, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
@@ -36,6 +37,15 @@ type FeedOptions struct {
 	// Description makes a report's description (default "This IOC was
 	// identified by <analyzer> as <verdict>.").
 	Description func(connector.Finding) string
+	// VerifyDelay guards against writes Carbon Black applies late: a write
+	// replaces the whole report list, so an earlier write landing after a
+	// later one drops the later one's report. With 0 a report is read back
+	// right after its write and written again when missing; with a delay the
+	// report counts as added only when it is still in the feed VerifyDelay
+	// after the attempt that wrote it (connector.Finding.EarlierAttempt): until then
+	// Respond returns connector.RetryLater, and a report missing by then is
+	// written again. Set it to the longest time a request may take to apply.
+	VerifyDelay time.Duration
 }
 
 // FeedReport is a responder that adds one report per file to a private
@@ -51,6 +61,10 @@ type FeedReport struct {
 
 	mu     sync.Mutex
 	feedID string
+	// written holds the reports this responder wrote within the last
+	// keepWritten (with VerifyDelay set), by id, and when; a write puts back
+	// any of them a late write dropped.
+	written map[string]writtenReport
 }
 
 // NewFeedReport returns a feed report responder.
@@ -118,8 +132,10 @@ func (r *FeedReport) Respond(ctx context.Context, f connector.Finding) (connecto
 }
 
 // RespondBatch adds the reports of several files with one read of the feed's reports, one write of the merged set
-// (carbonblack.FeedsService.AddReports: a read and a replace) and one read-back that verifies every added report is
-// listed. The responder's lock is held for one batch.
+// (carbonblack.FeedsService.AddReports: a read and a replace) and, without VerifyDelay, one read-back that verifies
+// every added report is listed. With VerifyDelay, an added report is checked on the finding's next attempt instead
+// (see FeedOptions.VerifyDelay), and each write also puts back the reports of this responder a late write dropped.
+// The responder's lock is held for one batch.
 func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
 	outs := make([]connector.Outcome, len(fs))
 	r.mu.Lock()
@@ -146,6 +162,7 @@ func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) [
 			}
 		}
 	}
+	now := time.Now()
 	var add []carbonblack.Report
 	var at []int
 	for i, f := range fs {
@@ -153,6 +170,8 @@ func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) [
 		switch rid, ok := have[sha]; {
 		case !isHex(sha, 64):
 			outs[i].Result, outs[i].Err = skipped("the evidence has no SHA-256")
+		case ok && rid == sha && !f.EarlierAttempt.IsZero() && r.opts.VerifyDelay > 0:
+			outs[i].Result, outs[i].Err = r.checkWritten(sha, f.EarlierAttempt, now)
 		case ok && rid == sha:
 			outs[i].Result, outs[i].Err = unchanged("feed %q already has report %s", r.opts.Feed, sha)
 		case ok:
@@ -165,18 +184,16 @@ func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) [
 	if len(add) == 0 {
 		return outs
 	}
-	err = r.c.Feeds.AddReports(ctx, id, add...)
-	if err != nil {
-		err = classify(fmt.Sprintf("adding %d reports to feed %s", len(add), r.opts.Feed), err)
-	} else {
-		err = r.verify(ctx, id, add)
-	}
+	err = r.write(ctx, id, have, add, now)
 	for k, i := range at {
-		if err != nil {
+		switch {
+		case err != nil:
 			outs[i].Err = err
-			continue
+		case r.opts.VerifyDelay > 0:
+			outs[i].Err = connector.RetryLater(fmt.Errorf("report %s written to feed %q: %w", add[k].ID, r.opts.Feed, errVerifying), r.opts.VerifyDelay)
+		default:
+			outs[i].Result, outs[i].Err = acted("added report %s to feed %q", add[k].ID, r.opts.Feed)
 		}
-		outs[i].Result, outs[i].Err = acted("added report %s to feed %q", add[k].ID, r.opts.Feed)
 	}
 	return outs
 }
@@ -188,6 +205,59 @@ func (r *FeedReport) report(f connector.Finding, sha string) carbonblack.Report 
 	tags := mergeTags([]string{f.Verdict.Kind.String()}, append(append([]string{}, f.Verdict.Classifications...), f.Verdict.ThreatNames...))
 	return carbonblack.Report{ID: sha, Title: r.opts.Title(f), Description: r.opts.Description(f), Severity: severityOf(f.Verdict),
 		Link: f.Verdict.ReportURL, Tags: tags, IOCsV2: []carbonblack.IOC{ioc}}
+}
+
+// errVerifying is the cause of the RetryLater of a report written less than VerifyDelay ago.
+var errVerifying = errors.New("the report counts as added once a late write can no longer drop it")
+
+// writtenReport is a report this responder wrote, and when.
+type writtenReport struct {
+	rep carbonblack.Report
+	at  time.Time
+}
+
+// checkWritten answers for a report present in the feed whose finding's earlier attempt (the one that wrote it,
+// started at started) is known: within VerifyDelay of that attempt a late write may still drop it, so the finding
+// waits (connector.ErrActionSettling keeps the writing attempt's start); after it, the report is verified.
+func (r *FeedReport) checkWritten(sha string, started, now time.Time) (connector.Result, error) {
+	if wait := r.opts.VerifyDelay - now.Sub(started); wait > 0 {
+		return connector.Result{}, connector.RetryLater(fmt.Errorf("report %s was written at %s: %w (%w)",
+			sha, started.UTC().Format(time.RFC3339), errVerifying, connector.ErrActionSettling), wait)
+	}
+	return acted("added report %s to feed %q (verified)", sha, r.opts.Feed)
+}
+
+// keepWritten is how long, in VerifyDelays, a written report is put back when a later write finds it missing: a
+// late write is applied within one VerifyDelay of being sent, so after a few none can drop it any more.
+const keepWritten = 3
+
+// write adds reports to the feed, with every report this responder wrote recently that the feed (have) lacks, and
+// without VerifyDelay reads the feed back once to verify that every added report is listed.
+func (r *FeedReport) write(ctx context.Context, id string, have map[string]string, add []carbonblack.Report, now time.Time) error {
+	all := add
+	if r.opts.VerifyDelay > 0 {
+		for wid, w := range r.written {
+			switch {
+			case now.Sub(w.at) > keepWritten*r.opts.VerifyDelay:
+				delete(r.written, wid)
+			case have[wid] == "":
+				all = append(all, w.rep)
+			}
+		}
+		if r.written == nil {
+			r.written = map[string]writtenReport{}
+		}
+		for _, rep := range add {
+			r.written[rep.ID] = writtenReport{rep, now}
+		}
+	}
+	if err := r.c.Feeds.AddReports(ctx, id, all...); err != nil {
+		return classify(fmt.Sprintf("adding %d reports to feed %s", len(all), r.opts.Feed), err)
+	}
+	if r.opts.VerifyDelay > 0 {
+		return nil
+	}
+	return r.verify(ctx, id, add)
 }
 
 // verify reads the feed's reports back once and fails (transiently) when a report just added is missing: another

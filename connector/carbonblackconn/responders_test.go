@@ -624,3 +624,54 @@ func TestWatchlistReportFoundAfterRestart(t *testing.T) {
 		t.Errorf("%d reports, watchlists %+v: the orphan report was duplicated", len(fake.Reports()), wls)
 	}
 }
+
+// A write Carbon Black applies late replaces the report list and drops
+// reports written after it: with VerifyDelay a report counts as added only
+// when it is still there VerifyDelay after its write, is written again when
+// it is not, and every later write puts back the reports this responder
+// wrote that the feed lost.
+func TestFeedReportVerifiesAgainstLateWrites(t *testing.T) {
+	fake, _ := newFake(t)
+	c := fake.Client()
+	fr, err := carbonblackconn.NewFeedReport(c, carbonblackconn.FeedOptions{Feed: "Proofpoint TAP", VerifyDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b, d := finding(strings.Repeat("b", 64)), finding(strings.Repeat("d", 64))
+	_, err = fr.Respond(ctx, b)
+	if _, later := connector.RetryAfter(err); !later {
+		t.Fatalf("first write: %v, want a retry later until verified", err)
+	}
+	feeds, err := c.Feeds.List(ctx, false)
+	if err != nil || len(feeds) != 1 {
+		t.Fatalf("feeds = %+v %v", feeds, err)
+	}
+	id := feeds[0].ID
+	if err := c.Feeds.ReplaceReports(ctx, id, nil); err != nil { // an earlier write lands late
+		t.Fatal(err)
+	}
+	old := b
+	old.EarlierAttempt = time.Now().Add(-2 * time.Hour)
+	if _, err := fr.Respond(ctx, old); err == nil {
+		t.Fatal("verification of a dropped report succeeded")
+	}
+	if feed, _ := fake.Feed(id); len(feed.Reports) != 1 {
+		t.Fatalf("report not written again: %+v", feed.Reports)
+	}
+	recent := b
+	recent.EarlierAttempt = time.Now().Add(-time.Minute)
+	if _, err := fr.Respond(ctx, recent); !errors.Is(err, connector.ErrActionSettling) {
+		t.Fatalf("a report written a minute ago: %v, want a retry later that keeps the writing attempt's start", err)
+	}
+	if res, err := fr.Respond(ctx, old); err != nil || res.Status != connector.Acted {
+		t.Fatalf("verification: %+v %v, want acted", res, err)
+	}
+	if err := c.Feeds.ReplaceReports(ctx, id, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fr.Respond(ctx, d)
+	if feed, _ := fake.Feed(id); len(feed.Reports) != 2 {
+		t.Errorf("the next write did not put the dropped report back: %+v", feed.Reports)
+	}
+}

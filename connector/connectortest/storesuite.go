@@ -84,6 +84,7 @@ func SampleItem(n int, state connector.State) connector.Item {
 		State: state, Revision: 2, Verdict: v, VerdictAt: seen.Add(time.Hour),
 		Ticket:      &connector.Ticket{Analyzer: "vmray", ID: `{"submission_id":7,"sample_id":42}`, Submitted: seen},
 		Submissions: 1, SubmitStarted: seen,
+		ActionStarts: map[string]time.Time{"quarantine|98765": seen.Add(90 * time.Minute)},
 		Sample: &connector.SampleRecord{Name: "invoice.exe", Size: int64(len(content)), Source: "cbc-alerts",
 			Hashes: h},
 		Created: seen, Updated: seen.Add(2 * time.Hour),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/internal/pending"
@@ -50,6 +51,12 @@ func NewMitigation(c *sentinelone.Client, action sentinelone.MitigationAction, n
 	return &Mitigation{c: c, name: name, action: action, pending: pending.New(0, nil)}, nil
 }
 
+// SetSettleDelay sets how long an action that may have been sent (by this
+// process, or by an attempt before a restart: see connector.Finding.EarlierAttempt)
+// and that the console does not show yet is waited for before it is sent
+// again (default ten minutes). Call it before the first Respond.
+func (m *Mitigation) SetSettleDelay(d time.Duration) { m.pending.SetHold(d) }
+
 // Name returns the responder's name.
 func (m *Mitigation) Name() string { return m.name }
 
@@ -64,7 +71,7 @@ func (m *Mitigation) Respond(ctx context.Context, f connector.Finding) (connecto
 	if tid == "" {
 		return skipped("the sighting has no SentinelOne threat to %s", m.action)
 	}
-	return m.pending.Do(tid, func(r pending.Request) (connector.Result, bool, error) {
+	return m.pending.Do(tid, f.EarlierAttempt, func(r pending.Request) (connector.Result, bool, error) {
 		t, err := m.c.Threats.Get(ctx, tid)
 		if err != nil {
 			return connector.Result{}, false, classify("reading threat "+tid, err)
@@ -129,6 +136,12 @@ func NewAgentAction(c *sentinelone.Client, action AgentAction, name string) (*Ag
 	return &Agent{c: c, name: name, action: action, pending: pending.New(0, nil)}, nil
 }
 
+// SetSettleDelay sets how long an action that may have been sent (by this
+// process, or by an attempt before a restart: see connector.Finding.EarlierAttempt)
+// and that the console does not show yet is waited for before it is sent
+// again (default ten minutes). Call it before the first Respond.
+func (a *Agent) SetSettleDelay(d time.Duration) { a.pending.SetHold(d) }
+
 // Name returns the responder's name.
 func (a *Agent) Name() string { return a.name }
 
@@ -144,7 +157,7 @@ func (a *Agent) Respond(ctx context.Context, f connector.Finding) (connector.Res
 		return skipped("the sighting names no SentinelOne agent")
 	}
 	id := f.Sighting.AgentID
-	return a.pending.Do(id, func(r pending.Request) (connector.Result, bool, error) {
+	return a.pending.Do(id, f.EarlierAttempt, func(r pending.Request) (connector.Result, bool, error) {
 		ag, err := a.c.Agents.Get(ctx, id)
 		if err != nil {
 			return connector.Result{}, false, classify("reading agent "+id, err)
@@ -220,6 +233,11 @@ type FalsePositiveOptions struct {
 	Description string
 	// Note lays out the note (its subtypes; see NoteText).
 	Note NoteOptions
+	// SettleDelay is how long a verdict change that may have been sent (by
+	// this process, or by an attempt before a restart: see
+	// connector.Finding.EarlierAttempt) is waited for before it is sent again
+	// (default ten minutes).
+	SettleDelay time.Duration
 }
 
 // FalsePositive is a responder that, for a file VMRay found clean, sets
@@ -229,8 +247,9 @@ type FalsePositiveOptions struct {
 // source filled), so it works for files analysed in this run as well as for
 // known ones (seed bug D.3). Any other verdict is Skipped.
 type FalsePositive struct {
-	c    *sentinelone.Client
-	opts FalsePositiveOptions
+	c       *sentinelone.Client
+	opts    FalsePositiveOptions
+	pending *pending.Actions
 }
 
 // NewFalsePositive returns a false-positive responder.
@@ -255,7 +274,8 @@ func NewFalsePositive(c *sentinelone.Client, opts FalsePositiveOptions) (*FalseP
 	if err := opts.Note.check(); err != nil {
 		return nil, err
 	}
-	return &FalsePositive{c: c, opts: opts}, nil
+	p := pending.New(opts.SettleDelay, nil)
+	return &FalsePositive{c: c, opts: opts, pending: p}, nil
 }
 
 // Name returns the responder's name.
@@ -286,12 +306,24 @@ func (fp *FalsePositive) Respond(ctx context.Context, f connector.Finding) (conn
 	}
 	var did []string
 	if t.ThreatInfo.AnalystVerdict != sentinelone.VerdictFalsePositive {
-		res, err := fp.c.Threats.SetAnalystVerdict(ctx, sentinelone.ThreatFilter{IDs: []string{tid}}, sentinelone.VerdictFalsePositive)
+		res, err := fp.pending.Do(tid, f.EarlierAttempt, func(r pending.Request) (connector.Result, bool, error) {
+			if res, ok, err := fp.pending.Pending(r, "false-positive verdict of threat "+tid); ok {
+				return res, false, err
+			}
+			res, err := fp.c.Threats.SetAnalystVerdict(ctx, sentinelone.ThreatFilter{IDs: []string{tid}}, sentinelone.VerdictFalsePositive)
+			if err != nil {
+				return connector.Result{}, true, classify("setting the analyst verdict of threat "+tid, err)
+			}
+			if res.Affected > 0 {
+				return connector.Result{Status: connector.Acted, Detail: "marked threat " + tid + " false positive"}, true, nil
+			}
+			return connector.Result{Status: connector.Unchanged}, true, nil
+		})
 		if err != nil {
-			return connector.Result{}, classify("setting the analyst verdict of threat "+tid, err)
+			return connector.Result{}, err
 		}
-		if res.Affected > 0 {
-			did = append(did, "marked threat "+tid+" false positive")
+		if res.Status == connector.Acted {
+			did = append(did, res.Detail)
 		}
 	}
 	r, err := addNote(ctx, fp.c, tid, NoteText(f, fp.opts.Note, fp.opts.Description))

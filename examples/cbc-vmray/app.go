@@ -296,6 +296,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		if err != nil {
 			return runner.Parts{}, err
 		}
+		r.SetSettleDelay(c.CarbonBlack.SettleDelay)
 		parts.Responders = append(parts.Responders, gate(r, c.Quarantine.Verdicts))
 	}
 	return parts, nil

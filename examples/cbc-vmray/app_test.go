@@ -30,7 +30,7 @@ func worldEnv(w *world, state string) map[string]string {
 		"carbonblack.api_secret": w.cbc.APISecret(), "vmray.url": w.vm.URL(), "vmray.api_key": vmraytest.DefaultAPIKey,
 		"run.state_path": state, "run.ops_listen": "", "run.pipeline.poll_interval": "50ms",
 		"selected_verdicts": "malicious,suspicious", "watchlist.verdicts": "malicious,suspicious",
-		"ban.enabled": "true", "quarantine.enabled": "true",
+		"ban.enabled": "true", "quarantine.enabled": "true", "carbonblack.settle_delay": "1s",
 	}
 	return apptest.EnvVars(envPrefix, env)
 }

@@ -205,6 +205,9 @@ func (w *world) configure(c *Config) {
 	c.SelectedVerdicts = []string{"malicious", "suspicious"}
 	c.Watchlist.Verdicts = []string{"malicious", "suspicious"}
 	c.Ban.Enabled, c.Quarantine.Enabled = true, true
+	// The fakes apply requests at once: a quarantine in flight at a crash
+	// needs only a short wait before it is asked for again.
+	c.CarbonBlack.SettleDelay = time.Second
 }
 
 // report prints what the fakes saw.

@@ -72,7 +72,11 @@ type SentinelOne struct {
 	FetchTimeout      time.Duration `yaml:"fetch_timeout"`
 	FetchPollInterval time.Duration `yaml:"fetch_poll_interval"`
 	OfflineRetry      time.Duration `yaml:"offline_retry"`
-	DownloadDir       string        `yaml:"download_dir"`
+	// SettleDelay is how long an action that may have been sent (mitigation,
+	// agent action, false-positive verdict), also before a restart, is waited
+	// for before it is requested again (0: ten minutes).
+	SettleDelay time.Duration `yaml:"settle_delay"`
+	DownloadDir string        `yaml:"download_dir"`
 	// MaxSampleBytes caps a fetched file (the sample; the password-protected
 	// zip around it may be larger by a tenth and 1 MiB); a larger one is a
 	// dead letter at once (default 0: the client's 8 GiB download cap).
@@ -462,6 +466,9 @@ func responders(c *Config, s1 *sentinelone.Client, scope *sentineloneconn.Scope)
 		{c.Remediate, sentinelone.MitigateRemediate}, {c.Rollback, sentinelone.MitigateRollbackRemediation}} {
 		steps = append(steps, func() error {
 			r, err := sentineloneconn.NewMitigation(s1, m.action, "")
+			if err == nil {
+				r.SetSettleDelay(c.SentinelOne.SettleDelay)
+			}
 			return add(m.a.Enabled, m.a.Verdicts, r, err)
 		})
 	}
@@ -472,6 +479,9 @@ func responders(c *Config, s1 *sentinelone.Client, scope *sentineloneconn.Scope)
 		{c.Shutdown, sentineloneconn.ActionShutdown}} {
 		steps = append(steps, func() error {
 			r, err := sentineloneconn.NewAgentAction(s1, a.action, "")
+			if err == nil {
+				r.SetSettleDelay(c.SentinelOne.SettleDelay)
+			}
 			return add(a.a.Enabled, a.a.Verdicts, r, err)
 		})
 	}
@@ -482,7 +492,7 @@ func responders(c *Config, s1 *sentinelone.Client, scope *sentineloneconn.Scope)
 	}
 	if fp := c.FalsePositive; fp.Enabled {
 		r, err := sentineloneconn.NewFalsePositive(s1, sentineloneconn.FalsePositiveOptions{ConfidenceLevels: slices.Clone(fp.ConfidenceLevels),
-			Description: fp.Description, Note: sentineloneconn.NoteOptions{Subtypes: slices.Clone(c.Note.Subtypes), IOCFields: nonNil(c.Note.IOCFields)}})
+			Description: fp.Description, SettleDelay: c.SentinelOne.SettleDelay, Note: sentineloneconn.NoteOptions{Subtypes: slices.Clone(c.Note.Subtypes), IOCFields: nonNil(c.Note.IOCFields)}})
 		if err != nil {
 			return nil, err
 		}

@@ -194,6 +194,7 @@ func demoSettings(w *world) map[string]string {
 		"sentinelone.url": w.s1.URL(), "vmray.url": w.vm.URL(),
 		"sentinelone.collect_methods": "threat,deep-visibility", "sentinelone.fetch_poll_interval": "20ms",
 		"sentinelone.fetch_timeout": "5s", "sentinelone.offline_retry": "20ms", "sentinelone.dv_poll_interval": "20ms",
+		"sentinelone.settle_delay":   "1s",
 		"run.pipeline.poll_interval": "50ms", "selected_verdicts": "malicious,suspicious",
 		"note.verdicts": "malicious,suspicious", "vmray.send_custom_submission_tags": "true",
 		"indicators.enabled": "true", "dv_blocklist.enabled": "true",
@@ -219,6 +220,8 @@ func setKey(c *Config, key, v string) {
 		c.SentinelOne.FetchTimeout = d
 	case "sentinelone.offline_retry":
 		c.SentinelOne.OfflineRetry = d
+	case "sentinelone.settle_delay":
+		c.SentinelOne.SettleDelay = d
 	case "sentinelone.dv_poll_interval":
 		c.SentinelOne.DVPollInterval = d
 	case "run.pipeline.poll_interval":

@@ -352,7 +352,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		r, err := carbonblackconn.NewFeedReport(cbc, carbonblackconn.FeedOptions{Feed: c.FeedReport.Feed,
 			ProviderURL: "https://www.proofpoint.com", Summary: "Attachments Proofpoint TAP found malicious",
 			Watchlist: c.FeedReport.Watchlist, NoWatchlist: c.FeedReport.NoWatchlist, AlertsEnabled: &alerts, Title: feedTitle,
-			Description: func(connector.Finding) string { return "This IOC was identified by Proofpoint as malicious." }})
+			Description: func(connector.Finding) string { return "This IOC was identified by Proofpoint as malicious." },
+			VerifyDelay: c.CarbonBlack.SettleDelay})
 		if err != nil {
 			return runner.Parts{}, err
 		}
@@ -370,6 +371,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		if err != nil {
 			return runner.Parts{}, err
 		}
+		r.SetSettleDelay(c.CarbonBlack.SettleDelay)
 		add(c.Isolate.Verdicts, r)
 	}
 	if c.Policy.Enabled {
@@ -377,6 +379,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		if err != nil {
 			return runner.Parts{}, err
 		}
+		r.SetSettleDelay(c.CarbonBlack.SettleDelay)
 		add(c.Policy.Verdicts, r)
 	}
 	if c.LiveResp.Enabled {

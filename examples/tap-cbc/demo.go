@@ -209,6 +209,9 @@ func (w *world) configure(c *Config) {
 	c.NSX.Enabled, c.NSX.URL, c.NSX.Username = true, w.nsx.URL(), w.nsx.Username()
 	c.NSX.Password, c.NSX.Tag = config.NewSecret(w.nsx.Password()), demoNSXTag
 	c.CarbonBlack.PollInterval = 20 * time.Millisecond
+	// The fakes apply requests at once: a device action in flight at a crash
+	// needs only a short wait before it is asked for again.
+	c.CarbonBlack.SettleDelay = time.Second
 	c.Run.Pipeline.PollInterval = 50 * time.Millisecond
 }
 
@@ -221,8 +224,8 @@ func (w *world) env(statePath string) map[string]string {
 		"PROOFPOINT_URL": c.Proofpoint.URL, "PROOFPOINT_PRINCIPAL": c.Proofpoint.Principal, "PROOFPOINT_SECRET": w.tap.Secret(),
 		"PROOFPOINT_INCLUDE_BLOCKED": "true",
 		"CARBONBLACK_URL":            c.CarbonBlack.URL, "CARBONBLACK_ORG_KEY": c.CarbonBlack.OrgKey,
-		"CARBONBLACK_POLL_INTERVAL": c.CarbonBlack.PollInterval.String(),
-		"CARBONBLACK_API_ID":        c.CarbonBlack.APIID, "CARBONBLACK_API_SECRET": w.cbc.APISecret(),
+		"CARBONBLACK_POLL_INTERVAL": c.CarbonBlack.PollInterval.String(), "CARBONBLACK_SETTLE_DELAY": c.CarbonBlack.SettleDelay.String(),
+		"CARBONBLACK_API_ID": c.CarbonBlack.APIID, "CARBONBLACK_API_SECRET": w.cbc.APISecret(),
 		"FEED_REPORT_ENABLED": "true", "FEED_REPORT_FEED": demoFeed, "BAN_ENABLED": "true", "ISOLATE_ENABLED": "true",
 		"LIVE_RESPONSE_ENABLED": "true", "POLICY_ENABLED": "true", "POLICY_POLICY": demoPolicy,
 		"WEBHOOK_ENABLED": "true", "WEBHOOK_URL": w.hook.url, "WEBHOOK_SECRET": demoWebhookSecret,

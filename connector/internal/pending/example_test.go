@@ -3,6 +3,7 @@ package pending_test
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/soarkit/soarkit/connector"
 	"github.com/soarkit/soarkit/connector/internal/pending"
@@ -17,7 +18,7 @@ func Example() {
 	lost := false
 	actions := pending.New(0, nil)
 	quarantine := func(device string) (connector.Result, error) {
-		return actions.Do(device, func(r pending.Request) (connector.Result, bool, error) {
+		return actions.Do(device, time.Time{}, func(r pending.Request) (connector.Result, bool, error) {
 			if quarantined[device] {
 				return connector.Result{Status: connector.Unchanged, Detail: "already quarantined"}, false, nil
 			}

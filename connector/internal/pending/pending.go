@@ -62,13 +62,25 @@ func New(hold time.Duration, now func() time.Time) *Actions {
 	return &Actions{hold: hold, now: now, targets: map[string]*target{}}
 }
 
+// SetHold changes the hold time (DefaultHold when d <= 0); call it before the
+// first Do.
+func (a *Actions) SetHold(d time.Duration) {
+	if d <= 0 {
+		d = DefaultHold
+	}
+	a.hold = d
+}
+
 // Do runs fn with the target to itself and with what was requested for it
-// within the hold time. fn reads the target's state, answers through Pending
+// within the hold time: by this process or, when this process requested
+// nothing, by the engine's earlier attempt of the action (earlier, the
+// finding's connector.Finding.EarlierAttempt, which survives a restart; its
+// outcome is unknown). fn reads the target's state, answers through Pending
 // when the state does not show the action yet, and reports sent when it asked
 // the vendor for the action. A sent call that succeeded with Acted is
 // remembered as accepted; one that failed with an error that is not
 // permanent is remembered as of unknown outcome.
-func (a *Actions) Do(key string, fn func(r Request) (res connector.Result, sent bool, err error)) (connector.Result, error) {
+func (a *Actions) Do(key string, earlier time.Time, fn func(r Request) (res connector.Result, sent bool, err error)) (connector.Result, error) {
 	t := a.acquire(key)
 	defer a.release(key, t)
 	t.mu.Lock()
@@ -77,6 +89,7 @@ func (a *Actions) Do(key string, fn func(r Request) (res connector.Result, sent 
 	if !r.At.IsZero() && a.now().Sub(r.At) >= a.hold {
 		r = Request{}
 	}
+	r = a.orEarlier(r, earlier, a.now())
 	res, sent, err := fn(r)
 	switch {
 	case !sent:
@@ -101,7 +114,7 @@ func (a *Actions) Pending(r Request, what string) (res connector.Result, ok bool
 			Detail: fmt.Sprintf("%s requested at %s, not in effect yet", what, r.At.UTC().Format(time.RFC3339))}, true, nil
 	}
 	left := r.At.Add(a.hold).Sub(a.now())
-	return connector.Result{}, true, connector.RetryLater(fmt.Errorf("%s: %w", what, ErrUnknownOutcome), left)
+	return connector.Result{}, true, connector.RetryLater(fmt.Errorf("%s: %w (%w)", what, ErrUnknownOutcome, connector.ErrActionSettling), left)
 }
 
 func (a *Actions) acquire(key string) *target {
@@ -152,11 +165,21 @@ func (a *Actions) prune() {
 	}
 }
 
+// orEarlier returns r, or when this process requested nothing within the hold time, a request of unknown outcome
+// at earlier (the engine's earlier attempt) if that is within the hold time.
+func (a *Actions) orEarlier(r Request, earlier, now time.Time) Request {
+	if r.At.IsZero() && !earlier.IsZero() && now.Sub(earlier) < a.hold {
+		return Request{At: earlier}
+	}
+	return r
+}
+
 // DoAll is Do for several targets at once, for a responder that acts on many targets with one vendor call: fn runs
 // with every target to itself (locked in key order, so two DoAll calls cannot deadlock) and gets what was requested
-// for each key within the hold time; it returns, per key, the result, whether the action was sent for it, and the
-// error. Duplicate keys are the caller's to avoid.
-func (a *Actions) DoAll(keys []string, fn func(rs []Request) ([]connector.Result, []bool, []error)) ([]connector.Result, []error) {
+// for each key within the hold time, by this process or by the engine's earlier attempt (earlier[i], as in Do; nil
+// when none is known); it returns, per key, the result, whether the action was sent for it, and the error.
+// Duplicate keys are the caller's to avoid.
+func (a *Actions) DoAll(keys []string, earlier []time.Time, fn func(rs []Request) ([]connector.Result, []bool, []error)) ([]connector.Result, []error) {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
@@ -178,6 +201,9 @@ func (a *Actions) DoAll(keys []string, fn func(rs []Request) ([]connector.Result
 	for i, t := range ts {
 		if r := t.last; !r.At.IsZero() && now.Sub(r.At) < a.hold {
 			rs[i] = r
+		}
+		if i < len(earlier) {
+			rs[i] = a.orEarlier(rs[i], earlier[i], now)
 		}
 	}
 	res, sent, errs := fn(rs)

@@ -92,7 +92,7 @@ func (w *cbcVMRayWorld) requests() map[string]int {
 
 func (w *cbcVMRayWorld) settings(o Options) map[string]string {
 	return map[string]string{
-		"carbonblack.url": w.cbc.URL(), "carbonblack.org_key": w.cbc.OrgKey(), "carbonblack.api_id": w.cbc.APIID(),
+		"carbonblack.url": w.cbc.URL(), "carbonblack.settle_delay": o.actionSettleDelay().String(), "carbonblack.org_key": w.cbc.OrgKey(), "carbonblack.api_id": w.cbc.APIID(),
 		"carbonblack.api_secret": w.cbc.APISecret(), "carbonblack.data_sources": "process",
 		"vmray.url": w.vm.URL(), "vmray.api_key": vmraytest.DefaultAPIKey, "vmray.settle_delay": o.settleDelay().String(),
 		"run.pipeline.poll_interval": "50ms", "selected_verdicts": "malicious,suspicious",

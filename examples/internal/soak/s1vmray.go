@@ -82,7 +82,7 @@ func (w *s1VMRayWorld) requests() map[string]int {
 
 func (w *s1VMRayWorld) settings(o Options) map[string]string {
 	return map[string]string{
-		"sentinelone.url": w.s1.URL(), "sentinelone.api_token": w.s1.Token(), "sentinelone.collect_methods": "threat",
+		"sentinelone.url": w.s1.URL(), "sentinelone.settle_delay": o.actionSettleDelay().String(), "sentinelone.api_token": w.s1.Token(), "sentinelone.collect_methods": "threat",
 		"sentinelone.fetch_poll_interval": "20ms", "sentinelone.fetch_timeout": "30s", "sentinelone.offline_retry": "20ms",
 		"vmray.url": w.vm.URL(), "vmray.api_key": vmraytest.DefaultAPIKey, "vmray.settle_delay": o.settleDelay().String(),
 		"run.pipeline.poll_interval": "50ms", "selected_verdicts": "malicious,suspicious",

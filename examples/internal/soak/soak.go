@@ -117,6 +117,11 @@ func (o Options) withDefaults(e *Example) Options {
 // any fault keeps a received submission from VMRay.
 func (o Options) settleDelay() time.Duration { return 2 * max(o.Slow, o.Effect) }
 
+// actionSettleDelay is the responders' settle delay (carbonblack and
+// sentinelone settle_delay): it runs from the start of the attempt, and one
+// respond call may spend several seconds on retried reads before it sends.
+func (o Options) actionSettleDelay() time.Duration { return 10 * max(o.Slow, o.Effect) }
+
 // Example is one example connector the harness drives.
 type Example struct {
 	// Name is the example's directory under examples/ and its binary's name.

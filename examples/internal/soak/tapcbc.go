@@ -116,7 +116,7 @@ func (w *tapCBCWorld) settings(o Options) map[string]string {
 	return map[string]string{
 		"carbonblack.hunt_retry": o.RetryMaxDelay.String(), "carbonblack.hunt_retry_max": o.RetryMaxDelay.String(),
 		"proofpoint.url": w.tap.URL(), "proofpoint.principal": w.tap.Principal(), "proofpoint.secret": w.tap.Secret(),
-		"carbonblack.url": w.cbc.URL(), "carbonblack.org_key": w.cbc.OrgKey(), "carbonblack.api_id": w.cbc.APIID(),
+		"carbonblack.url": w.cbc.URL(), "carbonblack.settle_delay": o.actionSettleDelay().String(), "carbonblack.org_key": w.cbc.OrgKey(), "carbonblack.api_id": w.cbc.APIID(),
 		"carbonblack.api_secret": w.cbc.APISecret(), "carbonblack.poll_interval": "20ms",
 		"run.pipeline.poll_interval": "50ms",
 		"feed_report.enabled":        "true", "feed_report.feed": tapFeed, "ban.enabled": "true", "isolate.enabled": "true",

@@ -1,6 +1,8 @@
 package vendors
 
 import (
+	"time"
+
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +29,12 @@ type CarbonBlack struct {
 	Transport       `yaml:",inline"`
 	// IntegrationName is sent in the User-Agent.
 	IntegrationName string `yaml:"integration_name"`
+	// SettleDelay is how long a device action that may have been sent
+	// (quarantine, policy move), also before a restart, is waited for before
+	// it is requested again (0: ten minutes), and how long after its write a
+	// feed report must still be in the feed to count as added (0: read back
+	// at once).
+	SettleDelay time.Duration `yaml:"settle_delay"`
 }
 
 // Validate adds a problem for every missing connection key (the key's parts
