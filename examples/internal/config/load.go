@@ -24,6 +24,20 @@ type Validator interface {
 // from environment variables named after prefix, then calls dst.Validate if
 // it has one.
 func Load(path string, dst any, prefix string) error {
+	if err := Decode(path, dst, prefix); err != nil {
+		return err
+	}
+	if v, ok := dst.(Validator); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+// Decode is Load without the validation, for commands that use only part of
+// the configuration (the state command needs the run section, not the
+// vendors' credentials). Unknown keys and badly typed values are still
+// refused.
+func Decode(path string, dst any, prefix string) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		return errors.New("config: Load needs a pointer to a struct")
@@ -39,13 +53,7 @@ func Load(path string, dst any, prefix string) error {
 	}
 	var probs Problems
 	applyEnv(rv.Elem(), strings.ToUpper(prefix), "", &probs)
-	if err := probs.Err(); err != nil {
-		return err
-	}
-	if v, ok := dst.(Validator); ok {
-		return v.Validate()
-	}
-	return nil
+	return probs.Err()
 }
 
 // EnvName returns the environment variable that overrides key (a dotted

@@ -167,6 +167,16 @@ func TestStateCommand(t *testing.T) {
 	if code, out, _ := runMain(t, app, "state", "list"); code != ExitOK || !strings.Contains(out, "1 item(s)") {
 		t.Errorf("state list after forget: exit %d\n%s", code, out)
 	}
+	// The state command needs only the run section: a configuration the connector refuses still reaches the state.
+	t.Run("vendor part invalid", func(t *testing.T) {
+		t.Setenv("TEST_CONN_SOURCE_FILES", "-1")
+		if code, _, errOut := runMain(t, app, "-once"); code != ExitUsage || !strings.Contains(errOut, "source.files") {
+			t.Errorf("run with source.files -1: exit %d, want %d\n%s", code, ExitUsage, errOut)
+		}
+		if code, out, errOut := runMain(t, app, "state", "list"); code != ExitOK || !strings.Contains(out, "1 item(s)") {
+			t.Errorf("state list: exit %d\n%s%s", code, out, errOut)
+		}
+	})
 	for _, bad := range [][]string{{"state"}, {"state", "frob"}, {"state", "show"}, {"state", "retry"},
 		{"state", "retry", "-failed", key}, {"state", "list", "-state", "dead"}} {
 		if code, _, _ := runMain(t, app, bad...); code != ExitUsage {

@@ -125,7 +125,12 @@ func Main[C any](app App[C], args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		report = r
 	}
-	if err := config.Load(*configPath, cfg, app.EnvPrefix); err != nil {
+	load := config.Load
+	if stateCmd {
+		// The state command works on the state alone: the vendors' keys need not be set.
+		load = config.Decode
+	}
+	if err := load(*configPath, cfg, app.EnvPrefix); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", app.Name, err)
 		return ExitUsage
 	}
