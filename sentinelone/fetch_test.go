@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -213,20 +214,35 @@ func TestDefaultRouteLimits(t *testing.T) {
 }
 
 func TestRouteLimitsApplied(t *testing.T) {
-	env := setup(t, sentinelone.WithRouteLimit(sentinelone.RouteLimit{Prefix: "/dv/query-status", Limit: 10, Burst: 1}))
-	env.handle("/dv/query-status", func(w http.ResponseWriter, r *http.Request) {
-		writeBody(w, 200, []byte(`{"data":{"responseState":"RUNNING"}}`))
-	})
-	start := time.Now()
-	for range 4 {
-		if _, err := env.client.DeepVisibility.QueryStatus(context.Background(), "q1"); err != nil {
+	// In a synctest bubble the clock moves only while every goroutine waits: the calls are spaced exactly by the
+	// route's limit (10/s, burst 1), so the fourth is sent 300 ms after the first.
+	synctest.Test(t, func(t *testing.T) {
+		var at []time.Time
+		rt := roundTrip(func(r *http.Request) (*http.Response, error) {
+			at = append(at, time.Now())
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(`{"data":{"responseState":"RUNNING"}}`)), Request: r}, nil
+		})
+		c, err := sentinelone.New("https://usea1.sentinelone.net", "token", sentinelone.WithHTTPClient(&http.Client{Transport: rt}),
+			sentinelone.WithRouteLimit(sentinelone.RouteLimit{Prefix: "/dv/query-status", Limit: 10, Burst: 1}))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	if el := time.Since(start); el < 250*time.Millisecond {
-		t.Errorf("4 calls at 10/s took %v", el)
-	}
+		for range 4 {
+			if _, err := c.DeepVisibility.QueryStatus(context.Background(), "q1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(at) != 4 || at[3].Sub(at[0]) != 300*time.Millisecond {
+			t.Errorf("requests at %v, want 4 spaced 100 ms apart", at)
+		}
+	})
 }
+
+// roundTrip answers a client's requests in process.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // plainZip builds an unencrypted fetched-file zip (OpenArchive ignores the
 // password for entries that are not encrypted).

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -185,23 +186,31 @@ func TestRetryAfterSecondsAndDate(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
-	var calls atomic.Int32
-	var first, second time.Time
-	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) == 1 {
-			first = time.Now()
-			w.Header().Set("Retry-After", "0.04")
-			w.WriteHeader(429)
-			return
+	// In a synctest bubble the clock moves only while every goroutine waits, so the gap between the two requests is
+	// exactly the wait the client chose.
+	synctest.Test(t, func(t *testing.T) {
+		var at []time.Time
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			at = append(at, time.Now())
+			res := &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{}`)), Request: r}
+			if len(at) == 1 {
+				res.StatusCode = 429
+				res.Header.Set("Retry-After", "0.04")
+			}
+			return res, nil
+		})
+		c, err := New(Config{Vendor: "v", BaseURL: "https://api.example", HTTPClient: &http.Client{Transport: rt},
+			Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxRetryAfter: time.Second}})
+		if err != nil {
+			t.Fatal(err)
 		}
-		second = time.Now()
+		if _, err := c.Do(context.Background(), &Request{Path: "/x"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if len(at) != 2 || at[1].Sub(at[0]) != 40*time.Millisecond {
+			t.Fatalf("requests at %v, want two, 40ms apart (Retry-After)", at)
+		}
 	})
-	if _, err := c.Do(context.Background(), &Request{Path: "/x"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if gap := second.Sub(first); gap < 40*time.Millisecond {
-		t.Fatalf("retried after %v, before Retry-After", gap)
-	}
 }
 
 func TestContextBoundsRetryWaits(t *testing.T) {
