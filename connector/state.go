@@ -30,13 +30,31 @@ type ItemCounts struct {
 	OldestOpen time.Time `json:"oldest_open,omitzero"`
 }
 
-// CountItems counts the items of s by state.
+// ItemCounter is implemented by a Tx that counts the items in a state without reading them. CountItems uses it for
+// the final states (done and failed), whose items it needs only to count, so a scrape of the item gauges costs the
+// open items, not the whole history. boltstore and pgstore implement it.
+type ItemCounter interface {
+	// ItemCount returns the number of items in state.
+	ItemCount(state State) (int, error)
+}
+
+// CountItems counts the items of s by state. It reads the open items (for Waiting and OldestOpen) and only counts
+// the final ones when the store's Tx is an ItemCounter.
 func CountItems(ctx context.Context, s Store) (ItemCounts, error) {
 	var c ItemCounts
 	err := s.View(ctx, func(tx Tx) error {
 		c = ItemCounts{ByState: map[State]int{}}
+		counter, _ := tx.(ItemCounter)
 		for _, st := range States() {
 			c.ByState[st] = 0
+			if counter != nil && st.Final() {
+				n, err := counter.ItemCount(st)
+				if err != nil {
+					return err
+				}
+				c.ByState[st] = n
+				continue
+			}
 			for it, err := range tx.Items(st) {
 				if err != nil {
 					return err

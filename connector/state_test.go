@@ -3,6 +3,8 @@ package connector_test
 import (
 	"context"
 	"errors"
+	"iter"
+	"sync"
 	"testing"
 
 	"github.com/soarkit/soarkit/connector"
@@ -99,5 +101,70 @@ func TestStateOperations(t *testing.T) {
 	}
 	if _, err := connector.ParseState("dead"); err == nil {
 		t.Error("ParseState(dead) succeeded")
+	}
+}
+
+// itemCountingStore wraps a Store whose transactions count items (connector.ItemCounter) and records which states'
+// items were read.
+type itemCountingStore struct {
+	connector.Store
+	mu   sync.Mutex
+	read map[connector.State]int
+}
+
+type itemCountingTx struct {
+	connector.Tx
+	s *itemCountingStore
+}
+
+func (s *itemCountingStore) View(ctx context.Context, fn func(connector.Tx) error) error {
+	return s.Store.View(ctx, func(tx connector.Tx) error { return fn(itemCountingTx{tx, s}) })
+}
+
+func (tx itemCountingTx) Items(st connector.State) iter.Seq2[connector.Item, error] {
+	tx.s.mu.Lock()
+	tx.s.read[st]++
+	tx.s.mu.Unlock()
+	return tx.Tx.Items(st)
+}
+
+func (tx itemCountingTx) ItemCount(st connector.State) (int, error) {
+	n := 0
+	for _, err := range tx.Tx.Items(st) {
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// CountItems reads the open items and only counts the final ones when the store can count.
+func TestCountItemsCountsFinalStatesWithoutReadingThem(t *testing.T) {
+	ctx := context.Background()
+	inner := memstore.New()
+	if err := inner.Update(ctx, func(tx connector.Tx) error {
+		for i, st := range []connector.State{connector.StateDone, connector.StateDone, connector.StateFailed, connector.StateAwaiting} {
+			it := connectortest.SampleItem(i+1, st)
+			it.Retry = nil
+			if err := tx.PutItem(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := &itemCountingStore{Store: inner, read: map[connector.State]int{}}
+	c, err := connector.CountItems(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ByState[connector.StateDone] != 2 || c.ByState[connector.StateFailed] != 1 || c.ByState[connector.StateAwaiting] != 1 ||
+		c.OldestOpen.IsZero() {
+		t.Errorf("counts %+v", c)
+	}
+	if s.read[connector.StateDone] != 0 || s.read[connector.StateFailed] != 0 || s.read[connector.StateAwaiting] != 1 {
+		t.Errorf("items read by state %v; want only the open states read", s.read)
 	}
 }

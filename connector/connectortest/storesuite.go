@@ -224,6 +224,29 @@ func testStateIndex(t testing.TB, s connector.Store) {
 	if got := itemKeys(t, s, connector.StateFailed); len(got) != 0 {
 		t.Errorf("Items(failed) = %v, want none", got)
 	}
+	// A store that counts without reading (connector.ItemCounter) counts what Items lists.
+	want := map[connector.State]int{}
+	for _, st := range connector.States() {
+		want[st] = len(itemKeys(t, s, st))
+	}
+	if err := s.View(context.Background(), func(tx connector.Tx) error {
+		counter, ok := tx.(connector.ItemCounter)
+		if !ok {
+			return nil
+		}
+		for _, st := range connector.States() {
+			n, err := counter.ItemCount(st)
+			if err != nil {
+				return err
+			}
+			if n != want[st] {
+				t.Errorf("ItemCount(%s) = %d, want %d", st, n, want[st])
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Errorf("ItemCount: %v", err)
+	}
 }
 
 func testAliasesAndActions(t testing.TB, s connector.Store) {

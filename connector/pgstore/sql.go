@@ -108,6 +108,7 @@ ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated = excluded.updat
 	next_attempt = excluded.next_attempt, item = excluded.item`
 	// sqlItemsPage reads one page of an Items iteration (keyset pagination, so the caller may query between pages).
 	sqlItemsPage = `SELECT key, item FROM items WHERE state = $1 AND key > $2 ORDER BY key LIMIT $3`
+	sqlItemCount = `SELECT count(*) FROM items WHERE state = $1`
 	sqlAlias     = `SELECT item FROM aliases WHERE hash = $1`
 	sqlPutAlias  = `INSERT INTO aliases (hash, item) VALUES ($1, $2) ON CONFLICT (hash) DO UPDATE SET item = excluded.item`
 	sqlAction    = `SELECT action FROM actions WHERE item = $1 AND responder = $2 AND target = $3`
