@@ -55,6 +55,11 @@ type ArchiveOptions struct {
 	RequireManifest bool
 	// TempDir is where the zip is spooled (default os.TempDir()).
 	TempDir string
+	// MaxFileBytes caps each file in the zip, and the zip at a tenth more
+	// plus 1 MiB for its headers and encryption (default 0: 2 GiB each, the
+	// internal/zipx defaults). A larger one is refused with ErrBadArchive
+	// wrapping the limit breach.
+	MaxFileBytes int64
 }
 
 // FetchedFile is a file retrieved from an endpoint or the Binary Vault. It is
@@ -178,14 +183,20 @@ type FetchedArchive struct {
 	// Activity is the upload activity, when known.
 	Activity *Activity
 
-	zr *zipx.Reader
+	zr      *zipx.Reader
+	maxFile int64 // ArchiveOptions.MaxFileBytes
 }
 
 // ReadArchive spools a fetched zip from r and reads its manifest (required
 // when opts.RequireManifest; opts.Path and ExpectedSHA1 are not used). It
 // does not close r.
 func ReadArchive(ctx context.Context, r io.Reader, password string, opts ArchiveOptions) (*FetchedArchive, error) {
-	zr, err := zipx.Spool(ctx, r, zipx.WithPassword(password), zipx.WithTempDir(opts.TempDir), zipx.WithMaxRatio(zipx.Unlimited))
+	zopts := []zipx.Option{zipx.WithPassword(password), zipx.WithTempDir(opts.TempDir), zipx.WithMaxRatio(zipx.Unlimited)}
+	if n := opts.MaxFileBytes; n > 0 {
+		// The entries' bound leaves room for manifest.json; Open holds the file itself to n.
+		zopts = append(zopts, zipx.WithMaxEntryBytes(n+1<<20), zipx.WithMaxArchiveBytes(n+n/10+1<<20))
+	}
+	zr, err := zipx.Spool(ctx, r, zopts...)
 	if err != nil {
 		return nil, fmt.Errorf("sentinelone: reading fetched zip: %w", archiveErr(err))
 	}
@@ -197,7 +208,7 @@ func ReadArchive(ctx context.Context, r io.Reader, password string, opts Archive
 		zr.Close()
 		return nil, err
 	}
-	return &FetchedArchive{Manifest: manifest, zr: zr}, nil
+	return &FetchedArchive{Manifest: manifest, zr: zr, maxFile: opts.MaxFileBytes}, nil
 }
 
 // Close removes the spooled zip.
@@ -231,6 +242,10 @@ func (a *FetchedArchive) Open(path, expectedSHA1 string) (*FetchedFile, error) {
 	zf, err := findEntry(a.zr, entry.Path)
 	if err != nil {
 		return nil, err
+	}
+	if a.maxFile > 0 && int64(zf.UncompressedSize) > a.maxFile {
+		return nil, fmt.Errorf("sentinelone: fetched file %s is %d bytes, over the %d-byte cap: %w", zf.Name,
+			zf.UncompressedSize, a.maxFile, archiveErr(zipx.ErrLimitExceeded))
 	}
 	rc, err := zf.Open()
 	if err != nil {

@@ -15,8 +15,9 @@ import (
 
 // fetchSettings are the client-wide defaults of file fetches.
 type fetchSettings struct {
-	poll    PollPolicy
-	tempDir string
+	poll      PollPolicy
+	tempDir   string
+	maxSample int64 // 0: the archive defaults (2 GiB)
 }
 
 // pollPolicy fills the defaults: every 5 s, growing to 15 s, for 3 minutes.
@@ -266,6 +267,9 @@ func (s *AgentsService) OpenUpload(ctx context.Context, a *Activity, password st
 	if opts.TempDir == "" {
 		opts.TempDir = s.c.fs.tempDir
 	}
+	if opts.MaxFileBytes == 0 {
+		opts.MaxFileBytes = s.c.fs.maxSample
+	}
 	f, err := OpenArchive(ctx, resp.Body, password, opts)
 	if err != nil {
 		return nil, err
@@ -286,6 +290,9 @@ func (s *AgentsService) ReadUpload(ctx context.Context, a *Activity, password st
 	defer resp.Body.Close()
 	if opts.TempDir == "" {
 		opts.TempDir = s.c.fs.tempDir
+	}
+	if opts.MaxFileBytes == 0 {
+		opts.MaxFileBytes = s.c.fs.maxSample
 	}
 	arc, err := ReadArchive(ctx, resp.Body, password, opts)
 	if err != nil {
@@ -496,5 +503,6 @@ func (s *ThreatsService) FetchFileFromCloud(ctx context.Context, threatID string
 	if pw == "" {
 		pw = BinaryVaultPassword
 	}
-	return OpenArchive(ctx, resp.Body, pw, ArchiveOptions{ExpectedSHA1: opts.ExpectedSHA1, TempDir: s.c.fs.tempDir})
+	return OpenArchive(ctx, resp.Body, pw, ArchiveOptions{ExpectedSHA1: opts.ExpectedSHA1, TempDir: s.c.fs.tempDir,
+		MaxFileBytes: s.c.fs.maxSample})
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -326,6 +327,21 @@ func TestOpenArchiveProblems(t *testing.T) {
 		_, err := sentinelone.OpenArchive(ctx, bytes.NewReader(tc.zip), "pw", tc.opts)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", name, err, tc.want)
+		}
+	}
+	// A file cap: the file of its size opens, one byte more is a limit breach (no retry mends it).
+	for _, size := range []int{64, 65} {
+		content := strings.Repeat("M", size)
+		f, err := sentinelone.OpenArchive(ctx, bytes.NewReader(plainZip(t, "", map[string]string{"sample.bin": content})), "pw",
+			sentinelone.ArchiveOptions{MaxFileBytes: 64})
+		switch {
+		case size == 64 && err != nil:
+			t.Errorf("a %d-byte file under a 64-byte cap: %v", size, err)
+		case size == 65 && (!errors.Is(err, sentinelone.ErrBadArchive) || !strings.Contains(fmt.Sprint(err), "limit")):
+			t.Errorf("a %d-byte file under a 64-byte cap: %v, want a limit breach", size, err)
+		}
+		if f != nil {
+			f.Close()
 		}
 	}
 	// A vault zip: one file, no manifest, hash given by the caller.

@@ -168,6 +168,21 @@ func WithFetchPoll(p PollPolicy) Option {
 	return func(s *rest.Settings[settings]) { s.Vendor.fetch.poll = p }
 }
 
+// WithMaxSampleBytes caps the file of a fetch (the sample, once decrypted)
+// and the zip it comes in (a tenth more plus 1 MiB); a larger one fails with
+// ErrBadArchive wrapping the limit breach, which no retry mends. Downloads are
+// also cut at that zip size. Default: 2 GiB per file and zip, downloads 8 GiB.
+func WithMaxSampleBytes(n int64) Option {
+	return func(s *rest.Settings[settings]) {
+		if n <= 0 {
+			s.Fail(&ConfigError{Field: "max sample bytes", Reason: "must be positive"})
+			return
+		}
+		s.Vendor.fetch.maxSample = n
+		s.Config.MaxDownloadBytes = n + n/10 + 1<<20
+	}
+}
+
 // WithFetchTempDir sets the directory fetched zips are spooled to while they
 // are decrypted (default os.TempDir()).
 func WithFetchTempDir(dir string) Option {

@@ -23,7 +23,8 @@ func downloads(w *world, prefix string) int {
 }
 
 // A fetched archive that arrives cut is fetched again a few times before the
-// fetch is given up; one over the download limit is given up at once.
+// fetch is given up; one over the download limit, or whose file is over the
+// sample cap, is given up at once.
 func TestFetchArchiveFaults(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -64,5 +65,20 @@ func TestFetchArchiveFaults(t *testing.T) {
 	}
 	if n := downloads(w, uploads); n != 1 {
 		t.Errorf("downloads over the limit = %d, want 1", n)
+	}
+
+	// The sample cap applies to the file, not the zip: a cap of the file's size lets it through, one byte less
+	// refuses it at once.
+	size := int64(len(w.dropper))
+	if s, err := fetch(w.fake.Client(sentinelone.WithMaxSampleBytes(size))); err != nil {
+		t.Errorf("a sample at the cap: %v", err)
+	} else {
+		readSample(t, s)
+	}
+	if _, err := fetch(w.fake.Client(sentinelone.WithMaxSampleBytes(size - 1))); !connector.IsPermanent(err) {
+		t.Errorf("a sample one byte over the cap: %v, want permanent", err)
+	}
+	if n := downloads(w, uploads); n != 1 {
+		t.Errorf("downloads of a sample over the cap = %d, want 1 (no retry)", n)
 	}
 }

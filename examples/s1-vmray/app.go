@@ -77,9 +77,10 @@ type SentinelOne struct {
 	// for before it is requested again (0: ten minutes).
 	SettleDelay time.Duration `yaml:"settle_delay"`
 	DownloadDir string        `yaml:"download_dir"`
-	// MaxSampleBytes caps a fetched file (the sample; the password-protected
-	// zip around it may be larger by a tenth and 1 MiB); a larger one is a
-	// dead letter at once (default 0: the client's 8 GiB download cap).
+	// MaxSampleBytes caps a fetched file (the sample itself; the
+	// password-protected zip around it may be larger by a tenth and 1 MiB); a
+	// larger one is a dead letter at once (default 0: 2 GiB, the archive
+	// reader's limit).
 	MaxSampleBytes int64 `yaml:"max_sample_bytes"`
 }
 
@@ -524,7 +525,7 @@ func s1Client(s *SentinelOne, env runner.Env) (*sentinelone.Client, error) {
 		opts = append(opts, sentinelone.WithFetchTempDir(s.DownloadDir))
 	}
 	if n := s.MaxSampleBytes; n > 0 {
-		opts = append(opts, sentinelone.WithMaxDownloadBytes(n+n/10+1<<20))
+		opts = append(opts, sentinelone.WithMaxSampleBytes(n))
 	}
 	return sentinelone.New(s.URL, s.APIToken.Value(), opts...)
 }
