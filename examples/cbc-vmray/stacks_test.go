@@ -84,12 +84,10 @@ func classify(g string) string {
 	for i, f := range funcs {
 		switch {
 		case strings.Contains(f, "connector.(*engine).spawn.func"):
-			if i == 0 {
-				break
-			}
-			role = funcs[i-1]
-			if strings.Contains(role, "chanrecv") || strings.Contains(role, "runtime.") {
-				role = "idle"
+			// A worker waiting for a job shows no frame above its loop (the runtime's are left out of the dump).
+			role = "idle"
+			if i > 0 {
+				role = funcs[i-1]
 			}
 		case strings.Contains(f, "connector.(*engine).later.func"):
 			role = "later"
