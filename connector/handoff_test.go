@@ -109,3 +109,63 @@ func TestHandoffDoesNotHoldUpstreamWorkers(t *testing.T) {
 		})
 	}
 }
+
+// TestHandoffQueueIsLeftInTheStoreOnStop stops a run while files wait in the await stage's queue: the run ends
+// (no goroutine is left, which synctest checks), every queued file stays open in the store, awaiting, and a later run
+// finishes them without submitting any file again.
+func TestHandoffQueueIsLeftInTheStoreOnStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 12
+		src := connectortest.NewSource("edr")
+		for i := range n {
+			h := src.AddFile(fmt.Appendf(nil, "queued file %d", i))
+			src.Add(connector.Evidence{Hashes: connector.Hashes{SHA256: h.SHA256},
+				Sightings: []connector.Sighting{{DeviceID: "d1", ProcessGUID: fmt.Sprint("g", i)}}})
+		}
+		a := &gatedAnalyzer{Analyzer: connectortest.NewAnalyzer("sandbox"), gate: make(chan struct{})}
+		a.Default = connector.Malicious
+		r := connectortest.NewResponder("note", connector.ScopeSighting)
+		store := memstore.New()
+		one := connector.StageLimits{Concurrency: 1}
+		cfg := connector.Config{Store: store, Analyzer: a, Sources: []connector.Source{src},
+			Responders: []connector.Responder{r}, Lookup: one, Fetch: one, Submit: one, Await: one, Respond: one,
+			Retention: -1}
+		p, err := connector.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		type result struct {
+			sum connector.Summary
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			sum, err := p.RunOnce(ctx)
+			done <- result{sum, err}
+		}()
+		synctest.Wait()
+		if got := len(a.Submissions()); got != n {
+			t.Fatalf("%d of %d files submitted before the stop", got, n)
+		}
+		cancel()
+		res := <-done
+		if res.sum.Pending != n || res.sum.Analysed != 0 {
+			t.Fatalf("stopped run: %v; %d pending, %d analysed; want %d pending, none analysed", res.err,
+				res.sum.Pending, res.sum.Analysed, n)
+		}
+		close(a.gate)
+		p, err = connector.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := p.RunOnce(context.Background())
+		if err != nil || sum.Analysed != n || sum.Pending != 0 || len(r.Effects()) != n {
+			t.Fatalf("second run: %v; analysed %d, pending %d, %d actions; want %d, 0, %d", err, sum.Analysed,
+				sum.Pending, len(r.Effects()), n, n)
+		}
+		if got := len(a.Submissions()); got != n {
+			t.Errorf("%d submissions after both runs, want %d (none again)", got, n)
+		}
+	})
+}
