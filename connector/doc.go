@@ -35,8 +35,11 @@
 // file seen again and again stays the same size.
 //
 // Each stage has its own bounded concurrency (Config.Lookup, Fetch, Submit, Await, Respond) and the stages overlap:
-// analyses of earlier evidence are awaited while new evidence is collected and fetched. With an analyzer that takes
-// L per analysis and await concurrency K, throughput approaches K/L (see docs/performance.md).
+// analyses of earlier evidence are awaited while new evidence is collected and fetched. A lookup or fetch worker waits
+// for a free worker of the next stage (a fetched sample waits in the worker that holds it); items for the await and
+// respond stages join a queue instead, so a busy await stage does not stop submissions, nor a busy respond stage the
+// awaits. With an analyzer that takes L per analysis and await concurrency K, throughput approaches K/L (see
+// docs/performance.md).
 //
 // # Delivery guarantees
 //

@@ -40,6 +40,9 @@ type engine struct {
 	submitQ  chan *job
 	awaitQ   chan *job
 	respondQ chan *job
+	// queued holds the handoffs in front of the await and respond stages (see send); pumps counts their goroutines.
+	queued map[chan *job]*handoff
+	pumps  sync.WaitGroup
 
 	mu       sync.Mutex
 	inflight map[Key]*job
@@ -96,6 +99,7 @@ func (p *Pipeline) start(ctx context.Context) *engine {
 		health: map[string]*componentState{}, batchers: map[string]*batcher{},
 		wake: make(chan struct{}, 1), freed: make(chan struct{}, 1),
 	}
+	e.queued = map[chan *job]*handoff{e.awaitQ: {e: e, q: e.awaitQ}, e.respondQ: {e: e, q: e.respondQ}}
 	for _, r := range p.cfg.Responders {
 		if b, ok := r.(BatchResponder); ok {
 			e.batchers[r.Name()] = &batcher{e: e, r: b, max: p.cfg.RespondBatch}
@@ -152,6 +156,7 @@ func (e *engine) spawn(q chan *job, n int, fn func(*job)) {
 // close ends the run: it stops the workers, prunes, and returns the summary with the number of items left open, and
 // the first store failure of the run.
 func (e *engine) close() (Summary, error) {
+	e.pumps.Wait()
 	close(e.lookupQ)
 	close(e.fetchQ)
 	close(e.submitQ)
@@ -281,13 +286,77 @@ func (e *engine) queueFor(st State) chan *job {
 	return nil
 }
 
-// send hands j to the next stage, waiting for a free worker; when the run stops first, j is abandoned (its state is
-// in the store). Workers only send downstream, so the stages cannot deadlock.
+// send hands j to the next stage; when the run stops first, j is abandoned (its state is in the store). Workers only
+// send downstream, so the stages cannot deadlock.
+//
+// A job for the lookup, fetch or submit stage waits for a free worker, so that a stage does not run ahead of the
+// next: a fetched sample (a spooled file) waits for submit in the fetch worker that holds it. A job for the await or
+// respond stage holds nothing the stage must bound (its sample is uploaded, its state stored), so it joins the stage's
+// handoff queue and the sender moves on at once: a full await stage no longer stops submissions, and a full respond
+// stage no longer holds await workers. Without this, an await stage busy with finished analyses held the submit
+// workers, so the next analyses started late and the await stage then ran short of finished ones; the stages took
+// turns instead of overlapping.
 func (e *engine) send(q chan *job, j *job) {
+	if h := e.queued[q]; h != nil {
+		h.put(j)
+		return
+	}
 	select {
 	case q <- j:
 	case <-e.stop:
 		e.abandon(j)
+	}
+}
+
+// handoff is the unbounded FIFO queue in front of a stage (see send): put never blocks, and one goroutine, running
+// while the queue is not empty, hands the jobs to the stage's workers in order. A queued job costs a pointer, not a
+// goroutine.
+type handoff struct {
+	e *engine
+	q chan *job
+
+	mu      sync.Mutex
+	jobs    []*job
+	head    int
+	running bool
+}
+
+// put queues j for the stage.
+func (h *handoff) put(j *job) {
+	h.mu.Lock()
+	h.jobs = append(h.jobs, j)
+	if !h.running {
+		h.running = true
+		h.e.pumps.Add(1)
+		go h.pump()
+	}
+	h.mu.Unlock()
+}
+
+// pump hands the queued jobs to the stage until the queue is empty; when the run stops, the queued jobs are
+// abandoned (their state is in the store).
+func (h *handoff) pump() {
+	defer h.e.pumps.Done()
+	for {
+		h.mu.Lock()
+		if h.head == len(h.jobs) {
+			h.jobs, h.head, h.running = h.jobs[:0], 0, false
+			h.mu.Unlock()
+			return
+		}
+		j := h.jobs[h.head]
+		h.jobs[h.head] = nil
+		h.head++
+		if h.head >= 1024 && h.head*2 >= len(h.jobs) {
+			// Give the space of the jobs handed over back.
+			h.jobs, h.head = append([]*job(nil), h.jobs[h.head:]...), 0
+		}
+		h.mu.Unlock()
+		select {
+		case h.q <- j:
+		case <-h.e.stop:
+			h.e.abandon(j)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,6 +37,9 @@ type Options struct {
 	LockTimeout time.Duration
 	// BatchDelay is how long Update waits for concurrent Updates to join one commit (one fsync) (default 2 ms).
 	BatchDelay time.Duration
+	// MaxBatchSize is the most Updates one commit takes; a full batch commits at once, without waiting for
+	// BatchDelay (default 1000, bbolt's).
+	MaxBatchSize int
 	// NoSync skips fsync on commit. It makes the store fast and not crash-safe: for tests and benchmarks only.
 	NoSync bool
 }
@@ -48,6 +52,23 @@ type Store struct {
 	mu     sync.RWMutex // held for reading by every operation, for writing by Close and Compact
 	db     *bolt.DB
 	closed bool
+
+	// updates counts Update calls, commits the write transactions they ran in, lastTx the id of the latest.
+	updates, commits, lastTx atomic.Int64
+}
+
+// Stats counts the store's writes since Open, for measuring group commit (see Options.BatchDelay).
+type Stats struct {
+	// Updates is the number of Update calls (Prune's included).
+	Updates int64
+	// Commits is the number of write transactions they ran in, each one commit with one fsync: concurrent Updates
+	// share one, so Commits is at most Updates.
+	Commits int64
+}
+
+// Stats returns the counts of writes since Open.
+func (s *Store) Stats() Stats {
+	return Stats{Updates: s.updates.Load(), Commits: s.commits.Load()}
 }
 
 // Open opens (creating it if needed) the store file at path.
@@ -93,6 +114,9 @@ func (s *Store) open() (*bolt.DB, error) {
 		return nil, fmt.Errorf("boltstore: initialise %s: %w", s.path, err)
 	}
 	db.MaxBatchDelay = s.opts.BatchDelay
+	if s.opts.MaxBatchSize > 0 {
+		db.MaxBatchSize = s.opts.MaxBatchSize
+	}
 	return db, nil
 }
 
@@ -141,7 +165,14 @@ func (s *Store) Update(ctx context.Context, fn func(connector.Tx) error) error {
 		return err
 	}
 	defer release()
-	return s.db.Batch(func(btx *bolt.Tx) error { return fn(&tx{btx}) })
+	s.updates.Add(1)
+	return s.db.Batch(func(btx *bolt.Tx) error {
+		// The functions of one batch run one after another in the same transaction: count each transaction once.
+		if id := int64(btx.ID()); s.lastTx.Swap(id) != id {
+			s.commits.Add(1)
+		}
+		return fn(&tx{btx})
+	})
 }
 
 // Prune removes final items last updated before cutoff, with their aliases and action-log records, in one

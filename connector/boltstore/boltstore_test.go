@@ -2,9 +2,11 @@ package boltstore_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -153,5 +155,61 @@ func TestSnapshotIsAnIndependentCopy(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConcurrentUpdatesShareOneCommit holds group commit by counts: Updates made at once share one write transaction
+// (one fsync), and Updates made one after another each commit on their own.
+func TestConcurrentUpdatesShareOneCommit(t *testing.T) {
+	ctx := context.Background()
+	const n = 16
+	// A batch commits when n Updates joined it, never on the delay: the count does not depend on timing.
+	s, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.Options{BatchDelay: time.Hour, MaxBatchSize: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- s.Update(ctx, func(tx connector.Tx) error {
+				return tx.SetCheckpoint(fmt.Sprint("source-", i), connector.Checkpoint("cp"))
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := s.Stats(), (boltstore.Stats{Updates: n, Commits: 1}); got != want {
+		t.Errorf("%d concurrent Updates: stats %+v, want %+v", n, got, want)
+	}
+	err = s.View(ctx, func(tx connector.Tx) error {
+		for i := range n {
+			if cp, err := tx.Checkpoint(fmt.Sprint("source-", i)); err != nil || string(cp) != "cp" {
+				return fmt.Errorf("checkpoint %d: %q, %v", i, cp, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	seq := open(t, filepath.Join(t.TempDir(), "seq.db"))
+	defer seq.Close()
+	for i := range 3 {
+		if err := seq.Update(ctx, func(tx connector.Tx) error {
+			return tx.SetCheckpoint("source", connector.Checkpoint(fmt.Sprint(i)))
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := seq.Stats(), (boltstore.Stats{Updates: 3, Commits: 3}); got != want {
+		t.Errorf("3 Updates in turn: stats %+v, want %+v", got, want)
 	}
 }

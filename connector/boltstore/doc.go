@@ -3,7 +3,7 @@
 // Every Update is a bbolt read-write transaction, committed with fsync before it returns, so a crash (even SIGKILL)
 // leaves the file at the last committed transaction. Concurrent Updates from the pipeline's workers are coalesced
 // into one commit (bbolt's Batch, Options.BatchDelay), which keeps the cost of the durable state per file low on
-// slow disks (see docs/performance.md). The file is locked against a second process; Options.LockTimeout bounds the
+// slow disks (see docs/performance.md); Stats counts Updates and the commits they shared. The file is locked against a second process; Options.LockTimeout bounds the
 // wait.
 //
 // Layout: buckets for checkpoints, items (JSON), a per-state index, hash aliases and the action log (keyed by item,

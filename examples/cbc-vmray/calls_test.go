@@ -20,8 +20,9 @@ func TestCallsPerNewFile(t *testing.T) {
 	cbc, vm := benchWorld(t, n)
 	// A vendor round trip, so that files reach the responders while a batch is under way (as they do in production).
 	addLatency(cbc, vm, 20*time.Millisecond)
-	_, sum := runFlow(t, cbc, vm, t.TempDir(), map[connector.Stage]int{connector.StageLookup: 8, connector.StageFetch: 8,
+	res := runFlow(t, cbc, vm, t.TempDir(), map[connector.Stage]int{connector.StageLookup: 8, connector.StageFetch: 8,
 		connector.StageSubmit: 8, connector.StageAwait: 16, connector.StageRespond: 64})
+	sum := res.sum
 	if sum.Analysed != n || sum.Actions["cbc-watchlist-report"].Acted != n {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -54,6 +55,13 @@ func TestCallsPerNewFile(t *testing.T) {
 			t.Errorf("%s %s: %d calls for %d files; want batches (at most one call per 2 files)", route[0], route[1], c, n)
 		}
 	}
+	// Store writes: the collection's items in one transaction, then per file the submission intent, the ticket,
+	// the verdict, one action record per responder (a batch's records in one write per item) and done.
+	if want := 4 + len(res.findings); res.store.Updates > int64(want*n+2) {
+		t.Errorf("%d store writes for %d files, want at most %d per file and 2 for the collection", res.store.Updates,
+			n, want)
+	}
+	t.Logf("store: %d writes in %d commits for %d files", res.store.Updates, res.store.Commits, n)
 	t.Logf("CBC %.2f calls per file: %s", total(cbcCalls), perFile(cbcCalls, n))
 	t.Logf("VMRay %.2f calls per file: %s", total(vmCalls), perFile(vmCalls, n))
 }

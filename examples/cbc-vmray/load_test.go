@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -41,26 +42,69 @@ func addLatency(cbc *carbonblacktest.Server, vm *vmraytest.Server, d time.Durati
 }
 
 // stageLimits are the concurrencies of the load benchmark's flow: enough for every stage to keep up with 100 ms
-// per request (the bound below is computed from them).
+// per request (the bound below is computed from them). An item holds a respond worker while it passes the three
+// batched responders in turn (at least 1.2 s at 100 ms per call), hence the larger respond stage.
 var stageLimits = map[connector.Stage]int{connector.StageLookup: 32, connector.StageFetch: 32, connector.StageSubmit: 32,
-	connector.StageAwait: 64, connector.StageRespond: 256}
+	connector.StageAwait: 64, connector.StageRespond: 512}
 
-// runFlow runs the example's wiring through the engine over the world and returns the elapsed time and summary.
-func runFlow(b testing.TB, cbc *carbonblacktest.Server, vm *vmraytest.Server, dir string, limits map[connector.Stage]int) (time.Duration, connector.Summary) {
+// flowResult is what one run of the flow measured.
+type flowResult struct {
+	start   time.Time
+	elapsed time.Duration
+	sum     connector.Summary
+	// store counts the run's store writes and the commits they shared.
+	store boltstore.Stats
+	// batches and findings count, per batched responder, its RespondBatch calls and the findings they held.
+	batches, findings map[string]int
+	// respondBatch is the engine's largest batch (Config.RespondBatch).
+	respondBatch int
+	// awaitTime is the time the await stage's Await calls took, together.
+	awaitTime time.Duration
+}
+
+// runFlow runs the example's wiring through the engine over the world and returns what it measured.
+func runFlow(b testing.TB, cbc *carbonblacktest.Server, vm *vmraytest.Server, dir string, limits map[connector.Stage]int) flowResult {
 	b.Helper()
 	cfg := benchConfig(cbc, vm)
 	cbc.ResetRequests()
 	vm.ResetRequests()
-	elapsed, sum := runConfig(b, cfg, dir, limits)
-	if sum.FailureCount() != 0 || sum.Pending != 0 {
-		b.Fatalf("summary %+v", sum)
+	res := runConfig(b, cfg, dir, limits)
+	if res.sum.FailureCount() != 0 || res.sum.Pending != 0 {
+		b.Fatalf("summary %+v", res.sum)
 	}
-	return elapsed, sum
+	return res
+}
+
+// batchObserver counts the batches of each batched responder and the actions of each responder (one per finding),
+// and sums the time the await stage's component calls took.
+type batchObserver struct {
+	mu                sync.Mutex
+	batches, findings map[string]int
+	awaitTime         time.Duration
+}
+
+func (o *batchObserver) Add(c connector.Counter, n int, labels ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch c {
+	case connector.CounterBatches:
+		o.batches[labels[0]] += n
+	case connector.CounterActions:
+		o.findings[labels[0]] += n
+	}
+}
+
+func (o *batchObserver) Latency(stage connector.Stage, _ string, _ string, d time.Duration) {
+	if stage == connector.StageAwait {
+		o.mu.Lock()
+		o.awaitTime += d
+		o.mu.Unlock()
+	}
 }
 
 // runConfig runs the example's wiring with cfg through the engine, with the load benchmarks' poll setting and stage
-// limits, and returns the elapsed time and summary.
-func runConfig(b testing.TB, cfg *Config, dir string, limits map[connector.Stage]int) (time.Duration, connector.Summary) {
+// limits, and returns what it measured.
+func runConfig(b testing.TB, cfg *Config, dir string, limits map[connector.Stage]int) flowResult {
 	b.Helper()
 	cfg.Run.Pipeline.PollInterval = benchPoll
 	parts, err := build(context.Background(), cfg, runner.Env{Logger: slog.New(slog.DiscardHandler)})
@@ -72,21 +116,34 @@ func runConfig(b testing.TB, cfg *Config, dir string, limits map[connector.Stage
 		b.Fatal(err)
 	}
 	defer store.Close()
+	obs := &batchObserver{batches: map[string]int{}, findings: map[string]int{}}
 	lim := func(s connector.Stage) connector.StageLimits { return connector.StageLimits{Concurrency: limits[s]} }
+	batch := loadSize("LOADBENCH_BATCH", 100)
 	p, err := connector.New(connector.Config{Store: store, Sources: parts.Sources, Analyzer: parts.Analyzer,
 		Responders: parts.Responders, Lookup: lim(connector.StageLookup), Fetch: lim(connector.StageFetch),
 		Submit: lim(connector.StageSubmit), Await: lim(connector.StageAwait), Respond: lim(connector.StageRespond),
-		PollInterval: time.Second, Retention: -1, Logger: benchLogger(), RespondBatch: loadSize("LOADBENCH_BATCH", 0)})
+		PollInterval: time.Second, Retention: -1, Logger: benchLogger(), RespondBatch: batch, Observer: obs})
 	if err != nil {
 		b.Fatal(err)
 	}
+	var ss *stackSampler
+	if os.Getenv("LOADBENCH_STACKS") != "" {
+		ss = startStackSampler(200 * time.Millisecond)
+	}
+	before := store.Stats()
 	t0 := time.Now()
 	sum, err := p.RunOnce(context.Background())
 	elapsed := time.Since(t0)
+	if ss != nil {
+		fmt.Fprintf(os.Stderr, "goroutines by stage and activity (mean over samples):\n%s\n", ss.report())
+	}
 	if err != nil {
 		b.Fatalf("run: %v, summary %+v", err, sum)
 	}
-	return elapsed, sum
+	after := store.Stats()
+	return flowResult{start: t0, elapsed: elapsed, sum: sum, respondBatch: batch, batches: obs.batches, findings: obs.findings,
+		awaitTime: obs.awaitTime,
+		store:     boltstore.Stats{Updates: after.Updates - before.Updates, Commits: after.Commits - before.Commits}}
 }
 
 // benchLogger logs the engine's records to standard error when LOADBENCH_LOG is set (for finding a bottleneck).
@@ -225,25 +282,128 @@ func stageOf(call string) connector.Stage {
 	return connector.StageRespond
 }
 
-// bound is the flow's computed ceiling in files per second: min over stages of K / (calls per file × latency).
-func bound(calls map[connector.Stage]float64, limits map[connector.Stage]int, latency time.Duration) (float64, connector.Stage) {
-	best, by := 0.0, connector.Stage("")
-	for s, c := range calls {
-		if s == "" || c == 0 {
-			continue
-		}
-		b := float64(limits[s]) / (c * latency.Seconds())
-		if best == 0 || b < best {
-			best, by = b, s
+// batchParallel is how many per-finding calls carbonblackconn's batched responders make at once within one batch
+// (its maxParallel).
+const batchParallel = 64
+
+// responderRoutes says, for the routes of the batched responders, which responder makes them and whether once per
+// finding (made batchParallel at once within a batch) or once per batch (made one after another). Routes made once
+// per run (the watchlist's and feed's listing and creation) are left out.
+var responderRoutes = map[string]struct {
+	responder  string
+	perFinding bool
+}{
+	"GET /threathunter/watchlistmgr/v3/orgs/{}/reports/{}":       {"cbc-watchlist-report", true},
+	"POST /threathunter/watchlistmgr/v3/orgs/{}/reports":         {"cbc-watchlist-report", true},
+	"GET /threathunter/watchlistmgr/v3/orgs/{}/watchlists/{}":    {"cbc-watchlist-report", false},
+	"PUT /threathunter/watchlistmgr/v3/orgs/{}/watchlists/{}":    {"cbc-watchlist-report", false},
+	"POST /appservices/v6/orgs/{}/reputations/overrides":         {"cbc-ban", true},
+	"POST /appservices/v6/orgs/{}/reputations/overrides/_search": {"cbc-ban", false},
+	"POST /appservices/v6/orgs/{}/devices/_search":               {"cbc-quarantine", false},
+	"POST /appservices/v6/orgs/{}/device_actions":                {"cbc-quarantine", false},
+}
+
+// boundTerm is one limit of the flow's rate: a stage's workers or a batched responder's batches.
+type boundTerm struct {
+	name string
+	rate float64 // files per second
+	how  string
+}
+
+// flowBound computes the flow's ceiling in files per second: the least of
+//   - each worker stage s (lookup, fetch, submit, await): K_s / (c_s × L), with K_s its concurrency and c_s the
+//     calls per file it made (a worker makes them one after another: Await's status check, analyses, sample, VTIs
+//     and IOCs are serial);
+//   - each batched responder r: B / (c_r × L), with B the largest batch (Config.RespondBatch, and at most the respond
+//     stage's concurrency) and c_r the serial calls of a batch of B: its per-batch calls (measured per batch) plus
+//     ceil(B / 64) rounds of its per-finding calls (measured per finding), since a responder's batches run one after
+//     another;
+//   - the respond stage's workers: K_respond / (Σ_r c_r × L), since an item holds a respond worker at least while
+//     its own batch of each responder runs, in turn.
+//
+// The vendors' rate limits are not part of it: the fakes set none. calls is the measured calls per new file by
+// stage; cbcCalls the Carbon Black calls by route (totals), for the responders.
+func flowBound(calls map[connector.Stage]float64, cbcCalls map[string]int, res flowResult, limits map[connector.Stage]int,
+	latency time.Duration) (float64, []boundTerm) {
+	var terms []boundTerm
+	L := latency.Seconds()
+	for _, s := range []connector.Stage{connector.StageLookup, connector.StageFetch, connector.StageSubmit, connector.StageAwait} {
+		if c := calls[s]; c > 0 {
+			terms = append(terms, boundTerm{string(s), float64(limits[s]) / (c * L),
+				fmt.Sprintf("%d / (%.3f calls × %s)", limits[s], c, latency)})
 		}
 	}
-	return best, by
+	perBatch, perFinding := map[string]float64{}, map[string]float64{}
+	for route, c := range cbcCalls {
+		rr, ok := responderRoutes[route]
+		if !ok {
+			continue
+		}
+		if rr.perFinding {
+			perFinding[rr.responder] += float64(c) / float64(max(res.findings[rr.responder], 1))
+		} else {
+			perBatch[rr.responder] += float64(c) / float64(max(res.batches[rr.responder], 1))
+		}
+	}
+	B := min(res.respondBatch, limits[connector.StageRespond])
+	rounds := float64((B + batchParallel - 1) / batchParallel)
+	serial := 0.0
+	for _, r := range slices.Sorted(maps.Keys(res.batches)) {
+		c := perBatch[r] + rounds*perFinding[r]
+		serial += c
+		terms = append(terms, boundTerm{r, float64(B) / (c * L), fmt.Sprintf(
+			"%d / ((%.2f per batch + %.0f × %.2f per finding) × %s), mean batch %.1f findings", B, perBatch[r], rounds,
+			perFinding[r], latency, float64(res.findings[r])/float64(max(res.batches[r], 1)))})
+	}
+	if serial > 0 {
+		terms = append(terms, boundTerm{"respond workers", float64(limits[connector.StageRespond]) / (serial * L),
+			fmt.Sprintf("%d / (%.2f serial calls × %s)", limits[connector.StageRespond], serial, latency)})
+	}
+	best := 0.0
+	for _, t := range terms {
+		if best == 0 || t.rate < best {
+			best = t.rate
+		}
+	}
+	return best, terms
+}
+
+// phases are the times of a run's verdicts (the last VMRay call of each file, its IOCs), measured from its start.
+type phases struct {
+	firstLookup, firstVerdict, lastVerdict, end time.Duration
+	// steady is the rate of verdicts between the 10th and the 90th percentile, middle between the first and last.
+	steady, middle float64
+}
+
+// runPhases measures the fill (start to first verdict), the drain (last verdict to the end) and the rates between.
+func runPhases(reqs []vmraytest.Request, start time.Time, elapsed time.Duration) phases {
+	var ts []time.Time
+	var firstLookup time.Time
+	for _, r := range reqs {
+		switch {
+		case strings.HasSuffix(r.Path, "/iocs"):
+			ts = append(ts, r.Time)
+		case strings.HasPrefix(r.Path, "/rest/sample/sha256/") && (firstLookup.IsZero() || r.Time.Before(firstLookup)):
+			firstLookup = r.Time
+		}
+	}
+	if len(ts) < 10 {
+		return phases{}
+	}
+	slices.SortFunc(ts, time.Time.Compare)
+	lo, hi := len(ts)/10, len(ts)*9/10
+	return phases{firstLookup: firstLookup.Sub(start), firstVerdict: ts[0].Sub(start), lastVerdict: ts[len(ts)-1].Sub(start),
+		end:    elapsed,
+		steady: float64(hi-lo) / ts[hi].Sub(ts[lo]).Seconds(),
+		middle: float64(len(ts)-1) / ts[len(ts)-1].Sub(ts[0]).Seconds()}
 }
 
 // BenchmarkSideBySide runs, in one benchmark and on the same kind of world (every file new and malicious, 1 s
 // analyses, watchlist, ban and quarantine on, 100 ms added to every request), the example's flow over LOADBENCH_FILES
 // files (default 1,000) and a sequential flow shaped like the original over LOADBENCH_SEQ_FILES files (default 30),
-// and reports both rates, their ratio, the flow's computed bound and the calls per new file per vendor.
+// and reports both rates, their ratio, the flow's computed bound (see flowBound) and its share of it over the whole
+// run, between the first and last verdicts and in steady state, the fill and drain times, the calls per new file per
+// vendor and the store writes per file.
 func BenchmarkSideBySide(b *testing.B) {
 	n, m := loadSize("LOADBENCH_FILES", 1000), loadSize("LOADBENCH_SEQ_FILES", 30)
 	const latency = 100 * time.Millisecond
@@ -258,11 +418,11 @@ func BenchmarkSideBySide(b *testing.B) {
 
 		cbc, vm = benchWorld(b, n)
 		addLatency(cbc, vm, latency)
-		elapsed, sum := runFlow(b, cbc, vm, b.TempDir(), stageLimits)
-		if sum.Analysed != n {
-			b.Fatalf("flow analysed %d of %d", sum.Analysed, n)
+		res := runFlow(b, cbc, vm, b.TempDir(), stageLimits)
+		if res.sum.Analysed != n {
+			b.Fatalf("flow analysed %d of %d", res.sum.Analysed, n)
 		}
-		rate := float64(n) / elapsed.Seconds()
+		rate := float64(n) / res.elapsed.Seconds()
 		cbcCalls, vmCalls := callsByRoute(cbc.Requests()), callsByRoute(vm.Requests())
 		perStage := map[connector.Stage]float64{}
 		cbcTotal, vmTotal := 0, 0
@@ -274,40 +434,55 @@ func BenchmarkSideBySide(b *testing.B) {
 			perStage[stageOf(call)] += float64(c) / float64(n)
 			vmTotal += c
 		}
-		ceiling, by := bound(perStage, stageLimits, latency)
-		steady := steadyRate(vm.Requests())
+		ceiling, terms := flowBound(perStage, cbcCalls, res, stageLimits, latency)
+		ph := runPhases(vm.Requests(), res.start, res.elapsed)
+		if os.Getenv("LOADBENCH_TIMELINE") != "" {
+			for _, r := range cbc.Requests() {
+				if d := r.Time.Sub(res.start); d < ph.firstLookup {
+					fmt.Fprintf(os.Stderr, "%6.3f s %s %s\n", d.Seconds(), r.Method, route(r.Path))
+				}
+			}
+		}
+		fixed := ph.firstVerdict + (ph.end - ph.lastVerdict)
 		b.ReportMetric(rate, "files/s")
 		b.ReportMetric(seqRate, "seq-files/s")
 		b.ReportMetric(rate/seqRate, "x-sequential")
 		b.ReportMetric(ceiling, "bound-files/s")
 		b.ReportMetric(100*rate/ceiling, "%-of-bound")
-		b.ReportMetric(100*steady/ceiling, "%-of-bound-steady")
+		b.ReportMetric(100*ph.middle/ceiling, "%-of-bound-verdicts")
+		b.ReportMetric(100*ph.steady/ceiling, "%-of-bound-steady")
+		b.ReportMetric(ph.firstVerdict.Seconds(), "fill-s")
+		b.ReportMetric((ph.end - ph.lastVerdict).Seconds(), "drain-s")
 		b.ReportMetric(float64(cbcTotal)/float64(n), "cbc-calls/file")
 		b.ReportMetric(float64(vmTotal)/float64(n), "vmray-calls/file")
+		b.ReportMetric(float64(res.store.Updates)/float64(n), "store-writes/file")
+		b.ReportMetric(float64(res.store.Commits)/float64(n), "store-commits/file")
 		b.Logf("flow: %d files in %s (%.1f files/s); sequential: %d files in %s (%.2f files/s); %.0fx",
-			n, elapsed.Round(time.Millisecond), rate, m, seqTime.Round(time.Millisecond), seqRate, rate/seqRate)
-		b.Logf("bound %.1f files/s (stage %s; calls per file by stage %v); reached %.1f%% over the whole run, %.1f%% in steady state (%.1f files/s between the 10th and 90th percentile of verdicts)",
-			ceiling, by, perStage, 100*rate/ceiling, 100*steady/ceiling, steady)
+			n, res.elapsed.Round(time.Millisecond), rate, m, seqTime.Round(time.Millisecond), seqRate, rate/seqRate)
+		var lines []string
+		for _, t := range terms {
+			lines = append(lines, fmt.Sprintf("%s %.1f = %s", t.name, t.rate, t.how))
+		}
+		b.Logf("bound %.1f files/s, the least of: %s", ceiling, strings.Join(lines, "; "))
+		b.Logf("reached %.1f%% over the whole run, %.1f%% between the first and last verdicts (%.1f files/s), %.1f%% in steady state (%.1f files/s between the 10th and 90th percentile of verdicts)",
+			100*rate/ceiling, 100*ph.middle/ceiling, ph.middle, 100*ph.steady/ceiling, ph.steady)
+		b.Logf("fill %.2f s (first lookup at %.2f s, first verdict at %.2f s), drain %.2f s (last verdict to the end): %.1f%% of the run; fill and drain under 5%% of a run at the bound takes %d files or more",
+			ph.firstVerdict.Seconds(), ph.firstLookup.Seconds(), ph.firstVerdict.Seconds(), (ph.end - ph.lastVerdict).Seconds(),
+			100*fixed.Seconds()/res.elapsed.Seconds(), int(19*fixed.Seconds()*ceiling)+1)
+		// The await stage's calls took this long each on average (the added 100 ms, plus both fakes' and the
+		// client's work on a shared machine): the bound at that latency is what the machine allowed.
+		effective := res.awaitTime.Seconds() / (perStage[connector.StageAwait] * float64(n))
+		b.ReportMetric(1000*effective, "await-ms/call")
+		b.ReportMetric(100*ph.steady*perStage[connector.StageAwait]*effective/float64(stageLimits[connector.StageAwait]),
+			"%-of-await-busy-steady")
+		b.Logf("await calls took %.1f ms each on average (%.1f ms over the added latency): at that latency the await stage carries %.1f files/s, and the steady state reached %.1f%% of it",
+			1000*effective, 1000*(effective-latency.Seconds()), float64(stageLimits[connector.StageAwait])/(perStage[connector.StageAwait]*effective),
+			100*ph.steady*perStage[connector.StageAwait]*effective/float64(stageLimits[connector.StageAwait]))
+		b.Logf("store: %.2f writes and %.3f commits per file; batches %v, findings %v", float64(res.store.Updates)/float64(n),
+			float64(res.store.Commits)/float64(n), res.batches, res.findings)
 		b.Logf("CBC calls per file %s", perFile(cbcCalls, n))
 		b.Logf("VMRay calls per file %s", perFile(vmCalls, n))
 	}
-}
-
-// steadyRate is the rate at which files got their verdicts between the 10th and the 90th percentile (the last VMRay
-// call of each file, its IOCs), so pipeline fill and drain are left out.
-func steadyRate(reqs []vmraytest.Request) float64 {
-	var ts []time.Time
-	for _, r := range reqs {
-		if strings.HasSuffix(r.Path, "/iocs") {
-			ts = append(ts, r.Time)
-		}
-	}
-	if len(ts) < 10 {
-		return 0
-	}
-	slices.SortFunc(ts, time.Time.Compare)
-	lo, hi := len(ts)/10, len(ts)*9/10
-	return float64(hi-lo) / ts[hi].Sub(ts[lo]).Seconds()
 }
 
 // fakeworldConfig is the example's configuration for a fakeworld whose environment (the export lines of -env-file)
@@ -375,8 +550,9 @@ func BenchmarkScale(b *testing.B) {
 				}
 			}
 		}()
-		elapsed, sum := runConfig(b, cfg, dir, map[connector.Stage]int{connector.StageLookup: 16, connector.StageFetch: 16,
+		res := runConfig(b, cfg, dir, map[connector.Stage]int{connector.StageLookup: 16, connector.StageFetch: 16,
 			connector.StageSubmit: 16, connector.StageAwait: 32, connector.StageRespond: 64})
+		elapsed, sum := res.elapsed, res.sum
 		close(stop)
 		<-sampled
 		cpu := cpuTime() - cpu0
