@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/soarkit/soarkit/carbonblack"
 	"github.com/soarkit/soarkit/connector"
@@ -118,8 +121,11 @@ func NewBinaries(c *carbonblack.Client, opts BinariesOptions) (*Binaries, error)
 func (b *Binaries) margin() time.Duration { return b.opts.LinkLifetime / 4 }
 
 // Prefetch asks for links to the hashes not cached yet, in as few calls as
-// possible (100 hashes each), and caches them. Sources call it at collection
-// time, so the fetches that follow need no call of their own.
+// possible (100 hashes each, prefetchParallel at once), and caches them.
+// Sources call it at collection time, so the fetches that follow need no call
+// of their own; the calls run side by side so a large window reaches the
+// pipeline soon. Links of the calls that succeeded are cached even when
+// another failed.
 func (b *Binaries) Prefetch(ctx context.Context, hashes ...string) error {
 	now := b.opts.Now()
 	var want []string
@@ -139,9 +145,26 @@ func (b *Binaries) Prefetch(ctx context.Context, hashes ...string) error {
 	if len(want) == 0 {
 		return nil
 	}
-	res, err := b.c.UBS.DownloadLinks(ctx, b.opts.LinkLifetime, want...)
-	b.store(now, res)
+	err := inChunks(want, carbonblack.MaxDownloadHashes, prefetchParallel, func(chunk []string) error {
+		res, err := b.c.UBS.DownloadLinks(ctx, b.opts.LinkLifetime, chunk...)
+		b.store(now, res)
+		return err
+	})
 	return classify("UBS download links", err)
+}
+
+// prefetchParallel is how many file/_download calls one Prefetch makes at once.
+const prefetchParallel = 8
+
+// inChunks calls fn on consecutive chunks of items of at most size, at most parallel at once, and returns the
+// first error (every chunk is still tried).
+func inChunks(items []string, size, parallel int, fn func([]string) error) error {
+	var g errgroup.Group
+	g.SetLimit(parallel)
+	for chunk := range slices.Chunk(items, size) {
+		g.Go(func() error { return fn(chunk) })
+	}
+	return g.Wait()
 }
 
 // store caches the answer of a download-links call made at start.

@@ -513,3 +513,34 @@ func TestFetchRenewsRefusedLink(t *testing.T) {
 		t.Errorf("%d file/_download calls, want 2 (prefetch, renewal)", n)
 	}
 }
+
+// Prefetch asks for a large window's links in calls of 100 hashes and caches every answer, so the fetches that
+// follow make no call of their own.
+func TestPrefetchLargeWindow(t *testing.T) {
+	fake, _ := newFake(t)
+	var hashes []string
+	for i := range 1000 {
+		hashes = append(hashes, seedBinary(t, fake, fmt.Appendf(nil, "MZ prefetched %d", i)))
+	}
+	bin, err := carbonblackconn.NewBinaries(fake.Client(), carbonblackconn.BinariesOptions{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.ResetRequests()
+	if err := bin.Prefetch(context.Background(), hashes...); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 10 {
+		t.Errorf("%d file/_download calls for 1,000 hashes, want 10", n)
+	}
+	for _, sha := range []string{hashes[0], hashes[999]} {
+		s, err := bin.Fetch(context.Background(), sha, "")
+		if err != nil {
+			t.Fatalf("fetch %s: %v", sha, err)
+		}
+		s.Body.Close()
+	}
+	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 10 {
+		t.Errorf("%d file/_download calls after two fetches, want still 10 (links cached)", n)
+	}
+}
