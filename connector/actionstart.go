@@ -68,11 +68,11 @@ func (e *engine) sharedStart(k ActionKey) time.Time {
 	return s.m[startKey(k)]
 }
 
-// startActions records in the item, in one write before the responder is called for acts, that an attempt of each
-// starts now, and sets each finding's EarlierAttempt to the start of the earlier unfinished attempt (of this item,
+// startActions records in the item, in one write before the responder is called for acts (with the pass's records
+// not written yet), that an attempt of each starts now, and sets each finding's EarlierAttempt to the start of the earlier unfinished attempt (of this item,
 // or of another item's action on the same target, whichever is later). It reports false when the write failed
 // (the job is then handled by storeFailed) or the lease was lost.
-func (e *engine) startActions(j *job, acts []action) bool {
+func (e *engine) startActions(j *job, pass *respondPass, acts []action) bool {
 	now := e.cfg.Now()
 	prev := make([]time.Time, len(acts))
 	shared := make([]time.Time, len(acts))
@@ -80,7 +80,10 @@ func (e *engine) startActions(j *job, acts []action) bool {
 		// Before the write: the first call loads what the store held when this engine started.
 		shared[i] = e.sharedStart(acts[i].key)
 	}
-	if _, ok := e.change(j, func(it *Item, _ Tx) error {
+	if _, ok := e.change(j, func(it *Item, tx Tx) error {
+		if err := putRecords(it, tx, pass.unrecorded); err != nil {
+			return err
+		}
 		if it.ActionStarts == nil {
 			it.ActionStarts = map[string]time.Time{}
 		}
@@ -91,6 +94,9 @@ func (e *engine) startActions(j *job, acts []action) bool {
 		return nil
 	}); !ok {
 		return false
+	}
+	if len(pass.unrecorded) > 0 {
+		pass.unrecorded, pass.progress = nil, true
 	}
 	for i := range acts {
 		acts[i].f.EarlierAttempt = prev[i]

@@ -21,6 +21,9 @@ type respondPass struct {
 	failedBy, refusedBy string
 	// progress is set when an action was recorded as done in this pass.
 	progress bool
+	// unrecorded holds the records of done actions not written yet: each goes to the store with the next write of
+	// the pass (the start of the next call, or the pass's end), which is before any other call is made.
+	unrecorded []Action
 }
 
 func (p *respondPass) refuse(responder string, err error) {
@@ -113,8 +116,9 @@ func (e *engine) pendingActions(it Item) ([][]action, error) {
 
 // runActions makes the actions of one responder: a BatchResponder's in one batch whose done actions are recorded in
 // one store write, any other's one after another, each recorded as soon as it is done (so a crash repeats at most
-// one call). Each call's start is recorded first (startActions), so that the next attempt after a crash knows an
-// earlier request may still take effect (Finding.EarlierAttempt). It reports false when a write failed (the job is then handled by storeFailed) or the item's lease
+// one call). Each call's start is recorded first (startActions, in the same write as the records of the actions done
+// before it), so that the next attempt after a crash knows an earlier request may still take effect
+// (Finding.EarlierAttempt). It reports false when a write failed (the job is then handled by storeFailed) or the item's lease
 // was lost (the job is abandoned).
 func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 	name := group[0].r.Name()
@@ -126,7 +130,7 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 				continue
 			}
 			acts := []action{a}
-			if !e.guard(j) || !e.startActions(j, acts) {
+			if !e.guard(j) || !e.startActions(j, pass, acts) {
 				return false
 			}
 			outs := make([]Outcome, 1)
@@ -135,8 +139,8 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 			if !e.settleStarts(j, acts, outs) {
 				return false
 			}
-			if rec, ok := e.judgeAction(j, a, outs[0], pass); ok && !e.recordActions(j, pass, rec) {
-				return false
+			if rec, ok := e.judgeAction(j, a, outs[0], pass); ok {
+				pass.unrecorded = append(pass.unrecorded, rec)
 			}
 		}
 		return true
@@ -145,7 +149,7 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 		pass.refuse(name, err)
 		return true
 	}
-	if !e.guard(j) || !e.startActions(j, group) {
+	if !e.guard(j) || !e.startActions(j, pass, group) {
 		return false
 	}
 	fs := make([]Finding, len(group))
@@ -156,36 +160,38 @@ func (e *engine) runActions(j *job, group []action, pass *respondPass) bool {
 	if !e.settleStarts(j, group, outs) {
 		return false
 	}
-	var recs []Action
 	for i, a := range group {
 		if rec, ok := e.judgeAction(j, a, outs[i], pass); ok {
-			recs = append(recs, rec)
+			pass.unrecorded = append(pass.unrecorded, rec)
 		}
 	}
-	return e.recordActions(j, pass, recs...)
+	return true
 }
 
-// recordActions writes the records of done actions to the action log and drops their attempt starts from the item
-// (a done action is never called again, so only unfinished attempts stay recorded), in one transaction.
-func (e *engine) recordActions(j *job, pass *respondPass, recs ...Action) bool {
-	if len(recs) == 0 {
+// putRecords writes the records of done actions to the action log and drops their attempt starts from the item (a
+// done action is never called again, so only unfinished attempts stay recorded).
+func putRecords(it *Item, tx Tx, recs []Action) error {
+	for _, rec := range recs {
+		if err := tx.PutAction(rec); err != nil {
+			return err
+		}
+		delete(it.ActionStarts, startKey(rec.ActionKey))
+	}
+	if len(it.ActionStarts) == 0 {
+		it.ActionStarts = nil
+	}
+	return nil
+}
+
+// flushRecords writes the pass's unrecorded actions in one transaction.
+func (e *engine) flushRecords(j *job, pass *respondPass) bool {
+	if len(pass.unrecorded) == 0 {
 		return true
 	}
-	if _, ok := e.change(j, func(it *Item, tx Tx) error {
-		for _, rec := range recs {
-			if err := tx.PutAction(rec); err != nil {
-				return err
-			}
-			delete(it.ActionStarts, startKey(rec.ActionKey))
-		}
-		if len(it.ActionStarts) == 0 {
-			it.ActionStarts = nil
-		}
-		return nil
-	}); !ok {
+	if _, ok := e.change(j, func(it *Item, tx Tx) error { return putRecords(it, tx, pass.unrecorded) }); !ok {
 		return false
 	}
-	pass.progress = true
+	pass.unrecorded, pass.progress = nil, true
 	return true
 }
 
@@ -227,6 +233,9 @@ func (e *engine) judgeAction(j *job, a action, out Outcome, pass *respondPass) (
 // settleRespond ends a pass over an item: a permanent failure dead-letters it, a refusal makes it wait, a transient
 // failure retries it, and otherwise the item is done unless new evidence (a new revision) arrived meanwhile.
 func (e *engine) settleRespond(j *job, rev int, pass *respondPass) {
+	if len(pass.permanent)+len(pass.refused)+len(pass.transient) > 0 && !e.flushRecords(j, pass) {
+		return
+	}
 	if len(pass.permanent) > 0 {
 		e.fail(j, StageRespond, errors.Join(append(pass.permanent, pass.transient...)...))
 		return
@@ -246,7 +255,11 @@ func (e *engine) settleRespond(j *job, rev int, pass *respondPass) {
 		return
 	}
 	finished := false
-	after, ok := e.change(j, func(it *Item, _ Tx) error {
+	after, ok := e.change(j, func(it *Item, tx Tx) error {
+		// The pass's last records go with its end.
+		if err := putRecords(it, tx, pass.unrecorded); err != nil {
+			return err
+		}
 		finished = it.State == StateResponding && it.Revision == rev
 		if finished {
 			it.State = StateDone
