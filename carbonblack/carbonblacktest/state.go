@@ -17,6 +17,7 @@ type state struct {
 	alerts       []record
 	processes    []record
 	observations []record
+	ix           indexes
 	jobs         map[string]*job
 
 	binaries map[string]*binary
@@ -45,6 +46,7 @@ type state struct {
 func newState() state {
 	return state{
 		devices:    map[int64]*device{},
+		ix:         newIndexes(),
 		jobs:       map[string]*job{},
 		binaries:   map[string]*binary{},
 		links:      map[string]*link{},

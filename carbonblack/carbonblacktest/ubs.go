@@ -112,7 +112,7 @@ func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
 	_, ok := s.st.binaries[sha]
-	procs := append([]record(nil), s.st.processes...)
+	procs := s.st.lookupLocked(s.st.processes, s.st.ix.processBySHA, sha)
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, "Binary with sha256 %s not found", sha)

@@ -1,0 +1,107 @@
+package carbonblacktest
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// recordIndex maps a key to the positions of the records that have it, in
+// the order they were stored. The record lists only grow (a reset starts a
+// new state), so positions stay valid.
+type recordIndex map[string][]int
+
+func (ix recordIndex) add(key string, pos int) {
+	if key == "" {
+		return
+	}
+	if l := ix[key]; len(l) > 0 && l[len(l)-1] == pos {
+		return
+	}
+	ix[key] = append(ix[key], pos)
+}
+
+// indexes hold the lookups by id and hash, so that a request naming ids or
+// hashes examines only the records that have them, however many are stored.
+type indexes struct {
+	processByGUID   recordIndex // process_guid
+	processByParent recordIndex // parent_guid
+	processBySHA    recordIndex // the SHA-256 of the process (lower case)
+	alertByID       map[string]int
+	obsByID         recordIndex // observation_id
+	obsByAlert      recordIndex // each alert_id
+	obsByHash       recordIndex // each process_hash and process_sha256 (lower case)
+
+	// examined counts the records a lookup looked at, for tests that hold
+	// each lookup to the records it answers with.
+	examined int
+}
+
+func newIndexes() indexes {
+	return indexes{processByGUID: recordIndex{}, processByParent: recordIndex{}, processBySHA: recordIndex{},
+		alertByID: map[string]int{}, obsByID: recordIndex{}, obsByAlert: recordIndex{}, obsByHash: recordIndex{}}
+}
+
+// joined is a field as one string, as the lookups compare it.
+func joined(r record, field string) string { return strings.Join(strs(r[field]), "") }
+
+// indexProcessLocked indexes st.processes[pos].
+func (st *state) indexProcessLocked(pos int) {
+	r := st.processes[pos]
+	st.ix.processByGUID.add(joined(r, "process_guid"), pos)
+	st.ix.processByParent.add(joined(r, "parent_guid"), pos)
+	st.ix.processBySHA.add(strings.ToLower(carbonblack.PickSHA256(append(strs(r["process_sha256"]), strs(r["process_hash"])...))), pos)
+}
+
+// indexObservationLocked indexes st.observations[pos].
+func (st *state) indexObservationLocked(pos int) {
+	r := st.observations[pos]
+	st.ix.obsByID.add(joined(r, "observation_id"), pos)
+	for _, id := range strs(r["alert_id"]) {
+		st.ix.obsByAlert.add(id, pos)
+	}
+	for _, h := range append(strs(r["process_hash"]), strs(r["process_sha256"])...) {
+		st.ix.obsByHash.add(strings.ToLower(h), pos)
+	}
+}
+
+// indexAlertLocked indexes st.alerts[pos]; a lookup by id finds the first
+// alert stored with it.
+func (st *state) indexAlertLocked(pos int) {
+	id, ok := st.alerts[pos]["id"].(string)
+	if !ok {
+		return
+	}
+	if _, dup := st.ix.alertByID[id]; !dup {
+		st.ix.alertByID[id] = pos
+	}
+}
+
+// lookupLocked returns the records of rs at the positions the keys have in
+// ix, each once and in stored order, and counts them as examined.
+func (st *state) lookupLocked(rs []record, ix recordIndex, keys ...string) []record {
+	return st.recordsAtLocked(rs, ix.positions(keys...))
+}
+
+// positions returns the positions of the keys' records, in no order.
+func (ix recordIndex) positions(keys ...string) []int {
+	var pos []int
+	for _, k := range keys {
+		pos = append(pos, ix[k]...)
+	}
+	return pos
+}
+
+// recordsAtLocked returns the records of rs at pos, each once and in stored
+// order, and counts them as examined.
+func (st *state) recordsAtLocked(rs []record, pos []int) []record {
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	out := make([]record, len(pos))
+	for i, p := range pos {
+		out[i] = rs[p]
+	}
+	st.ix.examined += len(out)
+	return out
+}
