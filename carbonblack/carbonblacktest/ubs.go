@@ -263,7 +263,7 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return flate.NewWriter(out, flate.BestSpeed) })
+	zw.RegisterCompressor(zip.Deflate, s.deflater)
 	fw, err := zw.CreateHeader(&zip.FileHeader{Name: "filedata", Method: zip.Deflate, Modified: s.now()})
 	if err != nil {
 		return
@@ -272,4 +272,29 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = zw.Close()
+}
+
+// deflater returns a BestSpeed compressor writing to out, reused from an
+// earlier download when one is free; closing it gives it back.
+func (s *Server) deflater(out io.Writer) (io.WriteCloser, error) {
+	if fw, ok := s.deflaters.Get().(*flate.Writer); ok {
+		fw.Reset(out)
+		return &pooledDeflater{Writer: fw, s: s}, nil
+	}
+	fw, err := flate.NewWriter(out, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	return &pooledDeflater{Writer: fw, s: s}, nil
+}
+
+type pooledDeflater struct {
+	*flate.Writer
+	s *Server
+}
+
+func (p *pooledDeflater) Close() error {
+	err := p.Writer.Close()
+	p.s.deflaters.Put(p.Writer)
+	return err
 }

@@ -39,7 +39,7 @@ func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *
 		typ = "Windows Exe (x86-32)"
 	}
 	id := s.st.id("sample")
-	smp := &sampleRec{reads: map[string]int{}}
+	smp := &sampleRec{}
 	smp.s = vmray.Sample{
 		ID: id, Created: vmray.Time{Time: s.now()}, Filename: name, Filesize: size, Type: typ,
 		MD5: md5h, SHA1: sha1h, SHA256: sha256h, WebifURL: s.webif("samples", id), Priority: 3,
@@ -140,7 +140,7 @@ func (s *Server) advance() {
 func (s *Server) finishLocked(sub *submissionRec) {
 	now := s.now()
 	smp := s.st.samples[sub.s.SampleID]
-	o := sub.outcome
+	o := *sub.outcome
 	lock := vmray.LockUnlocked
 	if sub.key.BillingType == vmray.BillingDetector {
 		lock = vmray.LockLocked
@@ -179,8 +179,7 @@ func (s *Server) finishLocked(sub *submissionRec) {
 	sm.HighestVTIScore, sm.HighestVTISeverity = new(vmray.Score(o.Score)), severityOf(v)
 	sm.Classifications, sm.ThreatNames = orEmpty(o.Classifications), orEmpty(o.ThreatNames)
 	if smp.outcome == nil || sub.s.ParentSubmissionID == nil {
-		cp := o
-		smp.outcome = &cp
+		smp.outcome = sub.outcome
 	}
 	children := o.Children[:min(len(o.Children), sub.maxRec)]
 	for _, c := range children {

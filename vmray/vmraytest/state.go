@@ -69,13 +69,27 @@ type keyRec struct {
 }
 
 type sampleRec struct {
-	s        vmray.Sample
-	content  []byte
-	stored   bool
+	s       vmray.Sample
+	content []byte
+	stored  bool
+	// outcome is shared with the submission that set it and with every
+	// sample of the same outcome (the default one, or one set per hash):
+	// never modified.
 	outcome  *Outcome
-	reads    map[string]int
+	reads    [numResultKinds]int32 // reads of each result kind
 	analyses []int64
 }
+
+// resultKind is a result endpoint whose first reads can answer
+// "in_progress" (see WithUnfinishedReads).
+type resultKind int
+
+const (
+	resultVTIs resultKind = iota
+	resultMitre
+	resultIOCs
+	numResultKinds
+)
 
 type submissionRec struct {
 	s          vmray.Submission
@@ -85,7 +99,7 @@ type submissionRec struct {
 	phasePolls int
 	phaseStart time.Time
 	jobs       []*vmray.Job
-	outcome    Outcome
+	outcome    *Outcome // shared, never modified
 	maxRec     int
 	analyses   []int64 // the analyses its jobs became, in id order
 }
@@ -111,7 +125,7 @@ type state struct {
 	jobs          map[int64]*vmray.Job
 	analyses      map[int64]*vmray.Analysis
 	continuations map[int64][]any
-	outcomes      map[string]Outcome
+	outcomes      map[string]*Outcome
 	unlocks       []Unlock
 	nextID        map[string]int64
 }
@@ -126,7 +140,7 @@ func (st *state) init() {
 	st.jobs = map[int64]*vmray.Job{}
 	st.analyses = map[int64]*vmray.Analysis{}
 	st.continuations = map[int64][]any{}
-	st.outcomes = map[string]Outcome{}
+	st.outcomes = map[string]*Outcome{}
 	st.nextID = map[string]int64{"sample": 7623400, "submission": 10457200, "job": 3908300, "analysis": 8961000,
 		"continuation": 1000, "key": 10, "ti": 742000}
 }

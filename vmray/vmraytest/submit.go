@@ -316,14 +316,14 @@ func rejection(filename string) vmray.SubmitResult {
 
 // outcomeFor picks the outcome for a sample: set per hash, else the one it
 // was seeded with, else the default.
-func (s *Server) outcomeFor(smp *sampleRec) Outcome {
+func (s *Server) outcomeFor(smp *sampleRec) *Outcome {
 	for _, h := range []string{smp.s.SHA256, smp.s.SHA1, smp.s.MD5} {
 		if o, found := s.st.outcomes[h]; found {
 			return o
 		}
 	}
 	if smp.outcome != nil {
-		return *smp.outcome
+		return smp.outcome
 	}
 	return s.cfg.defaultOutcome
 }
