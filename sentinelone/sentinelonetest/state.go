@@ -115,8 +115,8 @@ type state struct {
 	agents   []*agentRec
 	threats  []*threatRec
 	// agentByID and threatByID index agents and threats, so a lookup does not scan them all.
-	agentByID    map[string]*agentRec
-	threatByID   map[string]*threatRec
+	agentByID  map[string]*agentRec
+	threatByID map[string]*threatRec
 	// threatsWithID and threatsOfAgent hold the positions in threats of
 	// each id's and each agent's threats, so that a request naming ids or
 	// agents, and an agent's count of active threats, look at those alone.
@@ -124,7 +124,7 @@ type state struct {
 	threatsOfAgent map[string][]int
 	// examined counts the threats requests looked at, for tests that hold
 	// a request to the threats it answers with.
-	examined int
+	examined     int
 	activities   []sentinelone.Activity
 	restrictions []sentinelone.Restriction
 	iocs         []sentinelone.IOC
