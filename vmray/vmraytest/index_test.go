@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -70,7 +71,7 @@ func TestIndexedListsMatchTheSubmissions(t *testing.T) {
 // allocsPerLookup seeds n samples and returns the allocations and bytes
 // allocated of reading one of them the ways a connector does: by hash, its
 // submissions, its analyses and its IOCs.
-func allocsPerLookup(t *testing.T, n int) (allocs, bytes float64) {
+func allocsPerLookup(t *testing.T, n int) (allocs, allocated float64) {
 	t.Helper()
 	srv := vmraytest.NewServer(t, vmraytest.WithTiming(vmraytest.Timing{}))
 	srv.SetRecording(vmraytest.Recording{MaxRequests: -1})
@@ -100,24 +101,31 @@ func allocsPerLookup(t *testing.T, n int) (allocs, bytes float64) {
 		}
 	}
 	allocs = testing.AllocsPerRun(20, read)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	const runs = 20
-	for range runs {
-		read()
+	// The least of three rounds: a collection in a round empties the pools of the HTTP machinery, whose refills
+	// would count.
+	allocated = math.Inf(1)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const runs = 20
+		for range runs {
+			read()
+		}
+		runtime.ReadMemStats(&after)
+		allocated = min(allocated, float64(after.TotalAlloc-before.TotalAlloc)/runs)
 	}
-	runtime.ReadMemStats(&after)
-	return allocs, float64(after.TotalAlloc-before.TotalAlloc) / runs
+	return allocs, allocated
 }
 
-// Reading a sample by hash, its submissions, analyses and IOCs allocates the
-// same (in allocations and in bytes) whether the fake holds 20 samples or
-// 2,000: no request looks at every sample, submission or analysis.
+// Reading a sample by hash, its submissions, analyses and IOCs allocates
+// about the same (allocations within 10%, bytes within 16 KiB) whether it holds
+// 20 samples or 5,000: no request looks at every sample, submission or
+// analysis (a list of every id alone would be 40 KB).
 func TestLookupsDoNotGrowWithTheWorld(t *testing.T) {
 	smallAllocs, smallBytes := allocsPerLookup(t, 20)
-	largeAllocs, largeBytes := allocsPerLookup(t, 2000)
-	if largeAllocs > smallAllocs+2 || largeBytes > smallBytes+2048 {
-		t.Errorf("reading one sample allocates %.0f times and %.0f bytes with 2,000 samples stored, %.0f and %.0f with 20",
+	largeAllocs, largeBytes := allocsPerLookup(t, 5000)
+	if largeAllocs > smallAllocs*1.1 || largeBytes > smallBytes+16<<10 {
+		t.Errorf("reading one sample allocates %.0f times and %.0f bytes with 5,000 samples stored, %.0f and %.0f with 20",
 			largeAllocs, largeBytes, smallAllocs, smallBytes)
 	}
 }
