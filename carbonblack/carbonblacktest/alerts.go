@@ -29,7 +29,7 @@ func (s *Server) AddAlert(a carbonblack.Alert) carbonblack.Alert {
 		a.Workflow = &carbonblack.Workflow{ChangeTimestamp: a.BackendTimestamp, ChangedByType: "SYSTEM", ChangedBy: "ALERT_CREATION", ClosureReason: "NO_REASON", Status: "OPEN"}
 	}
 	s.mu.Lock()
-	s.st.alerts = append(s.st.alerts, toRecord(a))
+	s.st.alerts = append(s.st.alerts, s.st.intern.compact(toRecord(a)))
 	s.st.indexAlertLocked(len(s.st.alerts) - 1)
 	s.mu.Unlock()
 	return a

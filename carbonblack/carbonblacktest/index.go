@@ -105,3 +105,41 @@ func (st *state) recordsAtLocked(rs []record, pos []int) []record {
 	st.ix.examined += len(out)
 	return out
 }
+
+// maxInterned bounds each table of an interner: the field names and the
+// common values (device names, OS, reputations) are among the first seen.
+const maxInterned = 4096
+
+// interner shares the field names and repeated string values of stored
+// records: a decoded record otherwise holds its own copy of every field
+// name and of every string, which for a world of 100,000 processes is most
+// of its size.
+type interner struct {
+	keys   map[string]string
+	values map[string]any
+}
+
+// compact returns r with its field names and top-level string values
+// shared with the records stored before it. The record is the same JSON.
+func (in *interner) compact(r record) record {
+	if in.keys == nil {
+		in.keys, in.values = map[string]string{}, map[string]any{}
+	}
+	out := make(record, len(r))
+	for k, v := range r {
+		if shared, ok := in.keys[k]; ok {
+			k = shared
+		} else if len(in.keys) < maxInterned {
+			in.keys[k] = k
+		}
+		if s, ok := v.(string); ok {
+			if shared, ok := in.values[s]; ok {
+				v = shared
+			} else if len(in.values) < maxInterned {
+				in.values[s] = v
+			}
+		}
+		out[k] = v
+	}
+	return out
+}

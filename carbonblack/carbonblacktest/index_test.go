@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/soarkit/soarkit/carbonblack"
 )
@@ -126,5 +127,38 @@ func TestLookupsExamineOnlyTheirAnswer(t *testing.T) {
 	s.mu.Unlock()
 	if !shared || j.numFound != n {
 		t.Errorf("the job holds %d results (found %d), shared with the store: %v", len(j.results), j.numFound, shared)
+	}
+}
+
+// Stored processes share their field names and repeated values (one copy of
+// "device_name" and of "HOST" for every process), and still read back whole.
+func TestRecordsShareNamesAndValues(t *testing.T) {
+	s := NewServer(t)
+	for i := range 3 {
+		s.AddProcess(carbonblack.Process{DeviceID: 1, DeviceName: "HOST", DeviceOS: "WINDOWS", ProcessGUID: fmt.Sprintf("g-%d", i),
+			ProcessSHA256: fmt.Sprintf("%064x", i), ProcessEffectiveReputation: "NOT_LISTED"})
+	}
+	keyOf := func(r record, name string) *byte {
+		for k := range r {
+			if k == name {
+				return unsafe.StringData(k)
+			}
+		}
+		return nil
+	}
+	valueOf := func(r record, name string) *byte { v, _ := r[name].(string); return unsafe.StringData(v) }
+	s.mu.Lock()
+	a, b := s.st.processes[0], s.st.processes[2]
+	s.mu.Unlock()
+	if keyOf(a, "device_name") == nil || keyOf(a, "device_name") != keyOf(b, "device_name") {
+		t.Error("two processes hold their own copies of the field name device_name")
+	}
+	if valueOf(a, "device_name") != valueOf(b, "device_name") || valueOf(a, "process_effective_reputation") != valueOf(b, "process_effective_reputation") {
+		t.Error("two processes hold their own copies of a repeated value")
+	}
+	ps, err := s.Client().Processes.Details(context.Background(), "g-2")
+	if err != nil || len(ps) != 1 || ps[0].DeviceName != "HOST" || ps[0].ProcessSHA256 != fmt.Sprintf("%064x", 2) ||
+		ps[0].ProcessEffectiveReputation != "NOT_LISTED" {
+		t.Errorf("details: %+v %v", ps, err)
 	}
 }

@@ -71,7 +71,7 @@ func (s *Server) AddProcess(p carbonblack.Process) {
 		}
 	}
 	s.mu.Lock()
-	s.st.processes = append(s.st.processes, r)
+	s.st.processes = append(s.st.processes, s.st.intern.compact(r))
 	s.st.indexProcessLocked(len(s.st.processes) - 1)
 	s.mu.Unlock()
 }
@@ -95,7 +95,7 @@ func (s *Server) AddObservation(o carbonblack.Observation) {
 		r = toRecord(o)
 	}
 	s.mu.Lock()
-	s.st.observations = append(s.st.observations, r)
+	s.st.observations = append(s.st.observations, s.st.intern.compact(r))
 	s.st.indexObservationLocked(len(s.st.observations) - 1)
 	s.mu.Unlock()
 }

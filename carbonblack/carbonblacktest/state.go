@@ -18,6 +18,7 @@ type state struct {
 	processes    []record
 	observations []record
 	ix           indexes
+	intern       interner
 	jobs         map[string]*job
 
 	binaries map[string]*binary

@@ -32,8 +32,8 @@ func (s *Server) webif(kind string, id int64) string {
 
 // sampleFor finds the sample with sha256h or creates it.
 func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *sampleRec {
-	if ids := s.st.byHash[sha256h]; len(ids) > 0 {
-		return s.st.samples[ids[0]]
+	if id, found := s.st.byHash.first[sha256h]; found {
+		return s.st.samples[id]
 	}
 	if typ == "" {
 		typ = "Windows Exe (x86-32)"
@@ -48,7 +48,7 @@ func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *
 	}
 	s.st.samples[id] = smp
 	for _, h := range []string{md5h, sha1h, sha256h} {
-		s.st.byHash[h] = append(s.st.byHash[h], id)
+		s.st.byHash.add(h, id)
 	}
 	return smp
 }

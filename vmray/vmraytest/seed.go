@@ -135,7 +135,7 @@ func (s *Server) Samples() []vmray.Sample {
 func (s *Server) SampleByHash(hash string) (vmray.Sample, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := s.st.byHash[strings.ToLower(hash)]
+	ids := s.st.byHash.ids(strings.ToLower(hash))
 	if len(ids) == 0 {
 		return vmray.Sample{}, false
 	}

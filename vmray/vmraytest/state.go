@@ -116,7 +116,7 @@ type Unlock struct {
 type state struct {
 	keys        map[string]*keyRec
 	samples     map[int64]*sampleRec
-	byHash      map[string][]int64
+	byHash      hashIndex
 	submissions map[int64]*submissionRec
 	// pending holds the unfinished submissions and bySample each sample's submissions in id order: the indexes
 	// that keep a request's cost independent of how many submissions the fake holds.
@@ -133,7 +133,7 @@ type state struct {
 func (st *state) init() {
 	st.keys = map[string]*keyRec{}
 	st.samples = map[int64]*sampleRec{}
-	st.byHash = map[string][]int64{}
+	st.byHash = hashIndex{first: map[string]int64{}, more: map[string][]int64{}}
 	st.submissions = map[int64]*submissionRec{}
 	st.pending = map[int64]*submissionRec{}
 	st.bySample = map[int64][]int64{}
@@ -181,4 +181,29 @@ func sortedIDs[V any](m map[int64]V) []int64 {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// hashIndex maps a hash (MD5, SHA-1 or SHA-256) to the samples that have
+// it, in id order. Nearly every hash has one sample: it is kept without a
+// slice of its own.
+type hashIndex struct {
+	first map[string]int64   // the first sample with the hash
+	more  map[string][]int64 // any later ones
+}
+
+func (ix hashIndex) add(hash string, id int64) {
+	if _, found := ix.first[hash]; !found {
+		ix.first[hash] = id
+		return
+	}
+	ix.more[hash] = append(ix.more[hash], id)
+}
+
+// ids returns the samples with hash, in id order.
+func (ix hashIndex) ids(hash string) []int64 {
+	id, found := ix.first[hash]
+	if !found {
+		return nil
+	}
+	return append([]int64{id}, ix.more[hash]...)
 }

@@ -273,7 +273,7 @@ func (s *Server) submitLocked(w http.ResponseWriter, key *keyRec, p submitParams
 		size, typ = int64(len(p.url)), "URL"
 		name, p.filename = sha256h+".url", p.url
 	}
-	if ids := s.st.byHash[sha256h]; len(ids) > 0 && p.caching == vmray.CachingLegacy && len(s.st.samples[ids[0]].analyses) > 0 {
+	if id, found := s.st.byHash.first[sha256h]; found && p.caching == vmray.CachingLegacy && len(s.st.samples[id].analyses) > 0 {
 		ok(w, rejection(p.filename))
 		return
 	}
