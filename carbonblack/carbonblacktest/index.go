@@ -117,6 +117,7 @@ const maxInterned = 4096
 type interner struct {
 	keys   map[string]string
 	values map[string]any
+	strs   map[string]string
 }
 
 // compact returns r with its field names and top-level string values
@@ -142,4 +143,49 @@ func (in *interner) compact(r record) record {
 		out[k] = v
 	}
 	return out
+}
+
+// str returns the shared copy of a common string (IOC fields, match types,
+// tags), once the table has room for it.
+func (in *interner) str(s string) string {
+	if in.strs == nil {
+		in.strs = map[string]string{}
+	}
+	if shared, ok := in.strs[s]; ok {
+		return shared
+	}
+	if len(in.strs) < maxInterned {
+		in.strs[s] = s
+	}
+	return s
+}
+
+// report shares the strings a stored report repeats: its IOCs' fields and
+// match types and its tags with every report, and within the report the
+// values and links its IOCs repeat (a file's hash and sandbox link are in
+// each of its IOCs). The report reads back the same.
+func (in *interner) report(rep *reportWire) {
+	local := map[string]string{}
+	share := func(s string) string {
+		if shared, ok := local[s]; ok {
+			return shared
+		}
+		local[s] = s
+		return s
+	}
+	rep.Description = share(rep.Description)
+	if rep.Link != nil {
+		rep.Link = new(share(*rep.Link))
+	}
+	for i := range rep.Tags {
+		rep.Tags[i] = in.str(rep.Tags[i])
+	}
+	for i := range rep.IOCsV2 {
+		ioc := &rep.IOCsV2[i]
+		ioc.MatchType = carbonblack.MatchType(in.str(string(ioc.MatchType)))
+		ioc.Field, ioc.Link = in.str(ioc.Field), share(ioc.Link)
+		for j := range ioc.Values {
+			ioc.Values[j] = share(ioc.Values[j])
+		}
+	}
 }

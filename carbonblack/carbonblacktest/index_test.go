@@ -162,3 +162,35 @@ func TestRecordsShareNamesAndValues(t *testing.T) {
 		t.Errorf("details: %+v %v", ps, err)
 	}
 }
+
+// A stored report holds one copy of the hash and link its IOCs repeat, and
+// reads back whole.
+func TestReportsShareRepeatedStrings(t *testing.T) {
+	s := NewServer(t)
+	h, link := strings.Repeat("ab", 32), "https://vmray.example/samples/1"
+	var iocs []carbonblack.IOC
+	for _, f := range []string{carbonblack.FieldProcessHash, "childproc_sha256", "filemod_sha256"} {
+		ioc := carbonblack.EqualityIOC(f, strings.Clone(h))
+		ioc.Link = strings.Clone(link)
+		iocs = append(iocs, ioc)
+	}
+	made, err := s.Client().Reports.Create(context.Background(), carbonblack.Report{Title: "t", Description: link, Severity: 8,
+		Link: link, IOCsV2: iocs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	rep := s.st.reports[made.ID]
+	s.mu.Unlock()
+	first := rep.IOCsV2[0]
+	for _, ioc := range rep.IOCsV2[1:] {
+		if unsafe.StringData(ioc.Values[0]) != unsafe.StringData(first.Values[0]) || unsafe.StringData(ioc.Link) != unsafe.StringData(first.Link) {
+			t.Errorf("IOC %s holds its own copy of the hash or link", ioc.Field)
+		}
+	}
+	got := s.Reports()
+	if len(got) != 1 || len(got[0].IOCsV2) != 3 || got[0].IOCsV2[2].Values[0] != h || got[0].IOCsV2[2].Link != link ||
+		got[0].IOCsV2[1].Field != "childproc_sha256" || got[0].Description != link {
+		t.Errorf("reports: %+v", got)
+	}
+}

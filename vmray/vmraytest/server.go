@@ -134,6 +134,8 @@ type Server struct {
 	once sync.Once
 	// limiter throttles requests when WithRateLimit is set.
 	limiter *rate.Limiter
+	// copyBufs are the uploads' copy buffers, reused across uploads.
+	copyBufs sync.Pool
 }
 
 // New starts a fake VMRay server. Close it when done.

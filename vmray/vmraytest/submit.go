@@ -135,7 +135,12 @@ func (s *Server) readUpload(part io.Reader) (*upload, error) {
 	hs := []hash.Hash{md5.New(), sha1.New(), sha256.New()}
 	var kept bytes.Buffer
 	keep := &limitedBuffer{buf: &kept, left: s.cfg.storeLimit}
-	n, err := io.CopyBuffer(io.MultiWriter(hs[0], hs[1], hs[2], keep), part, make([]byte, 256<<10))
+	buf, _ := s.copyBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new(make([]byte, 256<<10))
+	}
+	defer s.copyBufs.Put(buf)
+	n, err := io.CopyBuffer(io.MultiWriter(hs[0], hs[1], hs[2], keep), part, *buf)
 	if err != nil {
 		return nil, err
 	}
