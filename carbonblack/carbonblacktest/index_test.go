@@ -194,3 +194,34 @@ func TestReportsShareRepeatedStrings(t *testing.T) {
 		t.Errorf("reports: %+v", got)
 	}
 }
+
+// A binary seeded without descriptive metadata keeps none of its own and
+// answers the same metadata; one with a product name keeps it.
+func TestBinariesKeepOnlyTheirOwnMetadata(t *testing.T) {
+	s := NewServer(t)
+	plain, err := s.AddBinary(Binary{Content: []byte("MZ plain")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := s.AddBinary(Binary{Content: []byte("MZ named"), Metadata: carbonblack.BinaryMetadata{ProductName: new("Tool")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client()
+	ctx := context.Background()
+	m, err := c.UBS.Metadata(ctx, plain)
+	if err != nil || m.SHA256 != plain || len(m.MD5) != 32 || m.FileSize != 8 || m.AvailableFileSize != 8 || !m.FileAvailable ||
+		m.OSType != "WINDOWS" || len(m.Architecture) != 1 || m.Architecture[0] != "amd64" || m.ProductName != nil {
+		t.Errorf("plain metadata: %+v %v", m, err)
+	}
+	n, err := c.UBS.Metadata(ctx, named)
+	if err != nil || n.ProductName == nil || *n.ProductName != "Tool" || n.FileSize != 8 {
+		t.Errorf("named metadata: %+v %v", n, err)
+	}
+	s.mu.Lock()
+	kept := s.st.binaries[plain].meta == nil && s.st.binaries[named].meta != nil
+	s.mu.Unlock()
+	if !kept {
+		t.Error("the plain binary holds a metadata record of its own, or the named one lost its")
+	}
+}
