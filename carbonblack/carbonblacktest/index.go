@@ -120,11 +120,32 @@ type interner struct {
 	strs   map[string]string
 }
 
-// compact returns r with its field names and top-level string values
-// shared with the records stored before it. The record is the same JSON.
+// compact returns r with its field names and string values shared with the
+// records stored before it, and the strings it repeats (a process's hash in
+// process_hash and process_sha256, its timestamps) stored once. The record
+// is the same JSON.
 func (in *interner) compact(r record) record {
 	if in.keys == nil {
 		in.keys, in.values = map[string]string{}, map[string]any{}
+	}
+	local := map[string]any{}
+	share := func(v any) any {
+		s, ok := v.(string)
+		if !ok {
+			return v
+		}
+		if shared, ok := in.values[s]; ok {
+			return shared
+		}
+		if shared, ok := local[s]; ok {
+			return shared
+		}
+		if len(in.values) < maxInterned {
+			in.values[s] = v
+		} else {
+			local[s] = v
+		}
+		return v
 	}
 	out := make(record, len(r))
 	for k, v := range r {
@@ -133,12 +154,12 @@ func (in *interner) compact(r record) record {
 		} else if len(in.keys) < maxInterned {
 			in.keys[k] = k
 		}
-		if s, ok := v.(string); ok {
-			if shared, ok := in.values[s]; ok {
-				v = shared
-			} else if len(in.values) < maxInterned {
-				in.values[s] = v
+		if list, ok := v.([]any); ok {
+			for i := range list {
+				list[i] = share(list[i])
 			}
+		} else {
+			v = share(v)
 		}
 		out[k] = v
 	}

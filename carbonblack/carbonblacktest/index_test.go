@@ -156,6 +156,9 @@ func TestRecordsShareNamesAndValues(t *testing.T) {
 	if valueOf(a, "device_name") != valueOf(b, "device_name") || valueOf(a, "process_effective_reputation") != valueOf(b, "process_effective_reputation") {
 		t.Error("two processes hold their own copies of a repeated value")
 	}
+	if h, _ := b["process_hash"].([]any); len(h) != 1 || unsafe.StringData(h[0].(string)) != valueOf(b, "process_sha256") {
+		t.Errorf("a process holds two copies of its hash: %v", b["process_hash"])
+	}
 	ps, err := s.Client().Processes.Details(context.Background(), "g-2")
 	if err != nil || len(ps) != 1 || ps[0].DeviceName != "HOST" || ps[0].ProcessSHA256 != fmt.Sprintf("%064x", 2) ||
 		ps[0].ProcessEffectiveReputation != "NOT_LISTED" {
