@@ -64,7 +64,7 @@ func (s *Server) newSubmission(smp *sampleRec, key *keyRec, p submitParams, pare
 	sub := &submissionRec{key: key, phaseStart: now, maxRec: p.maxRec}
 	sub.s = vmray.Submission{
 		ID: id, SampleID: smp.s.ID, SampleMD5: smp.s.MD5, SampleSHA1: smp.s.SHA1, SampleSHA256: smp.s.SHA256,
-		Created: vmray.Time{Time: now}, Status: vmray.SubmissionQueued, WebifURL: s.webif("samples", smp.s.ID),
+		Created: vmray.Time{Time: now}, Status: vmray.SubmissionQueued, WebifURL: smp.s.WebifURL, // the sample's page, shared
 		ConsumedQuota: 1, BillingType: key.BillingType, Type: "api", Filename: p.filename, Tags: tags,
 		Shareable: p.shareable, AnalysisCacheIDs: []int64{}, JobCacheIDs: []int64{},
 		AnalyzerMode: p.analyzerMode, AnalysisCaching: p.caching, ArchiveAction: p.archiveAction,
