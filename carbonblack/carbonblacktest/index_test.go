@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -226,5 +228,41 @@ func TestBinariesKeepOnlyTheirOwnMetadata(t *testing.T) {
 	s.mu.Unlock()
 	if !kept {
 		t.Error("the plain binary holds a metadata record of its own, or the named one lost its")
+	}
+}
+
+// The object store serves a binary's zip only once a download link was
+// minted for it, without keeping a record per link.
+func TestBinaryLinksNeedMinting(t *testing.T) {
+	s := NewServer(t)
+	sha, err := s.AddBinary(Binary{Content: []byte("MZ linked")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := s.presign(httptest.NewRequest("GET", "/", nil), "cdc-file-storage", sha+".zip", 60)
+	get := func() (int, string) {
+		resp, err := s.httpClient.Get(url) // trusts the listeners and ignores proxies
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(); code != http.StatusForbidden || !strings.Contains(body, "NoSuchKey") {
+		t.Errorf("before minting: %d %s", code, body)
+	}
+	links, err := s.Client().UBS.DownloadLinks(context.Background(), time.Minute, sha)
+	if err != nil || len(links.Found) != 1 {
+		t.Fatalf("links: %+v %v", links, err)
+	}
+	if code, body := get(); code != http.StatusOK || !strings.HasPrefix(body, "PK") {
+		t.Errorf("after minting: %d %.20q", code, body)
+	}
+	s.mu.Lock()
+	n := len(s.st.links)
+	s.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d link records kept", n)
 	}
 }

@@ -50,6 +50,9 @@ type binary struct {
 	open       func() io.Reader
 	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
 	errorsLeft int
+	// linked is set once a download link was minted: the object store
+	// then serves <sha256>.zip from the binary itself, with no link record.
+	linked bool
 }
 
 // reader returns a fresh reader over the whole file.
@@ -208,9 +211,8 @@ func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
 			b.errorsLeft--
 			failed = append(failed, h)
 		default:
-			name := b.sha256 + ".zip"
-			s.st.links[name] = &link{open: b.reader, size: b.available, zip: true}
-			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", name, expires)})
+			b.linked = true
+			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", b.sha256+".zip", expires)})
 		}
 	}
 	s.mu.Unlock()
@@ -283,6 +285,11 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	l, ok := s.st.links[name]
+	if !ok {
+		if b := s.st.binaries[strings.TrimSuffix(name, ".zip")]; b != nil && b.linked && strings.HasSuffix(name, ".zip") {
+			l, ok = &link{open: b.reader, size: b.available, zip: true}, true
+		}
+	}
 	s.mu.Unlock()
 	if !ok {
 		s3Error(w, "NoSuchKey", "The specified key does not exist.")
