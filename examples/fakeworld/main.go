@@ -103,7 +103,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- *Service) int {
 	}
 	defer svc.Close()
 	if *items > 0 {
-		// A load world is mostly long-lived records: collecting at 25% growth instead of Go's 100% keeps the
+		// A load world is mostly long-lived records: collecting at 10% growth instead of Go's 100% keeps the
 		// process near its live heap (GOGC, when set, decides instead).
 		if os.Getenv("GOGC") == "" {
 			debug.SetGCPercent(loadGCPercent)
