@@ -21,7 +21,7 @@
 // look-ups by process GUID, parent, hash, alert and observation id, and
 // override searches by hash, are indexed, and stored records share their
 // field names and repeated values, so a world of 100,000 processes costs
-// about 1.7 KB each with its binary),
+// about 1.4 KB each with its binary),
 // [Server.DeviceActions], [Server.Commands], [Server.Reports],
 // [Server.Watchlists], [Server.Feed], [Server.Overrides], [Server.Banned],
 // [Server.Device], [Server.DeviceProcesses], [Server.DeviceFile] and
