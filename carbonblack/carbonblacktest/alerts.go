@@ -2,6 +2,7 @@ package carbonblacktest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,8 @@ func (s *Server) AddAlert(a carbonblack.Alert) carbonblack.Alert {
 		a.Workflow = &carbonblack.Workflow{ChangeTimestamp: a.BackendTimestamp, ChangedByType: "SYSTEM", ChangedBy: "ALERT_CREATION", ClosureReason: "NO_REASON", Status: "OPEN"}
 	}
 	s.mu.Lock()
-	s.st.alerts = append(s.st.alerts, toRecord(a))
+	s.st.alerts = append(s.st.alerts, s.st.intern.compact(toRecord(a)))
+	s.st.indexAlertLocked(len(s.st.alerts) - 1)
 	s.mu.Unlock()
 	return a
 }
@@ -67,7 +69,7 @@ func (s *Server) searchAlerts(w http.ResponseWriter, r *http.Request) {
 		body.TimeRange = map[string]any{"start": carbonblack.FormatTime(now.Add(-defaultAlertWindow)), "end": carbonblack.FormatTime(now)}
 	}
 	s.mu.Lock()
-	all := append([]record(nil), s.st.alerts...)
+	all := slices.Clip(s.st.alerts)
 	s.mu.Unlock()
 	matched, ok := body.filterOrFail(w, all, "backend_timestamp", now)
 	if !ok {
@@ -85,11 +87,10 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.st.alerts {
-		if a["id"] == id {
-			writeJSON(w, http.StatusOK, a)
-			return
-		}
+	if pos, ok := s.st.ix.alertByID[id]; ok {
+		s.st.ix.examined++
+		writeJSON(w, http.StatusOK, s.st.alerts[pos])
+		return
 	}
 	notFound(w, "Alert %s not found", id)
 }

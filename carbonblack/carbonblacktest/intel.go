@@ -330,6 +330,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 	if _, dup := s.st.reports[rep.ID]; !dup {
 		s.st.reportOrder = append(s.st.reportOrder, rep.ID)
 	}
+	s.st.intern.report(rep)
 	s.st.reports[rep.ID] = rep
 	writeJSON(w, http.StatusOK, rep)
 }
@@ -357,6 +358,7 @@ func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "Report %s not found", id)
 		return
 	}
+	s.st.intern.report(rep)
 	s.st.reports[id] = rep
 	writeJSON(w, http.StatusOK, rep)
 }

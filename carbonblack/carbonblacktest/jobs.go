@@ -12,9 +12,13 @@ import (
 
 // job is a search or detail job.
 type job struct {
-	kind      string
-	summary   map[string]any
+	kind    string
+	summary map[string]any
+	// results are the stored records themselves, shared (never modified):
+	// fields, when set, is applied as each page is served, so a job costs a
+	// pointer per result rather than a copy.
 	results   []record
+	fields    []string
 	numFound  int
 	polls     int
 	created   time.Time
@@ -67,7 +71,8 @@ func (s *Server) AddProcess(p carbonblack.Process) {
 		}
 	}
 	s.mu.Lock()
-	s.st.processes = append(s.st.processes, r)
+	s.st.processes = append(s.st.processes, s.st.intern.compact(r))
+	s.st.indexProcessLocked(len(s.st.processes) - 1)
 	s.mu.Unlock()
 }
 
@@ -90,7 +95,8 @@ func (s *Server) AddObservation(o carbonblack.Observation) {
 		r = toRecord(o)
 	}
 	s.mu.Lock()
-	s.st.observations = append(s.st.observations, r)
+	s.st.observations = append(s.st.observations, s.st.intern.compact(r))
+	s.st.indexObservationLocked(len(s.st.observations) - 1)
 	s.mu.Unlock()
 }
 
@@ -113,10 +119,12 @@ func (s *Server) records(kind string) ([]record, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch kind {
+	// The lists only grow and their records never change: a clipped view
+	// is a snapshot.
 	case "processes":
-		return slices.Clone(s.st.processes), true
+		return slices.Clip(s.st.processes), true
 	case "observations":
-		return slices.Clone(s.st.observations), true
+		return slices.Clip(s.st.observations), true
 	}
 	return nil, false
 }
@@ -165,12 +173,23 @@ func (s *Server) startJobOf(kind string, w http.ResponseWriter, r *http.Request)
 		return
 	}
 	sortRecords(matched, body.Sort)
-	kept := pageOf(matched, start, rows)
-	selected := make([]record, len(kept))
-	for i, rec := range kept {
-		selected[i] = selectFields(rec, body.Fields, kind)
+	// The matches beyond the page are dropped (clipped, so the backing array goes too when small).
+	kept := slices.Clip(pageOf(matched, start, rows))
+	if len(kept) < cap(matched)/2 {
+		kept = slices.Clone(kept)
 	}
-	s.addJob(w, &job{kind: kind, results: selected, numFound: len(matched), created: s.now(), noData: len(all) == 0, contacted: contactedShards})
+	s.addJob(w, &job{kind: kind, results: kept, fields: selectionOf(body.Fields), numFound: len(matched), created: s.now(),
+		noData: len(all) == 0, contacted: contactedShards})
+}
+
+// selectionOf is the fields list a search job applies to its results: never
+// nil, so that a job with one (every search job) is told from a detail job,
+// which returns whole records.
+func selectionOf(fields []string) []string {
+	if len(fields) == 0 {
+		return []string{"*"}
+	}
+	return slices.Clone(fields)
 }
 
 // selectFields applies a job's fields list: the default set ("*" or none)
@@ -202,13 +221,9 @@ func (s *Server) startDetailJob(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "process_guids must not be empty")
 		return
 	}
-	all, _ := s.records("processes")
-	var found []record
-	for _, rec := range all {
-		if slices.Contains(body.ProcessGUIDs, strs(rec["process_guid"])[0]) {
-			found = append(found, rec)
-		}
-	}
+	s.mu.Lock()
+	found := s.st.lookupLocked(s.st.processes, s.st.ix.processByGUID, body.ProcessGUIDs...)
+	s.mu.Unlock()
 	s.addJob(w, &job{kind: "processes", results: found, numFound: len(found), created: s.now(), contacted: 1})
 }
 
@@ -232,7 +247,18 @@ func (s *Server) startObservationDetailJob(w http.ResponseWriter, r *http.Reques
 		badRequest(w, "exactly one of alert_id, observation_ids or process_hash is required")
 		return
 	}
-	all, _ := s.records("observations")
+	// The candidates come from the indexes; the test below is the one a scan of every observation would make.
+	s.mu.Lock()
+	var all []record
+	switch {
+	case body.AlertID != "":
+		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByAlert, body.AlertID)
+	case len(body.ObservationIDs) > 0:
+		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByID, body.ObservationIDs...)
+	default:
+		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByHash, strings.ToLower(body.ProcessHash))
+	}
+	s.mu.Unlock()
 	var found []record
 	for _, rec := range all {
 		switch {
@@ -291,7 +317,15 @@ func (s *Server) jobResultsOf(kind string, w http.ResponseWriter, r *http.Reques
 		resp["completed"] = j.contacted
 		resp["num_found"] = j.numFound
 		resp["num_available"] = len(j.results)
-		resp["results"] = pageOf(j.results, start, rows)
+		page := pageOf(j.results, start, rows)
+		if j.fields != nil {
+			selected := make([]record, len(page))
+			for i, rec := range page {
+				selected[i] = selectFields(rec, j.fields, j.kind)
+			}
+			page = selected
+		}
+		resp["results"] = page
 	default:
 		resp["completed"] = j.contacted * j.polls / (s.opts.jobPolls + 1)
 	}
@@ -321,16 +355,21 @@ func (s *Server) startSummaryJob(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "process_guid is required")
 		return
 	}
-	all, _ := s.records("processes")
-	guid := func(rec record) string { return strings.Join(strs(rec["process_guid"]), "") }
-	parentOf := func(rec record) string { return strings.Join(strs(rec["parent_guid"]), "") }
+	guid := func(rec record) string { return joined(rec, "process_guid") }
+	parentOf := func(rec record) string { return joined(rec, "parent_guid") }
 	summary := map[string]any{"process": nil, "parent": nil, "siblings": []record{}, "children": []record{}}
 	var proc record
-	for _, rec := range all {
-		if guid(rec) == body.ProcessGUID {
-			proc = rec
-		}
+	s.mu.Lock()
+	if same := s.st.lookupLocked(s.st.processes, s.st.ix.processByGUID, body.ProcessGUID); len(same) > 0 {
+		proc = same[len(same)-1]
 	}
+	// Every record the loop below can pick is the parent, a sibling or a child: the indexes give them, in stored order.
+	var all []record
+	if proc != nil {
+		all = s.st.recordsAtLocked(s.st.processes, slices.Concat(s.st.ix.processByGUID.positions(parentOf(proc)),
+			s.st.ix.processByParent.positions(parentOf(proc), body.ProcessGUID)))
+	}
+	s.mu.Unlock()
 	if proc != nil {
 		summary["process"] = proc
 		var siblings, children []record

@@ -113,6 +113,10 @@ type Server struct {
 	tb      testing.TB
 	// httpClient trusts both listeners' CAs and ignores proxy settings.
 	httpClient *http.Client
+	// deflaters are the compressors of finished downloads, reused: each
+	// holds about a megabyte, which concurrent downloads would otherwise
+	// allocate anew.
+	deflaters sync.Pool
 
 	mu sync.Mutex
 	st state

@@ -17,6 +17,8 @@ type state struct {
 	alerts       []record
 	processes    []record
 	observations []record
+	ix           indexes
+	intern       interner
 	jobs         map[string]*job
 
 	binaries map[string]*binary
@@ -45,6 +47,7 @@ type state struct {
 func newState() state {
 	return state{
 		devices:    map[int64]*device{},
+		ix:         newIndexes(),
 		jobs:       map[string]*job{},
 		binaries:   map[string]*binary{},
 		links:      map[string]*link{},

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -36,13 +37,45 @@ type Binary struct {
 	TransientErrors int
 }
 
+// binary is a stored file: its bytes (content, or open for a large file)
+// and its metadata, kept whole only when it says more than the sizes,
+// hashes and defaults the fake fills in (plainMetadata), which a world of
+// many small files would otherwise hold once per file.
 type binary struct {
 	sha256     string
+	md5        string
 	size       int64
 	available  int64
+	content    []byte
 	open       func() io.Reader
-	meta       carbonblack.BinaryMetadata
+	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
 	errorsLeft int
+	// linked is set once a download link was minted: the object store
+	// then serves <sha256>.zip from the binary itself, with no link record.
+	linked bool
+}
+
+// reader returns a fresh reader over the whole file.
+func (b *binary) reader() io.Reader {
+	if b.open != nil {
+		return b.open()
+	}
+	return bytes.NewReader(b.content)
+}
+
+// metadata is what UBS answers for the binary.
+func (b *binary) metadata() carbonblack.BinaryMetadata {
+	if b.meta != nil {
+		return *b.meta
+	}
+	return plainMetadata(b.sha256, b.md5, b.size, b.available)
+}
+
+// plainMetadata is the metadata of a binary seeded without descriptive
+// fields: its hashes and sizes, a Windows amd64 file.
+func plainMetadata(sha, md5 string, size, available int64) carbonblack.BinaryMetadata {
+	return carbonblack.BinaryMetadata{SHA256: sha, MD5: md5, FileSize: size, AvailableFileSize: available, FileAvailable: true,
+		OSType: "WINDOWS", Architecture: []string{"amd64"}}
 }
 
 // link is a minted pre-signed URL target.
@@ -56,17 +89,16 @@ type link struct {
 // truncation threshold ([WithTruncation]) are kept only in part, like UBS:
 // their archive holds the first bytes, whose hash differs.
 func (s *Server) AddBinary(b Binary) (string, error) {
-	open := b.Open
-	size := b.Size
-	if open == nil {
-		content := append([]byte(nil), b.Content...)
-		size = int64(len(content))
-		open = func() io.Reader { return bytes.NewReader(content) }
+	stored := &binary{open: b.Open, size: b.Size, errorsLeft: b.TransientErrors}
+	if b.Open == nil {
+		stored.content = append([]byte(nil), b.Content...)
+		stored.size = int64(len(stored.content))
 	}
+	size := stored.size
 	sum := strings.ToLower(b.SHA256)
 	if sum == "" {
 		h := sha256.New()
-		n, err := io.Copy(h, open())
+		n, err := io.Copy(h, stored.reader())
 		if err != nil {
 			return "", fmt.Errorf("carbonblacktest: reading binary: %w", err)
 		}
@@ -90,8 +122,12 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 	if m.MD5 == "" {
 		m.MD5 = randomHex(16)
 	}
+	stored.sha256, stored.md5, stored.available = sum, m.MD5, available
+	if !reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
+		stored.meta = &m
+	}
 	s.mu.Lock()
-	s.st.binaries[sum] = &binary{sha256: sum, size: size, available: available, open: open, meta: m, errorsLeft: b.TransientErrors}
+	s.st.binaries[sum] = stored
 	s.mu.Unlock()
 	return sum, nil
 }
@@ -105,14 +141,14 @@ func (s *Server) binaryMetadata(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "Binary with sha256 %s not found", sha)
 		return
 	}
-	writeJSON(w, http.StatusOK, b.meta)
+	writeJSON(w, http.StatusOK, b.metadata())
 }
 
 func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
 	_, ok := s.st.binaries[sha]
-	procs := append([]record(nil), s.st.processes...)
+	procs := s.st.lookupLocked(s.st.processes, s.st.ix.processBySHA, sha)
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, "Binary with sha256 %s not found", sha)
@@ -175,9 +211,8 @@ func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
 			b.errorsLeft--
 			failed = append(failed, h)
 		default:
-			name := b.sha256 + ".zip"
-			s.st.links[name] = &link{open: b.open, size: b.available, zip: true}
-			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", name, expires)})
+			b.linked = true
+			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", b.sha256+".zip", expires)})
 		}
 	}
 	s.mu.Unlock()
@@ -250,6 +285,11 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	l, ok := s.st.links[name]
+	if !ok {
+		if b := s.st.binaries[strings.TrimSuffix(name, ".zip")]; b != nil && b.linked && strings.HasSuffix(name, ".zip") {
+			l, ok = &link{open: b.reader, size: b.available, zip: true}, true
+		}
+	}
 	s.mu.Unlock()
 	if !ok {
 		s3Error(w, "NoSuchKey", "The specified key does not exist.")
@@ -263,7 +303,7 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/zip")
 	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) { return flate.NewWriter(out, flate.BestSpeed) })
+	zw.RegisterCompressor(zip.Deflate, s.deflater)
 	fw, err := zw.CreateHeader(&zip.FileHeader{Name: "filedata", Method: zip.Deflate, Modified: s.now()})
 	if err != nil {
 		return
@@ -272,4 +312,29 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = zw.Close()
+}
+
+// deflater returns a BestSpeed compressor writing to out, reused from an
+// earlier download when one is free; closing it gives it back.
+func (s *Server) deflater(out io.Writer) (io.WriteCloser, error) {
+	if fw, ok := s.deflaters.Get().(*flate.Writer); ok {
+		fw.Reset(out)
+		return &pooledDeflater{Writer: fw, s: s}, nil
+	}
+	fw, err := flate.NewWriter(out, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	return &pooledDeflater{Writer: fw, s: s}, nil
+}
+
+type pooledDeflater struct {
+	*flate.Writer
+	s *Server
+}
+
+func (p *pooledDeflater) Close() error {
+	err := p.Writer.Close()
+	p.s.deflaters.Put(p.Writer)
+	return err
 }

@@ -16,7 +16,8 @@
 //	eval "$(go run ./examples/fakeworld -base-port 18000 -print-env cbc-vmray)"
 //
 // and -env-file writes every example's once the world runs. -items N adds N
-// new files for load tests (see World.SeedLoad).
+// new files for load tests (see World.SeedLoad); -pprof host:port serves Go's
+// profiles, to see what the fakes hold under load.
 //
 // An HTTP control API on its own port seeds files, alerts, devices,
 // threats, agents, messages, clicks and samples; reads back what clients did

@@ -11,6 +11,11 @@ import (
 	"github.com/soarkit/soarkit/vmray/vmraytest"
 )
 
+// loadGCPercent is the collector's target growth in a load world (-items)
+// unless GOGC is set: 10% keeps the process near its live heap, most of
+// which lives as long as the world.
+const loadGCPercent = 10
+
 // loadHosts is how many Carbon Black devices the load files are spread over.
 const loadHosts = 50
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -43,6 +44,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- *Service) int {
 	envFile := fs.String("env-file", "", "once serving, write the export lines of every example to this file")
 	basePort := fs.Int("base-port", 0, "listen on fixed ports from this one: control, vmray, carbonblack, sentinelone, proofpoint, nsx")
 	items := fs.Int("items", 0, "for load tests: add this many distinct new files (Carbon Black processes and binaries VMRay finds malicious after 1 s), and keep only the last 1,000 requests of each fake without bodies (counts per route stay whole)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiles (net/http/pprof) on this host:port, to profile the fakes under load")
 	var listens listFlag
 	fs.Var(&listens, "listen", "service=host:port for one service (control, vmray, carbonblack, sentinelone, proofpoint, nsx); repeatable")
 	if err := fs.Parse(args); err != nil {
@@ -76,6 +78,14 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- *Service) int {
 		writeExports(stdout, envFor(*printEnv, planEndpoints(plan), ""))
 		return 0
 	}
+	if *pprofAddr != "" {
+		stopProfiles, err := serveProfiles(*pprofAddr, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakeworld: -pprof: %v\n", err)
+			return 1
+		}
+		defer stopProfiles()
+	}
 	caFile := ""
 	if *useTLS {
 		dir, err := os.MkdirTemp("", "fakeworld-")
@@ -93,6 +103,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- *Service) int {
 	}
 	defer svc.Close()
 	if *items > 0 {
+		// A load world is mostly long-lived records: collecting at 10% growth instead of Go's 100% keeps the
+		// process near its live heap (GOGC, when set, decides instead).
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(loadGCPercent)
+		}
 		if err := svc.SeedLoad(*items); err != nil {
 			fmt.Fprintf(stderr, "fakeworld: %v\n", err)
 			return 1

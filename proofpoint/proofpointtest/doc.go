@@ -18,6 +18,10 @@
 //     current), an empty 400 for an interval that ends before it starts,
 //     and the look-back ([WithLookBack]). Bodies always carry queryEndTime
 //     and the endpoint's arrays, empty or not.
+//   - Indexes: messages and clicks by event time, campaigns by id, member
+//     and update time, people reports kept in their order with their
+//     totals, so a request looks only at the items it answers with,
+//     however many are seeded.
 //   - Late indexing: each seeded event has an event time, which places it in
 //     windows, and an index time, before which no query returns it
 //     ([Server.AddDeliveredMessage] and friends), driven by an injectable

@@ -1,10 +1,10 @@
 package proofpointtest
 
 import (
-	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -57,21 +57,37 @@ type storedCampaign struct {
 func (s *Server) AddCampaign(c proofpoint.Campaign, lastUpdatedAt time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.campaigns = slices.DeleteFunc(s.campaigns, func(sc storedCampaign) bool { return sc.c.ID == c.ID })
+	ix := s.campaignIndexLocked()
+	if i, found := ix.byID[c.ID]; found {
+		// A replacement moves every later campaign: the lookups are rebuilt when next needed.
+		s.campaigns = slices.Delete(s.campaigns, i, i+1)
+		s.campaignIx = nil
+	}
 	s.campaigns = append(s.campaigns, storedCampaign{c: c, updated: lastUpdatedAt})
+	if s.campaignIx != nil {
+		ix.addLocked(s.campaigns, len(s.campaigns)-1)
+	}
 }
 
 // AddVAPUser seeds a very attacked person.
 func (s *Server) AddVAPUser(u proofpoint.VAPUser) {
 	s.mu.Lock()
-	s.vap = append(s.vap, u)
+	// After every user with the same attack index or a higher one.
+	i := sort.Search(len(s.vapByIndex), func(i int) bool {
+		return s.vapByIndex[i].ThreatStatistics.AttackIndex < u.ThreatStatistics.AttackIndex
+	})
+	s.vapByIndex = slices.Insert(s.vapByIndex, i, u)
+	s.vapIndexSum += float64(u.ThreatStatistics.AttackIndex)
 	s.mu.Unlock()
 }
 
 // AddTopClicker seeds a top clicker.
 func (s *Server) AddTopClicker(u proofpoint.TopClicker) {
 	s.mu.Lock()
-	s.clickers = append(s.clickers, u)
+	i := sort.Search(len(s.clickersByRank), func(i int) bool {
+		return s.clickersByRank[i].ClickStatistics.ClickCount < u.ClickStatistics.ClickCount
+	})
+	s.clickersByRank = slices.Insert(s.clickersByRank, i, u)
 	s.mu.Unlock()
 }
 
@@ -143,14 +159,7 @@ func (s *Server) forensics(w http.ResponseWriter, r *http.Request) {
 // campaignOf returns the id of the campaign threatID belongs to; callers
 // hold s.mu.
 func (s *Server) campaignOf(threatID string) string {
-	for _, sc := range s.campaigns {
-		for _, m := range sc.c.CampaignMembers {
-			if m.ID == threatID {
-				return sc.c.ID
-			}
-		}
-	}
-	return ""
+	return s.campaignIndexLocked().memberOf[threatID]
 }
 
 // paging reads size and page; ok is false after answering 400.
@@ -201,10 +210,11 @@ func (s *Server) campaignIDs(w http.ResponseWriter, r *http.Request) {
 	}
 	var refs []ref
 	s.mu.Lock()
-	for _, sc := range s.campaigns {
-		if !sc.updated.Before(iv.Start) && sc.updated.Before(iv.End) {
-			refs = append(refs, ref{ID: sc.c.ID, LastUpdatedAt: sc.updated.UTC().Format("2006-01-02T15:04:05.000Z")})
-		}
+	in := s.campaignIndexLocked().byUpdated.within(iv.Start, iv.End)
+	s.examined += len(in)
+	for _, i := range in {
+		sc := s.campaigns[i]
+		refs = append(refs, ref{ID: sc.c.ID, LastUpdatedAt: sc.updated.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
 	s.mu.Unlock()
 	got := pageOf(refs, size, page)
@@ -221,10 +231,14 @@ func (s *Server) campaign(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	s.mu.Lock()
-	idx := slices.IndexFunc(s.campaigns, func(sc storedCampaign) bool { return sc.c.ID == id })
+	idx, found := s.campaignIndexLocked().byID[id]
+	if !found {
+		idx = -1
+	}
 	var c proofpoint.Campaign
 	if idx >= 0 {
 		c = s.campaigns[idx].c
+		s.examined++
 	}
 	s.mu.Unlock()
 	if idx < 0 {
@@ -262,22 +276,19 @@ func (s *Server) peopleVAP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// The users are kept in the report's order with their sum: a page is all a request copies.
 	s.mu.Lock()
-	users := slices.Clone(s.vap)
-	s.mu.Unlock()
-	slices.SortStableFunc(users, func(a, b proofpoint.VAPUser) int {
-		return cmp.Compare(b.ThreatStatistics.AttackIndex, a.ThreatStatistics.AttackIndex)
-	})
+	total := len(s.vapByIndex)
+	users := slices.Clone(pageOf(s.vapByIndex, size, page))
 	avg := 0.0
-	for _, u := range users {
-		avg += float64(u.ThreatStatistics.AttackIndex)
+	if total > 0 {
+		avg = s.vapIndexSum / float64(total)
 	}
-	if len(users) > 0 {
-		avg /= float64(len(users))
-	}
+	s.examined += len(users)
+	s.mu.Unlock()
 	fakehttp.WriteJSON(w, http.StatusOK, map[string]any{
-		"users":                   pageOf(users, size, page),
-		"totalVapUsers":           len(users),
+		"users":                   users,
+		"totalVapUsers":           total,
 		"interval":                interval,
 		"averageAttackIndex":      avg,
 		"vapAttackIndexThreshold": s.cfg.vapThreshold,
@@ -290,14 +301,13 @@ func (s *Server) topClickers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	users := slices.Clone(s.clickers)
+	total := len(s.clickersByRank)
+	users := slices.Clone(pageOf(s.clickersByRank, size, page))
+	s.examined += len(users)
 	s.mu.Unlock()
-	slices.SortStableFunc(users, func(a, b proofpoint.TopClicker) int {
-		return cmp.Compare(b.ClickStatistics.ClickCount, a.ClickStatistics.ClickCount)
-	})
 	fakehttp.WriteJSON(w, http.StatusOK, map[string]any{
-		"users":            pageOf(users, size, page),
-		"totalTopClickers": len(users),
+		"users":            users,
+		"totalTopClickers": total,
 		"interval":         interval,
 	})
 }

@@ -94,10 +94,21 @@ type Server struct {
 	threatForensics   map[string]proofpoint.Forensics
 	campaignForensics map[string]proofpoint.Forensics
 	campaigns         []storedCampaign
-	vap               []proofpoint.VAPUser
-	clickers          []proofpoint.TopClicker
 	decoded           map[string]string
 	summaries         map[string]proofpoint.ThreatSummary
+
+	// The indexes that keep a request's cost to what it answers: messages
+	// and clicks by their time, campaigns by id, member and update time
+	// (nil until needed after a change), the people reports in their order.
+	messagesByTime timeIndex
+	clicksByTime   timeIndex
+	campaignIx     *campaignIndex
+	vapByIndex     []proofpoint.VAPUser // by attack index, highest first; ties in the order added
+	vapIndexSum    float64
+	clickersByRank []proofpoint.TopClicker // by click count, highest first; ties in the order added
+	// examined counts the stored items requests looked at, for tests that
+	// hold a request to the items it answers with.
+	examined int
 }
 
 // New starts a fake TAP on 127.0.0.1. Close it when done.

@@ -44,6 +44,7 @@ func (s *Server) addMessage(blocked bool, m proofpoint.Message, indexedAt time.T
 	}
 	s.mu.Lock()
 	s.messages = append(s.messages, storedMessage{blocked: blocked, msg: m, indexedAt: indexedAt})
+	s.messagesByTime.add(m.MessageTime.Time, len(s.messages)-1)
 	s.mu.Unlock()
 }
 
@@ -64,6 +65,7 @@ func (s *Server) addClick(blocked bool, c proofpoint.Click, indexedAt time.Time)
 	}
 	s.mu.Lock()
 	s.clicks = append(s.clicks, storedClick{blocked: blocked, click: c, indexedAt: indexedAt})
+	s.clicksByTime.add(c.ClickTime.Time, len(s.clicks)-1)
 	s.mu.Unlock()
 }
 
@@ -120,7 +122,11 @@ func (s *Server) siem(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.clock.Now()
 	s.mu.Lock()
 	var delivered, blocked, permitted, clicksBlocked []any
-	for _, m := range s.messages {
+	// Only the items of the window are looked at; they come in the order they were added.
+	msgs, clicks := s.messagesByTime.within(f.window.Start, f.window.End), s.clicksByTime.within(f.window.Start, f.window.End)
+	s.examined += len(msgs) + len(clicks)
+	for _, i := range msgs {
+		m := s.messages[i]
 		if !f.matchMessage(m, now) {
 			continue
 		}
@@ -130,7 +136,8 @@ func (s *Server) siem(w http.ResponseWriter, r *http.Request) {
 			delivered = append(delivered, s.encodeMessage(m.msg))
 		}
 	}
-	for _, c := range s.clicks {
+	for _, i := range clicks {
+		c := s.clicks[i]
 		if !f.matchClick(c, now) {
 			continue
 		}

@@ -26,6 +26,9 @@
 //     connect, shutdown, restart-machine, initiate-scan, abort-scan,
 //     broadcast) answering {"affected":N} and changing network and scan
 //     state, and POST /agents/{id}/actions/fetch-files.
+//   - Threats are indexed by id and by agent: a list or action naming ids
+//     or agents, and an agent's count of active threats, look at those
+//     threats alone.
 //   - GET /threats with ids, scope, agentIds, contentHashes, createdAt__*,
 //     updatedAt__*, incident, verdict, confidence, mitigation,
 //     classification and OS filters (each with its Nin form), cursor paging

@@ -55,10 +55,10 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
 	match := agentMatcher(q)
 	s.mu.Lock()
 	var out []sentinelone.Agent
-	active := s.activeThreatCountsLocked()
+	active := activeCounts{}
 	for _, a := range s.st.agents {
 		if match(a) {
-			a.a.ActiveThreats = active[a.a.ID]
+			a.a.ActiveThreats = active.of(&s.st, a.a.ID)
 			a.a.Infected = a.a.ActiveThreats > 0
 			out = append(out, a.a)
 		}

@@ -52,27 +52,63 @@ func threatMatcher(q url.Values, errs *[]string) func(*threatRec) bool {
 
 // threatView is a threat as the console shows it now: the agent's live
 // state is copied in.
-// active holds the agents' unresolved threat counts, computed once for a
-// whole list (activeThreatCountsLocked).
-func (s *Server) threatViewLocked(t *threatRec, active map[string]int) sentinelone.Threat {
+// active holds the agents' unresolved threat counts, counted once per agent
+// for a whole list.
+func (s *Server) threatViewLocked(t *threatRec, active activeCounts) sentinelone.Threat {
 	out := t.t
 	if a := s.st.agent(out.AgentRealtimeInfo.AgentID); a != nil {
 		out.AgentRealtimeInfo.AgentIsActive = a.a.IsActive
 		out.AgentRealtimeInfo.AgentNetworkStatus = a.a.NetworkStatus
 		out.AgentRealtimeInfo.ScanStatus = a.a.ScanStatus
-		out.AgentRealtimeInfo.ActiveThreats = active[a.a.ID]
+		out.AgentRealtimeInfo.ActiveThreats = active.of(&s.st, a.a.ID)
 	}
 	return out
 }
 
-// activeThreatCountsLocked counts the unresolved threats of every agent.
-func (s *Server) activeThreatCountsLocked() map[string]int {
-	out := map[string]int{}
-	for _, t := range s.st.threats {
-		if t.t.ThreatInfo.IncidentStatus != sentinelone.IncidentResolved {
-			out[t.t.AgentRealtimeInfo.AgentID]++
+// activeCounts memoises the agents' counts of unresolved threats within one
+// request: each agent's threats are counted from the index, once.
+type activeCounts map[string]int
+
+func (c activeCounts) of(st *state, agentID string) int {
+	if n, ok := c[agentID]; ok {
+		return n
+	}
+	n := 0
+	for _, pos := range st.threatsOfAgent[agentID] {
+		if st.threats[pos].t.ThreatInfo.IncidentStatus != sentinelone.IncidentResolved {
+			n++
 		}
 	}
+	st.examined += len(st.threatsOfAgent[agentID])
+	c[agentID] = n
+	return n
+}
+
+// threatCandidatesLocked returns, in stored order, the threats a filter can
+// select: those of the ids or agents it names (from the indexes), or every
+// threat when it names neither. The matcher still decides.
+func (s *Server) threatCandidatesLocked(q url.Values) []*threatRec {
+	var pos []int
+	switch ids, agents := csv(q, "ids"), csv(q, "agentIds"); {
+	case len(ids) > 0:
+		for _, id := range ids {
+			pos = append(pos, s.st.threatsWithID[id]...)
+		}
+	case len(agents) > 0:
+		for _, id := range agents {
+			pos = append(pos, s.st.threatsOfAgent[id]...)
+		}
+	default:
+		s.st.examined += len(s.st.threats)
+		return s.st.threats
+	}
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	out := make([]*threatRec, len(pos))
+	for i, p := range pos {
+		out[i] = s.st.threats[p]
+	}
+	s.st.examined += len(out)
 	return out
 }
 
@@ -90,8 +126,8 @@ func (s *Server) listThreats(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	var out []sentinelone.Threat
-	active := s.activeThreatCountsLocked()
-	for _, t := range s.st.threats {
+	active := activeCounts{}
+	for _, t := range s.threatCandidatesLocked(q) {
 		if match(t) {
 			out = append(out, s.threatViewLocked(t, active))
 		}
@@ -130,14 +166,15 @@ func (s *Server) threatAction(w http.ResponseWriter, r *http.Request, data any) 
 		return nil, false
 	}
 	var errs []string
-	match := threatMatcher(filterValues(req.Filter), &errs)
+	fq := filterValues(req.Filter)
+	match := threatMatcher(fq, &errs)
 	if len(errs) > 0 {
 		validation(w, errs...)
 		return nil, false
 	}
 	s.mu.Lock()
 	var out []*threatRec
-	for _, t := range s.st.threats {
+	for _, t := range s.threatCandidatesLocked(fq) {
 		if match(t) {
 			out = append(out, t)
 		}

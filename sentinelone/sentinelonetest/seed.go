@@ -174,6 +174,9 @@ func (s *Server) AddThreat(t sentinelone.Threat) sentinelone.Threat {
 	}
 	rec := &threatRec{t: t}
 	s.st.threats = append(s.st.threats, rec)
+	pos := len(s.st.threats) - 1
+	s.st.threatsWithID[t.ID] = append(s.st.threatsWithID[t.ID], pos)
+	s.st.threatsOfAgent[t.AgentRealtimeInfo.AgentID] = append(s.st.threatsOfAgent[t.AgentRealtimeInfo.AgentID], pos)
 	if _, dup := s.st.threatByID[t.ID]; !dup {
 		s.st.threatByID[t.ID] = rec
 	}

@@ -115,8 +115,16 @@ type state struct {
 	agents   []*agentRec
 	threats  []*threatRec
 	// agentByID and threatByID index agents and threats, so a lookup does not scan them all.
-	agentByID    map[string]*agentRec
-	threatByID   map[string]*threatRec
+	agentByID  map[string]*agentRec
+	threatByID map[string]*threatRec
+	// threatsWithID and threatsOfAgent hold the positions in threats of
+	// each id's and each agent's threats, so that a request naming ids or
+	// agents, and an agent's count of active threats, look at those alone.
+	threatsWithID  map[string][]int
+	threatsOfAgent map[string][]int
+	// examined counts the threats requests looked at, for tests that hold
+	// a request to the threats it answers with.
+	examined     int
 	activities   []sentinelone.Activity
 	restrictions []sentinelone.Restriction
 	iocs         []sentinelone.IOC
@@ -135,6 +143,8 @@ func (st *state) init() {
 	st.dvQueries = map[string]*dvQuery{}
 	st.agentByID = map[string]*agentRec{}
 	st.threatByID = map[string]*threatRec{}
+	st.threatsWithID = map[string][]int{}
+	st.threatsOfAgent = map[string][]int{}
 	st.pqResults = map[string]sentinelone.PowerQueryResult{}
 	st.pqQueries = map[string]*pqQuery{}
 	st.uploads = map[string]*upload{}

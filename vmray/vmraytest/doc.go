@@ -62,7 +62,10 @@
 //   - Load: [Server.SetRecording] bounds the requests kept (by default the
 //     newest 100,000, 1 MiB of each body), [Server.SetTiming] changes how
 //     analyses progress; lookups by hash, sample and submission are indexed,
-//     so a request costs the same with 100,000 submissions as with ten.
+//     so a request costs the same with 100,000 submissions as with ten
+//     (TestLookupsDoNotGrowWithTheWorld holds its allocations to that).
+//     Samples and submissions share their outcome (the default one, or one
+//     set per hash) rather than copying it: about 3 KB per analysed file.
 //
 // # Where it differs from VMRay
 //

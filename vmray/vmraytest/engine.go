@@ -32,14 +32,14 @@ func (s *Server) webif(kind string, id int64) string {
 
 // sampleFor finds the sample with sha256h or creates it.
 func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *sampleRec {
-	if ids := s.st.byHash[sha256h]; len(ids) > 0 {
-		return s.st.samples[ids[0]]
+	if id, found := s.st.byHash.first[sha256h]; found {
+		return s.st.samples[id]
 	}
 	if typ == "" {
 		typ = "Windows Exe (x86-32)"
 	}
 	id := s.st.id("sample")
-	smp := &sampleRec{reads: map[string]int{}}
+	smp := &sampleRec{}
 	smp.s = vmray.Sample{
 		ID: id, Created: vmray.Time{Time: s.now()}, Filename: name, Filesize: size, Type: typ,
 		MD5: md5h, SHA1: sha1h, SHA256: sha256h, WebifURL: s.webif("samples", id), Priority: 3,
@@ -48,7 +48,7 @@ func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *
 	}
 	s.st.samples[id] = smp
 	for _, h := range []string{md5h, sha1h, sha256h} {
-		s.st.byHash[h] = append(s.st.byHash[h], id)
+		s.st.byHash.add(h, id)
 	}
 	return smp
 }
@@ -64,7 +64,7 @@ func (s *Server) newSubmission(smp *sampleRec, key *keyRec, p submitParams, pare
 	sub := &submissionRec{key: key, phaseStart: now, maxRec: p.maxRec}
 	sub.s = vmray.Submission{
 		ID: id, SampleID: smp.s.ID, SampleMD5: smp.s.MD5, SampleSHA1: smp.s.SHA1, SampleSHA256: smp.s.SHA256,
-		Created: vmray.Time{Time: now}, Status: vmray.SubmissionQueued, WebifURL: s.webif("samples", smp.s.ID),
+		Created: vmray.Time{Time: now}, Status: vmray.SubmissionQueued, WebifURL: smp.s.WebifURL, // the sample's page, shared
 		ConsumedQuota: 1, BillingType: key.BillingType, Type: "api", Filename: p.filename, Tags: tags,
 		Shareable: p.shareable, AnalysisCacheIDs: []int64{}, JobCacheIDs: []int64{},
 		AnalyzerMode: p.analyzerMode, AnalysisCaching: p.caching, ArchiveAction: p.archiveAction,
@@ -140,7 +140,7 @@ func (s *Server) advance() {
 func (s *Server) finishLocked(sub *submissionRec) {
 	now := s.now()
 	smp := s.st.samples[sub.s.SampleID]
-	o := sub.outcome
+	o := *sub.outcome
 	lock := vmray.LockUnlocked
 	if sub.key.BillingType == vmray.BillingDetector {
 		lock = vmray.LockLocked
@@ -179,8 +179,7 @@ func (s *Server) finishLocked(sub *submissionRec) {
 	sm.HighestVTIScore, sm.HighestVTISeverity = new(vmray.Score(o.Score)), severityOf(v)
 	sm.Classifications, sm.ThreatNames = orEmpty(o.Classifications), orEmpty(o.ThreatNames)
 	if smp.outcome == nil || sub.s.ParentSubmissionID == nil {
-		cp := o
-		smp.outcome = &cp
+		smp.outcome = sub.outcome
 	}
 	children := o.Children[:min(len(o.Children), sub.maxRec)]
 	for _, c := range children {

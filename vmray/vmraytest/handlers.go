@@ -131,7 +131,7 @@ func (s *Server) lookup(w http.ResponseWriter, kind, hash string) {
 		return
 	}
 	out := []vmray.Sample{}
-	for _, id := range s.st.byHash[hash] {
+	for _, id := range s.st.byHash.ids(hash) {
 		smp := s.st.samples[id]
 		if (kind == "md5" && smp.s.MD5 == hash) || (kind == "sha1" && smp.s.SHA1 == hash) || (kind == "sha256" && smp.s.SHA256 == hash) {
 			out = append(out, s.sampleView(smp))

@@ -10,16 +10,16 @@ import (
 
 // resultStatus is "finished" once the sample's submissions finished and the
 // configured unfinished reads are used up.
-func (s *Server) resultStatus(smp *sampleRec, kind string) string {
+func (s *Server) resultStatus(smp *sampleRec, kind resultKind) string {
 	smp.reads[kind]++
-	if !s.st.allFinished(smp.s.ID) || smp.reads[kind] <= s.cfg.unfinished || smp.outcome == nil {
+	if !s.st.allFinished(smp.s.ID) || int(smp.reads[kind]) <= s.cfg.unfinished || smp.outcome == nil {
 		return "in_progress"
 	}
 	return vmray.StatusFinished
 }
 
 func (s *Server) vtis(w http.ResponseWriter, smp *sampleRec) {
-	res := vmray.VTIs{Status: s.resultStatus(smp, "vtis"), ThreatIndicators: []vmray.ThreatIndicator{}}
+	res := vmray.VTIs{Status: s.resultStatus(smp, resultVTIs), ThreatIndicators: []vmray.ThreatIndicator{}}
 	if res.Status == vmray.StatusFinished {
 		res.ThreatIndicators = s.indicators(smp, smp.outcome.VTIs)
 	}
@@ -69,7 +69,7 @@ func (s *Server) classifications(w http.ResponseWriter, smp *sampleRec) {
 }
 
 func (s *Server) mitre(w http.ResponseWriter, smp *sampleRec) {
-	res := vmray.MitreAttack{Status: s.resultStatus(smp, "mitre"), Techniques: []vmray.MitreTechnique{}}
+	res := vmray.MitreAttack{Status: s.resultStatus(smp, resultMitre), Techniques: []vmray.MitreTechnique{}}
 	if res.Status == vmray.StatusFinished {
 		for _, t := range smp.outcome.MitreTechniques {
 			if len(t.AnalysisIDs) == 0 {
@@ -163,7 +163,7 @@ func (s *Server) iocs(w http.ResponseWriter, r *http.Request, smp *sampleRec, ta
 		notFound(w)
 		return
 	}
-	res := vmray.IOCResult{Status: s.resultStatus(smp, "iocs")}
+	res := vmray.IOCResult{Status: s.resultStatus(smp, resultIOCs)}
 	in := vmray.IOCs{}
 	if res.Status == vmray.StatusFinished {
 		in = smp.outcome.IOCs

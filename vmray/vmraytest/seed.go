@@ -40,14 +40,14 @@ func (s *Server) AddAPIKey(k APIKey) error {
 func (s *Server) SetOutcome(hash string, o Outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st.outcomes[strings.ToLower(hash)] = o
+	s.st.outcomes[strings.ToLower(hash)] = &o
 }
 
 // SetDefaultOutcome sets the result for hashes without an outcome.
 func (s *Server) SetDefaultOutcome(o Outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cfg.defaultOutcome = o
+	s.cfg.defaultOutcome = &o
 }
 
 // hashes fills and checks a seed's hashes.
@@ -115,7 +115,7 @@ func (s *Server) seedLocked(in Sample, key *keyRec, parent *submissionRec) (*sam
 	o := in.Outcome
 	smp.outcome = &o
 	sub := s.newSubmission(smp, key, submitParams{filename: name, maxRec: 50}, parent)
-	sub.outcome = o
+	sub.outcome = &o
 	s.finishLocked(sub)
 	return smp, nil
 }
@@ -135,7 +135,7 @@ func (s *Server) Samples() []vmray.Sample {
 func (s *Server) SampleByHash(hash string) (vmray.Sample, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := s.st.byHash[strings.ToLower(hash)]
+	ids := s.st.byHash.ids(strings.ToLower(hash))
 	if len(ids) == 0 {
 		return vmray.Sample{}, false
 	}

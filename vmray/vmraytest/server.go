@@ -66,7 +66,7 @@ type config struct {
 	downloadPW     string
 	storeLimit     int64
 	unfinished     int
-	defaultOutcome Outcome
+	defaultOutcome *Outcome // shared by the submissions it applies to, never modified
 	rateLimit      rate.Limit
 	rateBurst      int
 }
@@ -112,7 +112,7 @@ func WithUnfinishedReads(n int) Option { return func(c *config) { c.unfinished =
 
 // WithDefaultOutcome sets the result of analysing a hash that has no outcome
 // of its own (default: clean, score 0).
-func WithDefaultOutcome(o Outcome) Option { return func(c *config) { c.defaultOutcome = o } }
+func WithDefaultOutcome(o Outcome) Option { return func(c *config) { c.defaultOutcome = &o } }
 
 // WithRateLimit makes the fake throttle like VMRay: beyond perSecond
 // requests per second (with burst), it answers 429 with a Retry-After header
@@ -134,13 +134,15 @@ type Server struct {
 	once sync.Once
 	// limiter throttles requests when WithRateLimit is set.
 	limiter *rate.Limiter
+	// copyBufs are the uploads' copy buffers, reused across uploads.
+	copyBufs sync.Pool
 }
 
 // New starts a fake VMRay server. Close it when done.
 func New(opts ...Option) (*Server, error) {
 	cfg := config{clock: fakehttp.SystemClock{}, pageSize: DefaultPageSize, timing: DefaultTiming,
 		downloadPW: vmray.DefaultDownloadPassword, storeLimit: DefaultSampleStoreLimit,
-		defaultOutcome: Outcome{Verdict: vmray.VerdictClean}}
+		defaultOutcome: &Outcome{Verdict: vmray.VerdictClean}}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)

@@ -69,13 +69,27 @@ type keyRec struct {
 }
 
 type sampleRec struct {
-	s        vmray.Sample
-	content  []byte
-	stored   bool
+	s       vmray.Sample
+	content []byte
+	stored  bool
+	// outcome is shared with the submission that set it and with every
+	// sample of the same outcome (the default one, or one set per hash):
+	// never modified.
 	outcome  *Outcome
-	reads    map[string]int
+	reads    [numResultKinds]int32 // reads of each result kind
 	analyses []int64
 }
+
+// resultKind is a result endpoint whose first reads can answer
+// "in_progress" (see WithUnfinishedReads).
+type resultKind int
+
+const (
+	resultVTIs resultKind = iota
+	resultMitre
+	resultIOCs
+	numResultKinds
+)
 
 type submissionRec struct {
 	s          vmray.Submission
@@ -85,7 +99,7 @@ type submissionRec struct {
 	phasePolls int
 	phaseStart time.Time
 	jobs       []*vmray.Job
-	outcome    Outcome
+	outcome    *Outcome // shared, never modified
 	maxRec     int
 	analyses   []int64 // the analyses its jobs became, in id order
 }
@@ -102,7 +116,7 @@ type Unlock struct {
 type state struct {
 	keys        map[string]*keyRec
 	samples     map[int64]*sampleRec
-	byHash      map[string][]int64
+	byHash      hashIndex
 	submissions map[int64]*submissionRec
 	// pending holds the unfinished submissions and bySample each sample's submissions in id order: the indexes
 	// that keep a request's cost independent of how many submissions the fake holds.
@@ -111,7 +125,7 @@ type state struct {
 	jobs          map[int64]*vmray.Job
 	analyses      map[int64]*vmray.Analysis
 	continuations map[int64][]any
-	outcomes      map[string]Outcome
+	outcomes      map[string]*Outcome
 	unlocks       []Unlock
 	nextID        map[string]int64
 }
@@ -119,14 +133,14 @@ type state struct {
 func (st *state) init() {
 	st.keys = map[string]*keyRec{}
 	st.samples = map[int64]*sampleRec{}
-	st.byHash = map[string][]int64{}
+	st.byHash = hashIndex{first: map[string]int64{}, more: map[string][]int64{}}
 	st.submissions = map[int64]*submissionRec{}
 	st.pending = map[int64]*submissionRec{}
 	st.bySample = map[int64][]int64{}
 	st.jobs = map[int64]*vmray.Job{}
 	st.analyses = map[int64]*vmray.Analysis{}
 	st.continuations = map[int64][]any{}
-	st.outcomes = map[string]Outcome{}
+	st.outcomes = map[string]*Outcome{}
 	st.nextID = map[string]int64{"sample": 7623400, "submission": 10457200, "job": 3908300, "analysis": 8961000,
 		"continuation": 1000, "key": 10, "ti": 742000}
 }
@@ -167,4 +181,29 @@ func sortedIDs[V any](m map[int64]V) []int64 {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// hashIndex maps a hash (MD5, SHA-1 or SHA-256) to the samples that have
+// it, in id order. Nearly every hash has one sample: it is kept without a
+// slice of its own.
+type hashIndex struct {
+	first map[string]int64   // the first sample with the hash
+	more  map[string][]int64 // any later ones
+}
+
+func (ix hashIndex) add(hash string, id int64) {
+	if _, found := ix.first[hash]; !found {
+		ix.first[hash] = id
+		return
+	}
+	ix.more[hash] = append(ix.more[hash], id)
+}
+
+// ids returns the samples with hash, in id order.
+func (ix hashIndex) ids(hash string) []int64 {
+	id, found := ix.first[hash]
+	if !found {
+		return nil
+	}
+	return append([]int64{id}, ix.more[hash]...)
 }

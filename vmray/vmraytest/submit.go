@@ -135,7 +135,12 @@ func (s *Server) readUpload(part io.Reader) (*upload, error) {
 	hs := []hash.Hash{md5.New(), sha1.New(), sha256.New()}
 	var kept bytes.Buffer
 	keep := &limitedBuffer{buf: &kept, left: s.cfg.storeLimit}
-	n, err := io.CopyBuffer(io.MultiWriter(hs[0], hs[1], hs[2], keep), part, make([]byte, 256<<10))
+	buf, _ := s.copyBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new(make([]byte, 256<<10))
+	}
+	defer s.copyBufs.Put(buf)
+	n, err := io.CopyBuffer(io.MultiWriter(hs[0], hs[1], hs[2], keep), part, *buf)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +278,7 @@ func (s *Server) submitLocked(w http.ResponseWriter, key *keyRec, p submitParams
 		size, typ = int64(len(p.url)), "URL"
 		name, p.filename = sha256h+".url", p.url
 	}
-	if ids := s.st.byHash[sha256h]; len(ids) > 0 && p.caching == vmray.CachingLegacy && len(s.st.samples[ids[0]].analyses) > 0 {
+	if id, found := s.st.byHash.first[sha256h]; found && p.caching == vmray.CachingLegacy && len(s.st.samples[id].analyses) > 0 {
 		ok(w, rejection(p.filename))
 		return
 	}
@@ -316,14 +321,14 @@ func rejection(filename string) vmray.SubmitResult {
 
 // outcomeFor picks the outcome for a sample: set per hash, else the one it
 // was seeded with, else the default.
-func (s *Server) outcomeFor(smp *sampleRec) Outcome {
+func (s *Server) outcomeFor(smp *sampleRec) *Outcome {
 	for _, h := range []string{smp.s.SHA256, smp.s.SHA1, smp.s.MD5} {
 		if o, found := s.st.outcomes[h]; found {
 			return o
 		}
 	}
 	if smp.outcome != nil {
-		return *smp.outcome
+		return smp.outcome
 	}
 	return s.cfg.defaultOutcome
 }

@@ -1,0 +1,212 @@
+package carbonblacktest
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// recordIndex maps a key to the positions of the records that have it, in
+// the order they were stored. The record lists only grow (a reset starts a
+// new state), so positions stay valid.
+type recordIndex map[string][]int
+
+func (ix recordIndex) add(key string, pos int) {
+	if key == "" {
+		return
+	}
+	if l := ix[key]; len(l) > 0 && l[len(l)-1] == pos {
+		return
+	}
+	ix[key] = append(ix[key], pos)
+}
+
+// indexes hold the lookups by id and hash, so that a request naming ids or
+// hashes examines only the records that have them, however many are stored.
+type indexes struct {
+	processByGUID   recordIndex // process_guid
+	processByParent recordIndex // parent_guid
+	processBySHA    recordIndex // the SHA-256 of the process (lower case)
+	alertByID       map[string]int
+	obsByID         recordIndex // observation_id
+	obsByAlert      recordIndex // each alert_id
+	obsByHash       recordIndex // each process_hash and process_sha256 (lower case)
+
+	// examined counts the records a lookup looked at, for tests that hold
+	// each lookup to the records it answers with.
+	examined int
+}
+
+func newIndexes() indexes {
+	return indexes{processByGUID: recordIndex{}, processByParent: recordIndex{}, processBySHA: recordIndex{},
+		alertByID: map[string]int{}, obsByID: recordIndex{}, obsByAlert: recordIndex{}, obsByHash: recordIndex{}}
+}
+
+// joined is a field as one string, as the lookups compare it.
+func joined(r record, field string) string { return strings.Join(strs(r[field]), "") }
+
+// indexProcessLocked indexes st.processes[pos].
+func (st *state) indexProcessLocked(pos int) {
+	r := st.processes[pos]
+	st.ix.processByGUID.add(joined(r, "process_guid"), pos)
+	st.ix.processByParent.add(joined(r, "parent_guid"), pos)
+	st.ix.processBySHA.add(strings.ToLower(carbonblack.PickSHA256(append(strs(r["process_sha256"]), strs(r["process_hash"])...))), pos)
+}
+
+// indexObservationLocked indexes st.observations[pos].
+func (st *state) indexObservationLocked(pos int) {
+	r := st.observations[pos]
+	st.ix.obsByID.add(joined(r, "observation_id"), pos)
+	for _, id := range strs(r["alert_id"]) {
+		st.ix.obsByAlert.add(id, pos)
+	}
+	for _, h := range append(strs(r["process_hash"]), strs(r["process_sha256"])...) {
+		st.ix.obsByHash.add(strings.ToLower(h), pos)
+	}
+}
+
+// indexAlertLocked indexes st.alerts[pos]; a lookup by id finds the first
+// alert stored with it.
+func (st *state) indexAlertLocked(pos int) {
+	id, ok := st.alerts[pos]["id"].(string)
+	if !ok {
+		return
+	}
+	if _, dup := st.ix.alertByID[id]; !dup {
+		st.ix.alertByID[id] = pos
+	}
+}
+
+// lookupLocked returns the records of rs at the positions the keys have in
+// ix, each once and in stored order, and counts them as examined.
+func (st *state) lookupLocked(rs []record, ix recordIndex, keys ...string) []record {
+	return st.recordsAtLocked(rs, ix.positions(keys...))
+}
+
+// positions returns the positions of the keys' records, in no order.
+func (ix recordIndex) positions(keys ...string) []int {
+	var pos []int
+	for _, k := range keys {
+		pos = append(pos, ix[k]...)
+	}
+	return pos
+}
+
+// recordsAtLocked returns the records of rs at pos, each once and in stored
+// order, and counts them as examined.
+func (st *state) recordsAtLocked(rs []record, pos []int) []record {
+	slices.Sort(pos)
+	pos = slices.Compact(pos)
+	out := make([]record, len(pos))
+	for i, p := range pos {
+		out[i] = rs[p]
+	}
+	st.ix.examined += len(out)
+	return out
+}
+
+// maxInterned bounds each table of an interner: the field names and the
+// common values (device names, OS, reputations) are among the first seen.
+const maxInterned = 4096
+
+// interner shares the field names and repeated string values of stored
+// records: a decoded record otherwise holds its own copy of every field
+// name and of every string, which for a world of 100,000 processes is most
+// of its size.
+type interner struct {
+	keys   map[string]string
+	values map[string]any
+	strs   map[string]string
+}
+
+// compact returns r with its field names and string values shared with the
+// records stored before it, and the strings it repeats (a process's hash in
+// process_hash and process_sha256, its timestamps) stored once. The record
+// is the same JSON.
+func (in *interner) compact(r record) record {
+	if in.keys == nil {
+		in.keys, in.values = map[string]string{}, map[string]any{}
+	}
+	local := map[string]any{}
+	share := func(v any) any {
+		s, ok := v.(string)
+		if !ok {
+			return v
+		}
+		if shared, ok := in.values[s]; ok {
+			return shared
+		}
+		if shared, ok := local[s]; ok {
+			return shared
+		}
+		if len(in.values) < maxInterned {
+			in.values[s] = v
+		} else {
+			local[s] = v
+		}
+		return v
+	}
+	out := make(record, len(r))
+	for k, v := range r {
+		if shared, ok := in.keys[k]; ok {
+			k = shared
+		} else if len(in.keys) < maxInterned {
+			in.keys[k] = k
+		}
+		if list, ok := v.([]any); ok {
+			for i := range list {
+				list[i] = share(list[i])
+			}
+		} else {
+			v = share(v)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// str returns the shared copy of a common string (IOC fields, match types,
+// tags), once the table has room for it.
+func (in *interner) str(s string) string {
+	if in.strs == nil {
+		in.strs = map[string]string{}
+	}
+	if shared, ok := in.strs[s]; ok {
+		return shared
+	}
+	if len(in.strs) < maxInterned {
+		in.strs[s] = s
+	}
+	return s
+}
+
+// report shares the strings a stored report repeats: its IOCs' fields and
+// match types and its tags with every report, and within the report the
+// values and links its IOCs repeat (a file's hash and sandbox link are in
+// each of its IOCs). The report reads back the same.
+func (in *interner) report(rep *reportWire) {
+	local := map[string]string{}
+	share := func(s string) string {
+		if shared, ok := local[s]; ok {
+			return shared
+		}
+		local[s] = s
+		return s
+	}
+	rep.Description = share(rep.Description)
+	if rep.Link != nil {
+		rep.Link = new(share(*rep.Link))
+	}
+	for i := range rep.Tags {
+		rep.Tags[i] = in.str(rep.Tags[i])
+	}
+	for i := range rep.IOCsV2 {
+		ioc := &rep.IOCsV2[i]
+		ioc.MatchType = carbonblack.MatchType(in.str(string(ioc.MatchType)))
+		ioc.Field, ioc.Link = in.str(ioc.Field), share(ioc.Link)
+		for j := range ioc.Values {
+			ioc.Values[j] = share(ioc.Values[j])
+		}
+	}
+}
