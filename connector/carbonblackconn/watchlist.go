@@ -434,20 +434,28 @@ func (r *WatchlistReport) reportID(sha string) string {
 }
 
 // shardName is the name of the watchlist at position k of the series.
-func (r *WatchlistReport) shardName(k int) string {
-	if k == 0 {
-		return r.opts.Watchlist
-	}
-	return fmt.Sprintf("%s (%d)", r.opts.Watchlist, k+1)
-}
+func (r *WatchlistReport) shardName(k int) string { return seriesName(r.opts.Watchlist, k) }
 
 // shardIndex returns the position in the series of the watchlist named name, or false when it is not one of the
 // series.
 func (r *WatchlistReport) shardIndex(name string) (int, bool) {
-	if name == r.opts.Watchlist {
+	return seriesIndex(r.opts.Watchlist, name)
+}
+
+// seriesName is the name of member k of the series named base: base, then "base (2)", "base (3)", ...
+func seriesName(base string, k int) string {
+	if k == 0 {
+		return base
+	}
+	return fmt.Sprintf("%s (%d)", base, k+1)
+}
+
+// seriesIndex returns the position of name in the series named base, or false when it is not one of the series.
+func seriesIndex(base, name string) (int, bool) {
+	if name == base {
 		return 0, true
 	}
-	rest, ok := strings.CutPrefix(name, r.opts.Watchlist+" (")
+	rest, ok := strings.CutPrefix(name, base+" (")
 	if !ok {
 		return 0, false
 	}
