@@ -46,9 +46,11 @@
 //     Carbon Black fields (MapIOCs), only IOCs not yet present in the
 //     organisation's watchlists and feeds; the file's report is extended
 //     instead of duplicated; no report when nothing is new. The watchlist is
-//     created when missing, with alerts on by default.
+//     created when missing, with alerts on by default, and continued by
+//     further watchlists when full (see below).
 //   - FeedReport: one report per file in a private feed (created with a
-//     subscribed watchlist when missing), without losing concurrent reports.
+//     subscribed watchlist when missing, and continued by further feeds when
+//     full), without losing concurrent reports.
 //   - Ban: a BLACK_LIST reputation override for the SHA-256.
 //   - Quarantine and PolicyMove: per device; PolicyMove takes a policy id or
 //     name. Carbon Black applies device actions when the sensor checks in,
@@ -69,6 +71,27 @@
 // bans; Quarantine reads the devices with one search by ids and quarantines
 // those that need it with one device action. Each holds its lock for one
 // batch at most.
+//
+// # Series of watchlists and feeds
+//
+// Carbon Black has no append for a report watchlist or a feed: a watchlist's
+// report_ids and a feed's reports are replaced whole, so each batch moves the
+// whole list three times (read, write, read-back). To keep that cost
+// independent of how many files were reported before, WatchlistReport and
+// FeedReport spread their reports over a series: the configured watchlist
+// (feed) holds at most WatchlistOptions.ReportsPerWatchlist
+// (FeedOptions.ReportsPerFeed) reports, then "<name> (2)", "<name> (3)", ...
+// are created on demand with the same settings (a feed with its own subscribed
+// watchlist "<watchlist> (k)"). A batch adds to the last member and, when it
+// fills it, creates the next one with the rest, so it writes at most the cap.
+// An existing single watchlist or feed is the first member, whatever it holds;
+// reports are never moved. After a restart the members are found by name: the
+// watchlist series with the baseline's one listing of the watchlists, the feed
+// series with one listing of the feeds and one read of each full feed (to know
+// the files it reports). Report ids are derived from the base name and the
+// file, so a report created before a crash is found again whichever member it
+// is then added to; a member whose creation got no answer is looked up by name
+// before being created again.
 //
 // Every responder checks the vendor's state first and reports
 // connector.Unchanged when there is nothing to do, so a repeated call never

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +48,19 @@ type FeedOptions struct {
 	// Respond returns connector.RetryLater, and a report missing by then is
 	// written again. Set it to the longest time a request may take to apply.
 	VerifyDelay time.Duration
+	// ReportsPerFeed caps the reports of one feed of the series (default
+	// DefaultReportsPerFeed). Carbon Black replaces a feed's reports as a
+	// whole, so adding reports moves every report of the feed three times
+	// (read, write, read-back); the cap bounds that. When the current feed is
+	// full the responder creates the next one of the series with the same
+	// settings, "<Feed> (2)", "(3)", ..., each with its own subscribed
+	// watchlist "<Watchlist> (2)", ... Reports are never moved between feeds.
+	ReportsPerFeed int
 }
+
+// DefaultReportsPerFeed is the default of FeedOptions.ReportsPerFeed: a feed report carries its whole text (about
+// 500 bytes), so a batch then rewrites at most about 500 KB of JSON.
+const DefaultReportsPerFeed = 1000
 
 // FeedReport is a responder that adds one report per file to a private
 // feed: an equality IOC on process_hash with the file's SHA-256, the
@@ -55,16 +69,38 @@ type FeedOptions struct {
 // Unchanged. Carbon Black replaces a feed's report list as a whole; the
 // read-modify-write is serialised per feed in this process and re-read before
 // each write, so concurrent reports are not lost.
+//
+// The reports are spread over a series of feeds of at most ReportsPerFeed
+// reports each: Feed, then "Feed (2)", "Feed (3)", ... created on demand, so
+// what a batch rewrites does not grow with the files reported so far. A new
+// process finds the series by name with one listing of the feeds, and reads
+// the reports of the full feeds once (to know the files they report); each
+// batch then reads and writes only the last feed.
 type FeedReport struct {
 	c    *carbonblack.Client
 	opts FeedOptions
 
-	mu     sync.Mutex
-	feedID string
-	// written holds the reports this responder wrote within the last
-	// keepWritten (with VerifyDelay set), by id, and when; a write puts back
-	// any of them a late write dropped.
+	mu sync.Mutex
+	// loaded is set once the series is found.
+	loaded bool
+	// members is the series by position (0 is Feed); a missing member has an empty id.
+	members []feedMember
+	// sealed maps the SHA-256s (report ids and equality IOC values) reported by the members before the last to the
+	// report that holds them.
+	sealed map[string]string
+	// probe is the name of a feed whose creation failed without a clear answer: it is looked up before being
+	// created.
+	probe string
+	// written holds the reports this responder wrote within the last keepWritten VerifyDelays (with VerifyDelay
+	// set), by id, with their feed and when; a write to that feed puts back any of them a late write dropped.
 	written map[string]writtenReport
+}
+
+// feedMember is one feed of the series.
+type feedMember struct {
+	id         string
+	n          int  // reports, as last read or written
+	subscribed bool // a watchlist subscribes to it (or none is wanted)
 }
 
 // NewFeedReport returns a feed report responder.
@@ -100,7 +136,13 @@ func NewFeedReport(c *carbonblack.Client, opts FeedOptions) (*FeedReport, error)
 	if opts.Description == nil {
 		opts.Description = defaultFeedDescription
 	}
-	return &FeedReport{c: c, opts: opts}, nil
+	if opts.ReportsPerFeed < 0 {
+		return nil, fmt.Errorf("carbonblackconn: ReportsPerFeed is %d, want 0 (the default) or more", opts.ReportsPerFeed)
+	}
+	if opts.ReportsPerFeed == 0 {
+		opts.ReportsPerFeed = DefaultReportsPerFeed
+	}
+	return &FeedReport{c: c, opts: opts, sealed: map[string]string{}}, nil
 }
 
 func defaultFeedTitle(f connector.Finding) string {
@@ -131,43 +173,42 @@ func (r *FeedReport) Respond(ctx context.Context, f connector.Finding) (connecto
 	return out.Result, out.Err
 }
 
-// RespondBatch adds the reports of several files with one read of the feed's reports, one write of the merged set
-// (carbonblack.FeedsService.AddReports: a read and a replace) and, without VerifyDelay, one read-back that verifies
-// every added report is listed. With VerifyDelay, an added report is checked on the finding's next attempt instead
-// (see FeedOptions.VerifyDelay), and each write also puts back the reports of this responder a late write dropped.
-// The responder's lock is held for one batch.
+// RespondBatch adds the reports of several files with one read of the last feed's reports, one write of the merged
+// set (carbonblack.FeedsService.AddReports: a read and a replace) and one read-back that verifies every added report
+// is listed; when the batch fills that feed, the rest go to the next feed of the series, created with them. With
+// VerifyDelay, an added report is also checked on the finding's next attempt, once a late write can no longer drop
+// it (see FeedOptions.VerifyDelay), and each write puts back the reports of this responder a late write dropped from
+// that feed. The responder's lock is held for one batch.
 func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
 	outs := make([]connector.Outcome, len(fs))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	id, err := r.feed(ctx)
-	if err != nil {
+	if err := r.load(ctx); err != nil {
 		return failAll(outs, err)
 	}
-	reps, err := r.c.Feeds.Reports(ctx, id)
-	if err != nil {
-		return failAll(outs, classify("reading the reports of feed "+r.opts.Feed, err))
-	}
-	have := map[string]string{} // SHA-256 -> the report that holds it
-	for _, rep := range reps {
-		have[strings.ToLower(rep.ID)] = rep.ID
-		for _, ioc := range rep.IOCsV2 {
-			if ioc.MatchType != carbonblack.MatchEquality {
-				continue
-			}
-			for _, v := range ioc.Values {
-				if _, ok := have[strings.ToLower(v)]; !ok {
-					have[strings.ToLower(v)] = rep.ID
-				}
-			}
+	have := map[string]string{} // SHA-256 -> the report of the last feed that holds it (see indexReports)
+	if k := r.current(); k >= 0 {
+		reps, err := r.c.Feeds.Reports(ctx, r.members[k].id)
+		if err != nil {
+			return failAll(outs, classify("reading the reports of feed "+seriesName(r.opts.Feed, k), err))
 		}
+		r.members[k].n = len(reps)
+		indexReports(have, reps)
 	}
 	now := time.Now()
 	var add []carbonblack.Report
 	var at []int
+	batch := map[string]bool{}
 	for i, f := range fs {
 		sha := strings.ToLower(f.Evidence.Hashes.SHA256)
-		switch rid, ok := have[sha]; {
+		rid, ok := have[sha]
+		if !ok {
+			rid, ok = r.sealed[sha]
+		}
+		if !ok && batch[sha] {
+			rid, ok = sha, true
+		}
+		switch {
 		case !isHex(sha, 64):
 			outs[i].Result, outs[i].Err = skipped("the evidence has no SHA-256")
 		case ok && rid == sha && !f.EarlierAttempt.IsZero() && r.opts.VerifyDelay > 0:
@@ -177,25 +218,164 @@ func (r *FeedReport) RespondBatch(ctx context.Context, fs []connector.Finding) [
 		case ok:
 			outs[i].Result, outs[i].Err = unchanged("feed %q already reports %s (report %s)", r.opts.Feed, sha, rid)
 		default:
-			have[sha] = sha
+			batch[sha] = true
 			add, at = append(add, r.report(f, sha)), append(at, i)
 		}
 	}
 	if len(add) == 0 {
 		return outs
 	}
-	err = r.write(ctx, id, have, add, now)
+	placed, err := r.place(ctx, add, have)
 	for k, i := range at {
+		name, ok := placed[add[k].ID]
 		switch {
-		case err != nil:
+		case !ok:
 			outs[i].Err = err
 		case r.opts.VerifyDelay > 0:
-			outs[i].Err = connector.RetryLater(fmt.Errorf("report %s written to feed %q: %w", add[k].ID, r.opts.Feed, errVerifying), r.opts.VerifyDelay)
+			outs[i].Err = connector.RetryLater(fmt.Errorf("report %s written to feed %q: %w", add[k].ID, name, errVerifying), r.opts.VerifyDelay)
 		default:
-			outs[i].Result, outs[i].Err = acted("added report %s to feed %q", add[k].ID, r.opts.Feed)
+			outs[i].Result, outs[i].Err = acted("added report %s to feed %q", add[k].ID, name)
 		}
 	}
 	return outs
+}
+
+// indexReports maps the report ids and equality IOC values of reps (lower case) to the report that holds them.
+func indexReports(m map[string]string, reps []carbonblack.Report) {
+	for _, rep := range reps {
+		m[strings.ToLower(rep.ID)] = rep.ID
+		for _, ioc := range rep.IOCsV2 {
+			if ioc.MatchType != carbonblack.MatchEquality {
+				continue
+			}
+			for _, v := range ioc.Values {
+				if _, ok := m[strings.ToLower(v)]; !ok {
+					m[strings.ToLower(v)] = rep.ID
+				}
+			}
+		}
+	}
+}
+
+// current returns the position of the last feed of the series, or -1 when there is none.
+func (r *FeedReport) current() int {
+	for k := len(r.members) - 1; k >= 0; k-- {
+		if r.members[k].id != "" {
+			return k
+		}
+	}
+	return -1
+}
+
+// setMember records the feed at position k of the series.
+func (r *FeedReport) setMember(k int, m feedMember) {
+	for len(r.members) <= k {
+		r.members = append(r.members, feedMember{})
+	}
+	r.members[k] = m
+}
+
+// place adds reports to the series: to the last feed up to ReportsPerFeed (verified by one read-back), the rest to
+// new feeds, each created with its reports. have indexes the last feed's reports; when that feed is left behind
+// full, its reports join the sealed set. It returns the feed each added report joined; on an error the reports not
+// in the map are not added.
+func (r *FeedReport) place(ctx context.Context, add []carbonblack.Report, have map[string]string) (map[string]string, error) {
+	limit := r.opts.ReportsPerFeed
+	placed := make(map[string]string, len(add))
+	for len(add) > 0 {
+		k := r.current()
+		if k >= 0 && r.members[k].n < limit {
+			take := add[:min(limit-r.members[k].n, len(add))]
+			name := seriesName(r.opts.Feed, k)
+			n, err := r.addTo(ctx, r.members[k].id, name, take)
+			if err != nil {
+				return placed, err
+			}
+			r.members[k].n = n
+			for _, rep := range take {
+				placed[rep.ID] = name
+				have[rep.ID] = rep.ID
+			}
+			add = add[len(take):]
+			continue
+		}
+		// The last feed is full (or there is none): what it reports is sealed, the next one starts.
+		maps.Copy(r.sealed, have)
+		clear(have)
+		k++
+		name := seriesName(r.opts.Feed, k)
+		if r.probe == name {
+			// The last creation failed without a clear answer: it may have happened.
+			info, err := r.c.Feeds.FindByName(ctx, name, false)
+			switch {
+			case errors.Is(err, carbonblack.ErrNotFound):
+			case err != nil:
+				return placed, classify("looking up feed "+name, err)
+			default:
+				reps, err := r.c.Feeds.Reports(ctx, info.ID)
+				if err != nil {
+					return placed, classify("reading the reports of feed "+name, err)
+				}
+				indexReports(have, reps)
+				r.setMember(k, feedMember{id: info.ID, n: len(reps), subscribed: r.opts.NoWatchlist})
+				if err := r.subscribeAll(ctx); err != nil {
+					return placed, err
+				}
+			}
+			r.probe = ""
+			if r.current() == k {
+				continue
+			}
+		}
+		take := add[:min(limit, len(add))]
+		info, err := r.c.Feeds.Create(ctx, carbonblack.FeedInfo{Name: name, Owner: r.c.OrgKey(),
+			ProviderURL: r.opts.ProviderURL, Summary: r.opts.Summary, Category: r.opts.Category, Access: "private"}, take...)
+		if err != nil {
+			if !errors.Is(err, carbonblack.ErrInvalidRequest) {
+				r.probe = name
+			}
+			return placed, classify("creating feed "+name, err)
+		}
+		r.setMember(k, feedMember{id: info.ID, n: len(take), subscribed: r.opts.NoWatchlist})
+		r.rewrite(info.ID, take) // remembered for the feed's next writes
+		if err := r.subscribeAll(ctx); err != nil {
+			// The reports are in the feed, which the next batch subscribes before anything else.
+			return placed, err
+		}
+		for _, rep := range take {
+			placed[rep.ID] = name
+			have[rep.ID] = rep.ID
+		}
+		add = add[len(take):]
+	}
+	return placed, nil
+}
+
+// addTo adds reports to the feed id with one merge (with VerifyDelay, together with the reports this responder wrote
+// to that feed lately; see rewrite), verifies them with one read-back, and returns how many reports the feed then
+// has.
+func (r *FeedReport) addTo(ctx context.Context, id, name string, reports []carbonblack.Report) (int, error) {
+	all := reports
+	if again := r.rewrite(id, reports); len(again) > 0 {
+		all = append(slices.Clip(reports), again...)
+	}
+	if err := r.c.Feeds.AddReports(ctx, id, all...); err != nil {
+		return 0, classify(fmt.Sprintf("adding %d reports to feed %s", len(reports), name), err)
+	}
+	reps, err := r.c.Feeds.Reports(ctx, id)
+	if err != nil {
+		return 0, classify("reading back the reports of feed "+name, err)
+	}
+	listed := make(map[string]bool, len(reps))
+	for _, rep := range reps {
+		listed[rep.ID] = true
+	}
+	for _, rep := range reports {
+		if !listed[rep.ID] {
+			return 0, fmt.Errorf("carbonblackconn: report %s is missing from feed %q after the update (another writer replaced the reports)", rep.ID, name)
+		}
+	}
+	return len(reps), nil
 }
 
 // report is the feed report of one file.
@@ -210,10 +390,11 @@ func (r *FeedReport) report(f connector.Finding, sha string) carbonblack.Report 
 // errVerifying is the cause of the RetryLater of a report written less than VerifyDelay ago.
 var errVerifying = errors.New("the report counts as added once a late write can no longer drop it")
 
-// writtenReport is a report this responder wrote, and when.
+// writtenReport is a report this responder wrote, the feed it wrote it to, and when.
 type writtenReport struct {
-	rep carbonblack.Report
-	at  time.Time
+	rep  carbonblack.Report
+	feed string
+	at   time.Time
 }
 
 // checkWritten answers for a report present in the feed whose finding's earlier attempt (the one that wrote it,
@@ -231,91 +412,107 @@ func (r *FeedReport) checkWritten(sha string, started, now time.Time) (connector
 // late write is applied within one VerifyDelay of being sent, so after a few none can drop it any more.
 const keepWritten = 3
 
-// write adds reports to the feed, with every report this responder wrote recently that the feed (have) lacks, and
-// without VerifyDelay reads the feed back once to verify that every added report is listed.
-func (r *FeedReport) write(ctx context.Context, id string, have map[string]string, add []carbonblack.Report, now time.Time) error {
-	all := add
-	if r.opts.VerifyDelay > 0 {
-		for wid, w := range r.written {
-			switch {
-			case now.Sub(w.at) > keepWritten*r.opts.VerifyDelay:
-				delete(r.written, wid)
-			case have[wid] == "":
-				all = append(all, w.rep)
-			}
-		}
-		if r.written == nil {
-			r.written = map[string]writtenReport{}
-		}
-		for _, rep := range add {
-			r.written[rep.ID] = writtenReport{rep, now}
-		}
-	}
-	if err := r.c.Feeds.AddReports(ctx, id, all...); err != nil {
-		return classify(fmt.Sprintf("adding %d reports to feed %s", len(all), r.opts.Feed), err)
-	}
-	if r.opts.VerifyDelay > 0 {
+// rewrite returns the reports this responder wrote to the feed id within the last keepWritten VerifyDelays, to be
+// written again with the next write to that feed (a late write may have dropped them; the write merges by id), and
+// remembers reports as written now. It does nothing without VerifyDelay.
+func (r *FeedReport) rewrite(id string, reports []carbonblack.Report) []carbonblack.Report {
+	if r.opts.VerifyDelay <= 0 {
 		return nil
 	}
-	return r.verify(ctx, id, add)
+	now := time.Now()
+	writing := make(map[string]bool, len(reports))
+	for _, rep := range reports {
+		writing[rep.ID] = true
+	}
+	var again []carbonblack.Report
+	for wid, w := range r.written {
+		switch {
+		case now.Sub(w.at) > keepWritten*r.opts.VerifyDelay:
+			delete(r.written, wid)
+		case w.feed == id && !writing[wid]:
+			again = append(again, w.rep)
+		}
+	}
+	if r.written == nil {
+		r.written = map[string]writtenReport{}
+	}
+	for _, rep := range reports {
+		r.written[rep.ID] = writtenReport{rep, id, now}
+	}
+	return again
 }
 
-// verify reads the feed's reports back once and fails (transiently) when a report just added is missing: another
-// writer replaced the set in between, and the retry adds it again.
-func (r *FeedReport) verify(ctx context.Context, id string, added []carbonblack.Report) error {
-	reps, err := r.c.Feeds.Reports(ctx, id)
+// load finds the series once per process: one listing of the feeds, one read of the reports of each member but the
+// last (into the sealed set), and the subscriptions checked with one listing of the watchlists. It also subscribes
+// a member whose subscription failed earlier.
+func (r *FeedReport) load(ctx context.Context) error {
+	if r.loaded {
+		return r.subscribeAll(ctx)
+	}
+	feeds, err := r.c.Feeds.List(ctx, false)
 	if err != nil {
-		return classify("reading back the reports of feed "+r.opts.Feed, err)
+		return classify("listing feeds", err)
 	}
-	listed := make(map[string]bool, len(reps))
-	for _, rep := range reps {
-		listed[rep.ID] = true
-	}
-	for _, rep := range added {
-		if !listed[rep.ID] {
-			return fmt.Errorf("carbonblackconn: report %s is missing from feed %q after the update (another writer replaced the reports)", rep.ID, r.opts.Feed)
+	var members []feedMember
+	for _, fd := range feeds {
+		k, ok := seriesIndex(r.opts.Feed, fd.Name)
+		if !ok || k < len(members) && members[k].id != "" {
+			continue
 		}
+		for len(members) <= k {
+			members = append(members, feedMember{})
+		}
+		members[k] = feedMember{id: fd.ID, subscribed: r.opts.NoWatchlist}
 	}
-	return nil
-}
-
-// feed returns the feed's id, creating the feed (and its watchlist) when
-// missing.
-func (r *FeedReport) feed(ctx context.Context) (string, error) {
-	if r.feedID != "" {
-		return r.feedID, nil
-	}
-	info, err := r.c.Feeds.FindByName(ctx, r.opts.Feed, false)
-	switch {
-	case errors.Is(err, carbonblack.ErrNotFound):
-		info, err = r.c.Feeds.Create(ctx, carbonblack.FeedInfo{Name: r.opts.Feed, Owner: r.c.OrgKey(),
-			ProviderURL: r.opts.ProviderURL, Summary: r.opts.Summary, Category: r.opts.Category, Access: "private"})
+	sealed := map[string]string{}
+	last := len(members) - 1
+	for k, m := range members {
+		if m.id == "" || k == last {
+			continue
+		}
+		reps, err := r.c.Feeds.Reports(ctx, m.id)
 		if err != nil {
-			return "", classify("creating feed "+r.opts.Feed, err)
+			return classify("reading the reports of feed "+seriesName(r.opts.Feed, k), err)
 		}
-	case err != nil:
-		return "", classify("looking up feed "+r.opts.Feed, err)
+		members[k].n = len(reps)
+		indexReports(sealed, reps)
 	}
-	if !r.opts.NoWatchlist {
-		if err := r.subscribe(ctx, info.ID); err != nil {
-			return "", err
-		}
-	}
-	r.feedID = info.ID
-	return info.ID, nil
+	r.members, r.sealed, r.loaded = members, sealed, true
+	return r.subscribeAll(ctx)
 }
 
-// subscribe makes sure a watchlist subscribes to the feed.
-func (r *FeedReport) subscribe(ctx context.Context, feedID string) error {
+// subscribeAll makes sure a watchlist subscribes to every feed of the series, with one listing of the watchlists
+// when one is not known to.
+func (r *FeedReport) subscribeAll(ctx context.Context) error {
+	var todo []int
+	for k, m := range r.members {
+		if m.id != "" && !m.subscribed {
+			todo = append(todo, k)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
 	wls, err := r.c.Watchlists.List(ctx)
 	if err != nil {
 		return classify("listing watchlists", err)
 	}
+	subscribed := map[string]bool{}
 	for _, w := range wls {
-		if w.Classifier != nil && w.Classifier.Key == "feed_id" && w.Classifier.Value == feedID {
-			return nil
+		if w.Classifier != nil && w.Classifier.Key == "feed_id" {
+			subscribed[w.Classifier.Value] = true
 		}
 	}
-	_, err = r.c.Watchlists.Subscribe(ctx, feedID, r.opts.Watchlist, "Subscribes to the feed "+r.opts.Feed, *r.opts.AlertsEnabled)
-	return classify("subscribing a watchlist to feed "+r.opts.Feed, err)
+	for _, k := range todo {
+		m := &r.members[k]
+		if !subscribed[m.id] {
+			feed := seriesName(r.opts.Feed, k)
+			_, err := r.c.Watchlists.Subscribe(ctx, m.id, seriesName(r.opts.Watchlist, k), "Subscribes to the feed "+feed, *r.opts.AlertsEnabled)
+			if err != nil {
+				return classify("subscribing a watchlist to feed "+feed, err)
+			}
+		}
+		m.subscribed = true
+	}
+	return nil
 }

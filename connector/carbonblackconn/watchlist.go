@@ -21,6 +21,9 @@ const (
 	DefaultWatchlistName        = "VMRay Connector"
 	DefaultWatchlistDescription = "VMRay Connector Watchlist"
 	DefaultBaselineTTL          = 15 * time.Minute
+	// DefaultReportsPerWatchlist is the default of WatchlistOptions.ReportsPerWatchlist: a batch then rewrites a
+	// list of at most 5,000 report ids (about 200 KB of JSON), and 100,000 files fill 20 watchlists.
+	DefaultReportsPerWatchlist = 5000
 )
 
 // WatchlistOptions configure NewWatchlistReport.
@@ -32,6 +35,15 @@ type WatchlistOptions struct {
 	// WATCHLIST_NAME and WATCHLIST_DESCRIPTION).
 	Watchlist   string
 	Description string
+	// ReportsPerWatchlist caps the reports one watchlist of the series holds
+	// (default DefaultReportsPerWatchlist). Carbon Black replaces a report
+	// watchlist's report_ids as a whole, so adding reports moves the whole
+	// list three times (read, write, read-back); the cap bounds that list.
+	// When the current watchlist is full the responder creates the next one
+	// of the series, with the same settings: "<Watchlist> (2)", "(3)", and so
+	// on. Reports are never moved between watchlists, so lowering the cap
+	// only makes the next new report start a new watchlist.
+	ReportsPerWatchlist int
 	// AlertsEnabled makes a watchlist this responder creates raise alerts on
 	// hits (default true; the original created it with alerts off, so hits
 	// only tagged events). An existing watchlist is left as it is.
@@ -62,17 +74,35 @@ type WatchlistOptions struct {
 // (Unchanged). A later verdict with new indicators updates the file's report
 // instead of creating a second one. Calls are serialised, so two files that
 // share an indicator never both add it.
+//
+// The reports are spread over a series of watchlists of at most
+// ReportsPerWatchlist reports each: Watchlist, then "Watchlist (2)",
+// "Watchlist (3)", ... created on demand, so what a batch rewrites does not
+// grow with the files reported so far. The series is found again by name
+// after a restart; an existing single watchlist is its first member.
 type WatchlistReport struct {
 	c    *carbonblack.Client
 	opts WatchlistOptions
 
 	mu       sync.Mutex
 	base     *baseline
-	wlID     string
 	loadedAt time.Time
+	// shards is the series of watchlists, by position (0 is Watchlist, k is
+	// "Watchlist (k+1)"); a missing member has an empty id. It is read with
+	// the baseline and kept up to date by every update.
+	shards []shard
+	// probe is the name of a watchlist whose creation failed without a
+	// clear answer: it may exist, so it is looked up before being created.
+	probe string
 	// reports caches the equality IOCs of every watchlist report read, by
 	// id, so a refresh reads only the reports that are new since the last.
 	reports map[string]reportEntry
+}
+
+// shard is one watchlist of the series.
+type shard struct {
+	id string
+	n  int // report ids listed, as last read or written
 }
 
 // reportEntry is what the baseline needs of one watchlist report.
@@ -133,6 +163,12 @@ func NewWatchlistReport(c *carbonblack.Client, opts WatchlistOptions) (*Watchlis
 	if opts.BaselineTTL <= 0 {
 		opts.BaselineTTL = DefaultBaselineTTL
 	}
+	if opts.ReportsPerWatchlist < 0 {
+		return nil, fmt.Errorf("carbonblackconn: ReportsPerWatchlist is %d, want 0 (the default) or more", opts.ReportsPerWatchlist)
+	}
+	if opts.ReportsPerWatchlist == 0 {
+		opts.ReportsPerWatchlist = DefaultReportsPerWatchlist
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -168,9 +204,9 @@ type watchlistWork struct {
 }
 
 // RespondBatch writes or extends the reports of several files: the reports are read (crash recovery), created and
-// extended concurrently, then listed in the watchlist with one update, verified by one read-back (see
-// carbonblack.WatchlistsService.AddReports). The responder's lock is held for one batch; the engine makes one batch
-// at a time.
+// extended concurrently, then listed in the current watchlist of the series with one update, verified by one
+// read-back (see carbonblack.WatchlistsService.AddReports); when the batch fills that watchlist, the rest go to the
+// next one, created with them. The responder's lock is held for one batch; the engine makes one batch at a time.
 func (r *WatchlistReport) RespondBatch(ctx context.Context, fs []connector.Finding) []connector.Outcome {
 	outs := make([]connector.Outcome, len(fs))
 	r.mu.Lock()
@@ -328,8 +364,8 @@ func (r *WatchlistReport) write(ctx context.Context, f connector.Finding, sha, i
 	return created, true, nil
 }
 
-// attachAll lists the reports of the batch that the watchlist lacks with one watchlist update (verified by reading
-// it back), and gives their findings the outcome.
+// attachAll lists the reports of the batch that the series lacks with one update of the current watchlist (verified
+// by reading it back), or two when it fills up, and gives their findings the outcome.
 func (r *WatchlistReport) attachAll(ctx context.Context, work []watchlistWork, outs []connector.Outcome) {
 	var ids []string
 	for i := range work {
@@ -340,19 +376,20 @@ func (r *WatchlistReport) attachAll(ctx context.Context, work []watchlistWork, o
 	if len(ids) == 0 {
 		return
 	}
-	err := r.attach(ctx, ids...)
+	placed, err := r.attach(ctx, ids)
 	for i := range work {
 		w := &work[i]
 		if w.done || !w.attach {
 			continue
 		}
+		list, ok := placed[w.id]
 		switch {
-		case err != nil:
+		case !ok:
 			outs[i].Err = err
 		case w.written == nil:
-			outs[i].Result, outs[i].Err = acted("added report %s to watchlist %q", w.id, r.opts.Watchlist)
+			outs[i].Result, outs[i].Err = acted("added report %s to watchlist %q", w.id, list)
 		case w.created:
-			outs[i].Result, outs[i].Err = acted("created report %s with %d IOCs in watchlist %q", w.id, len(w.fresh), r.opts.Watchlist)
+			outs[i].Result, outs[i].Err = acted("created report %s with %d IOCs in watchlist %q", w.id, len(w.fresh), list)
 		default:
 			outs[i].Result, outs[i].Err = acted("updated report %s with %d new IOCs", w.id, len(w.fresh))
 		}
@@ -396,23 +433,137 @@ func (r *WatchlistReport) reportID(sha string) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// attach lists reports in the watchlist with one update, creating the watchlist when missing.
-func (r *WatchlistReport) attach(ctx context.Context, ids ...string) error {
-	if r.wlID == "" {
-		w, err := r.c.Watchlists.Create(ctx, carbonblack.Watchlist{Name: r.opts.Watchlist, Description: r.opts.Description,
-			TagsEnabled: true, AlertsEnabled: *r.opts.AlertsEnabled, ReportIDs: ids})
-		if err != nil {
-			return classify("creating watchlist "+r.opts.Watchlist, err)
-		}
-		r.wlID = w.ID
-		r.opts.Logger.Info("created watchlist", "watchlist", r.opts.Watchlist, "id", w.ID, "alerts", w.AlertsEnabled)
-	} else if _, err := r.c.Watchlists.AddReports(ctx, r.wlID, ids...); err != nil {
-		return classify(fmt.Sprintf("adding %d reports to watchlist %s", len(ids), r.opts.Watchlist), err)
+// shardName is the name of the watchlist at position k of the series.
+func (r *WatchlistReport) shardName(k int) string { return seriesName(r.opts.Watchlist, k) }
+
+// shardIndex returns the position in the series of the watchlist named name, or false when it is not one of the
+// series.
+func (r *WatchlistReport) shardIndex(name string) (int, bool) {
+	return seriesIndex(r.opts.Watchlist, name)
+}
+
+// seriesName is the name of member k of the series named base: base, then "base (2)", "base (3)", ...
+func seriesName(base string, k int) string {
+	if k == 0 {
+		return base
 	}
+	return fmt.Sprintf("%s (%d)", base, k+1)
+}
+
+// seriesIndex returns the position of name in the series named base, or false when it is not one of the series.
+func seriesIndex(base, name string) (int, bool) {
+	if name == base {
+		return 0, true
+	}
+	rest, ok := strings.CutPrefix(name, base+" (")
+	if !ok {
+		return 0, false
+	}
+	digits, ok := strings.CutSuffix(rest, ")")
+	if !ok || digits == "" || digits[0] == '0' || len(digits) > 6 {
+		return 0, false
+	}
+	k := 0
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		k = k*10 + int(d-'0')
+	}
+	if k < 2 {
+		return 0, false
+	}
+	return k - 1, true
+}
+
+// setShard records the watchlist at position k of the series.
+func (r *WatchlistReport) setShard(k int, s shard) {
+	for len(r.shards) <= k {
+		r.shards = append(r.shards, shard{})
+	}
+	r.shards[k] = s
+}
+
+// current returns the position of the last watchlist of the series, or -1 when there is none.
+func (r *WatchlistReport) current() int {
+	for k := len(r.shards) - 1; k >= 0; k-- {
+		if r.shards[k].id != "" {
+			return k
+		}
+	}
+	return -1
+}
+
+// attach lists reports in the series: in the current watchlist up to ReportsPerWatchlist with one update, the rest in
+// the next watchlists, each created with its reports. It returns the watchlist each listed id joined; on an error the
+// ids not in the map are not listed.
+func (r *WatchlistReport) attach(ctx context.Context, ids []string) (map[string]string, error) {
+	limit := r.opts.ReportsPerWatchlist
+	placed := make(map[string]string, len(ids))
+	for len(ids) > 0 {
+		k := r.current()
+		if k >= 0 && r.shards[k].n < limit {
+			take := ids[:min(limit-r.shards[k].n, len(ids))]
+			w, err := r.c.Watchlists.AddReports(ctx, r.shards[k].id, take...)
+			if err != nil {
+				return placed, classify(fmt.Sprintf("adding %d reports to watchlist %s", len(take), r.shardName(k)), err)
+			}
+			r.shards[k].n = len(w.ReportIDs)
+			r.placed(placed, take, r.shardName(k))
+			ids = ids[len(take):]
+			continue
+		}
+		k++
+		name := r.shardName(k)
+		if r.probe == name {
+			// The last creation failed without a clear answer: it may have happened.
+			found, err := r.findShard(ctx, name)
+			if err != nil {
+				return placed, err
+			}
+			r.probe = ""
+			if found != nil {
+				r.setShard(k, shard{id: found.ID, n: len(found.ReportIDs)})
+				continue
+			}
+		}
+		take := ids[:min(limit, len(ids))]
+		w, err := r.c.Watchlists.Create(ctx, carbonblack.Watchlist{Name: name, Description: r.opts.Description,
+			TagsEnabled: true, AlertsEnabled: *r.opts.AlertsEnabled, ReportIDs: take})
+		if err != nil {
+			if !errors.Is(err, carbonblack.ErrInvalidRequest) {
+				r.probe = name
+			}
+			return placed, classify("creating watchlist "+name, err)
+		}
+		r.setShard(k, shard{id: w.ID, n: len(take)})
+		r.opts.Logger.Info("created watchlist", "watchlist", name, "id", w.ID, "alerts", w.AlertsEnabled, "reports", len(take))
+		r.placed(placed, take, name)
+		ids = ids[len(take):]
+	}
+	return placed, nil
+}
+
+// placed records ids as listed in the watchlist named list.
+func (r *WatchlistReport) placed(m map[string]string, ids []string, list string) {
 	for _, id := range ids {
 		r.base.attached[id] = true
+		m[id] = list
 	}
-	return nil
+}
+
+// findShard returns the report watchlist named name, or nil when there is none.
+func (r *WatchlistReport) findShard(ctx context.Context, name string) (*carbonblack.Watchlist, error) {
+	wls, err := r.c.Watchlists.List(ctx)
+	if err != nil {
+		return nil, classify("listing watchlists", err)
+	}
+	for i := range wls {
+		if wls[i].Name == name && wls[i].Classifier == nil {
+			return &wls[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // remember records a report this responder wrote in the cache and the
@@ -426,7 +577,7 @@ func (r *WatchlistReport) remember(rep *carbonblack.Report) {
 // refresh reads the baseline when it is missing or older than BaselineTTL:
 // every equality IOC of every watchlist report (reports read before come
 // from the cache) and of every feed, and this responder's reports (titles
-// naming a file) in its watchlist.
+// naming a file) in its series of watchlists.
 func (r *WatchlistReport) refresh(ctx context.Context) error {
 	now := r.opts.Now()
 	if r.base != nil && now.Sub(r.loadedAt) < r.opts.BaselineTTL {
@@ -437,12 +588,16 @@ func (r *WatchlistReport) refresh(ctx context.Context) error {
 	if err != nil {
 		return classify("listing watchlists", err)
 	}
-	wlID := ""
+	var shards []shard
 	listed := map[string]bool{}
 	for _, w := range wls {
-		ours := wlID == "" && w.Name == r.opts.Watchlist && w.Classifier == nil
-		if ours {
-			wlID = w.ID
+		k, ours := r.shardIndex(w.Name)
+		ours = ours && w.Classifier == nil
+		if ours && (k >= len(shards) || shards[k].id == "") {
+			for len(shards) <= k {
+				shards = append(shards, shard{})
+			}
+			shards[k] = shard{id: w.ID, n: len(w.ReportIDs)}
 		}
 		for _, id := range w.ReportIDs {
 			e, ok := r.reports[id]
@@ -496,7 +651,7 @@ func (r *WatchlistReport) refresh(ctx context.Context) error {
 			delete(r.reports, id)
 		}
 	}
-	r.base, r.wlID, r.loadedAt = b, wlID, now
+	r.base, r.shards, r.loadedAt = b, shards, now
 	return nil
 }
 

@@ -76,6 +76,8 @@ type WatchlistAction struct {
 	AlertsEnabled      bool          `yaml:"alerts_enabled"`
 	BaselineTTL        time.Duration `yaml:"baseline_ttl"`
 	IncludePublicFeeds bool          `yaml:"include_public_feeds"`
+	// ReportsPerWatchlist caps the reports of one watchlist; more go to "<name> (2)", "(3)", ...
+	ReportsPerWatchlist int `yaml:"reports_per_watchlist"`
 }
 
 // BanAction configures the hash ban.
@@ -120,7 +122,8 @@ func defaults() *Config {
 			TruncatedAnalyzerMode: "reputation_static", MaxRecursiveSamples: -1,
 		},
 		Watchlist: WatchlistAction{Enabled: true, Verdicts: []string{"malicious"}, Name: carbonblackconn.DefaultWatchlistName,
-			Description: carbonblackconn.DefaultWatchlistDescription, AlertsEnabled: true, BaselineTTL: carbonblackconn.DefaultBaselineTTL},
+			Description: carbonblackconn.DefaultWatchlistDescription, AlertsEnabled: true, BaselineTTL: carbonblackconn.DefaultBaselineTTL,
+			ReportsPerWatchlist: carbonblackconn.DefaultReportsPerWatchlist},
 		Ban:        BanAction{Verdicts: []string{"malicious"}, Description: carbonblackconn.DefaultBanDescription},
 		Quarantine: QuarantineAction{Verdicts: []string{"malicious"}},
 	}
@@ -187,6 +190,9 @@ func (c *Config) Validate() error {
 		"quarantine.verdicts": c.Quarantine.Verdicts})
 	if strings.TrimSpace(c.Watchlist.Name) == "" {
 		p.Add("watchlist.name", "must not be empty")
+	}
+	if c.Watchlist.ReportsPerWatchlist < 1 {
+		p.Add("watchlist.reports_per_watchlist", "must be at least 1, got %d", c.Watchlist.ReportsPerWatchlist)
 	}
 	return p.Err()
 }
@@ -278,7 +284,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		alerts := c.Watchlist.AlertsEnabled
 		r, err := carbonblackconn.NewWatchlistReport(cbc, carbonblackconn.WatchlistOptions{Watchlist: c.Watchlist.Name,
 			Description: c.Watchlist.Description, AlertsEnabled: &alerts, IOCVerdicts: selected,
-			BaselineTTL: c.Watchlist.BaselineTTL, IncludePublicFeeds: c.Watchlist.IncludePublicFeeds, Logger: env.Logger})
+			BaselineTTL: c.Watchlist.BaselineTTL, IncludePublicFeeds: c.Watchlist.IncludePublicFeeds,
+			ReportsPerWatchlist: c.Watchlist.ReportsPerWatchlist, Logger: env.Logger})
 		if err != nil {
 			return runner.Parts{}, err
 		}

@@ -87,6 +87,8 @@ type FeedAction struct {
 	Watchlist     string   `yaml:"watchlist"`
 	NoWatchlist   bool     `yaml:"no_watchlist"`
 	AlertsEnabled bool     `yaml:"alerts_enabled"`
+	// ReportsPerFeed caps the reports of one feed; more go to "<feed> (2)", "(3)", ...
+	ReportsPerFeed int `yaml:"reports_per_feed"`
 }
 
 // PolicyAction configures the policy move.
@@ -165,7 +167,7 @@ func defaults() *Config {
 			Transport: vendors.Transport{SSLVerify: true}, IntegrationName: name},
 			HuntWindow: carbonblackconn.DefaultHuntWindow, HuntRetry: proofpointconn.DefaultHuntRetry.Initial,
 			HuntRetryMax: proofpointconn.DefaultHuntRetry.Max, OnlySeenFiles: true},
-		FeedReport: FeedAction{Verdicts: malicious(), Feed: "Proofpoint TAP", AlertsEnabled: true},
+		FeedReport: FeedAction{Verdicts: malicious(), Feed: "Proofpoint TAP", AlertsEnabled: true, ReportsPerFeed: carbonblackconn.DefaultReportsPerFeed},
 		Isolate:    Action{Verdicts: malicious()},
 		Policy:     PolicyAction{Verdicts: malicious()},
 		Ban:        BanAction{Verdicts: malicious(), Description: DefaultBanDescription},
@@ -237,6 +239,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FeedReport.Enabled && strings.TrimSpace(c.FeedReport.Feed) == "" {
 		p.Add("feed_report.feed", "must name the private feed")
+	}
+	if c.FeedReport.Enabled && c.FeedReport.ReportsPerFeed < 1 {
+		p.Add("feed_report.reports_per_feed", "must be at least 1, got %d", c.FeedReport.ReportsPerFeed)
 	}
 	if c.Policy.Enabled && strings.TrimSpace(c.Policy.Policy) == "" {
 		p.Add("policy.policy", "must name a policy (its id or its name)")
@@ -352,8 +357,8 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 		r, err := carbonblackconn.NewFeedReport(cbc, carbonblackconn.FeedOptions{Feed: c.FeedReport.Feed,
 			ProviderURL: "https://www.proofpoint.com", Summary: "Attachments Proofpoint TAP found malicious",
 			Watchlist: c.FeedReport.Watchlist, NoWatchlist: c.FeedReport.NoWatchlist, AlertsEnabled: &alerts, Title: feedTitle,
-			Description: func(connector.Finding) string { return "This IOC was identified by Proofpoint as malicious." },
-			VerifyDelay: c.CarbonBlack.SettleDelay})
+			ReportsPerFeed: c.FeedReport.ReportsPerFeed, VerifyDelay: c.CarbonBlack.SettleDelay,
+			Description: func(connector.Finding) string { return "This IOC was identified by Proofpoint as malicious." }})
 		if err != nil {
 			return runner.Parts{}, err
 		}

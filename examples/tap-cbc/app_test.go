@@ -282,6 +282,8 @@ func TestBadConfigurationNamesTheKey(t *testing.T) {
 		{Name: "bad verdict", Env: env("ISOLATE_VERDICTS", "evil"), Want: []string{"isolate.verdicts"}},
 		{Name: "webhook without URL", Env: env("WEBHOOK_URL", "ftp://x"), Want: []string{"webhook.url"}},
 		{Name: "policy without name", Env: env("POLICY_POLICY", ""), Want: []string{"policy.policy"}},
+		{Name: "feed cap", Env: map[string]string{envPrefix + "_FEED_REPORT_ENABLED": "true", envPrefix + "_FEED_REPORT_REPORTS_PER_FEED": "0"},
+			Want: []string{"feed_report.reports_per_feed", "at least 1"}},
 		{Name: "nothing to read", Env: map[string]string{envPrefix + "_PROOFPOINT_INCLUDE_DELIVERED": "false",
 			envPrefix + "_PROOFPOINT_INCLUDE_BLOCKED": "false"}, Want: []string{"proofpoint.include_delivered"}},
 		{Name: "window too long", Env: env("PROOFPOINT_WINDOW", "2h"), Want: []string{"proofpoint.window"}},
