@@ -305,10 +305,10 @@ func TestWaitBounds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
+		// The queue timeout is an hour: the wait can only end through the in-work timeout.
 		_, err = c.Submissions.Wait(ctx, res.Submission().ID, vmray.WaitOptions{Interval: time.Millisecond, QueueTimeout: time.Hour, InWorkTimeout: 30 * time.Millisecond})
 		var te *vmray.WaitTimeoutError
-		if !errors.As(err, &te) || te.Phase != vmray.PhaseInWork || te.Last.Status != vmray.SubmissionInProgress || time.Since(start) > 5*time.Second {
+		if !errors.As(err, &te) || te.Phase != vmray.PhaseInWork || te.Last.Status != vmray.SubmissionInProgress {
 			t.Fatalf("err = %v (%+v)", err, te)
 		}
 	})
