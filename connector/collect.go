@@ -185,44 +185,58 @@ func (e *engine) commit(source string, b Batch, lease *held) bool {
 	if lease != nil {
 		update = func(fn func(Tx) error) error { return e.leases.UpdateFenced(e.persist, lease.current(), fn) }
 	}
-	var t batchTally
-	err := update(func(tx Tx) error {
-		t = batchTally{touched: map[Key]State{}, parked: map[Key]bool{}}
-		for _, en := range entries {
-			if err := e.mergeEntry(tx, en, now, &t); err != nil {
-				return err
+	var total batchTally
+	for start := 0; start == 0 || start < len(entries); start += commitChunk {
+		chunk := entries[start:min(start+commitChunk, len(entries))]
+		last := start+commitChunk >= len(entries)
+		var t batchTally
+		err := update(func(tx Tx) error {
+			t = batchTally{touched: map[Key]State{}, parked: map[Key]bool{}}
+			for _, en := range chunk {
+				if err := e.mergeEntry(tx, en, now, &t); err != nil {
+					return err
+				}
 			}
+			if last && b.Next != nil {
+				return tx.SetCheckpoint(source, b.Next)
+			}
+			return nil
+		})
+		if errors.Is(err, ErrLeaseLost) {
+			e.log.Warn("lost the source's lease: another replica collects it; the batch is dropped", "source", source,
+				"err", err)
+			return false
 		}
-		if b.Next != nil {
-			return tx.SetCheckpoint(source, b.Next)
+		if err != nil {
+			e.log.Error("store failed recording a batch; the checkpoint did not move", "source", source, "err", err)
+			e.mu.Lock()
+			if e.storeErr == nil {
+				e.storeErr = err
+			}
+			e.mu.Unlock()
+			return false
 		}
-		return nil
-	})
-	if errors.Is(err, ErrLeaseLost) {
-		e.log.Warn("lost the source's lease: another replica collects it; the batch is dropped", "source", source,
-			"err", err)
-		return false
+		for _, key := range t.order {
+			st := t.touched[key]
+			if st.Final() || t.parked[key] {
+				continue
+			}
+			e.log.Debug("dispatch", "key", key.String(), "stage", StageDedupe, "state", st)
+			e.dispatch(key, st)
+		}
+		total.created, total.merged, total.hits = total.created+t.created, total.merged+t.merged, total.hits+t.hits
 	}
-	if err != nil {
-		e.log.Error("store failed recording a batch; the checkpoint did not move", "source", source, "err", err)
-		e.mu.Lock()
-		if e.storeErr == nil {
-			e.storeErr = err
-		}
-		e.mu.Unlock()
-		return false
-	}
-	e.recordBatch(source, b, rejected, t)
-	for _, key := range t.order {
-		st := t.touched[key]
-		if st.Final() || t.parked[key] {
-			continue
-		}
-		e.log.Debug("dispatch", "key", key.String(), "stage", StageDedupe, "state", st)
-		e.dispatch(key, st)
-	}
+	e.recordBatch(source, b, rejected, total)
 	return true
 }
+
+// commitChunk is how many pieces of evidence of a batch go to the store in one transaction. A store's cost per
+// write grows with the size of its transaction (bbolt keeps the entries a transaction adds to a page in one sorted
+// slice until the commit), so a window of 100,000 files is written in transactions of this size; the checkpoint goes
+// with the last. A crash between two of them leaves the checkpoint where it was: the window is collected again and
+// its evidence merges into the items already stored, adding nothing. Each transaction's items enter the pipeline as
+// soon as it is written.
+const commitChunk = 1000
 
 // batchEntry is one accepted piece of evidence of a batch, with its normalised key.
 type batchEntry struct {
