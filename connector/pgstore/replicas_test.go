@@ -289,6 +289,8 @@ func TestRefusedItemsWaitForTheNextCycle(t *testing.T) {
 	cfg := w.replicaConfig(store, "r")
 	cfg.Analyzer = refusing
 	cfg.Interval = time.Hour
+	// One lookup worker: with more, lookups already under way when the first refusal comes back are made too.
+	cfg.Lookup.Concurrency = 1
 	p, err := connector.New(cfg)
 	if err != nil {
 		t.Fatal(err)
