@@ -268,21 +268,27 @@ func TestNoRetryAndDisabled(t *testing.T) {
 	}
 }
 
+// The waits are drawn below each retry's nominal wait (base doubled per retry, capped), and retry 3 draws waits
+// beyond retry 2's ceiling: the values are durations the policy computes, no time passes.
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	p := RetryPolicy{BaseDelay: 100 * time.Millisecond, MaxDelay: 400 * time.Millisecond}.withDefaults()
-	for n := 1; n <= 8; n++ {
-		for range 50 {
-			if d := p.backoff(n); d < 0 || d >= 400*time.Millisecond {
-				t.Fatalf("backoff(%d) = %v", n, d)
+	ceilings := []time.Duration{p.BaseDelay, 2 * p.BaseDelay, p.MaxDelay, p.MaxDelay, p.MaxDelay}
+	beyondRetry2 := 0
+	for i, ceiling := range ceilings {
+		n := i + 1
+		for range 200 {
+			d := p.backoff(n)
+			if d < 0 || d >= ceiling {
+				t.Fatalf("backoff(%d) = %v, want in [0, %v)", n, d, ceiling)
+			}
+			if n == 3 && d >= ceilings[1] {
+				beyondRetry2++
 			}
 		}
 	}
-	var maxSeen time.Duration
-	for range 200 {
-		maxSeen = max(maxSeen, p.backoff(3))
-	}
-	if maxSeen < 200*time.Millisecond {
-		t.Fatalf("backoff(3) never exceeded %v: not growing", maxSeen)
+	// Uniform over [0, 4 bases): half the draws lie beyond 2 bases; none in 200 would mean no growth.
+	if beyondRetry2 == 0 {
+		t.Fatalf("no draw of backoff(3) reached retry 2's ceiling %v: not growing", ceilings[1])
 	}
 }
 
