@@ -95,9 +95,7 @@ func (e *engine) startActions(j *job, pass *respondPass, acts []action) bool {
 	}); !ok {
 		return false
 	}
-	if len(pass.unrecorded) > 0 {
-		pass.unrecorded, pass.progress = nil, true
-	}
+	pass.recorded()
 	for i := range acts {
 		acts[i].f.EarlierAttempt = prev[i]
 		if shared[i].After(prev[i]) {

@@ -26,6 +26,13 @@ type respondPass struct {
 	unrecorded []Action
 }
 
+// recorded notes that the unrecorded actions were written to the store (with a start, or by flushRecords).
+func (p *respondPass) recorded() {
+	if len(p.unrecorded) > 0 {
+		p.unrecorded, p.progress = nil, true
+	}
+}
+
 func (p *respondPass) refuse(responder string, err error) {
 	p.refused = append(p.refused, err)
 	p.refusedBy = cmp.Or(p.refusedBy, responder)
@@ -191,7 +198,7 @@ func (e *engine) flushRecords(j *job, pass *respondPass) bool {
 	if _, ok := e.change(j, func(it *Item, tx Tx) error { return putRecords(it, tx, pass.unrecorded) }); !ok {
 		return false
 	}
-	pass.unrecorded, pass.progress = nil, true
+	pass.recorded()
 	return true
 }
 
