@@ -279,6 +279,7 @@ func (e *engine) mergeEntry(tx Tx, en batchEntry, now time.Time, t *batchTally) 
 	if err != nil {
 		return err
 	}
+	changed := true
 	if !found {
 		it = Item{Key: key, Evidence: en.ev, State: StateNew, Created: now}
 		t.created++
@@ -301,6 +302,7 @@ func (e *engine) mergeEntry(tx Tx, en batchEntry, now time.Time, t *batchTally) 
 		if it.State == StateNew || it.State == StateResponding {
 			it.Failure = nil
 		}
+		changed = added > 0 || raised || it.State != before
 	}
 	it.Updated = now
 	if err := tx.PutItem(it); err != nil {
@@ -308,6 +310,12 @@ func (e *engine) mergeEntry(tx Tx, en batchEntry, now time.Time, t *batchTally) 
 	}
 	if err := e.putAliases(tx, it); err != nil {
 		return err
+	}
+	if !changed {
+		// Evidence the item already holds: whatever works on the item, or the next cycle's resumption of due
+		// items, goes on as it was. Dispatching it here could start a second try of a step whose failure another
+		// job is recording at this moment, ahead of its backoff.
+		return nil
 	}
 	if _, seen := t.touched[key]; !seen {
 		t.order = append(t.order, key)

@@ -307,7 +307,7 @@ func TestOfflineAgentComesBack(t *testing.T) {
 	it := itemsByState(t, store)[connector.StateNew]
 	if len(it) != 1 || it[0].Retry == nil || it[0].Retry.Stage != connector.StageFetch || it[0].Retry.Attempts != 3 ||
 		!strings.Contains(it[0].Retry.LastError, "offline") {
-		t.Fatalf("waiting item %+v; want three fetch tries, the agent offline", it)
+		t.Fatalf("waiting item %+v (retry %+v); want three fetch tries, the agent offline", it, it[0].Retry)
 	}
 	fake.SetAgentActive(agent.ID, true)
 	sum, err := p.RunOnce(context.Background())
