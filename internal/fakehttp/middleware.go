@@ -168,7 +168,8 @@ func (m *Middleware) Dropped() int {
 
 // Route returns a path with its id segments replaced by "{}": numbers,
 // segments of 8 characters or more with a digit, and long tokens (16
-// characters or more without '-' or '_').
+// characters or more without '-' or '_', or with an upper-case letter, as
+// random base64url ids have; route words are lower case).
 func Route(path string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
@@ -184,7 +185,8 @@ func isID(p string) bool {
 		return false
 	}
 	digits := strings.IndexFunc(p, func(r rune) bool { return r < '0' || r > '9' }) < 0
-	return digits || len(p) >= 8 && strings.ContainsAny(p, "0123456789") || len(p) >= 16 && !strings.ContainsAny(p, "-_.")
+	return digits || len(p) >= 8 && strings.ContainsAny(p, "0123456789") ||
+		len(p) >= 16 && (!strings.ContainsAny(p, "-_.") || strings.ToLower(p) != p)
 }
 
 // InjectFault adds a fault; faults are tried in the order they were added and

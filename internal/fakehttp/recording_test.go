@@ -57,6 +57,9 @@ func TestRoute(t *testing.T) {
 		"/cdc-file-storage/abc": "/cdc-file-storage/abc",
 		"/appservices/v6/orgs/7DESJ9GN/reputations/overrides/_search": "/appservices/v6/orgs/{}/reputations/overrides/_search",
 		"/web/api/v2.1/threats": "/web/api/v2.1/threats",
+		// A random base64url id without digits, with '-' and '_'; route words with those are lower case.
+		"/threathunter/feedmgr/v2/orgs/7DESJ9GN/feeds/LqQ_OLpEHbPm-yrovpnhSL/reports": "/threathunter/feedmgr/v2/orgs/{}/feeds/{}/reports",
+		"/web/api/v2.1/threat-intelligence/iocs":                                      "/web/api/v2.1/threat-intelligence/iocs",
 	} {
 		if got := Route(in); got != want {
 			t.Errorf("Route(%q) = %q, want %q", in, got, want)
