@@ -31,8 +31,8 @@ type BinariesOptions struct {
 	// sent at once when it reaches carbonblack.MaxDownloadHashes.
 	BatchWindow time.Duration
 	// LinkLifetime is the expiration_seconds asked for the pre-signed links
-	// (default one hour, the original's value). Links are reused until
-	// shortly before they expire.
+	// (default one hour, the original's value). A link is used until
+	// shortly before it expires, and dropped once its file is delivered.
 	LinkLifetime time.Duration
 	// CallTimeout bounds one batched file/_download call, which serves
 	// several callers (default 1 min).
@@ -54,7 +54,8 @@ type BinariesOptions struct {
 // sources of this package. It asks for pre-signed links in batches: hashes
 // prefetched at collection time and concurrent Fetch calls within
 // BatchWindow share one file/_download request (the original made one per
-// hash), and links are reused until they expire. Share one Binaries between
+// hash), and a link is kept until its file is delivered or it is about to
+// expire, so the cache holds only links still to be used. Share one Binaries between
 // the sources of one organisation. It is safe for concurrent use.
 type Binaries struct {
 	c    *carbonblack.Client
@@ -302,6 +303,9 @@ func (b *Binaries) Fetch(ctx context.Context, sha256, name string) (connector.Sa
 		}
 		s, err := b.open(ctx, link, name)
 		if err == nil {
+			// A delivered sample's link is not kept: the cache holds only links still to be used, however many
+			// files a run fetches.
+			b.forget(sha256)
 			return s, nil
 		}
 		lastErr = err

@@ -197,12 +197,8 @@ func TestProcessSourceReadsEveryResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := src.Collect(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]bool{}
-	for _, ev := range b.Evidence {
+	for _, ev := range collectAll(t, src, nil).evidence() {
 		got[ev.Hashes.SHA256] = true
 		if len(ev.Sightings) != 1 || ev.Sightings[0].PID < 1000 || ev.Sightings[0].ProcessGUID == "" || ev.Hashes.MD5 == "" {
 			t.Errorf("evidence %+v lacks process details", ev)
@@ -332,14 +328,15 @@ func TestFetchBatchesDownloadLinks(t *testing.T) {
 	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 1 {
 		t.Errorf("%d file/_download calls for 6 concurrent fetches, want 1", n)
 	}
-	// The links are reused while they are valid.
+	// A delivered file's link is not kept (the cache holds only links still to be used), so fetching it again
+	// asks for a new one.
 	s, err := bin.Fetch(context.Background(), hashes[0], "x.exe")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Body.Close()
-	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 1 {
-		t.Errorf("a cached link was asked for again (%d calls)", n)
+	if n := fake.CountRequests("POST", "/ubs/v1/"); n != 2 {
+		t.Errorf("%d file/_download calls after fetching a file again, want 2", n)
 	}
 }
 
