@@ -7,13 +7,20 @@
 //
 // NewAlertSource (Alerts v7), NewProcessSource (process search jobs) and
 // NewObservationSource (observation search jobs, the successor of enriched
-// events) each read a time window per Collect call: on the first run the
-// look-back before now (default the original connector's TIME_SPAN, 10 h),
-// then from the end of the previous window (kept in the checkpoint) minus a
-// small overlap, in UTC, at most MaxWindow at a time. Every page is read: the
-// alert iterator narrows its time range instead of stopping at Carbon Black's
+// events) each read time windows: on the first run the look-back before now
+// (default the original connector's TIME_SPAN, 10 h), then from the end of
+// the previous window (kept in the checkpoint) minus a small overlap, in
+// UTC, at most MaxWindow at a time. Every record is read: the alert iterator
+// narrows its time range instead of stopping at Carbon Black's
 // 10,000-result window, and a search job that matched more than it can
-// return is split into halves until each part fits. The original's filters
+// return is narrowed by halves until its span fits. A window is handed over
+// in parts of at most PartRows records (default 1,000, one results page),
+// each Collect call one part whose checkpoint records where the next starts
+// (the search job and offset; for alerts the time the part ended at), so the
+// pipeline works on the first files while later pages are read, a large
+// window is never held in memory whole, and a restart goes on from the last
+// part recorded. A job Carbon Black no longer keeps is searched again for
+// its span. The original's filters
 // apply: "!process_effective_reputation:<R>" for each excluded reputation
 // (REPUTATION_FILTERS) and the device OSes (DEVICE_OS_FILTERS). Each
 // collected file is one Evidence (SHA-256, and MD5 when Carbon Black gives
@@ -25,7 +32,7 @@
 // The sources implement connector.Fetcher through a shared Binaries: links
 // to the files are asked for in batches (the hashes of a collection at once,
 // and concurrent fetches within a short window in one file/_download call),
-// reused until shortly before they expire, and the archive's filedata entry is
+// kept until their file is delivered or shortly before they expire, and the archive's filedata entry is
 // read through the client (which opens it with internal/zipx). The sample is
 // hashed while it is spooled. Content whose hash differs from the requested
 // one is taken for a truncated copy (UBS keeps only the first part of large

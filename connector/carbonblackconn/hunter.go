@@ -3,6 +3,7 @@ package carbonblackconn
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -61,8 +62,12 @@ func (h *Hunter) Hunt(ctx context.Context, sha256 string) ([]connector.Sighting,
 		return carbonblack.JobRequest{Query: "process_hash:" + sha256, Fields: processFields, Rows: 10_000,
 			TimeRange: &carbonblack.TimeRange{Start: w.start, End: w.end}}
 	}
-	err := searchJob(ctx, h.c.Processes.JobSearch, "process hunt", build, window{end.Add(-h.opts.Window), end},
-		func(p carbonblack.Process) {
+	start := end.Add(-h.opts.Window)
+	pos := position{Start: start, End: end, From: start, To: end}
+	rd := paging{name: "hunt", jobRows: 10_000, partRows: 10_000, log: slog.New(slog.DiscardHandler)}
+	for done := false; !done; {
+		var err error
+		done, err = readJob(ctx, rd, h.c.Processes.JobSearch, "process hunt", build, &pos, func(p carbonblack.Process) {
 			t := p.ProcessStartTime.Time
 			if t.IsZero() {
 				t = p.DeviceTimestamp.Time
@@ -71,8 +76,9 @@ func (h *Hunter) Hunt(ctx context.Context, sha256 string) ([]connector.Sighting,
 				OS: osFamily(p.DeviceOS), ProcessGUID: p.ProcessGUID, PID: p.PID(), FilePath: p.ProcessName,
 				Attributes: attrs("reputation", p.ProcessEffectiveReputation)})
 		})
-	if err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
 	}
 	evs := acc.evidence()
 	if len(evs) == 0 {

@@ -2,7 +2,9 @@ package carbonblackconn
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -24,23 +26,36 @@ func NewAlertSource(c *carbonblack.Client, opts SourceOptions) (*Source, error) 
 	return newSource(c, opts, "cbc-alerts", searchAlerts)
 }
 
-func searchAlerts(ctx context.Context, s *Source, w window, acc *accumulator) error {
-	q := carbonblack.AlertSearch{Query: s.query, TimeRange: &carbonblack.TimeRange{Start: w.start, End: w.end}}
+func searchAlerts(ctx context.Context, s *Source, p *position, acc *accumulator) (bool, error) {
+	// One more row than a part: the row after a full part usually shows the part ends at a change of time.
+	q := carbonblack.AlertSearch{Query: s.query, TimeRange: &carbonblack.TimeRange{Start: p.From, End: p.End},
+		Rows: s.partRows + 1}
 	if len(s.types) > 0 {
 		q.Criteria = carbonblack.Criteria{"type": s.types}
 	}
+	n := 0
+	var last time.Time
 	for a, err := range s.c.Alerts.All(ctx, q) {
 		if err != nil {
-			return classify("alert search", err)
+			return false, classify("alert search", err)
 		}
+		// Alerts come oldest first. A part ends where the time changes, so the next part, the alerts from
+		// this one's time on, holds every alert of that time and none handed over already.
+		at := a.BackendTimestamp.UTC()
+		if n >= s.partRows && at.After(last) {
+			p.From, p.To = at, p.End
+			return false, nil
+		}
+		n++
+		last = at
 		acc.add(a.ProcessSHA256, a.ProcessMD5, connector.Sighting{
-			Time: a.BackendTimestamp.UTC(), DeviceID: deviceID(a.DeviceID), DeviceName: a.DeviceName,
+			Time: at, DeviceID: deviceID(a.DeviceID), DeviceName: a.DeviceName,
 			OS: osFamily(a.DeviceOS), ProcessGUID: a.ProcessGUID, PID: int64(a.ProcessPID), FilePath: a.ProcessName,
 			Attributes: attrs("alert_id", a.ID, "alert_type", a.Type, "alert_severity", strconv.Itoa(a.Severity),
 				"reputation", a.ProcessEffectiveReputation, "device_policy", a.DevicePolicy, "username", a.DeviceUsername),
 		})
 	}
-	return nil
+	return true, nil
 }
 
 // processFields are the fields a process search asks for (process_sha256 is
@@ -58,12 +73,12 @@ func NewProcessSource(c *carbonblack.Client, opts SourceOptions) (*Source, error
 	return newSource(c, opts, "cbc-processes", searchProcesses)
 }
 
-func searchProcesses(ctx context.Context, s *Source, w window, acc *accumulator) error {
+func searchProcesses(ctx context.Context, s *Source, p *position, acc *accumulator) (bool, error) {
 	build := func(w window) carbonblack.JobRequest {
 		clause := fmt.Sprintf("process_start_time:[%s TO %s]", carbonblack.FormatTime(w.start), carbonblack.FormatTime(w.end))
 		return carbonblack.JobRequest{Query: and(s.query, clause), Fields: processFields, Rows: s.jobRows}
 	}
-	return searchJob(ctx, s.c.Processes.JobSearch, "process search", build, w, func(p carbonblack.Process) {
+	return readJob(ctx, s.paging(), s.c.Processes.JobSearch, "process search", build, p, func(p carbonblack.Process) {
 		t := p.ProcessStartTime.Time
 		if t.IsZero() {
 			t = p.DeviceTimestamp.Time
@@ -84,7 +99,7 @@ func NewObservationSource(c *carbonblack.Client, opts SourceOptions) (*Source, e
 	return newSource(c, opts, "cbc-observations", searchObservations)
 }
 
-func searchObservations(ctx context.Context, s *Source, w window, acc *accumulator) error {
+func searchObservations(ctx context.Context, s *Source, p *position, acc *accumulator) (bool, error) {
 	query := s.query
 	if query == "" {
 		query = "process_sha256:*"
@@ -92,7 +107,7 @@ func searchObservations(ctx context.Context, s *Source, w window, acc *accumulat
 	build := func(w window) carbonblack.JobRequest {
 		return carbonblack.JobRequest{Query: query, TimeRange: &carbonblack.TimeRange{Start: w.start, End: w.end}, Rows: s.jobRows}
 	}
-	return searchJob(ctx, s.c.Observations.JobSearch, "observation search", build, w, func(o carbonblack.Observation) {
+	return readJob(ctx, s.paging(), s.c.Observations.JobSearch, "observation search", build, p, func(o carbonblack.Observation) {
 		sha := o.ProcessSHA256
 		if sha == "" {
 			sha = carbonblack.PickSHA256(o.ProcessHash)
@@ -106,36 +121,94 @@ func searchObservations(ctx context.Context, s *Source, w window, acc *accumulat
 	})
 }
 
-// searchJob runs one search job per window part, splitting a window whose job
-// matched more results than it can return, and hands every result to yield.
-func searchJob[T any](ctx context.Context, js *carbonblack.JobSearch[T], op string,
-	build func(window) carbonblack.JobRequest, w window, yield func(T)) error {
-	id, err := js.Start(ctx, build(w))
-	if err != nil {
-		return classify(op, err)
-	}
-	prog, err := js.Wait(ctx, id)
-	if err != nil {
-		return classify(op, err)
-	}
-	if prog.NumFound > prog.NumAvailable {
-		if w.end.Sub(w.start) < 2*minSplit {
-			return fmt.Errorf("carbonblackconn: %s: %d results between %s and %s, more than one search can return (%d)",
-				op, prog.NumFound, carbonblack.FormatTime(w.start), carbonblack.FormatTime(w.end), prog.NumAvailable)
+// readJob hands the next part of a window read by search jobs to yield: at
+// most PartRows results of the job that covers p's span, from p's offset
+// on. Without a job it starts one, narrowing the span by halves until the
+// job can return every match (never cutting a window silently); when the
+// span is read it moves on to the next, twice as wide when this one's job
+// held less than half of what a job can, and starts its job in the same
+// call only when nothing was handed over yet. A job Carbon Black no longer
+// keeps (results expire) is started again for its span, from its start.
+func readJob[T any](ctx context.Context, s paging, js *carbonblack.JobSearch[T], op string,
+	build func(window) carbonblack.JobRequest, p *position, yield func(T)) (bool, error) {
+	handed, restarted := 0, false
+	for {
+		if p.Job == "" {
+			if err := startJob(ctx, js, op, build, p); err != nil {
+				return false, err
+			}
 		}
-		mid := w.start.Add(w.end.Sub(w.start) / 2).Truncate(time.Millisecond)
-		if err := searchJob(ctx, js, op, build, window{w.start, mid}, yield); err != nil {
-			return err
+		page, err := js.ListResults(ctx, p.Job, p.Offset, s.partRows)
+		if errors.Is(err, carbonblack.ErrNotFound) && !restarted {
+			s.log.Info("search job expired; searching its span again", "source", s.name, "job", p.Job,
+				"from", p.From, "to", p.To, "offset", p.Offset)
+			restarted = true
+			p.Job, p.Offset = "", 0
+			continue
 		}
-		return searchJob(ctx, js, op, build, window{mid, w.end}, yield)
+		if err != nil {
+			return false, classify(op, err)
+		}
+		for _, r := range page.Results {
+			yield(r)
+		}
+		held := len(page.Results) + len(page.SkippedItems)
+		handed += held
+		p.Offset += held
+		if held > 0 && p.Offset < page.NumAvailable {
+			return false, nil
+		}
+		if !p.To.Before(p.End) {
+			return true, nil
+		}
+		width := p.To.Sub(p.From)
+		if page.NumAvailable < s.jobRows/2 {
+			width *= 2
+		}
+		p.From, p.To, p.Job, p.Offset = p.To, minTime(p.To.Add(max(width, minSplit)), p.End), "", 0
+		if handed > 0 {
+			return false, nil
+		}
 	}
-	for r, err := range js.AllResults(ctx, id) {
+}
+
+// paging is how readJob reads: the results a job keeps and a part holds, and where it logs.
+type paging struct {
+	name              string
+	jobRows, partRows int
+	log               *slog.Logger
+}
+
+// startJob starts the search job of p's span, halving the span until the
+// job can return every match, and records the job in p.
+func startJob[T any](ctx context.Context, js *carbonblack.JobSearch[T], op string, build func(window) carbonblack.JobRequest,
+	p *position) error {
+	for {
+		id, err := js.Start(ctx, build(p.window()))
 		if err != nil {
 			return classify(op, err)
 		}
-		yield(r)
+		prog, err := js.Wait(ctx, id)
+		if err != nil {
+			return classify(op, err)
+		}
+		if prog.NumFound <= prog.NumAvailable {
+			p.Job, p.Offset = id, 0
+			return nil
+		}
+		if p.To.Sub(p.From) < 2*minSplit {
+			return fmt.Errorf("carbonblackconn: %s: %d results between %s and %s, more than one search can return (%d)",
+				op, prog.NumFound, carbonblack.FormatTime(p.From), carbonblack.FormatTime(p.To), prog.NumAvailable)
+		}
+		p.To = p.From.Add(p.To.Sub(p.From) / 2).Truncate(time.Millisecond)
 	}
-	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func first(l []string) string {

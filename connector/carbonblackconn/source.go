@@ -3,6 +3,7 @@ package carbonblackconn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -33,6 +34,13 @@ type SourceOptions struct {
 	// JobRows is how many results one search job keeps (default and maximum
 	// 10,000, Carbon Black's limit); a window that matches more is split.
 	JobRows int
+	// PartRows is how many records one Collect hands over at most (default
+	// DefaultPartRows, at most 9,999): a window that holds more is handed
+	// over in parts, each with the checkpoint of the next, so the pipeline
+	// works on the first part while the later ones are read, and a restart
+	// goes on from the last part recorded. A part of an alert window ends
+	// at a change of backend_timestamp, so it may hold a few more.
+	PartRows int
 	// AlertTypes restricts the alert source to these alert types (for
 	// example CB_ANALYTICS, WATCHLIST); empty means every type.
 	AlertTypes []string
@@ -53,13 +61,21 @@ type Source struct {
 	bin      *Binaries
 	prefetch bool
 	log      *slog.Logger
-	search   func(ctx context.Context, s *Source, w window, acc *accumulator) error
+	search   searchFunc
 	types    []string
 	jobRows  int
+	partRows int
 }
 
-func newSource(c *carbonblack.Client, opts SourceOptions, name string,
-	search func(context.Context, *Source, window, *accumulator) error) (*Source, error) {
+// DefaultPartRows is the default of SourceOptions.PartRows: one page of
+// results.
+const DefaultPartRows = 1000
+
+// searchFunc reads the next part of a window into acc, moving p past it;
+// done reports that the window has been read in full.
+type searchFunc func(ctx context.Context, s *Source, p *position, acc *accumulator) (done bool, err error)
+
+func newSource(c *carbonblack.Client, opts SourceOptions, name string, search searchFunc) (*Source, error) {
 	if c == nil {
 		return nil, errors.New("carbonblackconn: nil client")
 	}
@@ -80,6 +96,12 @@ func newSource(c *carbonblack.Client, opts SourceOptions, name string,
 	if opts.JobRows <= 0 || opts.JobRows > 10_000 {
 		opts.JobRows = 10_000
 	}
+	switch {
+	case opts.PartRows < 0 || opts.PartRows >= 10_000:
+		return nil, fmt.Errorf("carbonblackconn: PartRows %d outside 1 to 9,999", opts.PartRows)
+	case opts.PartRows == 0:
+		opts.PartRows = DefaultPartRows
+	}
 	bin := opts.Binaries
 	if bin == nil {
 		if bin, err = NewBinaries(c, BinariesOptions{Logger: opts.Logger}); err != nil {
@@ -87,7 +109,11 @@ func newSource(c *carbonblack.Client, opts SourceOptions, name string,
 		}
 	}
 	return &Source{name: opts.Name, c: c, query: f.Query(), win: win, bin: bin, prefetch: !opts.NoPrefetch,
-		log: opts.Logger, search: search, types: opts.AlertTypes, jobRows: opts.JobRows}, nil
+		log: opts.Logger, search: search, types: opts.AlertTypes, jobRows: opts.JobRows, partRows: opts.PartRows}, nil
+}
+
+func (s *Source) paging() paging {
+	return paging{name: s.name, jobRows: s.jobRows, partRows: s.partRows, log: s.log}
 }
 
 // Name returns the source's name.
@@ -96,17 +122,21 @@ func (s *Source) Name() string { return s.name }
 // Query returns the filter part of the searches, in Carbon Black's syntax.
 func (s *Source) Query() string { return s.query }
 
-// Collect searches the window after cp (the look-back before now on the first
-// run), reads every page and reports one Evidence per SHA-256 with a
-// sighting per process. Times are UTC. Unless NoPrefetch is set it then asks
-// for the download links of the collected files in batches of 100.
+// Collect reads the next part of the window after cp (the look-back before
+// now on the first run): at most PartRows records, reported as one Evidence
+// per SHA-256 with a sighting per record. Times are UTC. While the window
+// holds more, the batch asks for the next part at once (Batch.More) with a
+// checkpoint that records where it starts; the last part's checkpoint is
+// the window's end. Unless NoPrefetch is set it then asks for the download
+// links of the part's files in batches of 100.
 func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connector.Batch, error) {
-	w, next, more, err := s.win.next(cp)
+	pos, err := s.win.position(cp)
 	if err != nil {
 		return connector.Batch{}, err
 	}
 	acc := newAccumulator(s.name)
-	if err := s.search(ctx, s, w, acc); err != nil {
+	done, err := s.search(ctx, s, &pos, acc)
+	if err != nil {
 		return connector.Batch{}, err
 	}
 	evs := acc.evidence()
@@ -118,6 +148,10 @@ func (s *Source) Collect(ctx context.Context, cp connector.Checkpoint) (connecto
 		if err := s.bin.Prefetch(ctx, hashes...); err != nil {
 			s.log.Warn("prefetching UBS download links failed; fetches will ask again", "source", s.name, "error", err)
 		}
+	}
+	next, more, err := s.win.after(pos, done)
+	if err != nil {
+		return connector.Batch{}, err
 	}
 	return connector.Batch{Evidence: evs, Next: next, More: more}, nil
 }

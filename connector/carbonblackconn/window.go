@@ -62,31 +62,82 @@ func (o WindowOptions) withDefaults() (WindowOptions, error) {
 // window is a closed time range, in UTC.
 type window struct{ start, end time.Time }
 
-// checkpoint is what a source stores: the end of the last window read.
+// checkpoint is what a source stores: the end of the last window read in
+// full and, while a window is handed over in parts, where its next part
+// starts. End then stays where a reader without parts (an older release)
+// would start the window again: nothing is skipped by a downgrade.
 type checkpoint struct {
-	End time.Time `json:"end"`
+	End  time.Time `json:"end"`
+	Part *position `json:"part,omitempty"`
 }
 
-// next returns the window to read after cp and the checkpoint that follows
-// it; more is set when the window stops short of now.
-func (o WindowOptions) next(cp connector.Checkpoint) (w window, next connector.Checkpoint, more bool, err error) {
+// position is a window being read and where its next part starts: the span
+// [From, To] is what the current search covers (a search job, or the alert
+// search from From on), Job the job's id and Offset the results of it
+// handed over already.
+type position struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// More is set when the window stops short of now (MaxWindow).
+	More   bool      `json:"more,omitempty"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Job    string    `json:"job,omitempty"`
+	Offset int       `json:"offset,omitempty"`
+}
+
+// window is the span the position's current search covers.
+func (p position) window() window { return window{p.From, p.To} }
+
+// position returns where to read after cp: the part a checkpoint records, or
+// a new window from the end of the last one (the look-back before now on
+// the first run), which stops at MaxWindow.
+func (o WindowOptions) position(cp connector.Checkpoint) (position, error) {
 	now := o.Now().UTC()
+	var p position
 	if len(cp) == 0 {
-		w.start = now.Add(-o.LookBack)
+		p.Start = now.Add(-o.LookBack)
 	} else {
 		var c checkpoint
-		if err := json.Unmarshal(cp, &c); err != nil || c.End.IsZero() {
-			return w, nil, false, connector.Permanent(fmt.Errorf("carbonblackconn: unreadable checkpoint %q", cp))
+		if err := json.Unmarshal(cp, &c); err != nil || (c.End.IsZero() && c.Part == nil) {
+			return p, connector.Permanent(fmt.Errorf("carbonblackconn: unreadable checkpoint %q", cp))
 		}
-		w.start = c.End.UTC().Add(-o.Overlap)
+		if c.Part != nil {
+			if err := c.Part.valid(); err != nil {
+				return p, connector.Permanent(fmt.Errorf("carbonblackconn: unreadable checkpoint %q: %w", cp, err))
+			}
+			return *c.Part, nil
+		}
+		p.Start = c.End.UTC().Add(-o.Overlap)
 	}
-	if w.start.After(now) {
-		w.start = now
+	if p.Start.After(now) {
+		p.Start = now
 	}
-	w.end = now
-	if w.end.Sub(w.start) > o.MaxWindow {
-		w.end, more = w.start.Add(o.MaxWindow), true
+	p.End = now
+	if p.End.Sub(p.Start) > o.MaxWindow {
+		p.End, p.More = p.Start.Add(o.MaxWindow), true
 	}
-	next, err = json.Marshal(checkpoint{End: w.end})
-	return w, next, more, err
+	p.From, p.To = p.Start, p.End
+	return p, nil
+}
+
+// valid checks a stored position's order: Start ≤ From ≤ To ≤ End.
+func (p position) valid() error {
+	if p.Start.IsZero() || p.End.Before(p.Start) || p.From.Before(p.Start) || p.To.Before(p.From) || p.End.Before(p.To) ||
+		p.Offset < 0 {
+		return fmt.Errorf("a part outside its window")
+	}
+	return nil
+}
+
+// after returns the checkpoint that follows a part read up to p and whether
+// the engine should collect again at once: the next part of the window, or,
+// when done, the next window if this one stopped short of now.
+func (o WindowOptions) after(p position, done bool) (connector.Checkpoint, bool, error) {
+	c := checkpoint{End: p.End}
+	if !done {
+		c = checkpoint{End: p.Start.Add(o.Overlap), Part: &p}
+	}
+	next, err := json.Marshal(c)
+	return next, !done || p.More, err
 }
