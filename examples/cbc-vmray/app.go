@@ -51,8 +51,11 @@ type CarbonBlack struct {
 	ReputationFilters []string      `yaml:"reputation_filters"`
 	DeviceOSFilters   []string      `yaml:"device_os_filters"`
 	JobRows           int           `yaml:"job_rows"`
-	DownloadDir       string        `yaml:"download_dir"`
-	LinkLifetime      time.Duration `yaml:"link_lifetime"`
+	// PartRows is how many records one collection hands to the pipeline at
+	// once; a larger window is handed over in parts as its pages arrive.
+	PartRows     int           `yaml:"part_rows"`
+	DownloadDir  string        `yaml:"download_dir"`
+	LinkLifetime time.Duration `yaml:"link_lifetime"`
 	// MaxSampleBytes caps a sample (the file, not the zip UBS wraps it in);
 	// a larger one is a dead letter at once (default 1 GiB).
 	MaxSampleBytes int64 `yaml:"max_sample_bytes"`
@@ -112,7 +115,7 @@ func defaults() *Config {
 			MaxWindow:         carbonblackconn.DefaultMaxWindow,
 			ReputationFilters: slices.Clone(carbonblackconn.DefaultReputationFilters),
 			DeviceOSFilters:   slices.Clone(carbonblackconn.DefaultDeviceOSFilters),
-			JobRows:           10_000, LinkLifetime: carbonblackconn.DefaultLinkLifetime,
+			JobRows:           10_000, PartRows: carbonblackconn.DefaultPartRows, LinkLifetime: carbonblackconn.DefaultLinkLifetime,
 		},
 		VMRay: VMRay{
 			VMRay: vendors.VMRay{URL: "https://eu.cloud.vmray.com", Transport: vendors.Transport{SSLVerify: true},
@@ -169,6 +172,9 @@ func (c *Config) Validate() error {
 	}
 	if cb.JobRows < 1 || cb.JobRows > 10_000 {
 		p.Add("carbonblack.job_rows", "must be between 1 and 10000, got %d", cb.JobRows)
+	}
+	if cb.PartRows < 1 || cb.PartRows > 9_999 {
+		p.Add("carbonblack.part_rows", "must be between 1 and 9999, got %d", cb.PartRows)
 	}
 	if cb.LinkLifetime < time.Minute {
 		p.Add("carbonblack.link_lifetime", "must be at least 1m, got %v", cb.LinkLifetime)
@@ -241,7 +247,7 @@ func build(ctx context.Context, c *Config, env runner.Env) (runner.Parts, error)
 	opts := carbonblackconn.SourceOptions{
 		Filters:  carbonblackconn.Filters{ExcludeReputations: nonNil(cb.ReputationFilters), DeviceOS: nonNil(cb.DeviceOSFilters)},
 		Window:   carbonblackconn.WindowOptions{LookBack: cb.LookBack, Overlap: cb.Overlap, MaxWindow: cb.MaxWindow},
-		Binaries: bin, JobRows: cb.JobRows, Logger: env.Logger,
+		Binaries: bin, JobRows: cb.JobRows, PartRows: cb.PartRows, Logger: env.Logger,
 	}
 	if cb.Overlap == 0 {
 		opts.Window.Overlap = -1

@@ -146,6 +146,7 @@ func TestBadConfiguration(t *testing.T) {
 		{Name: "modes", YAML: "vmray:\n  analyzer_mode: fast\n  submission_tags: [\"two words\"]\n",
 			Want: []string{"vmray.analyzer_mode", "vmray.submission_tags"}},
 		{Name: "env override", Env: map[string]string{"CBC_VMRAY_CARBONBLACK_JOB_ROWS": "20000"}, Want: []string{"carbonblack.job_rows"}},
+		{Name: "part rows", YAML: "carbonblack:\n  part_rows: 10000\n", Want: []string{"carbonblack.part_rows", "between 1 and 9999"}},
 		{Name: "watchlist cap", YAML: "watchlist:\n  reports_per_watchlist: 0\n", Want: []string{"watchlist.reports_per_watchlist", "at least 1"}},
 	})
 }
