@@ -270,3 +270,52 @@ func TestSourceCheckpointForms(t *testing.T) {
 		t.Error("PartRows 10,000 accepted")
 	}
 }
+
+// A window whose records sit at its end (10 hours, 3,000 processes in the last 50 minutes, at most 1,000 per job) is
+// narrowed to the density of its records, not by halves: few search jobs, and parts that are not crumbs.
+func TestProcessSourceSpansFollowTheDensity(t *testing.T) {
+	fake, clock := newFake(t)
+	dev := fake.AddDevice(carbonblack.Device{Name: "SRV-DB01", OS: "WINDOWS"})
+	want := map[string]bool{}
+	for i := range 3000 {
+		content := fmt.Appendf(nil, "MZ dense %d", i)
+		sha := sha256Hex(content)
+		want[sha] = true
+		at := ts(t0.Add(-time.Duration(3000-i) * time.Second))
+		fake.AddProcess(carbonblack.Process{DeviceID: carbonblack.FlexInt(dev.ID), DeviceName: dev.Name, DeviceOS: "WINDOWS",
+			ProcessGUID: fmt.Sprintf("7DESJ9GN-%05d", i), ProcessHash: []string{sha}, ProcessSHA256: sha,
+			ProcessName: `c:\tools\dense.exe`, ProcessPID: carbonblack.IntList{int64(i)}, ProcessEffectiveReputation: "NOT_LISTED",
+			ProcessStartTime: at, DeviceTimestamp: at, BackendTimestamp: at})
+	}
+	src, err := carbonblackconn.NewProcessSource(fake.Client(), carbonblackconn.SourceOptions{NoPrefetch: true, JobRows: 1000,
+		Window: carbonblackconn.WindowOptions{Now: clock.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.ResetRequests()
+	got := collectAll(t, src, nil)
+	var sizes []int
+	for _, b := range got {
+		sizes = append(sizes, len(b.Evidence))
+		for _, ev := range b.Evidence {
+			delete(want, ev.Hashes.SHA256)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("%d processes never handed over", len(want))
+	}
+	jobs := fake.CountRequests("POST", "/api/investigate/v2/orgs/"+fake.OrgKey()+"/processes/search_jobs")
+	t.Logf("%d search jobs, parts %v", jobs, sizes)
+	if jobs > 14 {
+		t.Errorf("%d search jobs for 3,000 processes at 1,000 a job, want at most 14", jobs)
+	}
+	small := 0
+	for _, n := range sizes {
+		if n < 100 {
+			small++
+		}
+	}
+	if small > 2 {
+		t.Errorf("parts %v: %d of fewer than 100 files", sizes, small)
+	}
+}

@@ -125,9 +125,10 @@ func searchObservations(ctx context.Context, s *Source, p *position, acc *accumu
 // most PartRows results of the job that covers p's span, from p's offset
 // on. Without a job it starts one, narrowing the span by halves until the
 // job can return every match (never cutting a window silently); when the
-// span is read it moves on to the next, twice as wide when this one's job
-// held less than half of what a job can, and starts its job in the same
-// call only when nothing was handed over yet. A job Carbon Black no longer
+// span is read it moves on to the next, as wide as this one's density says
+// three quarters of a job's results take (at most 8 times as wide; after an
+// empty span, half of the rest), and starts its job in the same call only
+// when nothing was handed over yet. A job Carbon Black no longer
 // keeps (results expire) is started again for its span, from its start.
 func readJob[T any](ctx context.Context, s paging, js *carbonblack.JobSearch[T], op string,
 	build func(window) carbonblack.JobRequest, p *position, yield func(T)) (bool, error) {
@@ -161,11 +162,16 @@ func readJob[T any](ctx context.Context, s paging, js *carbonblack.JobSearch[T],
 		if !p.To.Before(p.End) {
 			return true, nil
 		}
-		width := p.To.Sub(p.From)
-		if page.NumAvailable < s.jobRows/2 {
-			width *= 2
+		// The next span's width follows the density of this one (up to 8 times as wide), aiming at three
+		// quarters of what a job can return. After an empty span (the matches lie further on) it is half of the
+		// rest, so the start of the matches is found in a few halvings.
+		width := (p.End.Sub(p.To) + 1) / 2
+		if page.NumAvailable > 0 {
+			grow := min(8, max(1, float64(jobTarget(s.jobRows))/float64(page.NumAvailable)))
+			width = time.Duration(float64(p.To.Sub(p.From)) * grow)
 		}
-		p.From, p.To, p.Job, p.Offset = p.To, minTime(p.To.Add(max(width, minSplit)), p.End), "", 0
+		width = max(width, minSplit)
+		p.From, p.To, p.Job, p.Offset = p.To, minTime(p.To.Add(width), p.End), "", 0
 		if handed > 0 {
 			return false, nil
 		}
@@ -179,8 +185,10 @@ type paging struct {
 	log               *slog.Logger
 }
 
-// startJob starts the search job of p's span, halving the span until the
-// job can return every match, and records the job in p.
+// startJob starts the search job of p's span, narrowing the span until the
+// job can return every match (to the width that holds three quarters of what
+// a job can return, were the matches spread evenly), and records the job in
+// p.
 func startJob[T any](ctx context.Context, js *carbonblack.JobSearch[T], op string, build func(window) carbonblack.JobRequest,
 	p *position) error {
 	for {
@@ -200,9 +208,13 @@ func startJob[T any](ctx context.Context, js *carbonblack.JobSearch[T], op strin
 			return fmt.Errorf("carbonblackconn: %s: %d results between %s and %s, more than one search can return (%d)",
 				op, prog.NumFound, carbonblack.FormatTime(p.From), carbonblack.FormatTime(p.To), prog.NumAvailable)
 		}
-		p.To = p.From.Add(p.To.Sub(p.From) / 2).Truncate(time.Millisecond)
+		width := time.Duration(float64(p.To.Sub(p.From)) * float64(jobTarget(prog.NumAvailable)) / float64(prog.NumFound))
+		p.To = p.From.Add(max(width, minSplit)).Truncate(time.Millisecond)
 	}
 }
+
+// jobTarget is how many results a span is sized for: three quarters of what a job keeps.
+func jobTarget(jobRows int) int { return max(1, jobRows*3/4) }
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {

@@ -94,7 +94,9 @@ func (w *cbcVMRayWorld) settings(o Options) map[string]string {
 	return map[string]string{
 		"carbonblack.url": w.cbc.URL(), "carbonblack.settle_delay": o.actionSettleDelay().String(), "carbonblack.org_key": w.cbc.OrgKey(), "carbonblack.api_id": w.cbc.APIID(),
 		"carbonblack.api_secret": w.cbc.APISecret(), "carbonblack.data_sources": "process",
-		"vmray.url": w.vm.URL(), "vmray.api_key": vmraytest.DefaultAPIKey, "vmray.settle_delay": o.settleDelay().String(),
+		// Windows go in parts of 25, so kills land between the parts of a window and restarts resume from them.
+		"carbonblack.part_rows": "25",
+		"vmray.url":             w.vm.URL(), "vmray.api_key": vmraytest.DefaultAPIKey, "vmray.settle_delay": o.settleDelay().String(),
 		"run.pipeline.poll_interval": "50ms", "selected_verdicts": "malicious,suspicious",
 		"watchlist.verdicts": "malicious,suspicious", "ban.enabled": "true", "quarantine.enabled": "true",
 	}
