@@ -168,34 +168,52 @@ func TestRecordsShareNamesAndValues(t *testing.T) {
 	}
 }
 
-// A stored report holds one copy of the hash and link its IOCs repeat, and
-// reads back whole.
+// A stored report holds one copy of the hash and link its IOCs repeat, cut
+// from its title and description where they hold them, IOC ids of 16 bytes,
+// and reads back whole.
 func TestReportsShareRepeatedStrings(t *testing.T) {
 	s := NewServer(t)
 	h, link := strings.Repeat("ab", 32), "https://vmray.example/samples/1"
+	title := "[malicious] VMRAY Report for " + strings.Clone(h)
 	var iocs []carbonblack.IOC
 	for _, f := range []string{carbonblack.FieldProcessHash, "childproc_sha256", "filemod_sha256"} {
 		ioc := carbonblack.EqualityIOC(f, strings.Clone(h))
 		ioc.Link = strings.Clone(link)
 		iocs = append(iocs, ioc)
 	}
-	made, err := s.Client().Reports.Create(context.Background(), carbonblack.Report{Title: "t", Description: link, Severity: 8,
-		Link: link, IOCsV2: iocs})
+	made, err := s.Client().Reports.Create(context.Background(), carbonblack.Report{Title: title, Description: link, Severity: 8,
+		Link: link, Tags: []string{"Loader"}, IOCsV2: iocs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.mu.Lock()
-	rep := s.st.reports[made.ID]
+	rep := s.st.reports[keyOf(made.ID)]
 	s.mu.Unlock()
-	first := rep.IOCsV2[0]
-	for _, ioc := range rep.IOCsV2[1:] {
-		if unsafe.StringData(ioc.Values[0]) != unsafe.StringData(first.Values[0]) || unsafe.StringData(ioc.Link) != unsafe.StringData(first.Link) {
-			t.Errorf("IOC %s holds its own copy of the hash or link", ioc.Field)
+	if rep == nil || rep.raw != nil || len(rep.iocs) != 3 {
+		t.Fatalf("report %s is not stored compact: %+v", made.ID, rep)
+	}
+	within := func(sub, of string) bool {
+		p, o := uintptr(unsafe.Pointer(unsafe.StringData(sub))), uintptr(unsafe.Pointer(unsafe.StringData(of)))
+		return p >= o && p+uintptr(len(sub)) <= o+uintptr(len(of))
+	}
+	if len(rep.strs) != 2 {
+		t.Errorf("the report holds %d strings for its IOCs, want 2: the hash and the link", len(rep.strs))
+	}
+	for _, ioc := range rep.iocs {
+		if ioc.n != 1 || ioc.start != rep.iocs[0].start || ioc.link != rep.iocs[0].link {
+			t.Errorf("an IOC holds its own copy of the hash or link: %+v", ioc)
 		}
+	}
+	if v := rep.strs[rep.iocs[0].start]; !within(v, rep.title) {
+		t.Error("the IOCs' hash is not cut from the title")
+	}
+	if l := rep.strs[rep.iocs[0].link-1]; !within(l, rep.description) || !within(rep.link, rep.description) {
+		t.Error("the IOCs' link or the report's is not cut from the description")
 	}
 	got := s.Reports()
 	if len(got) != 1 || len(got[0].IOCsV2) != 3 || got[0].IOCsV2[2].Values[0] != h || got[0].IOCsV2[2].Link != link ||
-		got[0].IOCsV2[1].Field != "childproc_sha256" || got[0].Description != link {
+		got[0].IOCsV2[1].Field != "childproc_sha256" || got[0].Description != link || got[0].Title != title ||
+		got[0].IOCsV2[1].ID != iocs[1].ID || got[0].ID != made.ID || got[0].Link != link || len(got[0].Tags) != 1 {
 		t.Errorf("reports: %+v", got)
 	}
 }

@@ -26,8 +26,9 @@ type state struct {
 
 	watchlists     map[string]*watchlist
 	watchlistOrder []string
-	reports        map[string]*reportWire
-	reportOrder    []string
+	reports        map[uuidKey]*storedReport
+	reportOrder    []*storedReport // creation order
+	reportTables   reportTables
 	ignored        map[string]bool
 	feeds          map[string]*feed
 	feedOrder      []string
@@ -52,7 +53,7 @@ func newState() state {
 		binaries:   map[string]*binary{},
 		links:      map[string]*link{},
 		watchlists: map[string]*watchlist{},
-		reports:    map[string]*reportWire{},
+		reports:    map[uuidKey]*storedReport{},
 		ignored:    map[string]bool{},
 		feeds:      map[string]*feed{},
 		sessions:   map[string]*session{},

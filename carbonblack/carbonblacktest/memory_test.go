@@ -1,0 +1,159 @@
+package carbonblacktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// loadFiles seeds n files as fakeworld's load world does (a binary and the process that ran it, on one of 50
+// hosts) and then writes what the cbc-vmray connector writes per file through the API: a watchlist report with its
+// hash under each SHA-256 field and the shared domain IOC, and a ban. It returns the heap retained after each step
+// (seeding, reports, bans), in bytes per file.
+func loadFiles(t testing.TB, s *Server, n int) (seeded, reported, banned float64) {
+	t.Helper()
+	s.SetRecording(Recording{MaxRequests: -1})
+	now := time.Now().UTC()
+	var devs []carbonblack.Device
+	for i := range 50 {
+		devs = append(devs, s.AddDevice(carbonblack.Device{Name: fmt.Sprintf("LOAD-%03d", i), OS: "WINDOWS", PolicyName: "Standard"}))
+	}
+	post := func(path string, body any) []byte {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(b))
+		r.Header.Set("X-Auth-Token", s.APISecret()+"/"+s.APIID())
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("POST %s: %d %s", path, w.Code, w.Body)
+		}
+		return w.Body.Bytes()
+	}
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	perFile := func(from, to uint64) float64 { return (float64(to) - float64(from)) / float64(n) }
+	h0 := heap()
+	shas := make([]string, n)
+	for i := range n {
+		ts := carbonblack.Timestamp{Time: now.Add(-time.Hour + time.Duration(i)*55*time.Minute/time.Duration(n))}
+		sha, err := s.AddBinary(Binary{Content: fmt.Appendf(nil, "MZ\x90\x00 fakeworld load file %07d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		shas[i] = sha
+		d := devs[i%len(devs)]
+		s.AddProcess(carbonblack.Process{DeviceID: carbonblack.FlexInt(d.ID), DeviceName: d.Name, DeviceOS: d.OS,
+			ProcessGUID: fmt.Sprintf("%s-%08x-%08x-00000000-1d9a3c1e5b7f211", s.OrgKey(), d.ID, i),
+			ProcessHash: []string{sha}, ProcessSHA256: sha, ProcessName: fmt.Sprintf(`c:\load\f%07d.exe`, i),
+			ProcessPID: carbonblack.IntList{int64(10000 + i)}, ProcessEffectiveReputation: "NOT_LISTED",
+			ProcessStartTime: ts, DeviceTimestamp: ts, BackendTimestamp: ts})
+	}
+	h1 := heap()
+	org := "/threathunter/watchlistmgr/v3/orgs/" + s.OrgKey()
+	for i, sha := range shas {
+		link := fmt.Sprintf("https://vmray.example/user/sample/view?id=%d", 100000+i)
+		rep := carbonblack.Report{Timestamp: now.Unix(), Title: "[malicious] VMRAY Report for " + sha, Description: link,
+			Severity: 9, Link: link, Tags: []string{"Loader"}}
+		for _, f := range carbonblack.SHA256Fields {
+			ioc := carbonblack.EqualityIOC(f, sha)
+			ioc.Link = link
+			rep.IOCsV2 = append(rep.IOCsV2, ioc)
+		}
+		ioc := carbonblack.EqualityIOC(carbonblack.FieldNetconnDomain, "c2.load.fakeworld.example")
+		ioc.Link = link
+		rep.IOCsV2 = append(rep.IOCsV2, ioc)
+		post(org+"/reports", rep)
+	}
+	h2 := heap()
+	for i, sha := range shas {
+		post("/appservices/v6/orgs/"+s.OrgKey()+"/reputations/overrides", carbonblack.ReputationOverride{
+			OverrideList: carbonblack.OverrideBlackList, OverrideType: carbonblack.OverrideSHA256, SHA256Hash: sha,
+			Filename: fmt.Sprintf("f%07d.exe", i), Description: "Banned by cbc-vmray: VMRay found it malicious"})
+	}
+	h3 := heap()
+	runtime.KeepAlive(s)
+	return perFile(h0, h1), perFile(h1, h2), perFile(h2, h3)
+}
+
+// maxBytesPerFile bounds the heap the fake retains per file of a load world.
+const maxBytesPerFile = 3000
+
+func TestMemoryPerFile(t *testing.T) {
+	s := NewServer(t)
+	seeded, reported, banned := loadFiles(t, s, 3000)
+	t.Logf("per file: process and binary %.0f B, report %.0f B, ban %.0f B; total %.0f B", seeded, reported, banned,
+		seeded+reported+banned)
+	if total := seeded + reported + banned; total > maxBytesPerFile {
+		t.Errorf("the fake retains %.0f B per file, want at most %d", total, maxBytesPerFile)
+	}
+}
+
+// A report reads back, byte for byte, as the service's form of what was sent, whether it is stored compact or as it
+// came: null and empty lists, absent links and visibility, ids that are not UUIDs, repeated and distinct values.
+func TestStoredReportsAnswerAsSent(t *testing.T) {
+	s := NewServer(t)
+	org := "/threathunter/watchlistmgr/v3/orgs/" + s.OrgKey()
+	do := func(method, path, body string) (int, string) {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("X-Auth-Token", s.APISecret()+"/"+s.APIID())
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	id1, id2 := carbonblack.NewID(), carbonblack.NewID()
+	bodies := []string{
+		`{"title":"[malicious] VMRAY Report for ` + strings.Repeat("ab", 32) + `","description":"https://x.example/1","severity":9,"timestamp":1700000000,` +
+			`"link":"https://x.example/1","tags":["Loader","Dropper"],"iocs_v2":[` +
+			`{"id":"` + id1 + `","match_type":"equality","field":"process_hash","values":["` + strings.Repeat("ab", 32) + `"],"link":"https://x.example/1"},` +
+			`{"id":"` + id2 + `","match_type":"equality","field":"netconn_domain","values":["a.example","b.example"],"link":"https://other.example"},` +
+			`{"id":"` + carbonblack.NewID() + `","match_type":"equality","field":"netconn_domain","values":["a.example","b.example"]}]}`,
+		`{"title":"t","description":"d","severity":1,"timestamp":1,"tags":[],"visibility":"private","iocs_v2":[` +
+			`{"id":"` + strings.ToUpper(id1) + `","match_type":"query","values":["process_name:x.exe"]}]}`,
+		`{"id":"my-own-id","title":"t","description":"d","severity":1,"timestamp":1,"link":"","iocs_v2":[` +
+			`{"id":"ioc-1","match_type":"equality","field":"process_hash","values":["` + strings.Repeat("cd", 32) + `"]}]}`,
+	}
+	for i, body := range bodies {
+		var in reportIn
+		if err := json.Unmarshal([]byte(body), &in); err != nil {
+			t.Fatal(err)
+		}
+		code, made := do(http.MethodPost, org+"/reports", body)
+		var sent struct{ ID string }
+		if err := json.Unmarshal([]byte(made), &sent); code != http.StatusOK || err != nil {
+			t.Fatalf("report %d: %d %s", i, code, made)
+		}
+		rep, err := in.check(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep.ID = sent.ID
+		want, _ := json.Marshal(rep)
+		code, got := do(http.MethodGet, org+"/reports/"+sent.ID, "")
+		if code != http.StatusOK || strings.TrimSpace(got) != string(want) || strings.TrimSpace(made) != string(want) {
+			t.Errorf("report %d reads back\n%s\nwant\n%s", i, got, want)
+		}
+	}
+	s.mu.Lock()
+	compact := s.st.reportOrder[0].raw == nil && s.st.reportOrder[1].raw != nil
+	s.mu.Unlock()
+	if !compact {
+		t.Error("the first report is not compact, or the one with an upper-case IOC id is")
+	}
+}

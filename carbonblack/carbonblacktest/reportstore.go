@@ -1,0 +1,338 @@
+package carbonblacktest
+
+import (
+	"encoding/hex"
+	"math"
+	"strings"
+
+	"github.com/soarkit/soarkit/carbonblack"
+)
+
+// uuidKey is an id in its compact form: the 16 bytes of a canonical UUID
+// (lower-case 8-4-4-4-12, the form of [carbonblack.NewID]), or, for any
+// other id, the id itself in s.
+type uuidKey struct {
+	u [16]byte
+	s string
+}
+
+// keyOf returns the compact form of an id.
+func keyOf(id string) uuidKey {
+	if u, ok := parseUUID(id); ok {
+		return uuidKey{u: u}
+	}
+	return uuidKey{s: id}
+}
+
+// String is the id as it was given.
+func (k uuidKey) String() string {
+	if k.s != "" {
+		return k.s
+	}
+	return formatUUID(k.u)
+}
+
+// parseUUID reads a canonical lower-case UUID; false for any other string
+// (upper case included), which must be kept as it was.
+func parseUUID(s string) ([16]byte, bool) {
+	var u [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; i += 2 {
+		if s[i] == '-' {
+			i--
+			continue
+		}
+		hi, ok1 := lowerHex(s[i])
+		lo, ok2 := lowerHex(s[i+1])
+		if !ok1 || !ok2 {
+			return u, false
+		}
+		u[j] = hi<<4 | lo
+		j++
+	}
+	return u, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+func formatUUID(u [16]byte) string {
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], u[10:16])
+	return string(b[:])
+}
+
+// storedReport is a watchlist report in its compact form; wire builds the
+// report as the service answers it. Its IOCs keep a fixed-size id each and
+// refer to the report's own table of distinct values and links (a file's
+// hash is in each of its six SHA-256 IOCs, and its sandbox link in every
+// IOC), whose strings are cut from the title and description when they
+// appear there; the field and match type of an IOC are one entry of a table
+// shared by every report, and so are a report's tags. A report that does
+// not fit this form (an IOC id that is not a canonical UUID, more IOCs or
+// strings than the indexes hold, a full shared table) is kept as it came, in
+// raw.
+type storedReport struct {
+	key         uuidKey
+	raw         *reportWire
+	timestamp   int64
+	severity    int
+	title       string
+	description string
+	link        string // when hasLink
+	visibility  string // when hasVisibility
+	tags        []string
+	strs        []string
+	iocs        []storedIOC
+
+	hasLink, hasVisibility bool
+}
+
+// storedIOC is one IOC of a storedReport.
+type storedIOC struct {
+	id [16]byte
+	// kind is the index of the IOC's match type and field in the shared
+	// table, with nilValues set when its values were null.
+	kind uint16
+	// link is 0 for none, else 1 + its index in the report's strs.
+	link uint16
+	// The values are strs[start : start+n].
+	start, n uint16
+}
+
+const nilValues = 1 << 15
+
+// iocKind is a match type and field, shared by every report's IOCs.
+type iocKind struct {
+	match carbonblack.MatchType
+	field string
+}
+
+// reportTables are the tables shared by every stored report, bounded like
+// the interner's.
+type reportTables struct {
+	kinds   []iocKind
+	kindIdx map[iocKind]uint16
+	tags    map[string][]string
+}
+
+// kind returns the index of k in the table, adding it while there is room.
+func (t *reportTables) kind(k iocKind) (uint16, bool) {
+	if i, ok := t.kindIdx[k]; ok {
+		return i, true
+	}
+	if len(t.kinds) >= maxInterned {
+		return 0, false
+	}
+	if t.kindIdx == nil {
+		t.kindIdx = map[iocKind]uint16{}
+	}
+	i := uint16(len(t.kinds))
+	t.kinds = append(t.kinds, k)
+	t.kindIdx[k] = i
+	return i, true
+}
+
+// tagList returns the shared copy of a list of tags (nil and empty kept
+// apart), once the table has room for it.
+func (t *reportTables) tagList(in *interner, tags []string) []string {
+	if len(tags) == 0 {
+		return tags
+	}
+	key := strings.Join(tags, "\x00")
+	if shared, ok := t.tags[key]; ok && len(shared) == len(tags) {
+		return shared
+	}
+	out := make([]string, len(tags))
+	for i, tag := range tags {
+		out[i] = in.str(tag)
+	}
+	if len(t.tags) < maxInterned {
+		if t.tags == nil {
+			t.tags = map[string][]string{}
+		}
+		t.tags[key] = out
+	}
+	return out
+}
+
+// storeReport returns the compact form of rep, with its strings shared as
+// the doc of storedReport says.
+func (st *state) storeReport(rep *reportWire) *storedReport {
+	sr := &storedReport{key: keyOf(rep.ID), timestamp: rep.Timestamp, severity: rep.Severity, title: rep.Title,
+		hasLink: rep.Link != nil, hasVisibility: rep.Visibility != nil}
+	if compact := st.compactReport(sr, rep); !compact {
+		sr = &storedReport{key: sr.key, raw: rep}
+		st.intern.report(rep)
+	}
+	return sr
+}
+
+func (st *state) compactReport(sr *storedReport, rep *reportWire) bool {
+	if len(rep.IOCsV2) > math.MaxUint16 {
+		return false
+	}
+	// cut returns the copy of s the report already holds, a substring of its title or description, if any.
+	cut := func(s string) (string, bool) {
+		if s == "" {
+			return s, false
+		}
+		for _, o := range []string{sr.title, sr.description} {
+			if i := strings.Index(o, s); i >= 0 {
+				return o[i : i+len(s)], true
+			}
+		}
+		return s, false
+	}
+	sr.description = rep.Description
+	sr.description, _ = cut(rep.Description)
+	// share returns the copy of s to keep: cut from the report's own strings, else the shared one of a string
+	// that is not a hash.
+	share := func(s string) string {
+		if shared, ok := cut(s); ok || s == "" || isHexString(s) {
+			return shared
+		}
+		return st.intern.str(s)
+	}
+	if rep.Link != nil {
+		sr.link = share(*rep.Link)
+	}
+	if rep.Visibility != nil {
+		sr.visibility = st.intern.str(*rep.Visibility)
+	}
+	sr.tags = st.reportTables.tagList(&st.intern, rep.Tags)
+	index, runs := map[string]int{}, map[string]int{}
+	// add returns the index of s in strs, adding it once.
+	add := func(s string) int {
+		if i, ok := index[s]; ok {
+			return i
+		}
+		index[s] = len(sr.strs)
+		sr.strs = append(sr.strs, share(s))
+		return len(sr.strs) - 1
+	}
+	sr.iocs = make([]storedIOC, len(rep.IOCsV2))
+	for i, ioc := range rep.IOCsV2 {
+		u, ok := parseUUID(ioc.ID)
+		if !ok {
+			return false
+		}
+		kind, ok := st.reportTables.kind(iocKind{match: ioc.MatchType, field: ioc.Field})
+		if !ok {
+			return false
+		}
+		out := storedIOC{id: u, kind: kind}
+		if ioc.Values == nil {
+			out.kind |= nilValues
+		}
+		// The values are a run of strs: the run of an earlier IOC with the same values, or a new one.
+		key := strings.Join(ioc.Values, "\x00")
+		start, ok := runs[key]
+		if !ok || !sameValues(sr.strs[start:start+len(ioc.Values)], ioc.Values) {
+			start = len(sr.strs)
+			runs[key] = start
+			for _, v := range ioc.Values {
+				index[v] = len(sr.strs) // any copy will do for a link
+				sr.strs = append(sr.strs, share(v))
+			}
+		}
+		if ioc.Link != "" {
+			out.link = uint16(add(ioc.Link) + 1)
+		}
+		if len(sr.strs) > math.MaxUint16 {
+			return false
+		}
+		out.start, out.n = uint16(start), uint16(len(ioc.Values))
+		sr.iocs[i] = out
+	}
+	if cap(sr.strs) > len(sr.strs) {
+		sr.strs = append(make([]string, 0, len(sr.strs)), sr.strs...)
+	}
+	return true
+}
+
+func sameValues(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// isHexString reports whether s is a hash-like hex string, not worth a place in the shared table.
+func isHexString(s string) bool {
+	if len(s) < 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if _, ok := lowerHex(s[i] | 0x20); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// wire builds the report as the service answers it.
+func (sr *storedReport) wire(t *reportTables) *reportWire {
+	if sr.raw != nil {
+		return sr.raw
+	}
+	rep := &reportWire{ID: sr.key.String(), Timestamp: sr.timestamp, Title: sr.title, Description: sr.description,
+		Severity: sr.severity, Tags: sr.tags, IOCsV2: make([]carbonblack.IOC, len(sr.iocs))}
+	if sr.hasLink {
+		rep.Link = new(sr.link)
+	}
+	if sr.hasVisibility {
+		rep.Visibility = new(sr.visibility)
+	}
+	for i, ioc := range sr.iocs {
+		k := t.kinds[ioc.kind&^nilValues]
+		out := carbonblack.IOC{ID: formatUUID(ioc.id), MatchType: k.match, Field: k.field}
+		switch {
+		case ioc.kind&nilValues != 0:
+		case ioc.n == 0:
+			out.Values = []string{}
+		default:
+			out.Values = sr.strs[ioc.start : ioc.start+ioc.n : ioc.start+ioc.n]
+		}
+		if ioc.link > 0 {
+			out.Link = sr.strs[ioc.link-1]
+		}
+		rep.IOCsV2[i] = out
+	}
+	return rep
+}
+
+// putReportLocked stores a watchlist report, replacing the one with its id
+// in its place in the creation order.
+func (st *state) putReportLocked(rep *reportWire) {
+	sr := st.storeReport(rep)
+	if old, ok := st.reports[sr.key]; ok {
+		*old = *sr
+		return
+	}
+	st.reports[sr.key] = sr
+	st.reportOrder = append(st.reportOrder, sr)
+}
