@@ -157,3 +157,56 @@ func TestStoredReportsAnswerAsSent(t *testing.T) {
 		t.Error("the first report is not compact, or the one with an upper-case IOC id is")
 	}
 }
+
+// An override reads back (by id, in a search and from Overrides) as its creation answered it, whatever fields it has.
+func TestStoredOverridesAnswerAsCreated(t *testing.T) {
+	clock := NewManualClock(time.Date(2026, 3, 4, 5, 6, 7, 891234567, time.UTC))
+	s := NewServer(t, WithClock(clock))
+	base := "/appservices/v6/orgs/" + s.OrgKey() + "/reputations/overrides"
+	do := func(method, path, body string) (int, string) {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("X-Auth-Token", s.APISecret()+"/"+s.APIID())
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		return w.Code, strings.TrimSpace(w.Body.String())
+	}
+	bodies := []string{
+		`{"override_list":"BLACK_LIST","override_type":"SHA256","sha256_hash":"` + strings.Repeat("AB", 32) + `","filename":"a.exe","description":"Banned"}`,
+		`{"override_list":"WHITE_LIST","override_type":"SHA256","sha256_hash":"` + strings.Repeat("ab", 32) + `"}`,
+		`{"override_list":"WHITE_LIST","override_type":"CERT","signed_by":"Acme","certificate_authority":"CA","sha256_hash":"not-a-hash"}`,
+		`{"override_list":"WHITE_LIST","override_type":"IT_TOOL","path":"c:\\tools\\x.exe","include_child_processes":false,"description":"Banned"}`,
+	}
+	var made []string
+	for i, body := range bodies {
+		clock.Advance(time.Millisecond + time.Nanosecond)
+		code, got := do(http.MethodPost, base, body)
+		if code != http.StatusOK {
+			t.Fatalf("override %d: %d %s", i, code, got)
+		}
+		made = append(made, got)
+		var o carbonblack.ReputationOverride
+		if err := json.Unmarshal([]byte(got), &o); err != nil {
+			t.Fatal(err)
+		}
+		if code, again := do(http.MethodGet, base+"/"+o.ID, ""); code != http.StatusOK || again != got {
+			t.Errorf("override %d reads back\n%s\nwant\n%s", i, again, got)
+		}
+		if code, _ := do(http.MethodGet, base+"/"+strings.ToUpper(o.ID), ""); code != http.StatusNotFound {
+			t.Errorf("override %d is found by its id in upper case: %d", i, code)
+		}
+	}
+	// A search answers records, whose keys are in order.
+	var want []string
+	for _, m := range made {
+		b, _ := json.Marshal(toRecord([]byte(m)))
+		want = append(want, string(b))
+	}
+	_, found := do(http.MethodPost, base+"/_search", `{"query":"","rows":10}`)
+	if want := `{"num_found":4,"results":[` + strings.Join(want, ",") + `]}`; found != want {
+		t.Errorf("search answers\n%s\nwant\n%s", found, want)
+	}
+	all := s.Overrides()
+	if len(all) != 4 || !all[3].CreateTime.Equal(clock.Now()) || !s.Banned(strings.Repeat("ab", 32)) || s.Banned(strings.Repeat("cd", 32)) {
+		t.Errorf("overrides %+v", all)
+	}
+}

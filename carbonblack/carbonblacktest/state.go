@@ -33,12 +33,11 @@ type state struct {
 	feeds          map[string]*feed
 	feedOrder      []string
 
-	overrides []*carbonblack.ReputationOverride
-	// overridesBySHA indexes the SHA-256 overrides by hash, so a search that names hashes and a create's conflict
-	// check do not look at every override.
-	overridesBySHA map[string][]*carbonblack.ReputationOverride
-	overrideSeq    map[*carbonblack.ReputationOverride]int // creation order
-	overrideNext   int
+	// overrides are the reputation overrides by id; overridesBySHA chains the SHA-256 overrides of each hash, so a
+	// search that names hashes and a create's conflict check do not look at every override.
+	overrides      map[[16]byte]*storedOverride
+	overridesBySHA map[[32]byte]*storedOverride
+	overrideSeq    uint64
 
 	sessions   map[string]*session
 	sessionSeq int
@@ -58,8 +57,8 @@ func newState() state {
 		feeds:      map[string]*feed{},
 		sessions:   map[string]*session{},
 
-		overridesBySHA: map[string][]*carbonblack.ReputationOverride{},
-		overrideSeq:    map[*carbonblack.ReputationOverride]int{},
+		overrides:      map[[16]byte]*storedOverride{},
+		overridesBySHA: map[[32]byte]*storedOverride{},
 	}
 }
 
