@@ -43,25 +43,30 @@ func newIndexes() indexes {
 		alertByID: map[string]int{}, obsByID: recordIndex{}, obsByAlert: recordIndex{}, obsByHash: recordIndex{}}
 }
 
+// processSHA is the SHA-256 of a process, lower case: the key of processBySHA.
+func processSHA(r doc) string {
+	return strings.ToLower(carbonblack.PickSHA256(append(strs(get(r, "process_sha256")), strs(get(r, "process_hash"))...)))
+}
+
 // joined is a field as one string, as the lookups compare it.
-func joined(r record, field string) string { return strings.Join(strs(r[field]), "") }
+func joined(r doc, field string) string { return strings.Join(strs(get(r, field)), "") }
 
 // indexProcessLocked indexes st.processes[pos].
 func (st *state) indexProcessLocked(pos int) {
 	r := st.processes[pos]
 	st.ix.processByGUID.add(joined(r, "process_guid"), pos)
 	st.ix.processByParent.add(joined(r, "parent_guid"), pos)
-	st.ix.processBySHA.add(strings.ToLower(carbonblack.PickSHA256(append(strs(r["process_sha256"]), strs(r["process_hash"])...))), pos)
+	st.ix.processBySHA.add(processSHA(r), pos)
 }
 
 // indexObservationLocked indexes st.observations[pos].
 func (st *state) indexObservationLocked(pos int) {
 	r := st.observations[pos]
 	st.ix.obsByID.add(joined(r, "observation_id"), pos)
-	for _, id := range strs(r["alert_id"]) {
+	for _, id := range strs(get(r, "alert_id")) {
 		st.ix.obsByAlert.add(id, pos)
 	}
-	for _, h := range append(strs(r["process_hash"]), strs(r["process_sha256"])...) {
+	for _, h := range append(strs(get(r, "process_hash")), strs(get(r, "process_sha256"))...) {
 		st.ix.obsByHash.add(strings.ToLower(h), pos)
 	}
 }
@@ -69,7 +74,7 @@ func (st *state) indexObservationLocked(pos int) {
 // indexAlertLocked indexes st.alerts[pos]; a lookup by id finds the first
 // alert stored with it.
 func (st *state) indexAlertLocked(pos int) {
-	id, ok := st.alerts[pos]["id"].(string)
+	id, ok := get(st.alerts[pos], "id").(string)
 	if !ok {
 		return
 	}
@@ -80,7 +85,7 @@ func (st *state) indexAlertLocked(pos int) {
 
 // lookupLocked returns the records of rs at the positions the keys have in
 // ix, each once and in stored order, and counts them as examined.
-func (st *state) lookupLocked(rs []record, ix recordIndex, keys ...string) []record {
+func (st *state) lookupLocked(rs []*crec, ix recordIndex, keys ...string) []*crec {
 	return st.recordsAtLocked(rs, ix.positions(keys...))
 }
 
@@ -95,10 +100,10 @@ func (ix recordIndex) positions(keys ...string) []int {
 
 // recordsAtLocked returns the records of rs at pos, each once and in stored
 // order, and counts them as examined.
-func (st *state) recordsAtLocked(rs []record, pos []int) []record {
+func (st *state) recordsAtLocked(rs []*crec, pos []int) []*crec {
 	slices.Sort(pos)
 	pos = slices.Compact(pos)
-	out := make([]record, len(pos))
+	out := make([]*crec, len(pos))
 	for i, p := range pos {
 		out[i] = rs[p]
 	}
@@ -116,54 +121,9 @@ const maxInterned = 4096
 // of its size.
 type interner struct {
 	keys   map[string]string
-	values map[string]any
+	shapes map[string]*shape
+	values map[any]any // by string or json.Number
 	strs   map[string]string
-}
-
-// compact returns r with its field names and string values shared with the
-// records stored before it, and the strings it repeats (a process's hash in
-// process_hash and process_sha256, its timestamps) stored once. The record
-// is the same JSON.
-func (in *interner) compact(r record) record {
-	if in.keys == nil {
-		in.keys, in.values = map[string]string{}, map[string]any{}
-	}
-	local := map[string]any{}
-	share := func(v any) any {
-		s, ok := v.(string)
-		if !ok {
-			return v
-		}
-		if shared, ok := in.values[s]; ok {
-			return shared
-		}
-		if shared, ok := local[s]; ok {
-			return shared
-		}
-		if len(in.values) < maxInterned {
-			in.values[s] = v
-		} else {
-			local[s] = v
-		}
-		return v
-	}
-	out := make(record, len(r))
-	for k, v := range r {
-		if shared, ok := in.keys[k]; ok {
-			k = shared
-		} else if len(in.keys) < maxInterned {
-			in.keys[k] = k
-		}
-		if list, ok := v.([]any); ok {
-			for i := range list {
-				list[i] = share(list[i])
-			}
-		} else {
-			v = share(v)
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // str returns the shared copy of a common string (IOC fields, match types,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,37 +134,35 @@ func TestLookupsExamineOnlyTheirAnswer(t *testing.T) {
 }
 
 // Stored processes share their field names and repeated values (one copy of
-// "device_name" and of "HOST" for every process), and still read back whole.
+// "device_name" and of "HOST" for every process), hold a lower-case hash as
+// its 32 bytes once for both fields that name it, and still read back whole.
 func TestRecordsShareNamesAndValues(t *testing.T) {
 	s := NewServer(t)
 	for i := range 3 {
 		s.AddProcess(carbonblack.Process{DeviceID: 1, DeviceName: "HOST", DeviceOS: "WINDOWS", ProcessGUID: fmt.Sprintf("g-%d", i),
 			ProcessSHA256: fmt.Sprintf("%064x", i), ProcessEffectiveReputation: "NOT_LISTED"})
 	}
-	keyOf := func(r record, name string) *byte {
-		for k := range r {
-			if k == name {
-				return unsafe.StringData(k)
-			}
-		}
-		return nil
-	}
-	valueOf := func(r record, name string) *byte { v, _ := r[name].(string); return unsafe.StringData(v) }
+	// box is the address an interface value's data is stored at.
+	box := func(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] }
 	s.mu.Lock()
 	a, b := s.st.processes[0], s.st.processes[2]
 	s.mu.Unlock()
-	if keyOf(a, "device_name") == nil || keyOf(a, "device_name") != keyOf(b, "device_name") {
-		t.Error("two processes hold their own copies of the field name device_name")
+	if a.sh != b.sh || !slices.Contains(a.sh.keys, "device_name") {
+		t.Error("two processes with the same fields hold their own field names")
 	}
-	if valueOf(a, "device_name") != valueOf(b, "device_name") || valueOf(a, "process_effective_reputation") != valueOf(b, "process_effective_reputation") {
-		t.Error("two processes hold their own copies of a repeated value")
+	for _, f := range []string{"device_name", "process_effective_reputation"} {
+		if box(get(a, f)) != box(get(b, f)) {
+			t.Errorf("two processes hold their own copies of the repeated value of %s", f)
+		}
 	}
-	if h, _ := b["process_hash"].([]any); len(h) != 1 || unsafe.StringData(h[0].(string)) != valueOf(b, "process_sha256") {
-		t.Errorf("a process holds two copies of its hash: %v", b["process_hash"])
+	h, _ := get(b, "process_hash").([]any)
+	if sha, ok := get(b, "process_sha256").(hashVal); !ok || sha.String() != fmt.Sprintf("%064x", 2) || len(h) != 1 ||
+		box(h[0]) != box(get(b, "process_sha256")) {
+		t.Errorf("a process holds two copies of its hash, or not as bytes: %v %v", get(b, "process_hash"), get(b, "process_sha256"))
 	}
 	ps, err := s.Client().Processes.Details(context.Background(), "g-2")
 	if err != nil || len(ps) != 1 || ps[0].DeviceName != "HOST" || ps[0].ProcessSHA256 != fmt.Sprintf("%064x", 2) ||
-		ps[0].ProcessEffectiveReputation != "NOT_LISTED" {
+		ps[0].ProcessEffectiveReputation != "NOT_LISTED" || len(ps[0].ProcessHash) != 1 || ps[0].ProcessHash[0] != ps[0].ProcessSHA256 {
 		t.Errorf("details: %+v %v", ps, err)
 	}
 }
@@ -242,7 +241,9 @@ func TestBinariesKeepOnlyTheirOwnMetadata(t *testing.T) {
 		t.Errorf("named metadata: %+v %v", n, err)
 	}
 	s.mu.Lock()
-	kept := s.st.binaries[plain].meta == nil && s.st.binaries[named].meta != nil
+	p, _ := s.st.binaryLocked(plain)
+	q, _ := s.st.binaryLocked(strings.ToUpper(named))
+	kept := p != nil && q != nil && p.meta == nil && q.meta != nil && p.sha.String() == plain
 	s.mu.Unlock()
 	if !kept {
 		t.Error("the plain binary holds a metadata record of its own, or the named one lost its")

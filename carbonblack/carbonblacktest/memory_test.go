@@ -14,18 +14,13 @@ import (
 	"github.com/soarkit/soarkit/carbonblack"
 )
 
-// loadFiles seeds n files as fakeworld's load world does (a binary and the process that ran it, on one of 50
-// hosts) and then writes what the cbc-vmray connector writes per file through the API: a watchlist report with its
-// hash under each SHA-256 field and the shared domain IOC, and a ban. It returns the heap retained after each step
-// (seeding, reports, bans), in bytes per file.
-func loadFiles(t testing.TB, s *Server, n int) (seeded, reported, banned float64) {
+// loadFiles seeds files from to from+n-1 as fakeworld's load world does (a binary and the process that ran it, on
+// one of the devs) and then writes what the cbc-vmray connector writes per file through the API: a watchlist report
+// with its hash under each SHA-256 field and the shared domain IOC, and a ban. It returns the heap retained by each
+// step (seeding, reports, bans), in bytes per file.
+func loadFiles(t testing.TB, s *Server, devs []carbonblack.Device, from, n int) (seeded, reported, banned float64) {
 	t.Helper()
-	s.SetRecording(Recording{MaxRequests: -1})
 	now := time.Now().UTC()
-	var devs []carbonblack.Device
-	for i := range 50 {
-		devs = append(devs, s.AddDevice(carbonblack.Device{Name: fmt.Sprintf("LOAD-%03d", i), OS: "WINDOWS", PolicyName: "Standard"}))
-	}
 	post := func(path string, body any) []byte {
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -51,13 +46,14 @@ func loadFiles(t testing.TB, s *Server, n int) (seeded, reported, banned float64
 	perFile := func(from, to uint64) float64 { return (float64(to) - float64(from)) / float64(n) }
 	h0 := heap()
 	shas := make([]string, n)
-	for i := range n {
+	for k := range n {
+		i := from + k
 		ts := carbonblack.Timestamp{Time: now.Add(-time.Hour + time.Duration(i)*55*time.Minute/time.Duration(n))}
 		sha, err := s.AddBinary(Binary{Content: fmt.Appendf(nil, "MZ\x90\x00 fakeworld load file %07d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		shas[i] = sha
+		shas[k] = sha
 		d := devs[i%len(devs)]
 		s.AddProcess(carbonblack.Process{DeviceID: carbonblack.FlexInt(d.ID), DeviceName: d.Name, DeviceOS: d.OS,
 			ProcessGUID: fmt.Sprintf("%s-%08x-%08x-00000000-1d9a3c1e5b7f211", s.OrgKey(), d.ID, i),
@@ -67,8 +63,8 @@ func loadFiles(t testing.TB, s *Server, n int) (seeded, reported, banned float64
 	}
 	h1 := heap()
 	org := "/threathunter/watchlistmgr/v3/orgs/" + s.OrgKey()
-	for i, sha := range shas {
-		link := fmt.Sprintf("https://vmray.example/user/sample/view?id=%d", 100000+i)
+	for k, sha := range shas {
+		link := fmt.Sprintf("https://vmray.example/user/sample/view?id=%d", 100000+from+k)
 		rep := carbonblack.Report{Timestamp: now.Unix(), Title: "[malicious] VMRAY Report for " + sha, Description: link,
 			Severity: 9, Link: link, Tags: []string{"Loader"}}
 		for _, f := range carbonblack.SHA256Fields {
@@ -82,7 +78,8 @@ func loadFiles(t testing.TB, s *Server, n int) (seeded, reported, banned float64
 		post(org+"/reports", rep)
 	}
 	h2 := heap()
-	for i, sha := range shas {
+	for k, sha := range shas {
+		i := from + k
 		post("/appservices/v6/orgs/"+s.OrgKey()+"/reputations/overrides", carbonblack.ReputationOverride{
 			OverrideList: carbonblack.OverrideBlackList, OverrideType: carbonblack.OverrideSHA256, SHA256Hash: sha,
 			Filename: fmt.Sprintf("f%07d.exe", i), Description: "Banned by cbc-vmray: VMRay found it malicious"})
@@ -95,9 +92,24 @@ func loadFiles(t testing.TB, s *Server, n int) (seeded, reported, banned float64
 // maxBytesPerFile bounds the heap the fake retains per file of a load world.
 const maxBytesPerFile = 3000
 
-func TestMemoryPerFile(t *testing.T) {
+// loadWorld returns a fake with the devices of a load world, recording no requests.
+func loadWorld(t testing.TB) (*Server, []carbonblack.Device) {
 	s := NewServer(t)
-	seeded, reported, banned := loadFiles(t, s, 3000)
+	s.SetRecording(Recording{MaxRequests: -1})
+	var devs []carbonblack.Device
+	for i := range 50 {
+		devs = append(devs, s.AddDevice(carbonblack.Device{Name: fmt.Sprintf("LOAD-%03d", i), OS: "WINDOWS", PolicyName: "Standard"}))
+	}
+	return s, devs
+}
+
+// The heap the fake retains per file of a load world (the seeded process and binary, the connector's report and
+// ban) stays within a bound. The first files fill the fake's bounded tables of shared strings; the files after
+// them are measured, so the figure is what each further file costs, as in a world of 100,000.
+func TestMemoryPerFile(t *testing.T) {
+	s, devs := loadWorld(t)
+	loadFiles(t, s, devs, 0, 1200)
+	seeded, reported, banned := loadFiles(t, s, devs, 1200, 1500)
 	t.Logf("per file: process and binary %.0f B, report %.0f B, ban %.0f B; total %.0f B", seeded, reported, banned,
 		seeded+reported+banned)
 	if total := seeded + reported + banned; total > maxBytesPerFile {
@@ -208,5 +220,93 @@ func TestStoredOverridesAnswerAsCreated(t *testing.T) {
 	all := s.Overrides()
 	if len(all) != 4 || !all[3].CreateTime.Equal(clock.Now()) || !s.Banned(strings.Repeat("ab", 32)) || s.Banned(strings.Repeat("cd", 32)) {
 		t.Errorf("overrides %+v", all)
+	}
+}
+
+// Processes, observations and alerts stored compact answer, byte for byte, the records they were stored from: in
+// detail jobs, search jobs (fields selected), summaries and alert reads, with hashes of either case, numbers,
+// booleans, nulls, nested objects and strings that JSON escapes.
+func TestCompactRecordsAnswerAsStored(t *testing.T) {
+	s := NewServer(t, WithJobPolls(0))
+	lower, upper := strings.Repeat("0a", 32), strings.Repeat("0B", 32)
+	raws := []string{
+		`{"process_guid":"g-1","parent_guid":"g-0","device_id":7,"device_timestamp":"2026-01-02T03:04:05.678Z",` +
+			`"process_hash":["` + lower + `","0123456789abcdef0123456789abcdef"],"process_sha256":"` + lower + `",` +
+			`"process_name":"c:\\<tmp>\\a&b.exe","process_pid":[12,13],"score":1.5e3,"big":12345678901234567890,"flag":true,` +
+			`"none":null,"nested":{"id":"x","hash":"` + lower + `"},"list":[{"id":"y"}],"ü":"ünï"}`,
+		`{"process_guid":"g-2","parent_guid":"g-1","device_id":7,"device_timestamp":"2026-01-02T03:04:06.000Z",` +
+			`"process_hash":["` + upper + `"],"process_sha256":"` + upper + `","process_name":"b.exe"}`,
+		`{"process_guid":"g-0","device_id":8,"device_timestamp":"2026-01-02T03:04:04.000Z","process_sha256":"` + lower + `"}`,
+	}
+	for _, raw := range raws {
+		s.AddProcess(carbonblack.Process{Raw: json.RawMessage(raw)})
+		s.AddObservation(carbonblack.Observation{Raw: json.RawMessage(strings.Replace(raw, "process_guid", "observation_id", 1))})
+		s.AddAlert(carbonblack.Alert{ID: "a-" + raw[len(`{"process_guid":"`):][:3], ProcessSHA256: lower, DeviceName: "<H&ST>"})
+	}
+	want := func(raw string, drop ...string) string {
+		r := toRecord([]byte(raw))
+		for _, k := range drop {
+			delete(r, k)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	do := func(method, path, body string) string {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("X-Auth-Token", s.APISecret()+"/"+s.APIID())
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		return strings.TrimSpace(w.Body.String())
+	}
+	inv := "/api/investigate/v2/orgs/" + s.OrgKey()
+	job := func(kind, start, results, body string) map[string]json.RawMessage {
+		var id struct {
+			JobID string `json:"job_id"`
+		}
+		if err := json.Unmarshal([]byte(do(http.MethodPost, inv+"/"+kind+"/"+start, body)), &id); err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(do(http.MethodGet, inv+"/"+kind+"/"+results+"/"+id.JobID+"/results?rows=10", "")), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got := job("processes", "detail_jobs", "detail_jobs", `{"process_guids":["g-1","g-2"]}`)["results"]
+	if w := "[" + want(raws[0]) + "," + want(raws[1]) + "]"; string(got) != w {
+		t.Errorf("process details\n%s\nwant\n%s", got, w)
+	}
+	got = job("processes", "search_jobs", "search_jobs", `{"query":"process_name:b.exe OR process_hash:`+lower+`","sort":[{"field":"device_timestamp","order":"ASC"}],"fields":["*"]}`)["results"]
+	if w := "[" + want(raws[2], "process_sha256") + "," + want(raws[0], "process_sha256") + "," + want(raws[1], "process_sha256") + "]"; string(got) != w {
+		t.Errorf("process search\n%s\nwant\n%s", got, w)
+	}
+	got = job("observations", "detail_jobs", "detail_jobs", `{"process_hash":"`+strings.ToLower(upper)+`"}`)["results"]
+	if w := "[" + want(strings.Replace(raws[1], "process_guid", "observation_id", 1)) + "]"; string(got) != w {
+		t.Errorf("observation details\n%s\nwant\n%s", got, w)
+	}
+	var sum struct{ Summary map[string]json.RawMessage }
+	if err := json.Unmarshal([]byte(do(http.MethodGet, inv+"/processes/summary_jobs/"+func() string {
+		var id struct {
+			JobID string `json:"job_id"`
+		}
+		_ = json.Unmarshal([]byte(do(http.MethodPost, inv+"/processes/summary_jobs", `{"process_guid":"g-1"}`)), &id)
+		return id.JobID
+	}()+"/results", "")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if string(sum.Summary["process"]) != want(raws[0]) || string(sum.Summary["parent"]) != want(raws[2]) ||
+		string(sum.Summary["children"]) != "["+want(raws[1])+"]" {
+		t.Errorf("summary %s", sum.Summary)
+	}
+	alert := s.Alerts()[1]
+	b, _ := json.Marshal(alert)
+	if got := do(http.MethodGet, "/api/alerts/v7/orgs/"+s.OrgKey()+"/alerts/"+alert.ID, ""); got != want(string(b)) {
+		t.Errorf("alert\n%s\nwant\n%s", got, want(string(b)))
 	}
 }

@@ -116,7 +116,7 @@ func (s *Server) searchOverrides(w http.ResponseWriter, r *http.Request) {
 	for _, o := range s.overrideCandidates(body.Query) {
 		all = append(all, toRecord(o))
 	}
-	matched, ok := body.filterOrFail(w, all, "", s.now())
+	matched, ok := filterOrFail(&body.searchBody, w, all, "", s.now())
 	if !ok {
 		return
 	}

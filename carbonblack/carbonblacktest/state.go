@@ -14,15 +14,16 @@ type state struct {
 	policies    []carbonblack.Policy
 	actions     []DeviceAction
 
-	alerts       []record
-	processes    []record
-	observations []record
+	alerts       []*crec
+	processes    []*crec
+	observations []*crec
 	ix           indexes
 	intern       interner
 	jobs         map[string]*job
 
-	binaries map[string]*binary
-	links    map[string]*link
+	binaries    map[hashVal]*binary
+	oddBinaries map[string]*binary // by a SHA-256 given that is not 64 hex characters
+	links       map[string]*link
 
 	watchlists     map[string]*watchlist
 	watchlistOrder []string
@@ -46,16 +47,18 @@ type state struct {
 
 func newState() state {
 	return state{
-		devices:    map[int64]*device{},
-		ix:         newIndexes(),
-		jobs:       map[string]*job{},
-		binaries:   map[string]*binary{},
-		links:      map[string]*link{},
-		watchlists: map[string]*watchlist{},
-		reports:    map[uuidKey]*storedReport{},
-		ignored:    map[string]bool{},
-		feeds:      map[string]*feed{},
-		sessions:   map[string]*session{},
+		devices:  map[int64]*device{},
+		ix:       newIndexes(),
+		jobs:     map[string]*job{},
+		binaries: map[hashVal]*binary{},
+
+		oddBinaries: map[string]*binary{},
+		links:       map[string]*link{},
+		watchlists:  map[string]*watchlist{},
+		reports:     map[uuidKey]*storedReport{},
+		ignored:     map[string]bool{},
+		feeds:       map[string]*feed{},
+		sessions:    map[string]*session{},
 
 		overrides:      map[[16]byte]*storedOverride{},
 		overridesBySHA: map[[32]byte]*storedOverride{},

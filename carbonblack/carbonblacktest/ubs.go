@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -40,16 +42,17 @@ type Binary struct {
 // binary is a stored file: its bytes (content, or open for a large file)
 // and its metadata, kept whole only when it says more than the sizes,
 // hashes and defaults the fake fills in (plainMetadata), which a world of
-// many small files would otherwise hold once per file.
+// many small files would otherwise hold once per file. Its hashes are kept
+// as bytes (a SHA-256 that is not 64 hex characters is in its metadata) and
+// its available size is derived from the truncation threshold.
 type binary struct {
-	sha256     string
-	md5        string
+	sha        hashVal
+	md5        [16]byte
 	size       int64
-	available  int64
 	content    []byte
 	open       func() io.Reader
 	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
-	errorsLeft int
+	errorsLeft int32
 	// linked is set once a download link was minted: the object store
 	// then serves <sha256>.zip from the binary itself, with no link record.
 	linked bool
@@ -63,12 +66,39 @@ func (b *binary) reader() io.Reader {
 	return bytes.NewReader(b.content)
 }
 
+// sha256 is the binary's SHA-256 as stored (lower case).
+func (b *binary) sha256() string {
+	if b.meta != nil {
+		return b.meta.SHA256
+	}
+	return b.sha.String()
+}
+
+// available is how many of the binary's bytes UBS holds.
+func (s *Server) available(b *binary) int64 {
+	if s.opts.truncateAt > 0 && b.size > s.opts.truncateAt {
+		return s.opts.truncateAt
+	}
+	return b.size
+}
+
 // metadata is what UBS answers for the binary.
-func (b *binary) metadata() carbonblack.BinaryMetadata {
+func (s *Server) metadata(b *binary) carbonblack.BinaryMetadata {
 	if b.meta != nil {
 		return *b.meta
 	}
-	return plainMetadata(b.sha256, b.md5, b.size, b.available)
+	return plainMetadata(b.sha.String(), hex.EncodeToString(b.md5[:]), b.size, s.available(b))
+}
+
+// binaryLocked returns the binary of a SHA-256 (either case).
+func (st *state) binaryLocked(sha string) (*binary, bool) {
+	sha = strings.ToLower(sha)
+	if h, ok := parseHash(sha); ok {
+		b, ok := st.binaries[h]
+		return b, ok
+	}
+	b, ok := st.oddBinaries[sha]
+	return b, ok
 }
 
 // plainMetadata is the metadata of a binary seeded without descriptive
@@ -89,7 +119,7 @@ type link struct {
 // truncation threshold ([WithTruncation]) are kept only in part, like UBS:
 // their archive holds the first bytes, whose hash differs.
 func (s *Server) AddBinary(b Binary) (string, error) {
-	stored := &binary{open: b.Open, size: b.Size, errorsLeft: b.TransientErrors}
+	stored := &binary{open: b.Open, size: b.Size, errorsLeft: int32(min(b.TransientErrors, math.MaxInt32))}
 	if b.Open == nil {
 		stored.content = append([]byte(nil), b.Content...)
 		stored.size = int64(len(stored.content))
@@ -107,10 +137,7 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 		}
 		sum = hex.EncodeToString(h.Sum(nil))
 	}
-	available := size
-	if s.opts.truncateAt > 0 && size > s.opts.truncateAt {
-		available = s.opts.truncateAt
-	}
+	available := s.available(stored)
 	m := b.Metadata
 	m.SHA256, m.FileSize, m.AvailableFileSize, m.FileAvailable = sum, size, available, true
 	if m.OSType == "" {
@@ -120,14 +147,23 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 		m.Architecture = []string{"amd64"}
 	}
 	if m.MD5 == "" {
-		m.MD5 = randomHex(16)
+		_, _ = rand.Read(stored.md5[:])
+		m.MD5 = hex.EncodeToString(stored.md5[:])
 	}
-	stored.sha256, stored.md5, stored.available = sum, m.MD5, available
-	if !reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
+	h, hexSum := parseHash(sum)
+	md5, err := hex.DecodeString(m.MD5)
+	if !hexSum || err != nil || len(md5) != len(stored.md5) || hex.EncodeToString(md5) != m.MD5 ||
+		!reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
 		stored.meta = &m
 	}
+	stored.sha = h
+	copy(stored.md5[:], md5)
 	s.mu.Lock()
-	s.st.binaries[sum] = stored
+	if hexSum {
+		s.st.binaries[h] = stored
+	} else {
+		s.st.oddBinaries[sum] = stored
+	}
 	s.mu.Unlock()
 	return sum, nil
 }
@@ -135,19 +171,19 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 func (s *Server) binaryMetadata(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
-	b, ok := s.st.binaries[sha]
+	b, ok := s.st.binaryLocked(sha)
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, "Binary with sha256 %s not found", sha)
 		return
 	}
-	writeJSON(w, http.StatusOK, b.metadata())
+	writeJSON(w, http.StatusOK, s.metadata(b))
 }
 
 func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
-	_, ok := s.st.binaries[sha]
+	_, ok := s.st.binaryLocked(sha)
 	procs := s.st.lookupLocked(s.st.processes, s.st.ix.processBySHA, sha)
 	s.mu.Unlock()
 	if !ok {
@@ -158,17 +194,17 @@ func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	var first, last time.Time
 	for _, p := range procs {
-		if !strings.EqualFold(carbonblack.PickSHA256(append(strs(p["process_sha256"]), strs(p["process_hash"])...)), sha) {
+		if processSHA(p) != sha {
 			continue
 		}
-		dev := strs(p["device_id"])[0]
+		dev := joined(p, "device_id")
 		if !seen[dev] {
 			seen[dev] = true
 			sum.NumDevices++
 		}
-		t, _ := timeOf(p["device_timestamp"])
+		t, _ := timeOf(get(p, "device_timestamp"))
 		id, _ := strconv.ParseInt(dev, 10, 64)
-		name := strings.Join(strs(p["device_name"]), "")
+		name := joined(p, "device_name")
 		if first.IsZero() || t.Before(first) {
 			first, sum.FirstSeenDeviceID, sum.FirstSeenDeviceName = t, id, name
 			sum.FirstSeenDeviceTimestamp.Time = t
@@ -203,7 +239,7 @@ func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
 	var missing, failed []string
 	s.mu.Lock()
 	for _, h := range body.SHA256 {
-		b, ok := s.st.binaries[strings.ToLower(h)]
+		b, ok := s.st.binaryLocked(h)
 		switch {
 		case !ok:
 			missing = append(missing, h)
@@ -212,7 +248,8 @@ func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
 			failed = append(failed, h)
 		default:
 			b.linked = true
-			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", b.sha256+".zip", expires)})
+			sha := b.sha256()
+			found = append(found, carbonblack.DownloadLink{SHA256: sha, URL: s.presign(r, "cdc-file-storage", sha+".zip", expires)})
 		}
 	}
 	s.mu.Unlock()
@@ -286,8 +323,9 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	l, ok := s.st.links[name]
 	if !ok {
-		if b := s.st.binaries[strings.TrimSuffix(name, ".zip")]; b != nil && b.linked && strings.HasSuffix(name, ".zip") {
-			l, ok = &link{open: b.reader, size: b.available, zip: true}, true
+		if b, _ := s.st.binaryLocked(strings.TrimSuffix(name, ".zip")); b != nil && b.linked && strings.HasSuffix(name, ".zip") &&
+			b.sha256() == strings.TrimSuffix(name, ".zip") {
+			l, ok = &link{open: b.reader, size: s.available(b), zip: true}, true
 		}
 	}
 	s.mu.Unlock()
