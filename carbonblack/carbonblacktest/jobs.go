@@ -222,7 +222,7 @@ func (s *Server) startDetailJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	found := s.st.lookupLocked(s.st.processes, s.st.ix.processByGUID, body.ProcessGUIDs...)
+	found := lookupLocked(&s.st, s.st.processes, s.st.ix.processByGUID, body.ProcessGUIDs...)
 	s.mu.Unlock()
 	s.addJob(w, &job{kind: "processes", results: found, numFound: len(found), created: s.now(), contacted: 1})
 }
@@ -252,11 +252,11 @@ func (s *Server) startObservationDetailJob(w http.ResponseWriter, r *http.Reques
 	var all []*crec
 	switch {
 	case body.AlertID != "":
-		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByAlert, body.AlertID)
+		all = lookupLocked(&s.st, s.st.observations, s.st.ix.obsByAlert, body.AlertID)
 	case len(body.ObservationIDs) > 0:
-		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByID, body.ObservationIDs...)
+		all = lookupLocked(&s.st, s.st.observations, s.st.ix.obsByID, body.ObservationIDs...)
 	default:
-		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByHash, strings.ToLower(body.ProcessHash))
+		all = lookupLocked(&s.st, s.st.observations, s.st.ix.obsByHash, strings.ToLower(body.ProcessHash))
 	}
 	s.mu.Unlock()
 	var found []*crec
@@ -361,7 +361,7 @@ func (s *Server) startSummaryJob(w http.ResponseWriter, r *http.Request) {
 	summary := map[string]any{"process": nil, "parent": nil, "siblings": []record{}, "children": []record{}}
 	var proc *crec
 	s.mu.Lock()
-	if same := s.st.lookupLocked(s.st.processes, s.st.ix.processByGUID, body.ProcessGUID); len(same) > 0 {
+	if same := lookupLocked(&s.st, s.st.processes, s.st.ix.processByGUID, body.ProcessGUID); len(same) > 0 {
 		proc = same[len(same)-1]
 	}
 	// Every record the loop below can pick is the parent, a sibling or a child: the indexes give them, in stored order.

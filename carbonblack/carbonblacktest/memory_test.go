@@ -2,7 +2,9 @@ package carbonblacktest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -217,8 +219,26 @@ func TestStoredOverridesAnswerAsCreated(t *testing.T) {
 	if want := `{"num_found":4,"results":[` + strings.Join(want, ",") + `]}`; found != want {
 		t.Errorf("search answers\n%s\nwant\n%s", found, want)
 	}
+	// Ids are not guessable from a number, and a deleted override is gone.
+	r := httptest.NewRequest(http.MethodGet, base+"/"+strings.Repeat("0", 31)+"1", nil)
+	r.Header.Set("X-Auth-Token", s.APISecret()+"/"+s.APIID())
+	w := httptest.NewRecorder()
+	if s.Handler().ServeHTTP(w, r); w.Code != http.StatusNotFound {
+		t.Errorf("a made-up id answers %d", w.Code)
+	}
+	var first carbonblack.ReputationOverride
+	_ = json.Unmarshal([]byte(made[0]), &first)
+	if err := s.Client().Reputations.Delete(context.Background(), first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Client().Reputations.Get(context.Background(), first.ID); !errors.Is(err, carbonblack.ErrNotFound) {
+		t.Errorf("a deleted override: %v", err)
+	}
+	if s.Banned(strings.Repeat("ab", 32)) {
+		t.Error("a deleted ban still bans")
+	}
 	all := s.Overrides()
-	if len(all) != 4 || !all[3].CreateTime.Equal(clock.Now()) || !s.Banned(strings.Repeat("ab", 32)) || s.Banned(strings.Repeat("cd", 32)) {
+	if len(all) != 3 || !all[2].CreateTime.Equal(clock.Now()) || all[0].OverrideList != carbonblack.OverrideWhiteList {
 		t.Errorf("overrides %+v", all)
 	}
 }

@@ -2,6 +2,9 @@ package carbonblacktest
 
 import (
 	"cmp"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"encoding/hex"
 	"math"
 	"slices"
@@ -11,22 +14,21 @@ import (
 )
 
 // storedOverride is a reputation override in its compact form; wire builds
-// it as the service answers it. Its id (16 random bytes, answered in hex)
-// and a SHA-256 override's hash are kept as bytes, its list and type as
-// codes, its creator is the fake's API id and its description is shared
-// with the overrides that have the same one; what a ban does not have
-// (signer, authority, path, child processes, a hash of another kind of
+// it as the service answers it. Its id is derived from its creation number
+// (overrideID), a SHA-256 override's hash is kept as bytes, its list and
+// type as codes, its creator is the fake's API id and its description is
+// shared with the overrides that have the same one; what a ban does not
+// have (signer, authority, path, child processes, a hash of another kind of
 // override) is in extra.
 type storedOverride struct {
-	id      [16]byte
 	sha     [32]byte // when the type is SHA256
 	created int64    // Unix nanoseconds, unless extra holds the time
-	seq     uint64   // creation order
 	// next is the next override of the same hash, in creation order.
 	next        *storedOverride
 	extra       *overrideExtra
 	description string
 	filename    string
+	seq         uint32 // creation number, from 1
 	list, typ   uint8
 }
 
@@ -48,11 +50,49 @@ var (
 // minNanoTime and maxNanoTime bound the times Unix nanoseconds hold.
 var minNanoTime, maxNanoTime = time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64)
 
+// overrideID is the id of the override created seq-th: the hex of seq
+// encrypted with the state's key, so ids look random, never repeat, and
+// lead back to their override without an index.
+func (st *state) overrideID(seq uint32) string {
+	var b [16]byte
+	b[12], b[13], b[14], b[15] = byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq)
+	st.idCipher.Encrypt(b[:], b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// overrideByID returns the stored override with this id, if any.
+func (st *state) overrideByID(id string) (*storedOverride, bool) {
+	var b [16]byte
+	if len(id) != 32 {
+		return nil, false
+	}
+	if _, err := hex.Decode(b[:], []byte(id)); err != nil {
+		return nil, false
+	}
+	st.idCipher.Decrypt(b[:], b[:])
+	if [12]byte(b[:12]) != [12]byte{} {
+		return nil, false
+	}
+	seq := uint32(b[12])<<24 | uint32(b[13])<<16 | uint32(b[14])<<8 | uint32(b[15])
+	if seq == 0 || int(seq) > len(st.overrides) || st.overrides[seq-1] == nil || st.overrideID(seq) != id {
+		return nil, false
+	}
+	return st.overrides[seq-1], true
+}
+
+// newIDCipher returns the cipher of override ids, with a random key.
+func newIDCipher() cipher.Block {
+	key := make([]byte, 16)
+	_, _ = rand.Read(key)
+	c, _ := aes.NewCipher(key) // a 16-byte key is always valid
+	return c
+}
+
 // storeOverride returns the compact form of a validated override (list and
-// type among the known ones, a SHA-256 override's hash lower case).
-func (st *state) storeOverride(o *carbonblack.ReputationOverride, id [16]byte) *storedOverride {
-	st.overrideSeq++
-	so := &storedOverride{id: id, seq: st.overrideSeq, description: st.intern.str(o.Description), filename: o.Filename,
+// type among the known ones, a SHA-256 override's hash lower case) with the
+// next creation number.
+func (st *state) storeOverride(o *carbonblack.ReputationOverride) *storedOverride {
+	so := &storedOverride{seq: uint32(len(st.overrides) + 1), description: st.intern.str(o.Description), filename: o.Filename,
 		list: uint8(slices.Index(overrideLists, o.OverrideList)), typ: uint8(slices.Index(overrideTypes, o.OverrideType))}
 	var x overrideExtra
 	if t := o.CreateTime.Time; !t.IsZero() && t.Location() == time.UTC && t.After(minNanoTime) && t.Before(maxNanoTime) {
@@ -73,8 +113,8 @@ func (st *state) storeOverride(o *carbonblack.ReputationOverride, id [16]byte) *
 }
 
 // wire builds the override as the service answers it.
-func (so *storedOverride) wire(apiID string) carbonblack.ReputationOverride {
-	o := carbonblack.ReputationOverride{ID: hex.EncodeToString(so.id[:]), CreatedBy: apiID, Description: so.description,
+func (st *state) overrideWire(so *storedOverride, apiID string) carbonblack.ReputationOverride {
+	o := carbonblack.ReputationOverride{ID: st.overrideID(so.seq), CreatedBy: apiID, Description: so.description,
 		OverrideList: overrideLists[so.list], OverrideType: overrideTypes[so.typ], Filename: so.filename}
 	o.CreateTime.Time = time.Unix(0, so.created).UTC()
 	if x := so.extra; x != nil {
@@ -90,9 +130,9 @@ func (so *storedOverride) wire(apiID string) carbonblack.ReputationOverride {
 	return o
 }
 
-// addOverrideLocked indexes a stored override.
+// addOverrideLocked stores an override and indexes it.
 func (st *state) addOverrideLocked(so *storedOverride) {
-	st.overrides[so.id] = so
+	st.overrides = append(st.overrides, so)
 	if overrideTypes[so.typ] != carbonblack.OverrideSHA256 {
 		return
 	}
@@ -109,7 +149,7 @@ func (st *state) addOverrideLocked(so *storedOverride) {
 
 // removeOverrideLocked forgets an override.
 func (st *state) removeOverrideLocked(so *storedOverride) {
-	delete(st.overrides, so.id)
+	st.overrides[so.seq-1] = nil
 	if overrideTypes[so.typ] != carbonblack.OverrideSHA256 {
 		return
 	}
@@ -132,11 +172,12 @@ func (st *state) removeOverrideLocked(so *storedOverride) {
 
 // allOverridesLocked returns every override, oldest first.
 func (st *state) allOverridesLocked() []*storedOverride {
-	out := make([]*storedOverride, 0, len(st.overrides))
+	var out []*storedOverride
 	for _, so := range st.overrides {
-		out = append(out, so)
+		if so != nil {
+			out = append(out, so)
+		}
 	}
-	sortBySeq(out)
 	return out
 }
 

@@ -1,7 +1,6 @@
 package carbonblacktest
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"net/http"
 	"strings"
@@ -21,7 +20,7 @@ func (s *Server) Overrides() []carbonblack.ReputationOverride {
 func (st *state) overridesWireLocked(os []*storedOverride, apiID string) []carbonblack.ReputationOverride {
 	out := make([]carbonblack.ReputationOverride, len(os))
 	for i, o := range os {
-		out[i] = o.wire(apiID)
+		out[i] = st.overrideWire(o, apiID)
 	}
 	return out
 }
@@ -71,9 +70,6 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "unknown override_type %q", in.OverrideType)
 		return
 	}
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	in.ID = hex.EncodeToString(id[:])
 	in.CreatedBy = s.opts.apiID
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -88,14 +84,16 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request) {
 		same = s.st.allOverridesLocked()
 	}
 	for _, so := range same {
-		if o := so.wire(s.opts.apiID); o.OverrideList == in.OverrideList && o.OverrideType == in.OverrideType &&
+		if o := s.st.overrideWire(so, s.opts.apiID); o.OverrideList == in.OverrideList && o.OverrideType == in.OverrideType &&
 			o.SHA256Hash == in.SHA256Hash && o.SignedBy == in.SignedBy && o.Path == in.Path {
 			writeError(w, http.StatusConflict, "CONFLICT", "An override for this value already exists: "+o.ID)
 			return
 		}
 	}
 	in.CreateTime.Time = s.now()
-	s.st.addOverrideLocked(s.st.storeOverride(&in, id))
+	so := s.st.storeOverride(&in)
+	in.ID = s.st.overrideID(so.seq)
+	s.st.addOverrideLocked(so)
 	writeJSON(w, http.StatusOK, in)
 }
 
@@ -162,28 +160,15 @@ func (s *Server) overrideCandidates(query string) []carbonblack.ReputationOverri
 	return s.st.overridesWireLocked(out, s.opts.apiID)
 }
 
-// overrideByID returns the stored override with this id (hex of its 16 bytes, either case), if any.
-func (st *state) overrideByID(id string) (*storedOverride, bool) {
-	var key [16]byte
-	if len(id) != 32 {
-		return nil, false
-	}
-	if _, err := hex.Decode(key[:], []byte(id)); err != nil {
-		return nil, false
-	}
-	so, ok := st.overrides[key]
-	return so, ok
-}
-
 func (s *Server) getOverride(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	so, ok := s.st.overrideByID(r.PathValue("id"))
 	var o carbonblack.ReputationOverride
 	if ok {
-		o = so.wire(s.opts.apiID)
+		o = s.st.overrideWire(so, s.opts.apiID)
 	}
 	s.mu.Unlock()
-	if !ok || o.ID != r.PathValue("id") {
+	if !ok {
 		notFound(w, "Override %s not found", r.PathValue("id"))
 		return
 	}
@@ -195,7 +180,7 @@ func (s *Server) deleteOverride(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	so, ok := s.st.overrideByID(id)
-	if !ok || hex.EncodeToString(so.id[:]) != id {
+	if !ok {
 		notFound(w, "Override %s not found", id)
 		return
 	}

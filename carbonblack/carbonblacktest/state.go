@@ -1,6 +1,7 @@
 package carbonblacktest
 
 import (
+	"crypto/cipher"
 	"net/http"
 
 	"github.com/soarkit/soarkit/carbonblack"
@@ -34,11 +35,12 @@ type state struct {
 	feeds          map[string]*feed
 	feedOrder      []string
 
-	// overrides are the reputation overrides by id; overridesBySHA chains the SHA-256 overrides of each hash, so a
-	// search that names hashes and a create's conflict check do not look at every override.
-	overrides      map[[16]byte]*storedOverride
+	// overrides are the reputation overrides by creation number (nil once deleted); overridesBySHA chains the
+	// SHA-256 overrides of each hash, so a search that names hashes and a create's conflict check do not look at
+	// every override; idCipher derives their ids.
+	overrides      []*storedOverride
 	overridesBySHA map[[32]byte]*storedOverride
-	overrideSeq    uint64
+	idCipher       cipher.Block
 
 	sessions   map[string]*session
 	sessionSeq int
@@ -60,8 +62,8 @@ func newState() state {
 		feeds:       map[string]*feed{},
 		sessions:    map[string]*session{},
 
-		overrides:      map[[16]byte]*storedOverride{},
 		overridesBySHA: map[[32]byte]*storedOverride{},
+		idCipher:       newIDCipher(),
 	}
 }
 

@@ -184,7 +184,10 @@ func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
 	_, ok := s.st.binaryLocked(sha)
-	procs := s.st.lookupLocked(s.st.processes, s.st.ix.processBySHA, sha)
+	var procs []*crec
+	if h, ok := parseHash(sha); ok {
+		procs = lookupLocked(&s.st, s.st.processes, s.st.ix.processBySHA, h)
+	}
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, "Binary with sha256 %s not found", sha)
