@@ -186,9 +186,9 @@ func TestReportsShareRepeatedStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mu.Lock()
-	rep := s.st.reports[keyOf(made.ID)]
+	rep, _ := s.st.reportLocked(made.ID)
 	s.mu.Unlock()
-	if rep == nil || rep.raw != nil || len(rep.iocs) != 3 {
+	if rep == nil || rep.extra != nil || len(rep.iocs) != 3 {
 		t.Fatalf("report %s is not stored compact: %+v", made.ID, rep)
 	}
 	within := func(sub, of string) bool {

@@ -337,7 +337,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sr, ok := s.st.reports[keyOf(r.PathValue("id"))]
+	sr, ok := s.st.reportLocked(r.PathValue("id"))
 	if !ok {
 		notFound(w, "Report %s not found", r.PathValue("id"))
 		return
@@ -353,7 +353,7 @@ func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.st.reports[keyOf(id)]; !ok {
+	if _, ok := s.st.reportLocked(id); !ok {
 		notFound(w, "Report %s not found", id)
 		return
 	}
@@ -365,19 +365,18 @@ func (s *Server) deleteReport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sr, ok := s.st.reports[keyOf(id)]
+	sr, ok := s.st.reportLocked(id)
 	if !ok {
 		notFound(w, "Report %s not found", id)
 		return
 	}
-	delete(s.st.reports, sr.key)
-	s.st.reportOrder = slices.DeleteFunc(s.st.reportOrder, func(x *storedReport) bool { return x == sr })
+	s.st.deleteReportLocked(sr)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // reportKnown accepts watchlist report ids and "<feed id>-<report id>".
 func (s *Server) reportKnown(id string) bool {
-	if _, ok := s.st.reports[keyOf(id)]; ok {
+	if _, ok := s.st.reportLocked(id); ok {
 		return true
 	}
 	for fid, f := range s.st.feeds {

@@ -165,7 +165,7 @@ func TestStoredReportsAnswerAsSent(t *testing.T) {
 		}
 	}
 	s.mu.Lock()
-	compact := s.st.reportOrder[0].raw == nil && s.st.reportOrder[1].raw != nil
+	compact := s.st.reportOrder[0].extra == nil && s.st.reportOrder[1].extra != nil && s.st.reportOrder[1].extra.raw != nil
 	s.mu.Unlock()
 	if !compact {
 		t.Error("the first report is not compact, or the one with an upper-case IOC id is")

@@ -3,34 +3,11 @@ package carbonblacktest
 import (
 	"encoding/hex"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/soarkit/soarkit/carbonblack"
 )
-
-// uuidKey is an id in its compact form: the 16 bytes of a canonical UUID
-// (lower-case 8-4-4-4-12, the form of [carbonblack.NewID]), or, for any
-// other id, the id itself in s.
-type uuidKey struct {
-	u [16]byte
-	s string
-}
-
-// keyOf returns the compact form of an id.
-func keyOf(id string) uuidKey {
-	if u, ok := parseUUID(id); ok {
-		return uuidKey{u: u}
-	}
-	return uuidKey{s: id}
-}
-
-// String is the id as it was given.
-func (k uuidKey) String() string {
-	if k.s != "" {
-		return k.s
-	}
-	return formatUUID(k.u)
-}
 
 // parseUUID reads a canonical lower-case UUID; false for any other string
 // (upper case included), which must be kept as it was.
@@ -91,19 +68,37 @@ func formatUUID(u [16]byte) string {
 // strings than the indexes hold, a full shared table) is kept as it came, in
 // raw.
 type storedReport struct {
-	key         uuidKey
-	raw         *reportWire
+	id          [16]byte // of a canonical UUID id; another id is in extra
 	timestamp   int64
-	severity    int
 	title       string
 	description string
-	link        string // when hasLink
-	visibility  string // when hasVisibility
-	tags        []string
+	link        string    // when flags has hasLink
+	tags        *[]string // nil for null
 	strs        []string
 	iocs        []storedIOC
+	extra       *reportExtra
+	severity    int32
+	flags       uint8
+}
 
-	hasLink, hasVisibility bool
+const (
+	hasLink = 1 << iota
+	hasVisibility
+)
+
+// reportExtra is what few reports have.
+type reportExtra struct {
+	id         string      // an id that is not a canonical UUID
+	raw        *reportWire // the report as it came, when it is not compact
+	visibility string
+}
+
+// reportID is the report's id as it was given.
+func (sr *storedReport) reportID() string {
+	if sr.extra != nil && sr.extra.id != "" {
+		return sr.extra.id
+	}
+	return formatUUID(sr.id)
 }
 
 // storedIOC is one IOC of a storedReport.
@@ -131,7 +126,7 @@ type iocKind struct {
 type reportTables struct {
 	kinds   []iocKind
 	kindIdx map[iocKind]uint16
-	tags    map[string][]string
+	tags    map[string]*[]string
 }
 
 // kind returns the index of k in the table, adding it while there is room.
@@ -151,14 +146,14 @@ func (t *reportTables) kind(k iocKind) (uint16, bool) {
 	return i, true
 }
 
-// tagList returns the shared copy of a list of tags (nil and empty kept
-// apart), once the table has room for it.
-func (t *reportTables) tagList(in *interner, tags []string) []string {
-	if len(tags) == 0 {
-		return tags
+// tagList returns the shared copy of a list of tags (nil for null), once
+// the table has room for it.
+func (t *reportTables) tagList(in *interner, tags []string) *[]string {
+	if tags == nil {
+		return nil
 	}
 	key := strings.Join(tags, "\x00")
-	if shared, ok := t.tags[key]; ok && len(shared) == len(tags) {
+	if shared, ok := t.tags[key]; ok && len(*shared) == len(tags) {
 		return shared
 	}
 	out := make([]string, len(tags))
@@ -167,21 +162,37 @@ func (t *reportTables) tagList(in *interner, tags []string) []string {
 	}
 	if len(t.tags) < maxInterned {
 		if t.tags == nil {
-			t.tags = map[string][]string{}
+			t.tags = map[string]*[]string{}
 		}
-		t.tags[key] = out
+		t.tags[key] = &out
 	}
-	return out
+	return &out
 }
 
 // storeReport returns the compact form of rep, with its strings shared as
 // the doc of storedReport says.
 func (st *state) storeReport(rep *reportWire) *storedReport {
-	sr := &storedReport{key: keyOf(rep.ID), timestamp: rep.Timestamp, severity: rep.Severity, title: rep.Title,
-		hasLink: rep.Link != nil, hasVisibility: rep.Visibility != nil}
-	if compact := st.compactReport(sr, rep); !compact {
-		sr = &storedReport{key: sr.key, raw: rep}
+	sr := &storedReport{timestamp: rep.Timestamp, severity: int32(rep.Severity), title: rep.Title}
+	var x reportExtra
+	if u, ok := parseUUID(rep.ID); ok {
+		sr.id = u
+	} else {
+		x.id = rep.ID
+	}
+	if rep.Link != nil {
+		sr.flags |= hasLink
+	}
+	if rep.Visibility != nil {
+		sr.flags |= hasVisibility
+		x.visibility = st.intern.str(*rep.Visibility)
+	}
+	if int(sr.severity) != rep.Severity || !st.compactReport(sr, rep) {
 		st.intern.report(rep)
+		sr = &storedReport{id: sr.id}
+		x.raw = rep
+	}
+	if x != (reportExtra{}) {
+		sr.extra = &x
 	}
 	return sr
 }
@@ -214,9 +225,6 @@ func (st *state) compactReport(sr *storedReport, rep *reportWire) bool {
 	}
 	if rep.Link != nil {
 		sr.link = share(*rep.Link)
-	}
-	if rep.Visibility != nil {
-		sr.visibility = st.intern.str(*rep.Visibility)
 	}
 	sr.tags = st.reportTables.tagList(&st.intern, rep.Tags)
 	index, runs := map[string]int{}, map[string]int{}
@@ -296,16 +304,19 @@ func isHexString(s string) bool {
 
 // wire builds the report as the service answers it.
 func (sr *storedReport) wire(t *reportTables) *reportWire {
-	if sr.raw != nil {
-		return sr.raw
+	if sr.extra != nil && sr.extra.raw != nil {
+		return sr.extra.raw
 	}
-	rep := &reportWire{ID: sr.key.String(), Timestamp: sr.timestamp, Title: sr.title, Description: sr.description,
-		Severity: sr.severity, Tags: sr.tags, IOCsV2: make([]carbonblack.IOC, len(sr.iocs))}
-	if sr.hasLink {
+	rep := &reportWire{ID: sr.reportID(), Timestamp: sr.timestamp, Title: sr.title, Description: sr.description,
+		Severity: int(sr.severity), IOCsV2: make([]carbonblack.IOC, len(sr.iocs))}
+	if sr.tags != nil {
+		rep.Tags = *sr.tags
+	}
+	if sr.flags&hasLink != 0 {
 		rep.Link = new(sr.link)
 	}
-	if sr.hasVisibility {
-		rep.Visibility = new(sr.visibility)
+	if sr.flags&hasVisibility != 0 {
+		rep.Visibility = new(sr.extra.visibility)
 	}
 	for i, ioc := range sr.iocs {
 		k := t.kinds[ioc.kind&^nilValues]
@@ -325,14 +336,38 @@ func (sr *storedReport) wire(t *reportTables) *reportWire {
 	return rep
 }
 
+// reportLocked returns the watchlist report with this id.
+func (st *state) reportLocked(id string) (*storedReport, bool) {
+	if u, ok := parseUUID(id); ok {
+		sr, ok := st.reports[u]
+		return sr, ok
+	}
+	sr, ok := st.oddReports[id]
+	return sr, ok
+}
+
 // putReportLocked stores a watchlist report, replacing the one with its id
 // in its place in the creation order.
 func (st *state) putReportLocked(rep *reportWire) {
 	sr := st.storeReport(rep)
-	if old, ok := st.reports[sr.key]; ok {
+	if old, ok := st.reportLocked(rep.ID); ok {
 		*old = *sr
 		return
 	}
-	st.reports[sr.key] = sr
+	if sr.extra != nil && sr.extra.id != "" {
+		st.oddReports[sr.extra.id] = sr
+	} else {
+		st.reports[sr.id] = sr
+	}
 	st.reportOrder = append(st.reportOrder, sr)
+}
+
+// deleteReportLocked forgets a watchlist report.
+func (st *state) deleteReportLocked(sr *storedReport) {
+	if sr.extra != nil && sr.extra.id != "" {
+		delete(st.oddReports, sr.extra.id)
+	} else {
+		delete(st.reports, sr.id)
+	}
+	st.reportOrder = slices.DeleteFunc(st.reportOrder, func(x *storedReport) bool { return x == sr })
 }

@@ -28,8 +28,9 @@ type state struct {
 
 	watchlists     map[string]*watchlist
 	watchlistOrder []string
-	reports        map[uuidKey]*storedReport
-	reportOrder    []*storedReport // creation order
+	reports        map[[16]byte]*storedReport // by a canonical UUID id
+	oddReports     map[string]*storedReport   // by any other id
+	reportOrder    []*storedReport            // creation order
 	reportTables   reportTables
 	ignored        map[string]bool
 	feeds          map[string]*feed
@@ -57,7 +58,8 @@ func newState() state {
 		oddBinaries: map[string]*binary{},
 		links:       map[string]*link{},
 		watchlists:  map[string]*watchlist{},
-		reports:     map[uuidKey]*storedReport{},
+		reports:     map[[16]byte]*storedReport{},
+		oddReports:  map[string]*storedReport{},
 		ignored:     map[string]bool{},
 		feeds:       map[string]*feed{},
 		sessions:    map[string]*session{},

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,10 +43,10 @@ type Binary struct {
 // hashes and defaults the fake fills in (plainMetadata), which a world of
 // many small files would otherwise hold once per file. Its hashes are kept
 // as bytes (a SHA-256 that is not 64 hex characters is in its metadata) and
-// its available size is derived from the truncation threshold.
+// its available size is derived from the truncation threshold, and its
+// MD5, unless given, from its SHA-256 (derivedMD5).
 type binary struct {
 	sha        hashVal
-	md5        [16]byte
 	size       int64
 	content    []byte
 	open       func() io.Reader
@@ -87,7 +86,17 @@ func (s *Server) metadata(b *binary) carbonblack.BinaryMetadata {
 	if b.meta != nil {
 		return *b.meta
 	}
-	return plainMetadata(b.sha.String(), hex.EncodeToString(b.md5[:]), b.size, s.available(b))
+	return plainMetadata(b.sha.String(), s.derivedMD5(b.sha), b.size, s.available(b))
+}
+
+// derivedMD5 is the MD5 the fake gives a binary seeded without one: 16
+// bytes that look random, derived from its SHA-256 with the fake's key so
+// that it need not be stored.
+func (s *Server) derivedMD5(sha hashVal) string {
+	m := hmac.New(sha256.New, s.signKey)
+	m.Write([]byte("md5\x00"))
+	m.Write(sha[:])
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // binaryLocked returns the binary of a SHA-256 (either case).
@@ -146,18 +155,18 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 	if m.Architecture == nil {
 		m.Architecture = []string{"amd64"}
 	}
-	if m.MD5 == "" {
-		_, _ = rand.Read(stored.md5[:])
-		m.MD5 = hex.EncodeToString(stored.md5[:])
-	}
 	h, hexSum := parseHash(sum)
-	md5, err := hex.DecodeString(m.MD5)
-	if !hexSum || err != nil || len(md5) != len(stored.md5) || hex.EncodeToString(md5) != m.MD5 ||
-		!reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
+	switch {
+	case m.MD5 != "":
+	case hexSum:
+		m.MD5 = s.derivedMD5(h)
+	default:
+		m.MD5 = randomHex(16) // kept in the metadata, which a SHA-256 that is not hex needs
+	}
+	if !hexSum || m.MD5 != s.derivedMD5(h) || !reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
 		stored.meta = &m
 	}
 	stored.sha = h
-	copy(stored.md5[:], md5)
 	s.mu.Lock()
 	if hexSum {
 		s.st.binaries[h] = stored
