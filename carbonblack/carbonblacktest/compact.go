@@ -4,28 +4,53 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
-// crec is a stored process or observation in its compact form: the values
-// of its fields, in the order of its shape's field names, which every
-// record with the same fields shares. The values are those of the decoded
-// record, with a lower-case SHA-256 held as 32 bytes (hashVal); record
-// builds the wire form when a request reads it.
+// crec is a stored process, observation or alert in its compact form: the
+// values of its fields, in the order of its shape's field names, except the
+// values its shape fixes (the repeated values, device name, OS,
+// reputation, that records with the same fields share). The values are
+// those of the decoded record, with a lower-case SHA-256 held as 32 bytes
+// (hashVal) and a timestamp in Carbon Black's form as milliseconds (tsVal);
+// record builds the wire form when a request reads it.
 type crec struct {
 	sh   *shape
 	vals []any
 }
 
-// shape is the sorted field names of the records stored with those fields.
+// shape is the sorted field names of the records stored with those fields
+// and the values it fixes for them.
 type shape struct {
+	*names
+	// slot is, for each name, the index of its value in the record's vals,
+	// or -(i+1) for consts[i].
+	slot   []int32
+	consts []any
+}
+
+// names are the sorted field names of records, shared by their shapes.
+type names struct {
 	keys  []string
 	index map[string]int
+	id    uint64
+	plain *shape // the shape that fixes no value
+}
+
+// at is the value of the shape's i-th field.
+func (c *crec) at(i int) any {
+	if s := c.sh.slot[i]; s >= 0 {
+		return c.vals[s]
+	} else {
+		return c.sh.consts[-s-1]
+	}
 }
 
 func (c *crec) field(key string) (any, bool) {
 	if i, ok := c.sh.index[key]; ok {
-		return c.vals[i], true
+		return c.at(i), true
 	}
 	return nil, false
 }
@@ -34,14 +59,17 @@ func (c *crec) values(fn func(v any)) {
 	for _, v := range c.vals {
 		fn(v)
 	}
+	for _, v := range c.sh.consts {
+		fn(v)
+	}
 }
 
 // record returns the record's wire form, a map of its own sharing the
 // stored values (which are never modified).
 func (c *crec) record() record {
-	r := make(record, len(c.vals))
+	r := make(record, len(c.sh.keys))
 	for i, k := range c.sh.keys {
-		r[k] = c.vals[i]
+		r[k] = c.at(i)
 	}
 	return r
 }
@@ -63,6 +91,38 @@ func (h hashVal) MarshalJSON() ([]byte, error) {
 	return b, nil
 }
 
+// tsVal is a timestamp value in Carbon Black's form ("2024-05-01T00:00:00.000Z"),
+// held as Unix milliseconds; it reads ([strs], [timeOf]) and encodes as the
+// string.
+type tsVal int64
+
+const tsLayout = "2006-01-02T15:04:05.000Z"
+
+func (t tsVal) time() time.Time { return time.UnixMilli(int64(t)).UTC() }
+
+func (t tsVal) String() string { return t.time().Format(tsLayout) }
+
+// MarshalJSON writes the timestamp as a JSON string.
+func (t tsVal) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 26)
+	b = append(b, '"')
+	b = t.time().AppendFormat(b, tsLayout)
+	return append(b, '"'), nil
+}
+
+// parseTS reads a timestamp that reads back the same from milliseconds.
+func parseTS(s string) (tsVal, bool) {
+	if len(s) != len(tsLayout) || s[10] != 'T' || s[len(s)-1] != 'Z' {
+		return 0, false
+	}
+	t, err := time.Parse(tsLayout, s)
+	if err != nil {
+		return 0, false
+	}
+	v := tsVal(t.UnixMilli())
+	return v, v.String() == s
+}
+
 // parseHash reads a lower-case hex SHA-256 (an upper-case one is kept as a
 // string, to read back as it came).
 func parseHash(s string) (hashVal, bool) {
@@ -79,25 +139,97 @@ func parseHash(s string) (hashVal, bool) {
 	return h, true
 }
 
-// shape returns the shared shape of these sorted field names, or one of the
-// record's own once the table is full.
-func (in *interner) shape(keys []string) *shape {
-	key := strings.Join(keys, "\x00")
-	if sh, ok := in.shapes[key]; ok && len(sh.keys) == len(keys) {
-		return sh
+// admit shares a value once it was seen in two records, while the table
+// has room: most values of a process (its GUID, name, timestamps) are its
+// own and would only fill the table.
+func (in *interner) admit(k, v any) {
+	if len(in.values) >= maxInterned {
+		return
 	}
-	sh := &shape{keys: make([]string, len(keys)), index: make(map[string]int, len(keys))}
+	if _, ok := in.seen[k]; ok {
+		in.values[k] = v
+		return
+	}
+	if in.seen == nil || len(in.seen) >= maxInterned {
+		in.seen = map[any]struct{}{}
+	}
+	in.seen[k] = struct{}{}
+}
+
+// names returns the shared names of these sorted field names, or names of
+// the record's own once the table is full.
+func (in *interner) names(keys []string) *names {
+	key := strings.Join(keys, "\x00")
+	if n, ok := in.shapes[key]; ok && len(n.keys) == len(keys) {
+		return n
+	}
+	in.namesSeq++
+	n := &names{keys: make([]string, len(keys)), index: make(map[string]int, len(keys)), id: in.namesSeq}
+	n.plain = &shape{names: n, slot: make([]int32, len(keys))}
+	for i := range n.plain.slot {
+		n.plain.slot[i] = int32(i)
+	}
 	for i, k := range keys {
-		sh.keys[i] = in.key(k)
-		sh.index[sh.keys[i]] = i
+		n.keys[i] = in.key(k)
+		n.index[n.keys[i]] = i
 	}
 	if len(in.shapes) < maxInterned {
 		if in.shapes == nil {
-			in.shapes = map[string]*shape{}
+			in.shapes = map[string]*names{}
 		}
-		in.shapes[key] = sh
+		in.shapes[key] = n
 	}
-	return sh
+	return n
+}
+
+// shape returns the shape of records with these names that fixes the
+// values where fixed is set, shared while the table has room; vals are all
+// the record's values, and the ones the shape does not fix are returned.
+func (in *interner) shape(n *names, vals []any, fixed []bool) (*shape, []any) {
+	var key strings.Builder
+	key.WriteString(strconv.FormatUint(n.id, 16))
+	count := 0
+	for i, f := range fixed {
+		if !f {
+			continue
+		}
+		count++
+		key.WriteString("\x00" + strconv.Itoa(i) + "\x00")
+		switch v := vals[i].(type) {
+		case string:
+			key.WriteString("s" + v)
+		case json.Number:
+			key.WriteString("n" + string(v))
+		}
+	}
+	sh, ok := in.variants[key.String()]
+	switch {
+	case count == 0:
+		return n.plain, vals
+	case !ok && len(in.variants) >= maxInterned:
+		return n.plain, vals // the table is full: the shape that fixes nothing
+	case !ok:
+		sh = &shape{names: n, slot: make([]int32, len(vals))}
+		for i, f := range fixed {
+			if f {
+				sh.consts = append(sh.consts, vals[i])
+				sh.slot[i] = -int32(len(sh.consts))
+			} else {
+				sh.slot[i] = int32(i - len(sh.consts))
+			}
+		}
+		if in.variants == nil {
+			in.variants = map[string]*shape{}
+		}
+		in.variants[key.String()] = sh
+	}
+	own := make([]any, 0, len(vals)-count)
+	for i, f := range fixed {
+		if !f {
+			own = append(own, vals[i])
+		}
+	}
+	return sh, own
 }
 
 // key returns the shared copy of a field name.
@@ -114,11 +246,12 @@ func (in *interner) key(k string) string {
 	return k
 }
 
-// compact returns the compact form of r: its shape shared with the records
-// stored before it with the same fields, its string and number values
-// shared with them (device names, OS, reputations), the values it repeats
-// (a process's hash in process_hash and process_sha256, its timestamps)
-// stored once, and its lower-case SHA-256 values as 32 bytes. It reads
+// compact returns the compact form of r: its field names shared with the
+// records stored before it with the same fields, its string and number
+// values shared with them once seen in two records (device names, OS,
+// reputations) and fixed by its shape, the values it repeats (a process's
+// hash in process_hash and process_sha256, its timestamps) stored once, and
+// its lower-case SHA-256s and timestamps as bytes and milliseconds. It reads
 // back as the same JSON. The lists of r are reused.
 func (in *interner) compact(r record) *crec {
 	if in.values == nil {
@@ -129,48 +262,53 @@ func (in *interner) compact(r record) *crec {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	c := &crec{sh: in.shape(keys), vals: make([]any, len(keys))}
+	n := in.names(keys)
+	vals, fixed := make([]any, len(keys)), make([]bool, len(keys))
 	local := map[any]any{}
-	share := func(v any) any {
+	share := func(v any) (any, bool) {
 		var k any
 		switch x := v.(type) {
 		case string:
+			var compact any
 			if h, ok := parseHash(x); ok {
-				if shared, ok := local[h]; ok {
-					return shared
+				compact = h
+			} else if t, ok := parseTS(x); ok {
+				compact = t
+			}
+			if compact != nil {
+				if shared, ok := local[compact]; ok {
+					return shared, false
 				}
-				local[h] = h
-				return local[h]
+				local[compact] = compact
+				return compact, false
 			}
 			k = x
 		case json.Number:
 			k = x
 		default:
-			return v
+			return v, false
 		}
 		if shared, ok := in.values[k]; ok {
-			return shared
+			return shared, true
 		}
 		if shared, ok := local[k]; ok {
-			return shared
+			return shared, false
 		}
-		if len(in.values) < maxInterned {
-			in.values[k] = v
-		} else {
-			local[k] = v
-		}
-		return v
+		local[k] = v
+		in.admit(k, v)
+		return v, false
 	}
 	for i, k := range keys {
 		v := r[k]
 		if list, ok := v.([]any); ok {
 			for j := range list {
-				list[j] = share(list[j])
+				list[j], _ = share(list[j])
 			}
 		} else {
-			v = share(v)
+			v, fixed[i] = share(v)
 		}
-		c.vals[i] = v
+		vals[i] = v
 	}
-	return c
+	sh, own := in.shape(n, vals, fixed)
+	return &crec{sh: sh, vals: own}
 }

@@ -153,10 +153,13 @@ const maxInterned = 4096
 // name and of every string, which for a world of 100,000 processes is most
 // of its size.
 type interner struct {
-	keys   map[string]string
-	shapes map[string]*shape
-	values map[any]any // by string or json.Number
-	strs   map[string]string
+	keys     map[string]string
+	shapes   map[string]*names
+	variants map[string]*shape
+	namesSeq uint64
+	values   map[any]any // by string or json.Number
+	seen     map[any]struct{}
+	strs     map[string]string
 }
 
 // str returns the shared copy of a common string (IOC fields, match types,

@@ -133,27 +133,34 @@ func TestLookupsExamineOnlyTheirAnswer(t *testing.T) {
 	}
 }
 
-// Stored processes share their field names and repeated values (one copy of
-// "device_name" and of "HOST" for every process), hold a lower-case hash as
-// its 32 bytes once for both fields that name it, and still read back whole.
+// Stored processes share their field names and, once seen in two records,
+// their repeated values (one copy of "device_name" and of "HOST" for every
+// process), which the shape of the records with those values holds rather
+// than each record; they hold a lower-case hash as its 32 bytes once for
+// both fields that name it, and still read back whole.
 func TestRecordsShareNamesAndValues(t *testing.T) {
 	s := NewServer(t)
-	for i := range 3 {
+	for i := range 4 {
 		s.AddProcess(carbonblack.Process{DeviceID: 1, DeviceName: "HOST", DeviceOS: "WINDOWS", ProcessGUID: fmt.Sprintf("g-%d", i),
 			ProcessSHA256: fmt.Sprintf("%064x", i), ProcessEffectiveReputation: "NOT_LISTED"})
 	}
 	// box is the address an interface value's data is stored at.
 	box := func(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] }
 	s.mu.Lock()
-	a, b := s.st.processes[0], s.st.processes[2]
+	first, a, b := s.st.processes[0], s.st.processes[1], s.st.processes[2]
+	third := s.st.processes[3]
 	s.mu.Unlock()
-	if a.sh != b.sh || !slices.Contains(a.sh.keys, "device_name") {
-		t.Error("two processes with the same fields hold their own field names")
+	if first.sh.names != b.sh.names || a.sh.names != b.sh.names || !slices.Contains(b.sh.keys, "device_name") {
+		t.Error("processes with the same fields hold their own field names")
 	}
-	for _, f := range []string{"device_name", "process_effective_reputation"} {
-		if box(get(a, f)) != box(get(b, f)) {
+	for _, f := range []string{"device_name", "process_effective_reputation", "device_id"} {
+		if box(get(a, f)) != box(get(b, f)) || box(get(b, f)) != box(get(third, f)) {
 			t.Errorf("two processes hold their own copies of the repeated value of %s", f)
 		}
+	}
+	if b.sh != third.sh || len(b.vals) != len(b.sh.keys)-5 {
+		t.Errorf("the repeated values (device id, name and OS, org, reputation) are not the shape's: %d of %d values held",
+			len(b.vals), len(b.sh.keys))
 	}
 	h, _ := get(b, "process_hash").([]any)
 	if sha, ok := get(b, "process_sha256").(hashVal); !ok || sha.String() != fmt.Sprintf("%064x", 2) || len(h) != 1 ||

@@ -195,11 +195,11 @@ func selectionOf(fields []string) []string {
 // selectFields applies a job's fields list: the default set ("*" or none)
 // leaves out process_sha256, which the service only returns on request.
 func selectFields(r *crec, fields []string, kind string) record {
-	out := make(record, len(r.vals))
+	out := make(record, len(r.sh.keys))
 	star := len(fields) == 0 || slices.Contains(fields, "*")
 	for i, k := range r.sh.keys {
 		if star && !(kind == "processes" && k == "process_sha256") || slices.Contains(fields, k) {
-			out[k] = r.vals[i]
+			out[k] = r.at(i)
 		}
 	}
 	for _, k := range []string{"process_guid", "device_id"} {

@@ -84,6 +84,8 @@ func strs(v any) []string {
 		return []string{x}
 	case hashVal:
 		return []string{x.String()}
+	case tsVal:
+		return []string{x.String()}
 	case json.Number:
 		return []string{x.String()}
 	case bool:
@@ -98,6 +100,9 @@ func strs(v any) []string {
 
 // timeOf parses a record's time field (ISO string or epoch milliseconds).
 func timeOf(v any) (time.Time, bool) {
+	if t, ok := v.(tsVal); ok {
+		return t.time(), true
+	}
 	for _, s := range strs(v) {
 		if t, err := carbonblack.ParseTime(s); err == nil && !t.IsZero() {
 			return t, true

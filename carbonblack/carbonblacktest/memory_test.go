@@ -110,8 +110,8 @@ func loadWorld(t testing.TB) (*Server, []carbonblack.Device) {
 // them are measured, so the figure is what each further file costs, as in a world of 100,000.
 func TestMemoryPerFile(t *testing.T) {
 	s, devs := loadWorld(t)
-	loadFiles(t, s, devs, 0, 1200)
-	seeded, reported, banned := loadFiles(t, s, devs, 1200, 1500)
+	loadFiles(t, s, devs, 0, 1000)
+	seeded, reported, banned := loadFiles(t, s, devs, 1000, 1000)
 	t.Logf("per file: process and binary %.0f B, report %.0f B, ban %.0f B; total %.0f B", seeded, reported, banned,
 		seeded+reported+banned)
 	if total := seeded + reported + banned; total > maxBytesPerFile {
@@ -263,6 +263,12 @@ func TestCompactRecordsAnswerAsStored(t *testing.T) {
 		s.AddObservation(carbonblack.Observation{Raw: json.RawMessage(strings.Replace(raw, "process_guid", "observation_id", 1))})
 		s.AddAlert(carbonblack.Alert{ID: "a-" + raw[len(`{"process_guid":"`):][:3], ProcessSHA256: lower, DeviceName: "<H&ST>"})
 	}
+	// Records whose repeated values their shape holds.
+	for i := range 3 {
+		raws = append(raws, fmt.Sprintf(`{"process_guid":"r-%d","device_id":9,"device_name":"<R&D>","device_os":"WINDOWS",`+
+			`"device_timestamp":"2026-01-02T03:04:0%d.000Z","process_pid":[%d],"flag":false,"process_sha256":"%064x"}`, i, i, i, i))
+		s.AddProcess(carbonblack.Process{Raw: json.RawMessage(raws[len(raws)-1])})
+	}
 	want := func(raw string, drop ...string) string {
 		r := toRecord([]byte(raw))
 		for _, k := range drop {
@@ -301,6 +307,15 @@ func TestCompactRecordsAnswerAsStored(t *testing.T) {
 	got := job("processes", "detail_jobs", "detail_jobs", `{"process_guids":["g-1","g-2"]}`)["results"]
 	if w := "[" + want(raws[0]) + "," + want(raws[1]) + "]"; string(got) != w {
 		t.Errorf("process details\n%s\nwant\n%s", got, w)
+	}
+	got = job("processes", "detail_jobs", "detail_jobs", `{"process_guids":["r-2"]}`)["results"]
+	if w := "[" + want(raws[5]) + "]"; string(got) != w {
+		t.Errorf("process details\n%s\nwant\n%s", got, w)
+	}
+	got = job("processes", "search_jobs", "search_jobs", `{"query":"WINDOWS device_name:\"<R&D>\" -process_pid:1","fields":["device_name","process_pid"]}`)["results"]
+	if w := `[{"device_id":9,"device_name":"\u003cR\u0026D\u003e","process_guid":"r-0","process_pid":[0]},` +
+		`{"device_id":9,"device_name":"\u003cR\u0026D\u003e","process_guid":"r-2","process_pid":[2]}]`; string(got) != w {
+		t.Errorf("process search on fixed values\n%s\nwant\n%s", got, w)
 	}
 	got = job("processes", "search_jobs", "search_jobs", `{"query":"process_name:b.exe OR process_hash:`+lower+`","sort":[{"field":"device_timestamp","order":"ASC"}],"fields":["*"]}`)["results"]
 	if w := "[" + want(raws[2], "process_sha256") + "," + want(raws[0], "process_sha256") + "," + want(raws[1], "process_sha256") + "]"; string(got) != w {
