@@ -174,9 +174,9 @@ func TestRecordsShareNamesAndValues(t *testing.T) {
 	}
 }
 
-// A stored report holds one copy of the hash and link its IOCs repeat, cut
-// from its title and description where they hold them, IOC ids of 16 bytes,
-// and reads back whole.
+// A stored report holds one copy of the hash its IOCs repeat, cut from its
+// title, and of the link they repeat, its own, which is its description;
+// IOC ids of 16 bytes; and reads back whole.
 func TestReportsShareRepeatedStrings(t *testing.T) {
 	s := NewServer(t)
 	h, link := strings.Repeat("ab", 32), "https://vmray.example/samples/1"
@@ -202,19 +202,19 @@ func TestReportsShareRepeatedStrings(t *testing.T) {
 		p, o := uintptr(unsafe.Pointer(unsafe.StringData(sub))), uintptr(unsafe.Pointer(unsafe.StringData(of)))
 		return p >= o && p+uintptr(len(sub)) <= o+uintptr(len(of))
 	}
-	if len(rep.strs) != 2 {
-		t.Errorf("the report holds %d strings for its IOCs, want 2: the hash and the link", len(rep.strs))
+	if len(rep.strs) != 1 {
+		t.Errorf("the report holds %d strings for its IOCs, want 1: the hash", len(rep.strs))
 	}
 	for _, ioc := range rep.iocs {
-		if ioc.n != 1 || ioc.start != rep.iocs[0].start || ioc.link != rep.iocs[0].link {
+		if ioc.n != 1 || ioc.start != rep.iocs[0].start || ioc.link != reportLink {
 			t.Errorf("an IOC holds its own copy of the hash or link: %+v", ioc)
 		}
 	}
 	if v := rep.strs[rep.iocs[0].start]; !within(v, rep.title) {
 		t.Error("the IOCs' hash is not cut from the title")
 	}
-	if l := rep.strs[rep.iocs[0].link-1]; !within(l, rep.description) || !within(rep.link, rep.description) {
-		t.Error("the IOCs' link or the report's is not cut from the description")
+	if rep.flags&linkIsDescription == 0 || !within(rep.link(), rep.description) {
+		t.Error("the report's link, its description, is held twice")
 	}
 	got := s.Reports()
 	if len(got) != 1 || len(got[0].IOCsV2) != 3 || got[0].IOCsV2[2].Values[0] != h || got[0].IOCsV2[2].Link != link ||

@@ -140,6 +140,9 @@ func TestStoredReportsAnswerAsSent(t *testing.T) {
 			`{"id":"` + carbonblack.NewID() + `","match_type":"equality","field":"netconn_domain","values":["a.example","b.example"]}]}`,
 		`{"title":"t","description":"d","severity":1,"timestamp":1,"tags":[],"visibility":"private","iocs_v2":[` +
 			`{"id":"` + strings.ToUpper(id1) + `","match_type":"query","values":["process_name:x.exe"]}]}`,
+		`{"title":"t","description":"see https://y.example/2","severity":3,"timestamp":2,"link":"https://y.example/2","tags":["a"],"iocs_v2":[` +
+			`{"id":"` + carbonblack.NewID() + `","match_type":"equality","field":"process_hash","values":["` + strings.Repeat("ef", 32) + `"],"link":"https://y.example/2"},` +
+			`{"id":"` + carbonblack.NewID() + `","match_type":"regex","field":"process_name","values":["x.*"],"link":"https://z.example/3"}]}`,
 		`{"id":"my-own-id","title":"t","description":"d","severity":1,"timestamp":1,"link":"","iocs_v2":[` +
 			`{"id":"ioc-1","match_type":"equality","field":"process_hash","values":["` + strings.Repeat("cd", 32) + `"]}]}`,
 	}

@@ -66,13 +66,13 @@ func formatUUID(u [16]byte) string {
 // shared by every report, and so are a report's tags. A report that does
 // not fit this form (an IOC id that is not a canonical UUID, more IOCs or
 // strings than the indexes hold, a full shared table) is kept as it came, in
-// raw.
+// raw. Its link is in extra unless it is its description, as a
+// connector's link to the analysis usually is.
 type storedReport struct {
 	id          [16]byte // of a canonical UUID id; another id is in extra
 	timestamp   int64
 	title       string
 	description string
-	link        string    // when flags has hasLink
 	tags        *[]string // nil for null
 	strs        []string
 	iocs        []storedIOC
@@ -84,6 +84,7 @@ type storedReport struct {
 const (
 	hasLink = 1 << iota
 	hasVisibility
+	linkIsDescription
 )
 
 // reportExtra is what few reports have.
@@ -91,6 +92,18 @@ type reportExtra struct {
 	id         string      // an id that is not a canonical UUID
 	raw        *reportWire // the report as it came, when it is not compact
 	visibility string
+	link       string // unless it is the description
+}
+
+// link is the report's link ("" for null).
+func (sr *storedReport) link() string {
+	switch {
+	case sr.flags&linkIsDescription != 0:
+		return sr.description
+	case sr.extra != nil:
+		return sr.extra.link
+	}
+	return ""
 }
 
 // reportID is the report's id as it was given.
@@ -101,19 +114,25 @@ func (sr *storedReport) reportID() string {
 	return formatUUID(sr.id)
 }
 
-// storedIOC is one IOC of a storedReport.
+// storedIOC is one IOC of a storedReport, in 20 bytes.
 type storedIOC struct {
 	id [16]byte
 	// kind is the index of the IOC's match type and field in the shared
 	// table, with nilValues set when its values were null.
-	kind uint16
-	// link is 0 for none, else 1 + its index in the report's strs.
-	link uint16
+	kind uint8
+	// link is 0 for none, reportLink for the report's link, else 1 + its
+	// index in the report's strs.
+	link uint8
 	// The values are strs[start : start+n].
-	start, n uint16
+	start, n uint8
 }
 
-const nilValues = 1 << 15
+const (
+	nilValues  = 1 << 7
+	maxKinds   = nilValues      // kinds a shared table holds
+	reportLink = math.MaxUint8  // an IOC's link that is the report's
+	maxStrs    = reportLink - 1 // strings a report's table holds
+)
 
 // iocKind is a match type and field, shared by every report's IOCs.
 type iocKind struct {
@@ -125,22 +144,22 @@ type iocKind struct {
 // the interner's.
 type reportTables struct {
 	kinds   []iocKind
-	kindIdx map[iocKind]uint16
+	kindIdx map[iocKind]uint8
 	tags    map[string]*[]string
 }
 
 // kind returns the index of k in the table, adding it while there is room.
-func (t *reportTables) kind(k iocKind) (uint16, bool) {
+func (t *reportTables) kind(k iocKind) (uint8, bool) {
 	if i, ok := t.kindIdx[k]; ok {
 		return i, true
 	}
-	if len(t.kinds) >= maxInterned {
+	if len(t.kinds) >= maxKinds {
 		return 0, false
 	}
 	if t.kindIdx == nil {
-		t.kindIdx = map[iocKind]uint16{}
+		t.kindIdx = map[iocKind]uint8{}
 	}
-	i := uint16(len(t.kinds))
+	i := uint8(len(t.kinds))
 	t.kinds = append(t.kinds, k)
 	t.kindIdx[k] = i
 	return i, true
@@ -186,7 +205,7 @@ func (st *state) storeReport(rep *reportWire) *storedReport {
 		sr.flags |= hasVisibility
 		x.visibility = st.intern.str(*rep.Visibility)
 	}
-	if int(sr.severity) != rep.Severity || !st.compactReport(sr, rep) {
+	if int(sr.severity) != rep.Severity || !st.compactReport(sr, rep, &x) {
 		st.intern.report(rep)
 		sr = &storedReport{id: sr.id}
 		x.raw = rep
@@ -197,10 +216,8 @@ func (st *state) storeReport(rep *reportWire) *storedReport {
 	return sr
 }
 
-func (st *state) compactReport(sr *storedReport, rep *reportWire) bool {
-	if len(rep.IOCsV2) > math.MaxUint16 {
-		return false
-	}
+func (st *state) compactReport(sr *storedReport, rep *reportWire, x *reportExtra) bool {
+
 	// cut returns the copy of s the report already holds, a substring of its title or description, if any.
 	cut := func(s string) (string, bool) {
 		if s == "" {
@@ -223,8 +240,10 @@ func (st *state) compactReport(sr *storedReport, rep *reportWire) bool {
 		}
 		return st.intern.str(s)
 	}
-	if rep.Link != nil {
-		sr.link = share(*rep.Link)
+	if rep.Link != nil && *rep.Link == rep.Description {
+		sr.flags |= linkIsDescription
+	} else if rep.Link != nil {
+		x.link = share(*rep.Link)
 	}
 	sr.tags = st.reportTables.tagList(&st.intern, rep.Tags)
 	index, runs := map[string]int{}, map[string]int{}
@@ -262,13 +281,17 @@ func (st *state) compactReport(sr *storedReport, rep *reportWire) bool {
 				sr.strs = append(sr.strs, share(v))
 			}
 		}
-		if ioc.Link != "" {
-			out.link = uint16(add(ioc.Link) + 1)
+		switch {
+		case ioc.Link == "":
+		case rep.Link != nil && ioc.Link == *rep.Link:
+			out.link = reportLink
+		default:
+			out.link = uint8(min(add(ioc.Link)+1, maxStrs+1))
 		}
-		if len(sr.strs) > math.MaxUint16 {
+		if len(sr.strs) > maxStrs {
 			return false
 		}
-		out.start, out.n = uint16(start), uint16(len(ioc.Values))
+		out.start, out.n = uint8(start), uint8(len(ioc.Values))
 		sr.iocs[i] = out
 	}
 	if cap(sr.strs) > len(sr.strs) {
@@ -313,7 +336,7 @@ func (sr *storedReport) wire(t *reportTables) *reportWire {
 		rep.Tags = *sr.tags
 	}
 	if sr.flags&hasLink != 0 {
-		rep.Link = new(sr.link)
+		rep.Link = new(sr.link())
 	}
 	if sr.flags&hasVisibility != 0 {
 		rep.Visibility = new(sr.extra.visibility)
@@ -328,7 +351,11 @@ func (sr *storedReport) wire(t *reportTables) *reportWire {
 		default:
 			out.Values = sr.strs[ioc.start : ioc.start+ioc.n : ioc.start+ioc.n]
 		}
-		if ioc.link > 0 {
+		switch ioc.link {
+		case 0:
+		case reportLink:
+			out.Link = sr.link()
+		default:
 			out.Link = sr.strs[ioc.link-1]
 		}
 		rep.IOCsV2[i] = out
