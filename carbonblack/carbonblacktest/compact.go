@@ -14,7 +14,8 @@ import (
 // values its shape fixes (the repeated values, device name, OS,
 // reputation, that records with the same fields share). The values are
 // those of the decoded record, with a lower-case SHA-256 held as 32 bytes
-// (hashVal) and a timestamp in Carbon Black's form as milliseconds (tsVal);
+// (hashVal), a timestamp in Carbon Black's form as milliseconds (tsVal) and
+// an integer as an int64 (numVal);
 // record builds the wire form when a request reads it.
 type crec struct {
 	sh   *shape
@@ -123,6 +124,15 @@ func parseTS(s string) (tsVal, bool) {
 	return v, v.String() == s
 }
 
+// numVal is an integer decoded as a json.Number that reads back the same
+// from an int64, held as one; it reads ([strs]) and encodes as the number.
+type numVal int64
+
+func (n numVal) String() string { return strconv.FormatInt(int64(n), 10) }
+
+// MarshalJSON writes the number.
+func (n numVal) MarshalJSON() ([]byte, error) { return strconv.AppendInt(nil, int64(n), 10), nil }
+
 // parseHash reads a lower-case hex SHA-256 (an upper-case one is kept as a
 // string, to read back as it came).
 func parseHash(s string) (hashVal, bool) {
@@ -200,6 +210,8 @@ func (in *interner) shape(n *names, vals []any, fixed []bool) (*shape, []any) {
 			key.WriteString("s" + v)
 		case json.Number:
 			key.WriteString("n" + string(v))
+		case numVal:
+			key.WriteString("i" + strconv.FormatInt(int64(v), 10))
 		}
 	}
 	sh, ok := in.variants[key.String()]
@@ -285,6 +297,9 @@ func (in *interner) compact(r record) *crec {
 			k = x
 		case json.Number:
 			k = x
+			if n, err := strconv.ParseInt(string(x), 10, 64); err == nil && strconv.FormatInt(n, 10) == string(x) {
+				k, v = numVal(n), numVal(n)
+			}
 		default:
 			return v, false
 		}

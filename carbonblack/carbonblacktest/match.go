@@ -86,6 +86,8 @@ func strs(v any) []string {
 		return []string{x.String()}
 	case tsVal:
 		return []string{x.String()}
+	case numVal:
+		return []string{x.String()}
 	case json.Number:
 		return []string{x.String()}
 	case bool:
