@@ -19,14 +19,20 @@ type watchlist struct {
 	classifier                 *carbonblack.Classifier
 }
 
+// wire is the watchlist as the service answers it, to be encoded before the
+// fake's lock is released: it shares the list of report ids (up to
+// thousands) rather than copying it for each answer.
 func (w *watchlist) wire() map[string]any {
 	m := map[string]any{"name": w.name, "description": w.description, "id": w.id, "tags_enabled": w.tagsEnabled,
 		"alerts_enabled": w.alertsEnabled, "create_timestamp": w.created, "last_update_timestamp": w.updated,
 		"report_ids": nil, "classifier": nil}
-	if w.classifier != nil {
+	switch {
+	case w.classifier != nil:
 		m["classifier"] = w.classifier
-	} else {
-		m["report_ids"] = append([]string{}, w.reportIDs...)
+	case w.reportIDs == nil:
+		m["report_ids"] = []string{}
+	default:
+		m["report_ids"] = w.reportIDs
 	}
 	return m
 }

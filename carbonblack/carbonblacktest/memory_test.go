@@ -362,3 +362,33 @@ func TestCompactRecordsAnswerAsStored(t *testing.T) {
 		t.Errorf("alert\n%s\nwant\n%s", got, want(string(b)))
 	}
 }
+
+// A watchlist's answer shares its list of report ids instead of copying it for each request (a series member holds
+// up to 5,000, read, written and read back by each batch), and an empty list still answers [].
+func TestWatchlistAnswerSharesReportIDs(t *testing.T) {
+	s := NewServer(t)
+	c := s.Client()
+	ctx := context.Background()
+	ids := make([]string, 5000)
+	for i := range ids {
+		ids[i] = carbonblack.NewID()
+	}
+	wl, err := c.Watchlists.Create(ctx, carbonblack.Watchlist{Name: "series", ReportIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Watchlists.Get(ctx, wl.ID); err != nil || len(got.ReportIDs) != 5000 || got.ReportIDs[4999] != ids[4999] {
+		t.Fatalf("get: %v", err)
+	}
+	s.mu.Lock()
+	stored := s.st.watchlists[wl.ID]
+	answer, _ := stored.wire()["report_ids"].([]string)
+	shared := len(answer) == 5000 && &answer[0] == &stored.reportIDs[0]
+	s.mu.Unlock()
+	if !shared {
+		t.Error("the answer copies the watchlist's report ids")
+	}
+	if empty, _ := (&watchlist{}).wire()["report_ids"].([]string); empty == nil {
+		t.Error("a watchlist without report ids answers null")
+	}
+}
