@@ -250,7 +250,7 @@ func TestBinariesKeepOnlyTheirOwnMetadata(t *testing.T) {
 	s.mu.Lock()
 	p, _ := s.st.binaryLocked(plain)
 	q, _ := s.st.binaryLocked(strings.ToUpper(named))
-	kept := p != nil && q != nil && p.meta == nil && q.meta != nil && p.sha.String() == plain
+	kept := p != nil && q != nil && p.meta() == nil && p.extra == nil && q.meta() != nil && p.sha.String() == plain
 	s.mu.Unlock()
 	if !kept {
 		t.Error("the plain binary holds a metadata record of its own, or the named one lost its")

@@ -93,7 +93,7 @@ func loadFiles(t testing.TB, s *Server, devs []carbonblack.Device, from, n int) 
 	return perFile(h0, h1), perFile(h1, h2), perFile(h2, h3)
 }
 
-// maxBytesPerFile bounds the heap the fake retains per file of a load world: about 1,470 B now (3,800 B before
+// maxBytesPerFile bounds the heap the fake retains per file of a load world: about 1,450 B now (3,800 B before
 // the records were stored compact).
 const maxBytesPerFile = 1750
 

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -44,31 +43,52 @@ type Binary struct {
 // many small files would otherwise hold once per file. Its hashes are kept
 // as bytes (a SHA-256 that is not 64 hex characters is in its metadata) and
 // its available size is derived from the truncation threshold, and its
-// MD5, unless given, from its SHA-256 (derivedMD5).
+// MD5, unless given, from its SHA-256 (derivedMD5). What a small file
+// seeded with its content alone does not have is in extra.
 type binary struct {
-	sha        hashVal
-	size       int64
-	content    []byte
-	open       func() io.Reader
-	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
-	errorsLeft int32
+	sha     hashVal
+	size    int64
+	content []byte
+	extra   *binaryExtra
 	// linked is set once a download link was minted: the object store
 	// then serves <sha256>.zip from the binary itself, with no link record.
 	linked bool
 }
 
+type binaryExtra struct {
+	open       func() io.Reader            // a large file's reader
+	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
+	errorsLeft int                         // download requests to answer "error" first
+}
+
+// x returns the binary's extra fields, made when first needed.
+func (b *binary) x() *binaryExtra {
+	if b.extra == nil {
+		b.extra = &binaryExtra{}
+	}
+	return b.extra
+}
+
+// meta is the binary's own metadata, nil when it is plainMetadata.
+func (b *binary) meta() *carbonblack.BinaryMetadata {
+	if b.extra == nil {
+		return nil
+	}
+	return b.extra.meta
+}
+
 // reader returns a fresh reader over the whole file.
 func (b *binary) reader() io.Reader {
-	if b.open != nil {
-		return b.open()
+	if b.extra != nil && b.extra.open != nil {
+		return b.extra.open()
 	}
 	return bytes.NewReader(b.content)
 }
 
 // sha256 is the binary's SHA-256 as stored (lower case).
 func (b *binary) sha256() string {
-	if b.meta != nil {
-		return b.meta.SHA256
+	if m := b.meta(); m != nil {
+		return m.SHA256
 	}
 	return b.sha.String()
 }
@@ -83,8 +103,8 @@ func (s *Server) available(b *binary) int64 {
 
 // metadata is what UBS answers for the binary.
 func (s *Server) metadata(b *binary) carbonblack.BinaryMetadata {
-	if b.meta != nil {
-		return *b.meta
+	if m := b.meta(); m != nil {
+		return *m
 	}
 	return plainMetadata(b.sha.String(), s.derivedMD5(b.sha), b.size, s.available(b))
 }
@@ -128,7 +148,13 @@ type link struct {
 // truncation threshold ([WithTruncation]) are kept only in part, like UBS:
 // their archive holds the first bytes, whose hash differs.
 func (s *Server) AddBinary(b Binary) (string, error) {
-	stored := &binary{open: b.Open, size: b.Size, errorsLeft: int32(min(b.TransientErrors, math.MaxInt32))}
+	stored := &binary{size: b.Size}
+	if b.Open != nil {
+		stored.x().open = b.Open
+	}
+	if b.TransientErrors > 0 {
+		stored.x().errorsLeft = b.TransientErrors
+	}
 	if b.Open == nil {
 		stored.content = append([]byte(nil), b.Content...)
 		stored.size = int64(len(stored.content))
@@ -164,7 +190,7 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 		m.MD5 = randomHex(16) // kept in the metadata, which a SHA-256 that is not hex needs
 	}
 	if !hexSum || m.MD5 != s.derivedMD5(h) || !reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
-		stored.meta = &m
+		stored.x().meta = &m
 	}
 	stored.sha = h
 	s.mu.Lock()
@@ -255,8 +281,8 @@ func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case !ok:
 			missing = append(missing, h)
-		case b.errorsLeft > 0:
-			b.errorsLeft--
+		case b.extra != nil && b.extra.errorsLeft > 0:
+			b.extra.errorsLeft--
 			failed = append(failed, h)
 		default:
 			b.linked = true
