@@ -71,7 +71,7 @@ func (s *Server) searchAlerts(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	all := slices.Clip(s.st.alerts)
 	s.mu.Unlock()
-	matched, ok := body.filterOrFail(w, all, "backend_timestamp", now)
+	matched, ok := filterOrFail(&body, w, all, "backend_timestamp", now)
 	if !ok {
 		return
 	}
@@ -96,9 +96,9 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageOf returns rs[off:off+n] clipped, never nil.
-func pageOf(rs []record, off, n int) []record {
+func pageOf[R any](rs []R, off, n int) []R {
 	if off >= len(rs) || n == 0 {
-		return []record{}
+		return []R{}
 	}
 	return rs[off:min(len(rs), off+n)]
 }

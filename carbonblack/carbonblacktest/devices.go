@@ -192,7 +192,7 @@ func (s *Server) searchDevices(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "start + rows must not exceed %d; use _scroll", s.opts.resultWindow)
 		return
 	}
-	matched, ok := body.filterOrFail(w, s.deviceRecords(), "", s.now())
+	matched, ok := filterOrFail(&body, w, s.deviceRecords(), "", s.now())
 	if !ok {
 		return
 	}

@@ -19,9 +19,12 @@
 // and polling. Inspect what clients did with [Server.Requests] ([Server.Counts]
 // per route; [Server.SetRecording] bounds what is kept, for load tests;
 // look-ups by process GUID, parent, hash, alert and observation id, and
-// override searches by hash, are indexed, and stored records share their
-// field names and repeated values, so a world of 100,000 processes costs
-// about 1.4 KB each with its binary),
+// override searches and gets by hash and id, are indexed; processes,
+// observations and alerts, watchlist reports and reputation overrides are
+// stored compact (shared field names and repeated values, hashes,
+// timestamps and ids as bytes, what is derivable not stored) and answered
+// byte for byte as they were stored, so a load world's file, its process,
+// binary, watchlist report and ban, costs about 1.5 KB),
 // [Server.DeviceActions], [Server.Commands], [Server.Reports],
 // [Server.Watchlists], [Server.Feed], [Server.Overrides], [Server.Banned],
 // [Server.Device], [Server.DeviceProcesses], [Server.DeviceFile] and

@@ -8,30 +8,62 @@ import (
 )
 
 // recordIndex maps a key to the positions of the records that have it, in
-// the order they were stored. The record lists only grow (a reset starts a
-// new state), so positions stay valid.
-type recordIndex map[string][]int
+// the order they were stored: the one position of a key in one, or, for a
+// key of several records, -(i+1) in one and its positions in more[i]. The
+// record lists only grow (a reset starts a new state), so positions stay
+// valid.
+type recordIndex[K comparable] struct {
+	one  map[K]int32
+	more [][]int32
+}
 
-func (ix recordIndex) add(key string, pos int) {
-	if key == "" {
-		return
+func newRecordIndex[K comparable]() *recordIndex[K] { return &recordIndex[K]{one: map[K]int32{}} }
+
+// add records that the record at pos has key; the caller leaves out empty
+// keys.
+func (ix *recordIndex[K]) add(key K, pos int) {
+	p := int32(pos)
+	cur, ok := ix.one[key]
+	switch {
+	case !ok:
+		ix.one[key] = p
+	case cur >= 0 && cur != p:
+		ix.one[key] = -int32(len(ix.more)) - 1
+		ix.more = append(ix.more, []int32{cur, p})
+	case cur < 0:
+		if l := ix.more[-cur-1]; l[len(l)-1] != p {
+			ix.more[-cur-1] = append(l, p)
+		}
 	}
-	if l := ix[key]; len(l) > 0 && l[len(l)-1] == pos {
-		return
+}
+
+// positions returns the positions of the keys' records, in no order.
+func (ix *recordIndex[K]) positions(keys ...K) []int {
+	var pos []int
+	for _, k := range keys {
+		switch cur, ok := ix.one[k]; {
+		case !ok:
+		case cur >= 0:
+			pos = append(pos, int(cur))
+		default:
+			for _, p := range ix.more[-cur-1] {
+				pos = append(pos, int(p))
+			}
+		}
 	}
-	ix[key] = append(ix[key], pos)
+	return pos
 }
 
 // indexes hold the lookups by id and hash, so that a request naming ids or
 // hashes examines only the records that have them, however many are stored.
 type indexes struct {
-	processByGUID   recordIndex // process_guid
-	processByParent recordIndex // parent_guid
-	processBySHA    recordIndex // the SHA-256 of the process (lower case)
+	processByGUID   *recordIndex[string]  // process_guid
+	processByParent *recordIndex[string]  // parent_guid
+	processBySHA    *recordIndex[hashVal] // the SHA-256 of the process
 	alertByID       map[string]int
-	obsByID         recordIndex // observation_id
-	obsByAlert      recordIndex // each alert_id
-	obsByHash       recordIndex // each process_hash and process_sha256 (lower case)
+	obsByID         *recordIndex[string] // observation_id
+	obsByAlert      *recordIndex[string] // each alert_id
+	obsByHash       *recordIndex[string] // each process_hash and process_sha256 (lower case)
 
 	// examined counts the records a lookup looked at, for tests that hold
 	// each lookup to the records it answers with.
@@ -39,37 +71,45 @@ type indexes struct {
 }
 
 func newIndexes() indexes {
-	return indexes{processByGUID: recordIndex{}, processByParent: recordIndex{}, processBySHA: recordIndex{},
-		alertByID: map[string]int{}, obsByID: recordIndex{}, obsByAlert: recordIndex{}, obsByHash: recordIndex{}}
+	return indexes{processByGUID: newRecordIndex[string](), processByParent: newRecordIndex[string](),
+		processBySHA: newRecordIndex[hashVal](), alertByID: map[string]int{}, obsByID: newRecordIndex[string](),
+		obsByAlert: newRecordIndex[string](), obsByHash: newRecordIndex[string]()}
+}
+
+// processSHA is the SHA-256 of a process, lower case: the key of processBySHA.
+func processSHA(r doc) string {
+	return strings.ToLower(carbonblack.PickSHA256(append(strs(get(r, "process_sha256")), strs(get(r, "process_hash"))...)))
 }
 
 // joined is a field as one string, as the lookups compare it.
-func joined(r record, field string) string { return strings.Join(strs(r[field]), "") }
+func joined(r doc, field string) string { return strings.Join(strs(get(r, field)), "") }
 
 // indexProcessLocked indexes st.processes[pos].
 func (st *state) indexProcessLocked(pos int) {
 	r := st.processes[pos]
-	st.ix.processByGUID.add(joined(r, "process_guid"), pos)
-	st.ix.processByParent.add(joined(r, "parent_guid"), pos)
-	st.ix.processBySHA.add(strings.ToLower(carbonblack.PickSHA256(append(strs(r["process_sha256"]), strs(r["process_hash"])...))), pos)
+	addKey(st.ix.processByGUID, joined(r, "process_guid"), pos)
+	addKey(st.ix.processByParent, joined(r, "parent_guid"), pos)
+	if h, ok := parseHash(processSHA(r)); ok {
+		st.ix.processBySHA.add(h, pos)
+	}
 }
 
 // indexObservationLocked indexes st.observations[pos].
 func (st *state) indexObservationLocked(pos int) {
 	r := st.observations[pos]
-	st.ix.obsByID.add(joined(r, "observation_id"), pos)
-	for _, id := range strs(r["alert_id"]) {
-		st.ix.obsByAlert.add(id, pos)
+	addKey(st.ix.obsByID, joined(r, "observation_id"), pos)
+	for _, id := range strs(get(r, "alert_id")) {
+		addKey(st.ix.obsByAlert, id, pos)
 	}
-	for _, h := range append(strs(r["process_hash"]), strs(r["process_sha256"])...) {
-		st.ix.obsByHash.add(strings.ToLower(h), pos)
+	for _, h := range append(strs(get(r, "process_hash")), strs(get(r, "process_sha256"))...) {
+		addKey(st.ix.obsByHash, strings.ToLower(h), pos)
 	}
 }
 
 // indexAlertLocked indexes st.alerts[pos]; a lookup by id finds the first
 // alert stored with it.
 func (st *state) indexAlertLocked(pos int) {
-	id, ok := st.alerts[pos]["id"].(string)
+	id, ok := get(st.alerts[pos], "id").(string)
 	if !ok {
 		return
 	}
@@ -80,25 +120,23 @@ func (st *state) indexAlertLocked(pos int) {
 
 // lookupLocked returns the records of rs at the positions the keys have in
 // ix, each once and in stored order, and counts them as examined.
-func (st *state) lookupLocked(rs []record, ix recordIndex, keys ...string) []record {
+func lookupLocked[K comparable](st *state, rs []*crec, ix *recordIndex[K], keys ...K) []*crec {
 	return st.recordsAtLocked(rs, ix.positions(keys...))
 }
 
-// positions returns the positions of the keys' records, in no order.
-func (ix recordIndex) positions(keys ...string) []int {
-	var pos []int
-	for _, k := range keys {
-		pos = append(pos, ix[k]...)
+// addKey indexes a non-empty string key.
+func addKey(ix *recordIndex[string], key string, pos int) {
+	if key != "" {
+		ix.add(key, pos)
 	}
-	return pos
 }
 
 // recordsAtLocked returns the records of rs at pos, each once and in stored
 // order, and counts them as examined.
-func (st *state) recordsAtLocked(rs []record, pos []int) []record {
+func (st *state) recordsAtLocked(rs []*crec, pos []int) []*crec {
 	slices.Sort(pos)
 	pos = slices.Compact(pos)
-	out := make([]record, len(pos))
+	out := make([]*crec, len(pos))
 	for i, p := range pos {
 		out[i] = rs[p]
 	}
@@ -115,55 +153,13 @@ const maxInterned = 4096
 // name and of every string, which for a world of 100,000 processes is most
 // of its size.
 type interner struct {
-	keys   map[string]string
-	values map[string]any
-	strs   map[string]string
-}
-
-// compact returns r with its field names and string values shared with the
-// records stored before it, and the strings it repeats (a process's hash in
-// process_hash and process_sha256, its timestamps) stored once. The record
-// is the same JSON.
-func (in *interner) compact(r record) record {
-	if in.keys == nil {
-		in.keys, in.values = map[string]string{}, map[string]any{}
-	}
-	local := map[string]any{}
-	share := func(v any) any {
-		s, ok := v.(string)
-		if !ok {
-			return v
-		}
-		if shared, ok := in.values[s]; ok {
-			return shared
-		}
-		if shared, ok := local[s]; ok {
-			return shared
-		}
-		if len(in.values) < maxInterned {
-			in.values[s] = v
-		} else {
-			local[s] = v
-		}
-		return v
-	}
-	out := make(record, len(r))
-	for k, v := range r {
-		if shared, ok := in.keys[k]; ok {
-			k = shared
-		} else if len(in.keys) < maxInterned {
-			in.keys[k] = k
-		}
-		if list, ok := v.([]any); ok {
-			for i := range list {
-				list[i] = share(list[i])
-			}
-		} else {
-			v = share(v)
-		}
-		out[k] = v
-	}
-	return out
+	keys     map[string]string
+	shapes   map[string]*names
+	variants map[string]*shape
+	namesSeq uint64
+	values   map[any]any // by string or json.Number
+	seen     map[any]struct{}
+	strs     map[string]string
 }
 
 // str returns the shared copy of a common string (IOC fields, match types,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,70 +133,93 @@ func TestLookupsExamineOnlyTheirAnswer(t *testing.T) {
 	}
 }
 
-// Stored processes share their field names and repeated values (one copy of
-// "device_name" and of "HOST" for every process), and still read back whole.
+// Stored processes share their field names and, once seen in two records,
+// their repeated values (one copy of "device_name" and of "HOST" for every
+// process), which the shape of the records with those values holds rather
+// than each record; they hold a lower-case hash as its 32 bytes once for
+// both fields that name it, and still read back whole.
 func TestRecordsShareNamesAndValues(t *testing.T) {
 	s := NewServer(t)
-	for i := range 3 {
+	for i := range 4 {
 		s.AddProcess(carbonblack.Process{DeviceID: 1, DeviceName: "HOST", DeviceOS: "WINDOWS", ProcessGUID: fmt.Sprintf("g-%d", i),
 			ProcessSHA256: fmt.Sprintf("%064x", i), ProcessEffectiveReputation: "NOT_LISTED"})
 	}
-	keyOf := func(r record, name string) *byte {
-		for k := range r {
-			if k == name {
-				return unsafe.StringData(k)
-			}
-		}
-		return nil
-	}
-	valueOf := func(r record, name string) *byte { v, _ := r[name].(string); return unsafe.StringData(v) }
+	// box is the address an interface value's data is stored at.
+	box := func(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[1] }
 	s.mu.Lock()
-	a, b := s.st.processes[0], s.st.processes[2]
+	first, a, b := s.st.processes[0], s.st.processes[1], s.st.processes[2]
+	third := s.st.processes[3]
 	s.mu.Unlock()
-	if keyOf(a, "device_name") == nil || keyOf(a, "device_name") != keyOf(b, "device_name") {
-		t.Error("two processes hold their own copies of the field name device_name")
+	if first.sh.names != b.sh.names || a.sh.names != b.sh.names || !slices.Contains(b.sh.keys, "device_name") {
+		t.Error("processes with the same fields hold their own field names")
 	}
-	if valueOf(a, "device_name") != valueOf(b, "device_name") || valueOf(a, "process_effective_reputation") != valueOf(b, "process_effective_reputation") {
-		t.Error("two processes hold their own copies of a repeated value")
+	for _, f := range []string{"device_name", "process_effective_reputation", "device_id"} {
+		if box(get(a, f)) != box(get(b, f)) || box(get(b, f)) != box(get(third, f)) {
+			t.Errorf("two processes hold their own copies of the repeated value of %s", f)
+		}
 	}
-	if h, _ := b["process_hash"].([]any); len(h) != 1 || unsafe.StringData(h[0].(string)) != valueOf(b, "process_sha256") {
-		t.Errorf("a process holds two copies of its hash: %v", b["process_hash"])
+	if b.sh != third.sh || len(b.vals) != len(b.sh.keys)-5 {
+		t.Errorf("the repeated values (device id, name and OS, org, reputation) are not the shape's: %d of %d values held",
+			len(b.vals), len(b.sh.keys))
+	}
+	h, _ := get(b, "process_hash").([]any)
+	if sha, ok := get(b, "process_sha256").(hashVal); !ok || sha.String() != fmt.Sprintf("%064x", 2) || len(h) != 1 ||
+		box(h[0]) != box(get(b, "process_sha256")) {
+		t.Errorf("a process holds two copies of its hash, or not as bytes: %v %v", get(b, "process_hash"), get(b, "process_sha256"))
 	}
 	ps, err := s.Client().Processes.Details(context.Background(), "g-2")
 	if err != nil || len(ps) != 1 || ps[0].DeviceName != "HOST" || ps[0].ProcessSHA256 != fmt.Sprintf("%064x", 2) ||
-		ps[0].ProcessEffectiveReputation != "NOT_LISTED" {
+		ps[0].ProcessEffectiveReputation != "NOT_LISTED" || len(ps[0].ProcessHash) != 1 || ps[0].ProcessHash[0] != ps[0].ProcessSHA256 {
 		t.Errorf("details: %+v %v", ps, err)
 	}
 }
 
-// A stored report holds one copy of the hash and link its IOCs repeat, and
-// reads back whole.
+// A stored report holds one copy of the hash its IOCs repeat, cut from its
+// title, and of the link they repeat, its own, which is its description;
+// IOC ids of 16 bytes; and reads back whole.
 func TestReportsShareRepeatedStrings(t *testing.T) {
 	s := NewServer(t)
 	h, link := strings.Repeat("ab", 32), "https://vmray.example/samples/1"
+	title := "[malicious] VMRAY Report for " + strings.Clone(h)
 	var iocs []carbonblack.IOC
 	for _, f := range []string{carbonblack.FieldProcessHash, "childproc_sha256", "filemod_sha256"} {
 		ioc := carbonblack.EqualityIOC(f, strings.Clone(h))
 		ioc.Link = strings.Clone(link)
 		iocs = append(iocs, ioc)
 	}
-	made, err := s.Client().Reports.Create(context.Background(), carbonblack.Report{Title: "t", Description: link, Severity: 8,
-		Link: link, IOCsV2: iocs})
+	made, err := s.Client().Reports.Create(context.Background(), carbonblack.Report{Title: title, Description: link, Severity: 8,
+		Link: link, Tags: []string{"Loader"}, IOCsV2: iocs})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.mu.Lock()
-	rep := s.st.reports[made.ID]
+	rep, _ := s.st.reportLocked(made.ID)
 	s.mu.Unlock()
-	first := rep.IOCsV2[0]
-	for _, ioc := range rep.IOCsV2[1:] {
-		if unsafe.StringData(ioc.Values[0]) != unsafe.StringData(first.Values[0]) || unsafe.StringData(ioc.Link) != unsafe.StringData(first.Link) {
-			t.Errorf("IOC %s holds its own copy of the hash or link", ioc.Field)
+	if rep == nil || rep.extra != nil || len(rep.iocs) != 3 {
+		t.Fatalf("report %s is not stored compact: %+v", made.ID, rep)
+	}
+	within := func(sub, of string) bool {
+		p, o := uintptr(unsafe.Pointer(unsafe.StringData(sub))), uintptr(unsafe.Pointer(unsafe.StringData(of)))
+		return p >= o && p+uintptr(len(sub)) <= o+uintptr(len(of))
+	}
+	if len(rep.strs) != 1 {
+		t.Errorf("the report holds %d strings for its IOCs, want 1: the hash", len(rep.strs))
+	}
+	for _, ioc := range rep.iocs {
+		if ioc.n != 1 || ioc.start != rep.iocs[0].start || ioc.link != reportLink {
+			t.Errorf("an IOC holds its own copy of the hash or link: %+v", ioc)
 		}
+	}
+	if v := rep.strs[rep.iocs[0].start]; !within(v, rep.title) {
+		t.Error("the IOCs' hash is not cut from the title")
+	}
+	if rep.flags&linkIsDescription == 0 || !within(rep.link(), rep.description) {
+		t.Error("the report's link, its description, is held twice")
 	}
 	got := s.Reports()
 	if len(got) != 1 || len(got[0].IOCsV2) != 3 || got[0].IOCsV2[2].Values[0] != h || got[0].IOCsV2[2].Link != link ||
-		got[0].IOCsV2[1].Field != "childproc_sha256" || got[0].Description != link {
+		got[0].IOCsV2[1].Field != "childproc_sha256" || got[0].Description != link || got[0].Title != title ||
+		got[0].IOCsV2[1].ID != iocs[1].ID || got[0].ID != made.ID || got[0].Link != link || len(got[0].Tags) != 1 {
 		t.Errorf("reports: %+v", got)
 	}
 }
@@ -224,7 +248,9 @@ func TestBinariesKeepOnlyTheirOwnMetadata(t *testing.T) {
 		t.Errorf("named metadata: %+v %v", n, err)
 	}
 	s.mu.Lock()
-	kept := s.st.binaries[plain].meta == nil && s.st.binaries[named].meta != nil
+	p, _ := s.st.binaryLocked(plain)
+	q, _ := s.st.binaryLocked(strings.ToUpper(named))
+	kept := p != nil && q != nil && p.meta() == nil && p.extra == nil && q.meta() != nil && p.sha.String() == plain
 	s.mu.Unlock()
 	if !kept {
 		t.Error("the plain binary holds a metadata record of its own, or the named one lost its")

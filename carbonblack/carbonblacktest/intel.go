@@ -19,14 +19,20 @@ type watchlist struct {
 	classifier                 *carbonblack.Classifier
 }
 
+// wire is the watchlist as the service answers it, to be encoded before the
+// fake's lock is released: it shares the list of report ids (up to
+// thousands) rather than copying it for each answer.
 func (w *watchlist) wire() map[string]any {
 	m := map[string]any{"name": w.name, "description": w.description, "id": w.id, "tags_enabled": w.tagsEnabled,
 		"alerts_enabled": w.alertsEnabled, "create_timestamp": w.created, "last_update_timestamp": w.updated,
 		"report_ids": nil, "classifier": nil}
-	if w.classifier != nil {
+	switch {
+	case w.classifier != nil:
 		m["classifier"] = w.classifier
-	} else {
-		m["report_ids"] = append([]string{}, w.reportIDs...)
+	case w.reportIDs == nil:
+		m["report_ids"] = []string{}
+	default:
+		m["report_ids"] = w.reportIDs
 	}
 	return m
 }
@@ -97,7 +103,10 @@ func (in *reportIn) check(needID bool) (*reportWire, error) {
 
 func (r *reportWire) typed() carbonblack.Report {
 	out := carbonblack.Report{ID: r.ID, Timestamp: r.Timestamp, Title: r.Title, Description: r.Description, Severity: r.Severity,
-		Tags: r.Tags, IOCsV2: r.IOCsV2}
+		Tags: slices.Clone(r.Tags), IOCsV2: slices.Clone(r.IOCsV2)}
+	for i := range out.IOCsV2 {
+		out.IOCsV2[i].Values = slices.Clone(out.IOCsV2[i].Values)
+	}
 	if r.Link != nil {
 		out.Link = *r.Link
 	}
@@ -126,8 +135,8 @@ func (s *Server) Reports() []carbonblack.Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []carbonblack.Report
-	for _, id := range s.st.reportOrder {
-		out = append(out, s.st.reports[id].typed())
+	for _, sr := range s.st.reportOrder {
+		out = append(out, sr.wire(&s.st.reportTables).typed())
 	}
 	return out
 }
@@ -327,23 +336,19 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, dup := s.st.reports[rep.ID]; !dup {
-		s.st.reportOrder = append(s.st.reportOrder, rep.ID)
-	}
-	s.st.intern.report(rep)
-	s.st.reports[rep.ID] = rep
+	s.st.putReportLocked(rep)
 	writeJSON(w, http.StatusOK, rep)
 }
 
 func (s *Server) getReport(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rep, ok := s.st.reports[r.PathValue("id")]
+	sr, ok := s.st.reportLocked(r.PathValue("id"))
 	if !ok {
 		notFound(w, "Report %s not found", r.PathValue("id"))
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	writeJSON(w, http.StatusOK, sr.wire(&s.st.reportTables))
 }
 
 func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
@@ -354,12 +359,11 @@ func (s *Server) updateReport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.st.reports[id]; !ok {
+	if _, ok := s.st.reportLocked(id); !ok {
 		notFound(w, "Report %s not found", id)
 		return
 	}
-	s.st.intern.report(rep)
-	s.st.reports[id] = rep
+	s.st.putReportLocked(rep)
 	writeJSON(w, http.StatusOK, rep)
 }
 
@@ -367,16 +371,18 @@ func (s *Server) deleteReport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !deleteOrdered(s.st.reports, &s.st.reportOrder, id) {
+	sr, ok := s.st.reportLocked(id)
+	if !ok {
 		notFound(w, "Report %s not found", id)
 		return
 	}
+	s.st.deleteReportLocked(sr)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // reportKnown accepts watchlist report ids and "<feed id>-<report id>".
 func (s *Server) reportKnown(id string) bool {
-	if _, ok := s.st.reports[id]; ok {
+	if _, ok := s.st.reportLocked(id); ok {
 		return true
 	}
 	for fid, f := range s.st.feeds {

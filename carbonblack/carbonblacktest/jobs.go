@@ -17,7 +17,7 @@ type job struct {
 	// results are the stored records themselves, shared (never modified):
 	// fields, when set, is applied as each page is served, so a job costs a
 	// pointer per result rather than a copy.
-	results   []record
+	results   []*crec
 	fields    []string
 	numFound  int
 	polls     int
@@ -115,7 +115,7 @@ func hex8(n int64) string {
 	return s
 }
 
-func (s *Server) records(kind string) ([]record, bool) {
+func (s *Server) records(kind string) ([]*crec, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch kind {
@@ -168,7 +168,7 @@ func (s *Server) startJobOf(kind string, w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	matched, ok := body.filterOrFail(w, all, "device_timestamp", s.now())
+	matched, ok := filterOrFail(&body, w, all, "device_timestamp", s.now())
 	if !ok {
 		return
 	}
@@ -194,16 +194,16 @@ func selectionOf(fields []string) []string {
 
 // selectFields applies a job's fields list: the default set ("*" or none)
 // leaves out process_sha256, which the service only returns on request.
-func selectFields(r record, fields []string, kind string) record {
-	out := make(record, len(r))
+func selectFields(r *crec, fields []string, kind string) record {
+	out := make(record, len(r.sh.keys))
 	star := len(fields) == 0 || slices.Contains(fields, "*")
-	for k, v := range r {
+	for i, k := range r.sh.keys {
 		if star && !(kind == "processes" && k == "process_sha256") || slices.Contains(fields, k) {
-			out[k] = v
+			out[k] = r.at(i)
 		}
 	}
 	for _, k := range []string{"process_guid", "device_id"} {
-		if v, ok := r[k]; ok {
+		if v, ok := r.field(k); ok {
 			out[k] = v
 		}
 	}
@@ -222,7 +222,7 @@ func (s *Server) startDetailJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	found := s.st.lookupLocked(s.st.processes, s.st.ix.processByGUID, body.ProcessGUIDs...)
+	found := lookupLocked(&s.st, s.st.processes, s.st.ix.processByGUID, body.ProcessGUIDs...)
 	s.mu.Unlock()
 	s.addJob(w, &job{kind: "processes", results: found, numFound: len(found), created: s.now(), contacted: 1})
 }
@@ -249,23 +249,23 @@ func (s *Server) startObservationDetailJob(w http.ResponseWriter, r *http.Reques
 	}
 	// The candidates come from the indexes; the test below is the one a scan of every observation would make.
 	s.mu.Lock()
-	var all []record
+	var all []*crec
 	switch {
 	case body.AlertID != "":
-		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByAlert, body.AlertID)
+		all = lookupLocked(&s.st, s.st.observations, s.st.ix.obsByAlert, body.AlertID)
 	case len(body.ObservationIDs) > 0:
-		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByID, body.ObservationIDs...)
+		all = lookupLocked(&s.st, s.st.observations, s.st.ix.obsByID, body.ObservationIDs...)
 	default:
-		all = s.st.lookupLocked(s.st.observations, s.st.ix.obsByHash, strings.ToLower(body.ProcessHash))
+		all = lookupLocked(&s.st, s.st.observations, s.st.ix.obsByHash, strings.ToLower(body.ProcessHash))
 	}
 	s.mu.Unlock()
-	var found []record
+	var found []*crec
 	for _, rec := range all {
 		switch {
-		case body.DeviceID != 0 && strings.Join(strs(rec["device_id"]), "") != strconv.FormatInt(int64(body.DeviceID), 10):
-		case body.AlertID != "" && slices.Contains(strs(rec["alert_id"]), body.AlertID),
-			len(body.ObservationIDs) > 0 && slices.Contains(body.ObservationIDs, strings.Join(strs(rec["observation_id"]), "")),
-			body.ProcessHash != "" && slices.ContainsFunc(append(strs(rec["process_hash"]), strs(rec["process_sha256"])...),
+		case body.DeviceID != 0 && joined(rec, "device_id") != strconv.FormatInt(int64(body.DeviceID), 10):
+		case body.AlertID != "" && slices.Contains(strs(get(rec, "alert_id")), body.AlertID),
+			len(body.ObservationIDs) > 0 && slices.Contains(body.ObservationIDs, joined(rec, "observation_id")),
+			body.ProcessHash != "" && slices.ContainsFunc(append(strs(get(rec, "process_hash")), strs(get(rec, "process_sha256"))...),
 				func(h string) bool { return strings.EqualFold(h, body.ProcessHash) }):
 			found = append(found, rec)
 		}
@@ -318,14 +318,15 @@ func (s *Server) jobResultsOf(kind string, w http.ResponseWriter, r *http.Reques
 		resp["num_found"] = j.numFound
 		resp["num_available"] = len(j.results)
 		page := pageOf(j.results, start, rows)
-		if j.fields != nil {
-			selected := make([]record, len(page))
-			for i, rec := range page {
+		selected := make([]record, len(page))
+		for i, rec := range page {
+			if j.fields != nil {
 				selected[i] = selectFields(rec, j.fields, j.kind)
+			} else {
+				selected[i] = rec.record()
 			}
-			page = selected
 		}
-		resp["results"] = page
+		resp["results"] = selected
 	default:
 		resp["completed"] = j.contacted * j.polls / (s.opts.jobPolls + 1)
 	}
@@ -355,16 +356,16 @@ func (s *Server) startSummaryJob(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "process_guid is required")
 		return
 	}
-	guid := func(rec record) string { return joined(rec, "process_guid") }
-	parentOf := func(rec record) string { return joined(rec, "parent_guid") }
+	guid := func(rec *crec) string { return joined(rec, "process_guid") }
+	parentOf := func(rec *crec) string { return joined(rec, "parent_guid") }
 	summary := map[string]any{"process": nil, "parent": nil, "siblings": []record{}, "children": []record{}}
-	var proc record
+	var proc *crec
 	s.mu.Lock()
-	if same := s.st.lookupLocked(s.st.processes, s.st.ix.processByGUID, body.ProcessGUID); len(same) > 0 {
+	if same := lookupLocked(&s.st, s.st.processes, s.st.ix.processByGUID, body.ProcessGUID); len(same) > 0 {
 		proc = same[len(same)-1]
 	}
 	// Every record the loop below can pick is the parent, a sibling or a child: the indexes give them, in stored order.
-	var all []record
+	var all []*crec
 	if proc != nil {
 		all = s.st.recordsAtLocked(s.st.processes, slices.Concat(s.st.ix.processByGUID.positions(parentOf(proc)),
 			s.st.ix.processByParent.positions(parentOf(proc), body.ProcessGUID)))
@@ -372,7 +373,7 @@ func (s *Server) startSummaryJob(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if proc != nil {
 		summary["process"] = proc
-		var siblings, children []record
+		var siblings, children []*crec
 		for _, rec := range all {
 			switch {
 			case guid(rec) == parentOf(proc) && parentOf(proc) != "":

@@ -18,6 +18,32 @@ import (
 // record is a stored object in its wire form, decoded with json.Number.
 type record map[string]any
 
+// doc is a stored object as searches read it: a record, or a record in its
+// compact form (crec).
+type doc interface {
+	// field returns the value of a field and whether the object has it.
+	field(key string) (any, bool)
+	// values calls fn with the value of every field, in no order.
+	values(fn func(v any))
+}
+
+func (r record) field(key string) (any, bool) {
+	v, ok := r[key]
+	return v, ok
+}
+
+func (r record) values(fn func(v any)) {
+	for _, v := range r {
+		fn(v)
+	}
+}
+
+// get returns a field's value, nil when the object does not have it.
+func get(d doc, key string) any {
+	v, _ := d.field(key)
+	return v
+}
+
 // toRecord turns a typed value (or raw JSON) into a record.
 func toRecord(v any) record {
 	var b []byte
@@ -56,6 +82,12 @@ func strs(v any) []string {
 		return x
 	case string:
 		return []string{x}
+	case hashVal:
+		return []string{x.String()}
+	case tsVal:
+		return []string{x.String()}
+	case numVal:
+		return []string{x.String()}
 	case json.Number:
 		return []string{x.String()}
 	case bool:
@@ -70,6 +102,9 @@ func strs(v any) []string {
 
 // timeOf parses a record's time field (ISO string or epoch milliseconds).
 func timeOf(v any) (time.Time, bool) {
+	if t, ok := v.(tsVal); ok {
+		return t.time(), true
+	}
 	for _, s := range strs(v) {
 		if t, err := carbonblack.ParseTime(s); err == nil && !t.IsZero() {
 			return t, true
@@ -136,7 +171,7 @@ func inBounds(t, from, to time.Time) bool {
 // matchCriteria applies criteria (and, negated, exclusions): OR within a
 // key, AND across keys. Time-range values are matched as times, and
 // minimum_severity as a lower bound.
-func matchCriteria(r record, criteria map[string]any, exclude bool, now time.Time) (bool, error) {
+func matchCriteria(r doc, criteria map[string]any, exclude bool, now time.Time) (bool, error) {
 	for key, want := range criteria {
 		ok, err := matchKey(r, key, want, now)
 		if err != nil {
@@ -149,10 +184,10 @@ func matchCriteria(r record, criteria map[string]any, exclude bool, now time.Tim
 	return true, nil
 }
 
-func matchKey(r record, key string, want any, now time.Time) (bool, error) {
+func matchKey(r doc, key string, want any, now time.Time) (bool, error) {
 	if key == "minimum_severity" {
 		min, _ := strconv.ParseFloat(strs(want)[0], 64)
-		sev, _ := strconv.ParseFloat(append(strs(r["severity"]), "0")[0], 64)
+		sev, _ := strconv.ParseFloat(append(strs(get(r, "severity")), "0")[0], 64)
 		return sev >= min, nil
 	}
 	if _, isMap := want.(map[string]any); isMap || strings.HasSuffix(key, "_timestamp") || strings.HasSuffix(key, "_time") {
@@ -160,7 +195,7 @@ func matchKey(r record, key string, want any, now time.Time) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("criteria %s: %w", key, err)
 		}
-		t, ok := timeOf(r[key])
+		t, ok := timeOf(get(r, key))
 		return ok && inBounds(t, from, to), nil
 	}
 	have := strs(lookup(r, key))
@@ -176,15 +211,15 @@ func matchKey(r record, key string, want any, now time.Time) (bool, error) {
 
 // lookup reads a field; "a.b" reaches into objects and lists of objects
 // (watchlists.id).
-func lookup(r record, key string) any {
-	if v, ok := r[key]; ok {
+func lookup(r doc, key string) any {
+	if v, ok := r.field(key); ok {
 		return v
 	}
 	head, rest, ok := strings.Cut(key, ".")
 	if !ok {
 		return nil
 	}
-	switch x := r[head].(type) {
+	switch x := get(r, head).(type) {
 	case map[string]any:
 		return lookup(record(x), rest)
 	case []any:
@@ -373,7 +408,7 @@ func unescape(s string) string {
 }
 
 // match reports whether the record satisfies the query (empty matches all).
-func (q query) match(r record) bool {
+func (q query) match(r doc) bool {
 	if len(q) == 0 {
 		return true
 	}
@@ -392,12 +427,10 @@ func (q query) match(r record) bool {
 	return false
 }
 
-func (t term) match(r record) bool {
+func (t term) match(r doc) bool {
 	var values []string
 	if t.field == "" {
-		for _, v := range r {
-			values = append(values, strs(v)...)
-		}
+		r.values(func(v any) { values = append(values, strs(v)...) })
 		for _, v := range values {
 			if strings.Contains(strings.ToLower(v), strings.ToLower(t.value)) {
 				return true
@@ -407,7 +440,7 @@ func (t term) match(r record) bool {
 	}
 	values = strs(lookup(r, t.field))
 	if t.field == "process_hash" {
-		values = append(values, strs(r["process_sha256"])...)
+		values = append(values, strs(get(r, "process_sha256"))...)
 	}
 	for _, v := range values {
 		if t.ranged {
@@ -449,12 +482,12 @@ func inRange(v, lo, hi string) bool {
 
 // sortRecords orders records by the sort fields (default applied by the
 // caller). Each record's sort values are parsed once.
-func sortRecords(rs []record, sorts []carbonblack.SortField) {
+func sortRecords[R doc](rs []R, sorts []carbonblack.SortField) {
 	if len(sorts) == 0 {
 		return
 	}
 	type keyed struct {
-		r    record
+		r    R
 		keys []sortValue
 	}
 	ks := make([]keyed, len(rs))
@@ -549,7 +582,7 @@ func numberOr(n *json.Number, def int) (int, error) {
 
 // filter returns the records matching the body's criteria, exclusions and
 // query; timeField, when set, is filtered by time_range.
-func (b *searchBody) filter(rs []record, timeField string, now time.Time) ([]record, error) {
+func filter[R doc](b *searchBody, rs []R, timeField string, now time.Time) ([]R, error) {
 	q, err := parseQuery(b.Query)
 	if err != nil {
 		return nil, err
@@ -560,10 +593,10 @@ func (b *searchBody) filter(rs []record, timeField string, now time.Time) ([]rec
 			return nil, fmt.Errorf("time_range: %w", err)
 		}
 	}
-	var out []record
+	var out []R
 	for _, r := range rs {
 		if timeField != "" && b.TimeRange != nil {
-			t, ok := timeOf(r[timeField])
+			t, ok := timeOf(get(r, timeField))
 			if !ok || !inBounds(t, from, to) {
 				continue
 			}
@@ -590,7 +623,7 @@ func (b *searchBody) filter(rs []record, timeField string, now time.Time) ([]rec
 func isSyntax(err error) bool { return errors.Is(err, errSyntax) }
 
 // decodeAll converts records back to typed values.
-func decodeAll[T any](rs []record) []T {
+func decodeAll[T any, R any](rs []R) []T {
 	out := make([]T, 0, len(rs))
 	for _, r := range rs {
 		b, _ := json.Marshal(r)
@@ -621,8 +654,8 @@ func pageParams(w http.ResponseWriter, b *searchBody, defRows, minStart int) (st
 
 // filterOrFail filters records by the body, answering 400 (with the query
 // syntax reason when it applies) on a bad body.
-func (b *searchBody) filterOrFail(w http.ResponseWriter, rs []record, timeField string, now time.Time) ([]record, bool) {
-	out, err := b.filter(rs, timeField, now)
+func filterOrFail[R doc](b *searchBody, w http.ResponseWriter, rs []R, timeField string, now time.Time) ([]R, bool) {
+	out, err := filter(b, rs, timeField, now)
 	if err != nil {
 		if isSyntax(err) {
 			querySyntax(w, err)

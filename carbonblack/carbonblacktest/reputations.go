@@ -1,8 +1,8 @@
 package carbonblacktest
 
 import (
+	"encoding/hex"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/soarkit/soarkit/carbonblack"
@@ -13,17 +13,31 @@ import (
 func (s *Server) Overrides() []carbonblack.ReputationOverride {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]carbonblack.ReputationOverride, len(s.st.overrides))
-	for i, o := range s.st.overrides {
-		out[i] = *o
+	return s.st.overridesWireLocked(s.st.allOverridesLocked(), s.opts.apiID)
+}
+
+// overridesWireLocked builds the wire form of overrides.
+func (st *state) overridesWireLocked(os []*storedOverride, apiID string) []carbonblack.ReputationOverride {
+	out := make([]carbonblack.ReputationOverride, len(os))
+	for i, o := range os {
+		out[i] = st.overrideWire(o, apiID)
 	}
 	return out
 }
 
 // Banned reports whether a SHA-256 is on the ban list.
 func (s *Server) Banned(sha256 string) bool {
-	for _, o := range s.Overrides() {
-		if o.OverrideList == carbonblack.OverrideBlackList && strings.EqualFold(o.SHA256Hash, sha256) {
+	var sha [32]byte
+	if len(sha256) != 64 {
+		return false
+	}
+	if _, err := hex.Decode(sha[:], []byte(sha256)); err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for o := s.st.overridesBySHA[sha]; o != nil; o = o.next {
+		if overrideLists[o.list] == carbonblack.OverrideBlackList {
 			return true
 		}
 	}
@@ -56,27 +70,30 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "unknown override_type %q", in.OverrideType)
 		return
 	}
+	in.CreatedBy = s.opts.apiID
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	same := s.st.overrides
+	var same []*storedOverride
 	if in.OverrideType == carbonblack.OverrideSHA256 {
-		same = s.st.overridesBySHA[in.SHA256Hash]
+		var sha [32]byte
+		_, _ = hex.Decode(sha[:], []byte(in.SHA256Hash))
+		for o := s.st.overridesBySHA[sha]; o != nil; o = o.next {
+			same = append(same, o)
+		}
+	} else {
+		same = s.st.allOverridesLocked()
 	}
-	for _, o := range same {
-		if o.OverrideList == in.OverrideList && o.OverrideType == in.OverrideType && o.SHA256Hash == in.SHA256Hash && o.SignedBy == in.SignedBy && o.Path == in.Path {
+	for _, so := range same {
+		if o := s.st.overrideWire(so, s.opts.apiID); o.OverrideList == in.OverrideList && o.OverrideType == in.OverrideType &&
+			o.SHA256Hash == in.SHA256Hash && o.SignedBy == in.SignedBy && o.Path == in.Path {
 			writeError(w, http.StatusConflict, "CONFLICT", "An override for this value already exists: "+o.ID)
 			return
 		}
 	}
-	in.ID = randomHex(16)
-	in.CreatedBy = s.opts.apiID
 	in.CreateTime.Time = s.now()
-	s.st.overrides = append(s.st.overrides, &in)
-	s.st.overrideNext++
-	s.st.overrideSeq[&in] = s.st.overrideNext
-	if in.OverrideType == carbonblack.OverrideSHA256 {
-		s.st.overridesBySHA[in.SHA256Hash] = append(s.st.overridesBySHA[in.SHA256Hash], &in)
-	}
+	so := s.st.storeOverride(&in)
+	in.ID = s.st.overrideID(so.seq)
+	s.st.addOverrideLocked(so)
 	writeJSON(w, http.StatusOK, in)
 }
 
@@ -97,7 +114,7 @@ func (s *Server) searchOverrides(w http.ResponseWriter, r *http.Request) {
 	for _, o := range s.overrideCandidates(body.Query) {
 		all = append(all, toRecord(o))
 	}
-	matched, ok := body.filterOrFail(w, all, "", s.now())
+	matched, ok := filterOrFail(&body.searchBody, w, all, "", s.now())
 	if !ok {
 		return
 	}
@@ -126,57 +143,47 @@ func (s *Server) overrideCandidates(query string) []carbonblack.ReputationOverri
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	seen := map[*carbonblack.ReputationOverride]bool{}
-	var out []*carbonblack.ReputationOverride
+	seen := map[[32]byte]bool{}
+	var out []*storedOverride
 	for _, h := range hashes {
-		for _, o := range s.st.overridesBySHA[h] {
-			if !seen[o] {
-				seen[o] = true
-				out = append(out, o)
-			}
+		var sha [32]byte
+		if _, err := hex.Decode(sha[:], []byte(h)); err != nil || seen[sha] {
+			continue
+		}
+		seen[sha] = true
+		for o := s.st.overridesBySHA[sha]; o != nil; o = o.next {
+			out = append(out, o)
 		}
 	}
 	// Oldest first, as the full list (ids are random and creation times may tie).
-	slices.SortFunc(out, func(a, b *carbonblack.ReputationOverride) int { return s.st.overrideSeq[a] - s.st.overrideSeq[b] })
-	res := make([]carbonblack.ReputationOverride, len(out))
-	for i, o := range out {
-		res[i] = *o
-	}
-	return res
+	sortBySeq(out)
+	return s.st.overridesWireLocked(out, s.opts.apiID)
 }
 
 func (s *Server) getOverride(w http.ResponseWriter, r *http.Request) {
-	for _, o := range s.Overrides() {
-		if o.ID == r.PathValue("id") {
-			writeJSON(w, http.StatusOK, o)
-			return
-		}
+	s.mu.Lock()
+	so, ok := s.st.overrideByID(r.PathValue("id"))
+	var o carbonblack.ReputationOverride
+	if ok {
+		o = s.st.overrideWire(so, s.opts.apiID)
 	}
-	notFound(w, "Override %s not found", r.PathValue("id"))
+	s.mu.Unlock()
+	if !ok {
+		notFound(w, "Override %s not found", r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
 }
 
 func (s *Server) deleteOverride(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := len(s.st.overrides)
-	s.st.overrides = slices.DeleteFunc(s.st.overrides, func(o *carbonblack.ReputationOverride) bool {
-		if o.ID == id {
-			delete(s.st.overrideSeq, o)
-			return true
-		}
-		return false
-	})
-	if len(s.st.overrides) == n {
+	so, ok := s.st.overrideByID(id)
+	if !ok {
 		notFound(w, "Override %s not found", id)
 		return
 	}
-	for sha, os := range s.st.overridesBySHA {
-		if kept := slices.DeleteFunc(os, func(o *carbonblack.ReputationOverride) bool { return o.ID == id }); len(kept) == 0 {
-			delete(s.st.overridesBySHA, sha)
-		} else {
-			s.st.overridesBySHA[sha] = kept
-		}
-	}
+	s.st.removeOverrideLocked(so)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,6 +1,7 @@
 package carbonblacktest
 
 import (
+	"crypto/cipher"
 	"net/http"
 
 	"github.com/soarkit/soarkit/carbonblack"
@@ -14,30 +15,33 @@ type state struct {
 	policies    []carbonblack.Policy
 	actions     []DeviceAction
 
-	alerts       []record
-	processes    []record
-	observations []record
+	alerts       []*crec
+	processes    []*crec
+	observations []*crec
 	ix           indexes
 	intern       interner
 	jobs         map[string]*job
 
-	binaries map[string]*binary
-	links    map[string]*link
+	binaries    map[hashVal]*binary
+	oddBinaries map[string]*binary // by a SHA-256 given that is not 64 hex characters
+	links       map[string]*link
 
 	watchlists     map[string]*watchlist
 	watchlistOrder []string
-	reports        map[string]*reportWire
-	reportOrder    []string
+	reports        map[[16]byte]*storedReport // by a canonical UUID id
+	oddReports     map[string]*storedReport   // by any other id
+	reportOrder    []*storedReport            // creation order
+	reportTables   reportTables
 	ignored        map[string]bool
 	feeds          map[string]*feed
 	feedOrder      []string
 
-	overrides []*carbonblack.ReputationOverride
-	// overridesBySHA indexes the SHA-256 overrides by hash, so a search that names hashes and a create's conflict
-	// check do not look at every override.
-	overridesBySHA map[string][]*carbonblack.ReputationOverride
-	overrideSeq    map[*carbonblack.ReputationOverride]int // creation order
-	overrideNext   int
+	// overrides are the reputation overrides by creation number (nil once deleted); overridesBySHA chains the
+	// SHA-256 overrides of each hash, so a search that names hashes and a create's conflict check do not look at
+	// every override; idCipher derives their ids.
+	overrides      []*storedOverride
+	overridesBySHA map[[32]byte]*storedOverride
+	idCipher       cipher.Block
 
 	sessions   map[string]*session
 	sessionSeq int
@@ -46,19 +50,22 @@ type state struct {
 
 func newState() state {
 	return state{
-		devices:    map[int64]*device{},
-		ix:         newIndexes(),
-		jobs:       map[string]*job{},
-		binaries:   map[string]*binary{},
-		links:      map[string]*link{},
-		watchlists: map[string]*watchlist{},
-		reports:    map[string]*reportWire{},
-		ignored:    map[string]bool{},
-		feeds:      map[string]*feed{},
-		sessions:   map[string]*session{},
+		devices:  map[int64]*device{},
+		ix:       newIndexes(),
+		jobs:     map[string]*job{},
+		binaries: map[hashVal]*binary{},
 
-		overridesBySHA: map[string][]*carbonblack.ReputationOverride{},
-		overrideSeq:    map[*carbonblack.ReputationOverride]int{},
+		oddBinaries: map[string]*binary{},
+		links:       map[string]*link{},
+		watchlists:  map[string]*watchlist{},
+		reports:     map[[16]byte]*storedReport{},
+		oddReports:  map[string]*storedReport{},
+		ignored:     map[string]bool{},
+		feeds:       map[string]*feed{},
+		sessions:    map[string]*session{},
+
+		overridesBySHA: map[[32]byte]*storedOverride{},
+		idCipher:       newIDCipher(),
 	}
 }
 

@@ -40,35 +40,94 @@ type Binary struct {
 // binary is a stored file: its bytes (content, or open for a large file)
 // and its metadata, kept whole only when it says more than the sizes,
 // hashes and defaults the fake fills in (plainMetadata), which a world of
-// many small files would otherwise hold once per file.
+// many small files would otherwise hold once per file. Its hashes are kept
+// as bytes (a SHA-256 that is not 64 hex characters is in its metadata) and
+// its available size is derived from the truncation threshold, and its
+// MD5, unless given, from its SHA-256 (derivedMD5). What a small file
+// seeded with its content alone does not have is in extra.
 type binary struct {
-	sha256     string
-	md5        string
-	size       int64
-	available  int64
-	content    []byte
-	open       func() io.Reader
-	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
-	errorsLeft int
+	sha     hashVal
+	size    int64
+	content []byte
+	extra   *binaryExtra
 	// linked is set once a download link was minted: the object store
 	// then serves <sha256>.zip from the binary itself, with no link record.
 	linked bool
 }
 
+type binaryExtra struct {
+	open       func() io.Reader            // a large file's reader
+	meta       *carbonblack.BinaryMetadata // nil: plainMetadata
+	errorsLeft int                         // download requests to answer "error" first
+}
+
+// x returns the binary's extra fields, made when first needed.
+func (b *binary) x() *binaryExtra {
+	if b.extra == nil {
+		b.extra = &binaryExtra{}
+	}
+	return b.extra
+}
+
+// meta is the binary's own metadata, nil when it is plainMetadata.
+func (b *binary) meta() *carbonblack.BinaryMetadata {
+	if b.extra == nil {
+		return nil
+	}
+	return b.extra.meta
+}
+
 // reader returns a fresh reader over the whole file.
 func (b *binary) reader() io.Reader {
-	if b.open != nil {
-		return b.open()
+	if b.extra != nil && b.extra.open != nil {
+		return b.extra.open()
 	}
 	return bytes.NewReader(b.content)
 }
 
-// metadata is what UBS answers for the binary.
-func (b *binary) metadata() carbonblack.BinaryMetadata {
-	if b.meta != nil {
-		return *b.meta
+// sha256 is the binary's SHA-256 as stored (lower case).
+func (b *binary) sha256() string {
+	if m := b.meta(); m != nil {
+		return m.SHA256
 	}
-	return plainMetadata(b.sha256, b.md5, b.size, b.available)
+	return b.sha.String()
+}
+
+// available is how many of the binary's bytes UBS holds.
+func (s *Server) available(b *binary) int64 {
+	if s.opts.truncateAt > 0 && b.size > s.opts.truncateAt {
+		return s.opts.truncateAt
+	}
+	return b.size
+}
+
+// metadata is what UBS answers for the binary.
+func (s *Server) metadata(b *binary) carbonblack.BinaryMetadata {
+	if m := b.meta(); m != nil {
+		return *m
+	}
+	return plainMetadata(b.sha.String(), s.derivedMD5(b.sha), b.size, s.available(b))
+}
+
+// derivedMD5 is the MD5 the fake gives a binary seeded without one: 16
+// bytes that look random, derived from its SHA-256 with the fake's key so
+// that it need not be stored.
+func (s *Server) derivedMD5(sha hashVal) string {
+	m := hmac.New(sha256.New, s.signKey)
+	m.Write([]byte("md5\x00"))
+	m.Write(sha[:])
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// binaryLocked returns the binary of a SHA-256 (either case).
+func (st *state) binaryLocked(sha string) (*binary, bool) {
+	sha = strings.ToLower(sha)
+	if h, ok := parseHash(sha); ok {
+		b, ok := st.binaries[h]
+		return b, ok
+	}
+	b, ok := st.oddBinaries[sha]
+	return b, ok
 }
 
 // plainMetadata is the metadata of a binary seeded without descriptive
@@ -89,7 +148,13 @@ type link struct {
 // truncation threshold ([WithTruncation]) are kept only in part, like UBS:
 // their archive holds the first bytes, whose hash differs.
 func (s *Server) AddBinary(b Binary) (string, error) {
-	stored := &binary{open: b.Open, size: b.Size, errorsLeft: b.TransientErrors}
+	stored := &binary{size: b.Size}
+	if b.Open != nil {
+		stored.x().open = b.Open
+	}
+	if b.TransientErrors > 0 {
+		stored.x().errorsLeft = b.TransientErrors
+	}
 	if b.Open == nil {
 		stored.content = append([]byte(nil), b.Content...)
 		stored.size = int64(len(stored.content))
@@ -107,10 +172,7 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 		}
 		sum = hex.EncodeToString(h.Sum(nil))
 	}
-	available := size
-	if s.opts.truncateAt > 0 && size > s.opts.truncateAt {
-		available = s.opts.truncateAt
-	}
+	available := s.available(stored)
 	m := b.Metadata
 	m.SHA256, m.FileSize, m.AvailableFileSize, m.FileAvailable = sum, size, available, true
 	if m.OSType == "" {
@@ -119,15 +181,24 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 	if m.Architecture == nil {
 		m.Architecture = []string{"amd64"}
 	}
-	if m.MD5 == "" {
-		m.MD5 = randomHex(16)
+	h, hexSum := parseHash(sum)
+	switch {
+	case m.MD5 != "":
+	case hexSum:
+		m.MD5 = s.derivedMD5(h)
+	default:
+		m.MD5 = randomHex(16) // kept in the metadata, which a SHA-256 that is not hex needs
 	}
-	stored.sha256, stored.md5, stored.available = sum, m.MD5, available
-	if !reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
-		stored.meta = &m
+	if !hexSum || m.MD5 != s.derivedMD5(h) || !reflect.DeepEqual(m, plainMetadata(sum, m.MD5, size, available)) {
+		stored.x().meta = &m
 	}
+	stored.sha = h
 	s.mu.Lock()
-	s.st.binaries[sum] = stored
+	if hexSum {
+		s.st.binaries[h] = stored
+	} else {
+		s.st.oddBinaries[sum] = stored
+	}
 	s.mu.Unlock()
 	return sum, nil
 }
@@ -135,20 +206,23 @@ func (s *Server) AddBinary(b Binary) (string, error) {
 func (s *Server) binaryMetadata(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
-	b, ok := s.st.binaries[sha]
+	b, ok := s.st.binaryLocked(sha)
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, "Binary with sha256 %s not found", sha)
 		return
 	}
-	writeJSON(w, http.StatusOK, b.metadata())
+	writeJSON(w, http.StatusOK, s.metadata(b))
 }
 
 func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	sha := strings.ToLower(r.PathValue("sha"))
 	s.mu.Lock()
-	_, ok := s.st.binaries[sha]
-	procs := s.st.lookupLocked(s.st.processes, s.st.ix.processBySHA, sha)
+	_, ok := s.st.binaryLocked(sha)
+	var procs []*crec
+	if h, ok := parseHash(sha); ok {
+		procs = lookupLocked(&s.st, s.st.processes, s.st.ix.processBySHA, h)
+	}
 	s.mu.Unlock()
 	if !ok {
 		notFound(w, "Binary with sha256 %s not found", sha)
@@ -158,17 +232,17 @@ func (s *Server) binaryDevices(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	var first, last time.Time
 	for _, p := range procs {
-		if !strings.EqualFold(carbonblack.PickSHA256(append(strs(p["process_sha256"]), strs(p["process_hash"])...)), sha) {
+		if processSHA(p) != sha {
 			continue
 		}
-		dev := strs(p["device_id"])[0]
+		dev := joined(p, "device_id")
 		if !seen[dev] {
 			seen[dev] = true
 			sum.NumDevices++
 		}
-		t, _ := timeOf(p["device_timestamp"])
+		t, _ := timeOf(get(p, "device_timestamp"))
 		id, _ := strconv.ParseInt(dev, 10, 64)
-		name := strings.Join(strs(p["device_name"]), "")
+		name := joined(p, "device_name")
 		if first.IsZero() || t.Before(first) {
 			first, sum.FirstSeenDeviceID, sum.FirstSeenDeviceName = t, id, name
 			sum.FirstSeenDeviceTimestamp.Time = t
@@ -203,16 +277,17 @@ func (s *Server) downloadLinks(w http.ResponseWriter, r *http.Request) {
 	var missing, failed []string
 	s.mu.Lock()
 	for _, h := range body.SHA256 {
-		b, ok := s.st.binaries[strings.ToLower(h)]
+		b, ok := s.st.binaryLocked(h)
 		switch {
 		case !ok:
 			missing = append(missing, h)
-		case b.errorsLeft > 0:
-			b.errorsLeft--
+		case b.extra != nil && b.extra.errorsLeft > 0:
+			b.extra.errorsLeft--
 			failed = append(failed, h)
 		default:
 			b.linked = true
-			found = append(found, carbonblack.DownloadLink{SHA256: b.sha256, URL: s.presign(r, "cdc-file-storage", b.sha256+".zip", expires)})
+			sha := b.sha256()
+			found = append(found, carbonblack.DownloadLink{SHA256: sha, URL: s.presign(r, "cdc-file-storage", sha+".zip", expires)})
 		}
 	}
 	s.mu.Unlock()
@@ -286,8 +361,9 @@ func (s *Server) serveStorage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	l, ok := s.st.links[name]
 	if !ok {
-		if b := s.st.binaries[strings.TrimSuffix(name, ".zip")]; b != nil && b.linked && strings.HasSuffix(name, ".zip") {
-			l, ok = &link{open: b.reader, size: b.available, zip: true}, true
+		if b, _ := s.st.binaryLocked(strings.TrimSuffix(name, ".zip")); b != nil && b.linked && strings.HasSuffix(name, ".zip") &&
+			b.sha256() == strings.TrimSuffix(name, ".zip") {
+			l, ok = &link{open: b.reader, size: s.available(b), zip: true}, true
 		}
 	}
 	s.mu.Unlock()
