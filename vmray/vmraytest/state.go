@@ -224,7 +224,7 @@ func (st *state) id(kind string) int64 {
 	return st.nextID[kind]
 }
 
-// records holds records whose ids are handed out in turn from first on: an
+// records holds records whose ids are handed out in turn from base on: an
 // id is its record's position, so no map is needed.
 type records[T any] struct {
 	base int64
