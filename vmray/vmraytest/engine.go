@@ -3,6 +3,7 @@ package vmraytest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/soarkit/soarkit/vmray"
@@ -30,25 +31,26 @@ func (s *Server) webif(kind string, id int64) string {
 	return fmt.Sprintf("%s/%s/%d", s.URL(), kind, id)
 }
 
-// sampleFor finds the sample with sha256h or creates it.
-func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *sampleRec {
-	if id, found := s.st.byHash.first[sha256h]; found {
-		return s.st.samples[id]
+// fileHashes are a file's digests.
+type fileHashes struct {
+	md5    [16]byte
+	sha1   [20]byte
+	sha256 [32]byte
+}
+
+// sampleFor finds the sample with h.sha256 or creates it.
+func (s *Server) sampleFor(h fileHashes, name, typ string, size int64) *sampleRec {
+	if found := s.st.samplesWith(h.sha256[:]); len(found) > 0 {
+		return found[0]
 	}
 	if typ == "" {
 		typ = "Windows Exe (x86-32)"
 	}
-	id := s.st.id("sample")
-	smp := &sampleRec{}
-	smp.s = vmray.Sample{
-		ID: id, Created: vmray.Time{Time: s.now()}, Filename: name, Filesize: size, Type: typ,
-		MD5: md5h, SHA1: sha1h, SHA256: sha256h, WebifURL: s.webif("samples", id), Priority: 3,
-		ChildSampleIDs: []int64{}, ParentSampleIDs: []int64{}, ChildRelations: nil, ParentRelations: nil,
-		ChildRelationsTruncated: new(false), ParentRelationsTruncated: new(false),
-	}
-	s.st.samples[id] = smp
-	for _, h := range []string{md5h, sha1h, sha256h} {
-		s.st.byHash.add(h, id)
+	smp := &sampleRec{created: s.now().Unix(), size: size, name: name, typ: s.st.names.id(typ),
+		md5: h.md5, sha1: h.sha1, sha256: h.sha256}
+	smp.id = s.st.samples.add(smp)
+	for _, b := range [][]byte{smp.md5[:], smp.sha1[:], smp.sha256[:]} {
+		s.st.byHash.add(b, smp.id)
 	}
 	return smp
 }
@@ -56,59 +58,30 @@ func (s *Server) sampleFor(md5h, sha1h, sha256h, name, typ string, size int64) *
 // newSubmission creates a queued submission with its jobs and charges quota.
 func (s *Server) newSubmission(smp *sampleRec, key *keyRec, p submitParams, parent *submissionRec) *submissionRec {
 	now := s.now()
-	id := s.st.id("submission")
-	tags := p.tags
-	if tags == nil {
-		tags = []string{}
-	}
-	sub := &submissionRec{key: key, phaseStart: now, maxRec: p.maxRec}
-	sub.s = vmray.Submission{
-		ID: id, SampleID: smp.s.ID, SampleMD5: smp.s.MD5, SampleSHA1: smp.s.SHA1, SampleSHA256: smp.s.SHA256,
-		Created: vmray.Time{Time: now}, Status: vmray.SubmissionQueued, WebifURL: smp.s.WebifURL, // the sample's page, shared
-		ConsumedQuota: 1, BillingType: key.BillingType, Type: "api", Filename: p.filename, Tags: tags,
-		Shareable: p.shareable, AnalysisCacheIDs: []int64{}, JobCacheIDs: []int64{},
-		AnalyzerMode: p.analyzerMode, AnalysisCaching: p.caching, ArchiveAction: p.archiveAction,
-		MaxRecursiveSamples: new(p.maxRec), UserID: 1099, UserEmail: "analyst@example.com", Priority: 3,
-		APIKeyID: new(key.id),
-	}
-	if p.comment != "" {
-		sub.s.Comment = new(p.comment)
-	}
-	if p.url != "" {
-		sub.s.OriginalURL = new(p.url)
-	} else {
-		sub.s.OriginalFilename = new(p.filename)
-	}
+	sub := &submissionRec{sampleID: smp.id, created: now.Unix(), filename: p.filename, comment: p.comment, key: key,
+		run: &runState{phaseStart: now, changed: now.Unix()}, quota: 1, mode: s.st.names.id(string(p.analyzerMode)),
+		caching: s.st.names.id(string(p.caching)), archive: s.st.names.id(string(p.archiveAction)),
+		tags: s.st.names.id(strings.Join(p.tags, ",")), maxRec: uint8(p.maxRec), shareable: p.shareable, isURL: p.url != ""}
+	sub.id = s.st.submissions.add(sub)
 	if parent != nil {
-		sub.s.ParentSubmissionID = new(parent.s.ID)
-		sub.s.Recursive = true
-		sub.s.Type = parent.s.Type
+		sub.parent = parent.id
 	}
 	key.used++
-	static := p.analyzerMode == vmray.AnalyzerStatic || p.analyzerMode == vmray.AnalyzerReputation || p.analyzerMode == vmray.AnalyzerReputationStatic
+	sub.static = p.analyzerMode == vmray.AnalyzerStatic || p.analyzerMode == vmray.AnalyzerReputation || p.analyzerMode == vmray.AnalyzerReputationStatic
 	n := min(max(p.maxJobs, 1), len(vms))
-	if static {
+	if sub.static {
 		n = 1
 	}
+	sub.jobs = uint8(n)
 	for i := range n {
-		job := &vmray.Job{
-			ID: s.st.id("job"), SampleID: smp.s.ID, SubmissionID: new(id), Status: vmray.JobQueued,
-			TrackingState: "//waiting", Type: "full_analysis", Created: vmray.Time{Time: now},
-			StatusChanged: vmray.Time{Time: now}, Priority: 3, AnalyzerID: 1, AnalyzerName: "vmray",
-			VMID: new(vms[i].id), VMName: new(vms[i].name), JobruleSampleType: new(smp.s.Type),
-			BillType: key.BillingType, SampleMD5: smp.s.MD5, SampleSHA1: smp.s.SHA1, SampleSHA256: smp.s.SHA256,
-			UserID: new(int64(1099)), UserEmail: new("analyst@example.com"),
+		id := s.st.id("job")
+		if i == 0 {
+			sub.firstJob = id
 		}
-		if static {
-			job.Type, job.AnalyzerID, job.AnalyzerName, job.VMID, job.VMName = "only_static_analysis", 2, "static", nil, nil
-		}
-		s.st.jobs[job.ID] = job
-		sub.jobs = append(sub.jobs, job)
+		s.st.jobs[id] = sub.id
 	}
-	sub.s.NumberCreatedJobs = len(sub.jobs)
-	s.st.submissions[id] = sub
-	s.st.pending[id] = sub
-	s.st.bySample[sub.s.SampleID] = append(s.st.bySample[sub.s.SampleID], id)
+	s.st.pending[sub.id] = sub
+	smp.subs = append(smp.subs, sub.id)
 	return sub
 }
 
@@ -123,14 +96,11 @@ func (s *Server) advance() {
 	now := s.cfg.clock.Now()
 	for _, id := range sortedIDs(s.st.pending) {
 		sub := s.st.pending[id]
-		if sub.phase == phaseQueued && sub.polls >= t.QueuedPolls && now.Sub(sub.phaseStart) >= t.QueuedFor {
-			sub.phase, sub.phaseStart, sub.phasePolls = phaseInWork, now, sub.polls
-			sub.s.Status = vmray.SubmissionInProgress
-			for _, j := range sub.jobs {
-				j.Status, j.TrackingState, j.StatusChanged = vmray.JobInWork, "//running/vm/executing/sample", vmray.Time{Time: s.now()}
-			}
+		run := sub.run
+		if run.phase == phaseQueued && run.polls >= t.QueuedPolls && now.Sub(run.phaseStart) >= t.QueuedFor {
+			run.phase, run.phaseStart, run.phasePolls, run.changed = phaseInWork, now, run.polls, s.now().Unix()
 		}
-		if sub.phase == phaseInWork && sub.polls-sub.phasePolls >= t.InWorkPolls && now.Sub(sub.phaseStart) >= t.InWorkFor {
+		if run.phase == phaseInWork && run.polls-run.phasePolls >= t.InWorkPolls && now.Sub(run.phaseStart) >= t.InWorkFor {
 			s.finishLocked(sub)
 		}
 	}
@@ -139,70 +109,55 @@ func (s *Server) advance() {
 // finishLocked turns the jobs of sub into analyses and applies its outcome.
 func (s *Server) finishLocked(sub *submissionRec) {
 	now := s.now()
-	smp := s.st.samples[sub.s.SampleID]
-	o := *sub.outcome
-	lock := vmray.LockUnlocked
-	if sub.key.BillingType == vmray.BillingDetector {
-		lock = vmray.LockLocked
-	}
-	jobs := sub.jobs
-	if len(jobs) == 0 {
-		jobs = []*vmray.Job{{ID: s.st.id("job"), Type: "full_analysis", AnalyzerID: 1, AnalyzerName: "vmray", VMID: new(vms[0].id), VMName: new(vms[0].name)}}
-	}
-	failed := false
-	for _, j := range jobs {
-		delete(s.st.jobs, j.ID)
+	smp := s.st.samples.get(sub.sampleID)
+	o := sub.outcome
+	for i := range int64(sub.jobs) {
+		delete(s.st.jobs, sub.firstJob+i)
 		id := s.st.id("analysis")
-		a := &vmray.Analysis{
-			ID: id, SampleID: smp.s.ID, SampleMD5: smp.s.MD5, SampleSHA1: smp.s.SHA1, SampleSHA256: smp.s.SHA256,
-			SubmissionID: new(sub.s.ID), SubmissionIDs: []int64{sub.s.ID}, JobID: j.ID, JobStarted: sub.s.Created,
-			JobType: j.Type, Created: vmray.Time{Time: now}, AnalyzerID: j.AnalyzerID, AnalyzerName: j.AnalyzerName,
-			BillingType: sub.key.BillingType, LockStatus: lock, ResultCode: new(vmray.ResultOK),
-			ResultStr: "Operation completed successfully", Verdict: o.verdict(), Severity: severityOf(o.verdict()),
-			VTIScore: new(vmray.Score(o.Score)), VMID: j.VMID, VMName: j.VMName, Tags: []string{},
-			WebifURL: new(s.webif("analyses", id)), Priority: 3,
+		if i == 0 {
+			sub.firstAnalysis = id
 		}
-		if o.FailAnalysis != "" && j.AnalyzerName == "vmray" {
-			failed = true
-			a.ResultCode, a.ResultStr, a.Verdict, a.Severity, a.VTIScore = new(2), o.FailAnalysis, vmray.VerdictNotAvailable, vmray.SeverityError, nil
+		if sub.key.BillingType == vmray.BillingDetector {
+			sub.locked |= 1 << i
 		}
-		s.st.analyses[id] = a
-		smp.analyses = append(smp.analyses, id)
-		sub.analyses = append(sub.analyses, id)
 	}
-	sub.jobs = nil
-	sub.phase = phaseFinished
-	delete(s.st.pending, sub.s.ID)
-	v := o.verdict()
-	sm := &smp.s
-	sm.Verdict, sm.VTIScore, sm.Score, sm.Severity = v, new(vmray.Score(o.Score)), new(vmray.Score(o.Score)), severityOf(v)
-	sm.HighestVTIScore, sm.HighestVTISeverity = new(vmray.Score(o.Score)), severityOf(v)
-	sm.Classifications, sm.ThreatNames = orEmpty(o.Classifications), orEmpty(o.ThreatNames)
-	if smp.outcome == nil || sub.s.ParentSubmissionID == nil {
-		smp.outcome = sub.outcome
+	sub.failed = o.FailAnalysis != "" && !sub.static
+	sub.run = nil
+	sub.finishedAt = now.Unix()
+	delete(s.st.pending, sub.id)
+	s.st.finished = append(s.st.finished, sub.id)
+	smp.shown = o
+	if smp.outcome == nil || sub.parent == 0 {
+		smp.outcome = o
 	}
-	children := o.Children[:min(len(o.Children), sub.maxRec)]
+	children := o.Children[:min(len(o.Children), int(sub.maxRec))]
 	for _, c := range children {
 		child, err := s.seedLocked(c, sub.key, sub)
 		if err != nil {
 			continue
 		}
-		if !slices.Contains(sm.ChildSampleIDs, child.s.ID) {
-			sm.ChildSampleIDs = append(sm.ChildSampleIDs, child.s.ID)
+		if !slices.Contains(smp.children(), child.id) {
+			smp.extra().children = append(smp.extra().children, child.id)
 		}
-		if !slices.Contains(child.s.ParentSampleIDs, sm.ID) {
-			child.s.ParentSampleIDs = append(child.s.ParentSampleIDs, sm.ID)
+		if !slices.Contains(child.parents(), smp.id) {
+			child.extra().parents = append(child.extra().parents, smp.id)
 		}
-		sub.s.ConsumedQuota++
+		sub.quota++
 	}
-	ss := &sub.s
-	ss.Finished, ss.FinishTime = true, vmray.Time{Time: now}
-	ss.Verdict, ss.SampleVerdict, ss.Score, ss.Severity = v, v, new(vmray.Score(o.Score)), severityOf(v)
-	ss.HasErrors, ss.HasRecursiveErrors = new(failed), new(false)
-	ss.Status = vmray.SubmissionSuccess
-	if failed {
-		ss.Status = vmray.SubmissionError
+}
+
+func (smp *sampleRec) children() []int64 {
+	if smp.more == nil {
+		return nil
 	}
+	return smp.more.children
+}
+
+func (smp *sampleRec) parents() []int64 {
+	if smp.more == nil {
+		return nil
+	}
+	return smp.more.parents
 }
 
 func (o Outcome) verdict() vmray.Verdict {
@@ -217,19 +172,4 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return slices.Clone(s)
-}
-
-// sampleView copies a sample for the wire or a caller.
-func (s *Server) sampleView(r *sampleRec) vmray.Sample {
-	v := r.s
-	v.ChildSampleIDs, v.ParentSampleIDs = orEmpty(v.ChildSampleIDs), orEmpty(v.ParentSampleIDs)
-	v.Classifications, v.ThreatNames = orEmpty(v.Classifications), orEmpty(v.ThreatNames)
-	v.ChildRelations, v.ParentRelations = orEmpty(v.ChildRelations), orEmpty(v.ParentRelations)
-	return v
-}
-
-func (s *Server) submissionView(r *submissionRec) vmray.Submission {
-	v := r.s
-	v.Tags, v.AnalysisCacheIDs, v.JobCacheIDs = orEmpty(v.Tags), orEmpty(v.AnalysisCacheIDs), orEmpty(v.JobCacheIDs)
-	return v
 }

@@ -2,7 +2,10 @@ package vmraytest
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/hex"
 	"io"
+	"iter"
 	"net/http"
 	"slices"
 	"strconv"
@@ -76,7 +79,7 @@ func (s *Server) sampleByPath(w http.ResponseWriter, r *http.Request, name strin
 	if !good {
 		return nil, false
 	}
-	smp := s.st.samples[id]
+	smp := s.st.samples.get(id)
 	if smp == nil {
 		notFound(w)
 		return nil, false
@@ -131,11 +134,9 @@ func (s *Server) lookup(w http.ResponseWriter, kind, hash string) {
 		return
 	}
 	out := []vmray.Sample{}
-	for _, id := range s.st.byHash.ids(hash) {
-		smp := s.st.samples[id]
-		if (kind == "md5" && smp.s.MD5 == hash) || (kind == "sha1" && smp.s.SHA1 == hash) || (kind == "sha256" && smp.s.SHA256 == hash) {
-			out = append(out, s.sampleView(smp))
-		}
+	h, _ := parseHash(hash)
+	for _, smp := range s.st.samplesWith(h) {
+		out = append(out, s.sampleView(smp))
 	}
 	ok(w, out)
 }
@@ -146,11 +147,12 @@ func (s *Server) sampleRelations(w http.ResponseWriter, r *http.Request, _ *keyR
 		return
 	}
 	var rels []vmray.SampleRelation
-	for i, cid := range smp.s.ChildSampleIDs {
-		c := s.st.samples[cid]
+	for i, cid := range smp.children() {
+		c := s.st.samples.get(cid)
+		md5h, sha1h, sha256h := c.hashes()
 		rels = append(rels, vmray.SampleRelation{
-			ID: smp.s.ID*100 + int64(i), Created: c.s.Created, Relation: "Dropped File", SampleID: c.s.ID,
-			SampleMD5: c.s.MD5, SampleSHA1: c.s.SHA1, SampleSHA256: c.s.SHA256,
+			ID: smp.id*100 + int64(i), Created: unixTime(c.created), Relation: "Dropped File", SampleID: c.id,
+			SampleMD5: md5h, SampleSHA1: sha1h, SampleSHA256: sha256h,
 		})
 	}
 	list(s, w, r, rels, func(x *vmray.SampleRelation) int64 { return x.ID })
@@ -158,17 +160,21 @@ func (s *Server) sampleRelations(w http.ResponseWriter, r *http.Request, _ *keyR
 
 func (s *Server) report(w http.ResponseWriter, smp *sampleRec, key *keyRec) {
 	if key.BillingType == vmray.BillingDetector {
-		for _, id := range smp.analyses {
-			if s.st.analyses[id].Locked() {
+		for _, id := range smp.subs {
+			if s.st.submissions.get(id).locked != 0 {
 				fail(w, http.StatusForbidden, "The report of this sample is locked. Unlock it to access the report.")
 				return
 			}
 		}
 	}
 	w.Header().Set("Content-Type", "application/pdf")
+	var verdict vmray.Verdict
+	if smp.shown != nil {
+		verdict = smp.shown.verdict()
+	}
 	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n% VMRay report for sample " + strconv.FormatInt(smp.s.ID, 10) + " (" + smp.s.SHA256 + ")\n")
-	b.WriteString("% verdict " + string(smp.s.Verdict) + "\n%%EOF\n")
+	b.WriteString("%PDF-1.4\n% VMRay report for sample " + strconv.FormatInt(smp.id, 10) + " (" + hex.EncodeToString(smp.sha256[:]) + ")\n")
+	b.WriteString("% verdict " + string(verdict) + "\n%%EOF\n")
 	_, _ = w.Write(b.Bytes())
 }
 
@@ -178,14 +184,18 @@ func (s *Server) unlockReports(w http.ResponseWriter, r *http.Request, key *keyR
 		return
 	}
 	ids := []int64{}
-	for _, id := range smp.analyses {
-		if a := s.st.analyses[id]; a.Locked() {
-			a.LockStatus = vmray.LockUnlocked
-			ids = append(ids, id)
+	for _, id := range smp.subs {
+		sub := s.st.submissions.get(id)
+		for i := range int64(sub.jobs) {
+			if sub.locked&(1<<i) != 0 {
+				ids = append(ids, sub.firstAnalysis+i)
+			}
 		}
+		sub.locked = 0
 	}
+	slices.Sort(ids)
 	if len(ids) > 0 {
-		s.st.unlocks = append(s.st.unlocks, Unlock{SampleID: smp.s.ID, AnalysisIDs: ids, Key: key.Key, At: s.cfg.clock.Now()})
+		s.st.unlocks = append(s.st.unlocks, Unlock{SampleID: smp.id, AnalysisIDs: ids, Key: key.Key, At: s.cfg.clock.Now()})
 	}
 	ok(w, vmray.UnlockResult{UnlockedAnalysisIDs: ids})
 }
@@ -200,12 +210,13 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, smp *sampleRec) {
 		pw = s.cfg.downloadPW
 	}
 	var b bytes.Buffer
-	if err := writeEncryptedZip(&b, smp.s.SHA256, smp.content, pw, smp.s.Created.Time); err != nil {
+	name := hex.EncodeToString(smp.sha256[:])
+	if err := writeEncryptedZip(&b, name, smp.content, pw, time.Unix(smp.created, 0).UTC()); err != nil {
 		fail(w, http.StatusInternalServerError, "Could not create archive")
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+smp.s.SHA256+`.zip"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.zip"`)
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	_, _ = w.Write(b.Bytes())
 }
@@ -215,12 +226,14 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ *keyRec
 	if !good {
 		return
 	}
-	sub := s.st.submissions[id]
+	sub := s.st.submissions.get(id)
 	if sub == nil {
 		notFound(w)
 		return
 	}
-	sub.polls++
+	if sub.run != nil {
+		sub.run.polls++
+	}
 	s.advance()
 	ok(w, s.submissionView(sub))
 }
@@ -235,17 +248,16 @@ func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, _ *keyR
 		sampleFilter = q.Get("submission_sample_id")
 	}
 	feed := q.Get("_last_id") != ""
-	ids := s.submissionIDs(sampleFilter)
+	subs := s.submissionsOf(sampleFilter)
 	var out []vmray.Submission
-	for _, id := range ids {
-		sub := s.st.submissions[id]
-		if feed && sub.phase != phaseFinished {
+	for sub := range subs {
+		if feed && sub.run != nil {
 			continue
 		}
-		if sampleFilter != "" && strconv.FormatInt(sub.s.SampleID, 10) != sampleFilter {
+		if sampleFilter != "" && strconv.FormatInt(sub.sampleID, 10) != sampleFilter {
 			continue
 		}
-		if parentFilter != "" && (sub.s.ParentSubmissionID == nil || strconv.FormatInt(*sub.s.ParentSubmissionID, 10) != parentFilter) {
+		if parentFilter != "" && (sub.parent == 0 || strconv.FormatInt(sub.parent, 10) != parentFilter) {
 			continue
 		}
 		out = append(out, s.submissionView(sub))
@@ -253,31 +265,64 @@ func (s *Server) listSubmissions(w http.ResponseWriter, r *http.Request, _ *keyR
 	list(s, w, r, out, func(x *vmray.Submission) int64 { return x.ID })
 }
 
-// submissionIDs returns, in id order, the ids of the submissions of the sample named by sampleFilter (from the
-// index), or of every submission when the filter is empty or not a number.
-func (s *Server) submissionIDs(sampleFilter string) []int64 {
-	if id, err := strconv.ParseInt(sampleFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == sampleFilter {
-		return s.st.bySample[id]
+// submissionsOf yields, in id order, the submissions of the sample named by sampleFilter (from the index), or every
+// submission when the filter is empty or not a number.
+func (s *Server) submissionsOf(sampleFilter string) iter.Seq[*submissionRec] {
+	return func(yield func(*submissionRec) bool) {
+		if id, err := strconv.ParseInt(sampleFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == sampleFilter {
+			if smp := s.st.samples.get(id); smp != nil {
+				for _, id := range smp.subs {
+					if !yield(s.st.submissions.get(id)) {
+						return
+					}
+				}
+			}
+			return
+		}
+		for _, sub := range s.st.submissions.list {
+			if !yield(sub) {
+				return
+			}
+		}
 	}
-	return sortedIDs(s.st.submissions)
 }
 
-// analysisIDs returns, in id order, the ids of the analyses of the submission or sample named by the filters (from
-// the indexes), or of every analysis.
-func (s *Server) analysisIDs(sampleFilter, subFilter string) []int64 {
-	if id, err := strconv.ParseInt(subFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == subFilter {
-		if sub := s.st.submissions[id]; sub != nil {
-			return sub.analyses
+// analysisRef names analysis i of a finished submission.
+type analysisRef struct {
+	sub *submissionRec
+	i   int
+}
+
+// analysesOf returns, in id order, the analyses of the submission or sample named by the filters (from the
+// indexes), or every analysis.
+func (s *Server) analysesOf(sampleFilter, subFilter string) []analysisRef {
+	var out []analysisRef
+	addAll := func(sub *submissionRec) {
+		if sub != nil && sub.run == nil {
+			for i := range int(sub.jobs) {
+				out = append(out, analysisRef{sub, i})
+			}
 		}
-		return nil
+	}
+	if id, err := strconv.ParseInt(subFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == subFilter {
+		addAll(s.st.submissions.get(id))
+		return out
 	}
 	if id, err := strconv.ParseInt(sampleFilter, 10, 64); err == nil && strconv.FormatInt(id, 10) == sampleFilter {
-		if smp := s.st.samples[id]; smp != nil {
-			return slices.Sorted(slices.Values(smp.analyses))
+		if smp := s.st.samples.get(id); smp != nil {
+			for _, id := range smp.subs {
+				addAll(s.st.submissions.get(id))
+			}
 		}
-		return nil
+		slices.SortFunc(out, func(a, b analysisRef) int {
+			return cmp.Compare(a.sub.firstAnalysis+int64(a.i), b.sub.firstAnalysis+int64(b.i))
+		})
+		return out
 	}
-	return sortedIDs(s.st.analyses)
+	for _, id := range s.st.finished {
+		addAll(s.st.submissions.get(id))
+	}
+	return out
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, _ *keyRec) {
@@ -285,24 +330,27 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request, _ *keyRec) {
 	if !good {
 		return
 	}
-	if j := s.st.jobs[id]; j != nil {
-		ok(w, j)
+	if subID, found := s.st.jobs[id]; found {
+		sub := s.st.submissions.get(subID)
+		ok(w, s.jobView(sub, int(id-sub.firstJob)))
 		return
 	}
 	notFound(w)
 }
 
+// listJobs serves the jobs of a submission or sample: the unfinished submissions' (a finished submission's jobs
+// became its analyses).
 func (s *Server) listJobs(w http.ResponseWriter, r *http.Request, _ *keyRec) {
 	bySubmission := strings.HasPrefix(r.URL.Path, "/rest/job/submission/")
 	var out []vmray.Job
 	for _, id := range sortedIDs(s.st.jobs) {
-		j := s.st.jobs[id]
-		match := strconv.FormatInt(j.SampleID, 10)
+		sub := s.st.submissions.get(s.st.jobs[id])
+		match := strconv.FormatInt(sub.sampleID, 10)
 		if bySubmission {
-			match = strconv.FormatInt(*j.SubmissionID, 10)
+			match = strconv.FormatInt(sub.id, 10)
 		}
 		if match == r.PathValue("id") {
-			out = append(out, *j)
+			out = append(out, s.jobView(sub, int(id-sub.firstJob)))
 		}
 	}
 	list(s, w, r, out, func(x *vmray.Job) int64 { return x.ID })
@@ -313,8 +361,8 @@ func (s *Server) getAnalysis(w http.ResponseWriter, r *http.Request, _ *keyRec) 
 	if !good {
 		return
 	}
-	if a := s.st.analyses[id]; a != nil {
-		ok(w, a)
+	if sub, i, found := s.st.analysis(id); found {
+		ok(w, s.analysisView(sub, i))
 		return
 	}
 	notFound(w)
@@ -332,15 +380,14 @@ func (s *Server) listAnalyses(w http.ResponseWriter, r *http.Request, _ *keyRec)
 		subFilter = r.PathValue("id")
 	}
 	var out []vmray.Analysis
-	for _, id := range s.analysisIDs(sampleFilter, subFilter) {
-		a := s.st.analyses[id]
-		if sampleFilter != "" && strconv.FormatInt(a.SampleID, 10) != sampleFilter {
+	for _, a := range s.analysesOf(sampleFilter, subFilter) {
+		if sampleFilter != "" && strconv.FormatInt(a.sub.sampleID, 10) != sampleFilter {
 			continue
 		}
-		if subFilter != "" && (a.SubmissionID == nil || strconv.FormatInt(*a.SubmissionID, 10) != subFilter) {
+		if subFilter != "" && strconv.FormatInt(a.sub.id, 10) != subFilter {
 			continue
 		}
-		out = append(out, *a)
+		out = append(out, s.analysisView(a.sub, a.i))
 	}
 	list(s, w, r, out, func(x *vmray.Analysis) int64 { return x.ID })
 }

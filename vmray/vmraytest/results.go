@@ -12,7 +12,7 @@ import (
 // configured unfinished reads are used up.
 func (s *Server) resultStatus(smp *sampleRec, kind resultKind) string {
 	smp.reads[kind]++
-	if !s.st.allFinished(smp.s.ID) || int(smp.reads[kind]) <= s.cfg.unfinished || smp.outcome == nil {
+	if !s.st.allFinished(smp) || int(smp.reads[kind]) <= s.cfg.unfinished || smp.outcome == nil {
 		return "in_progress"
 	}
 	return vmray.StatusFinished
@@ -21,20 +21,20 @@ func (s *Server) resultStatus(smp *sampleRec, kind resultKind) string {
 func (s *Server) vtis(w http.ResponseWriter, smp *sampleRec) {
 	res := vmray.VTIs{Status: s.resultStatus(smp, resultVTIs), ThreatIndicators: []vmray.ThreatIndicator{}}
 	if res.Status == vmray.StatusFinished {
-		res.ThreatIndicators = s.indicators(smp, smp.outcome.VTIs)
+		res.ThreatIndicators = indicators(smp.outcome.VTIs, s.st.sampleAnalyses(smp))
 	}
 	ok(w, res)
 }
 
 // indicators copies VTIs, filling in ids and analysis ids the seed left out.
-func (s *Server) indicators(smp *sampleRec, in []vmray.ThreatIndicator) []vmray.ThreatIndicator {
+func indicators(in []vmray.ThreatIndicator, analyses []int64) []vmray.ThreatIndicator {
 	out := make([]vmray.ThreatIndicator, len(in))
 	for i, ti := range in {
 		if ti.ID == 0 {
 			ti.ID = int64(742000 + i)
 		}
 		if len(ti.AnalysisIDs) == 0 {
-			ti.AnalysisIDs = orEmpty(smp.analyses)
+			ti.AnalysisIDs = orEmpty(analyses)
 		}
 		ti.Classifications = orEmpty(ti.Classifications)
 		out[i] = ti
@@ -44,11 +44,11 @@ func (s *Server) indicators(smp *sampleRec, in []vmray.ThreatIndicator) []vmray.
 
 func (s *Server) threatNames(w http.ResponseWriter, smp *sampleRec) {
 	res := vmray.ThreatNames{Sample: []vmray.ThreatName{}, Children: []vmray.ThreatName{}}
-	for _, n := range smp.s.ThreatNames {
+	for _, n := range smp.shown.threatNames() {
 		res.Sample = append(res.Sample, vmray.ThreatName{ThreatName: n, Sources: []string{"VTI"}})
 	}
-	for _, cid := range smp.s.ChildSampleIDs {
-		for _, n := range s.st.samples[cid].s.ThreatNames {
+	for _, cid := range smp.children() {
+		for _, n := range s.st.samples.get(cid).shown.threatNames() {
 			res.Children = append(res.Children, vmray.ThreatName{ThreatName: n, Sources: []string{"VTI"}})
 		}
 	}
@@ -57,11 +57,11 @@ func (s *Server) threatNames(w http.ResponseWriter, smp *sampleRec) {
 
 func (s *Server) classifications(w http.ResponseWriter, smp *sampleRec) {
 	res := vmray.Classifications{Sample: []vmray.Classification{}, Children: []vmray.Classification{}}
-	for _, n := range smp.s.Classifications {
+	for _, n := range smp.shown.classifications() {
 		res.Sample = append(res.Sample, vmray.Classification{Name: n})
 	}
-	for _, cid := range smp.s.ChildSampleIDs {
-		for _, n := range s.st.samples[cid].s.Classifications {
+	for _, cid := range smp.children() {
+		for _, n := range s.st.samples.get(cid).shown.classifications() {
 			res.Children = append(res.Children, vmray.Classification{Name: n})
 		}
 	}
@@ -71,12 +71,13 @@ func (s *Server) classifications(w http.ResponseWriter, smp *sampleRec) {
 func (s *Server) mitre(w http.ResponseWriter, smp *sampleRec) {
 	res := vmray.MitreAttack{Status: s.resultStatus(smp, resultMitre), Techniques: []vmray.MitreTechnique{}}
 	if res.Status == vmray.StatusFinished {
+		analyses := s.st.sampleAnalyses(smp)
 		for _, t := range smp.outcome.MitreTechniques {
 			if len(t.AnalysisIDs) == 0 {
-				t.AnalysisIDs = orEmpty(smp.analyses)
+				t.AnalysisIDs = orEmpty(analyses)
 			}
 			t.Tactics = orEmpty(t.Tactics)
-			t.ThreatIndicators = s.indicators(smp, t.ThreatIndicators)
+			t.ThreatIndicators = indicators(t.ThreatIndicators, analyses)
 			res.Techniques = append(res.Techniques, t)
 		}
 	}
@@ -168,7 +169,7 @@ func (s *Server) iocs(w http.ResponseWriter, r *http.Request, smp *sampleRec, ta
 	if res.Status == vmray.StatusFinished {
 		in = smp.outcome.IOCs
 	}
-	a := smp.analyses
+	a := s.st.sampleAnalyses(smp)
 	res.IOCs = vmray.IOCs{
 		Files:          pick(f, vmray.IOCFiles, in.Files, func(x *vmray.FileIOC) *vmray.IOCCommon { return &x.IOCCommon }, a),
 		Filenames:      pick(f, vmray.IOCFilenames, in.Filenames, func(x *vmray.FilenameIOC) *vmray.IOCCommon { return &x.IOCCommon }, a),
@@ -182,4 +183,20 @@ func (s *Server) iocs(w http.ResponseWriter, r *http.Request, smp *sampleRec, ta
 		Processes:      pick(f, vmray.IOCProcesses, in.Processes, func(x *vmray.ProcessIOC) *vmray.IOCCommon { return &x.IOCCommon }, a),
 	}
 	ok(w, res)
+}
+
+// threatNames are the threat names a sample shows once o, its latest outcome, applies (none before).
+func (o *Outcome) threatNames() []string {
+	if o == nil {
+		return nil
+	}
+	return o.ThreatNames
+}
+
+// classifications are the classifications a sample shows once o applies.
+func (o *Outcome) classifications() []string {
+	if o == nil {
+		return nil
+	}
+	return o.Classifications
 }

@@ -50,17 +50,18 @@ func (s *Server) SetDefaultOutcome(o Outcome) {
 	s.cfg.defaultOutcome = &o
 }
 
-// hashes fills and checks a seed's hashes.
-func seedHashes(in Sample) (md5h, sha1h, sha256h string, err error) {
+// seedHashes fills and checks a seed's hashes.
+func seedHashes(in Sample) (fileHashes, error) {
+	var h fileHashes
 	if in.Content != nil {
-		a, b, c := md5.Sum(in.Content), sha1.Sum(in.Content), sha256.Sum256(in.Content)
-		return hex.EncodeToString(a[:]), hex.EncodeToString(b[:]), hex.EncodeToString(c[:]), nil
+		h.md5, h.sha1, h.sha256 = md5.Sum(in.Content), sha1.Sum(in.Content), sha256.Sum256(in.Content)
+		return h, nil
 	}
-	sha256h = strings.ToLower(in.SHA256)
+	sha256h := strings.ToLower(in.SHA256)
 	if len(sha256h) != 64 || !isHex(sha256h) {
-		return "", "", "", fmt.Errorf("vmraytest: sample needs Content or a 64-digit SHA256, got %q", in.SHA256)
+		return h, fmt.Errorf("vmraytest: sample needs Content or a 64-digit SHA256, got %q", in.SHA256)
 	}
-	md5h, sha1h = strings.ToLower(in.MD5), strings.ToLower(in.SHA1)
+	md5h, sha1h := strings.ToLower(in.MD5), strings.ToLower(in.SHA1)
 	if md5h == "" {
 		d := md5.Sum([]byte(sha256h))
 		md5h = hex.EncodeToString(d[:])
@@ -70,9 +71,13 @@ func seedHashes(in Sample) (md5h, sha1h, sha256h string, err error) {
 		sha1h = hex.EncodeToString(d[:])
 	}
 	if len(md5h) != 32 || !isHex(md5h) || len(sha1h) != 40 || !isHex(sha1h) {
-		return "", "", "", fmt.Errorf("vmraytest: MD5 %q or SHA1 %q is not a hex digest", in.MD5, in.SHA1)
+		return h, fmt.Errorf("vmraytest: MD5 %q or SHA1 %q is not a hex digest", in.MD5, in.SHA1)
 	}
-	return md5h, sha1h, sha256h, nil
+	// Checked above: the digits decode.
+	_, _ = hex.Decode(h.md5[:], []byte(md5h))
+	_, _ = hex.Decode(h.sha1[:], []byte(sha1h))
+	_, _ = hex.Decode(h.sha256[:], []byte(sha256h))
+	return h, nil
 }
 
 func isHex(s string) bool {
@@ -86,9 +91,9 @@ func isHex(s string) bool {
 func (s *Server) AddSample(in Sample) (vmray.Sample, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key := &keyRec{APIKey: APIKey{Key: "seed", BillingType: vmray.BillingAnalyzer}}
+	key := s.st.seedKeys[0]
 	if in.Locked {
-		key.BillingType = vmray.BillingDetector
+		key = s.st.seedKeys[1]
 	}
 	smp, err := s.seedLocked(in, key, nil)
 	if err != nil {
@@ -100,15 +105,15 @@ func (s *Server) AddSample(in Sample) (vmray.Sample, error) {
 // seedLocked creates a sample with a finished submission (child of parent
 // when set).
 func (s *Server) seedLocked(in Sample, key *keyRec, parent *submissionRec) (*sampleRec, error) {
-	md5h, sha1h, sha256h, err := seedHashes(in)
+	h, err := seedHashes(in)
 	if err != nil {
 		return nil, err
 	}
 	name := in.Filename
 	if name == "" {
-		name = sha256h
+		name = hex.EncodeToString(h.sha256[:])
 	}
-	smp := s.sampleFor(md5h, sha1h, sha256h, name, in.Type, int64(len(in.Content)))
+	smp := s.sampleFor(h, name, in.Type, int64(len(in.Content)))
 	if in.Content != nil && int64(len(in.Content)) <= s.cfg.storeLimit {
 		smp.content, smp.stored = in.Content, true
 	}
@@ -124,9 +129,9 @@ func (s *Server) seedLocked(in Sample, key *keyRec, parent *submissionRec) (*sam
 func (s *Server) Samples() []vmray.Sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]vmray.Sample, 0, len(s.st.samples))
-	for _, id := range sortedIDs(s.st.samples) {
-		out = append(out, s.sampleView(s.st.samples[id]))
+	out := make([]vmray.Sample, 0, len(s.st.samples.list))
+	for _, smp := range s.st.samples.list {
+		out = append(out, s.sampleView(smp))
 	}
 	return out
 }
@@ -135,11 +140,15 @@ func (s *Server) Samples() []vmray.Sample {
 func (s *Server) SampleByHash(hash string) (vmray.Sample, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := s.st.byHash.ids(strings.ToLower(hash))
-	if len(ids) == 0 {
+	h, ok := parseHash(strings.ToLower(hash))
+	if !ok {
 		return vmray.Sample{}, false
 	}
-	return s.sampleView(s.st.samples[ids[0]]), true
+	found := s.st.samplesWith(h)
+	if len(found) == 0 {
+		return vmray.Sample{}, false
+	}
+	return s.sampleView(found[0]), true
 }
 
 // SubmissionsFor returns the submissions made for the file with this hash,
@@ -147,13 +156,18 @@ func (s *Server) SampleByHash(hash string) (vmray.Sample, bool) {
 func (s *Server) SubmissionsFor(hash string) []vmray.Submission {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	hash = strings.ToLower(hash)
+	h, ok := parseHash(strings.ToLower(hash))
+	if !ok {
+		return nil
+	}
+	var ids []int64
+	for _, smp := range s.st.samplesWith(h) {
+		ids = append(ids, smp.subs...)
+	}
+	slices.Sort(ids)
 	var out []vmray.Submission
-	for _, id := range sortedIDs(s.st.submissions) {
-		sub := s.st.submissions[id]
-		if sub.s.SampleMD5 == hash || sub.s.SampleSHA1 == hash || sub.s.SampleSHA256 == hash {
-			out = append(out, s.submissionView(sub))
-		}
+	for _, id := range ids {
+		out = append(out, s.submissionView(s.st.submissions.get(id)))
 	}
 	return out
 }

@@ -26,11 +26,11 @@ const maxFieldBytes = 64 << 10
 
 // upload is a submitted file, hashed as it streamed in.
 type upload struct {
-	name              string
-	size              int64
-	md5, sha1, sha256 string
-	content           []byte
-	stored            bool
+	name    string
+	size    int64
+	hashes  fileHashes
+	content []byte
+	stored  bool
 }
 
 // errBadSubmit is a 400 with VMRay's error body.
@@ -144,10 +144,13 @@ func (s *Server) readUpload(part io.Reader) (*upload, error) {
 	if err != nil {
 		return nil, err
 	}
-	up := &upload{size: n, md5: hex.EncodeToString(hs[0].Sum(nil)), sha1: hex.EncodeToString(hs[1].Sum(nil)),
-		sha256: hex.EncodeToString(hs[2].Sum(nil)), stored: !keep.overflow}
+	up := &upload{size: n, stored: !keep.overflow}
+	hs[0].Sum(up.hashes.md5[:0])
+	hs[1].Sum(up.hashes.sha1[:0])
+	hs[2].Sum(up.hashes.sha256[:0])
 	if up.stored {
-		up.content = kept.Bytes()
+		// Exactly the file: the buffer has room to spare, and the sample keeps it as long as the fake lives.
+		up.content = bytes.Clone(kept.Bytes())
 	}
 	return up, nil
 }
@@ -264,28 +267,27 @@ func (s *Server) submitLocked(w http.ResponseWriter, key *keyRec, p submitParams
 		fail(w, http.StatusBadRequest, "Only one of sample_file and sample_url may be given")
 		return
 	}
-	var md5h, sha1h, sha256h, name, typ string
+	var h fileHashes
+	var name, typ string
 	var size int64
 	if up != nil {
-		md5h, sha1h, sha256h, size = up.md5, up.sha1, up.sha256, up.size
+		h, size = up.hashes, up.size
 		if p.filename == "" {
 			p.filename = up.name
 		}
 		name, typ = p.filename, p.sampleType
 	} else {
-		a, b, c := md5.Sum([]byte(p.url)), sha1.Sum([]byte(p.url)), sha256.Sum256([]byte(p.url))
-		md5h, sha1h, sha256h = hex.EncodeToString(a[:]), hex.EncodeToString(b[:]), hex.EncodeToString(c[:])
+		h = fileHashes{md5: md5.Sum([]byte(p.url)), sha1: sha1.Sum([]byte(p.url)), sha256: sha256.Sum256([]byte(p.url))}
 		size, typ = int64(len(p.url)), "URL"
-		name, p.filename = sha256h+".url", p.url
+		name, p.filename = hex.EncodeToString(h.sha256[:])+".url", p.url
 	}
-	if id, found := s.st.byHash.first[sha256h]; found && p.caching == vmray.CachingLegacy && len(s.st.samples[id].analyses) > 0 {
+	if found := s.st.samplesWith(h.sha256[:]); len(found) > 0 && p.caching == vmray.CachingLegacy && len(s.st.sampleAnalyses(found[0])) > 0 {
 		ok(w, rejection(p.filename))
 		return
 	}
-	smp := s.sampleFor(md5h, sha1h, sha256h, name, typ, size)
+	smp := s.sampleFor(h, name, typ, size)
 	if p.url != "" {
-		smp.s.URL = new(p.url)
-		smp.s.DisplayURL = new(p.url)
+		smp.extra().url = p.url
 	}
 	if up != nil && up.stored && !smp.stored {
 		smp.content, smp.stored = up.content, true
@@ -299,11 +301,11 @@ func (s *Server) submitLocked(w http.ResponseWriter, key *keyRec, p submitParams
 		VTJobs: []json.RawMessage{}, MDJobs: []json.RawMessage{}, WhoisJobs: []vmray.WhoisJob{},
 		Samples: []vmray.Sample{view}, Submissions: []vmray.Submission{s.submissionView(sub)},
 	}
-	for _, j := range sub.jobs {
-		if j.AnalyzerName == "vmray" {
-			res.Jobs = append(res.Jobs, *j)
+	for i := range int(sub.jobs) {
+		if sub.static {
+			res.StaticJobs = append(res.StaticJobs, s.jobView(sub, i))
 		} else {
-			res.StaticJobs = append(res.StaticJobs, *j)
+			res.Jobs = append(res.Jobs, s.jobView(sub, i))
 		}
 	}
 	ok(w, res)
@@ -322,9 +324,12 @@ func rejection(filename string) vmray.SubmitResult {
 // outcomeFor picks the outcome for a sample: set per hash, else the one it
 // was seeded with, else the default.
 func (s *Server) outcomeFor(smp *sampleRec) *Outcome {
-	for _, h := range []string{smp.s.SHA256, smp.s.SHA1, smp.s.MD5} {
-		if o, found := s.st.outcomes[h]; found {
-			return o
+	if len(s.st.outcomes) > 0 {
+		md5h, sha1h, sha256h := smp.hashes()
+		for _, h := range []string{sha256h, sha1h, md5h} {
+			if o, found := s.st.outcomes[h]; found {
+				return o
+			}
 		}
 	}
 	if smp.outcome != nil {
