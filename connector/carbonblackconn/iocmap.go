@@ -1,6 +1,7 @@
 package carbonblackconn
 
 import (
+	"crypto/sha256"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -115,11 +116,11 @@ func urlHost(raw string) string {
 // iocSet collects distinct (field, value) pairs, comparing values without
 // regard to case as Carbon Black's equality match does.
 type iocSet struct {
-	seen map[string]bool
+	seen map[iocID]bool
 	list []FieldValue
 }
 
-func newIOCSet() *iocSet { return &iocSet{seen: map[string]bool{}} }
+func newIOCSet() *iocSet { return &iocSet{seen: map[iocID]bool{}} }
 
 func (s *iocSet) add(field, value string) {
 	k := iocKey(field, value)
@@ -130,4 +131,13 @@ func (s *iocSet) add(field, value string) {
 	s.list = append(s.list, FieldValue{Field: field, Value: value})
 }
 
-func iocKey(field, value string) string { return field + "\x00" + strings.ToLower(value) }
+// iocID names an IOC value of a field as Carbon Black's equality match compares it (without regard to case): the
+// first 16 bytes of the SHA-256 of the field and the lower-case value. The watchlist baseline holds one for every IOC
+// of the organisation's watchlists, so it is kept to 16 bytes instead of the field and value themselves (a
+// collision, one in 2^64 for four billion IOCs, would only leave an IOC out of a report).
+type iocID [16]byte
+
+func iocKey(field, value string) iocID {
+	sum := sha256.Sum256([]byte(field + "\x00" + strings.ToLower(value)))
+	return iocID(sum[:16])
+}

@@ -107,8 +107,8 @@ type shard struct {
 
 // reportEntry is what the baseline needs of one watchlist report.
 type reportEntry struct {
-	keys []string // iocKey of each equality IOC value
-	sha  string   // the file a report of this responder is about, if any
+	keys []iocID // each equality IOC value
+	sha  string  // the file a report of this responder is about, if any
 }
 
 func entryOf(r *carbonblack.Report) reportEntry {
@@ -127,7 +127,7 @@ func entryOf(r *carbonblack.Report) reportEntry {
 // baseline is the set of equality IOCs present in the organisation, and this
 // responder's reports by file.
 type baseline struct {
-	values   map[string]bool
+	values   map[iocID]bool
 	reports  map[string]string // SHA-256 -> report id in our watchlist (or created for it)
 	attached map[string]bool   // report ids listed by our watchlist
 	checked  map[string]bool   // SHA-256s whose derived report id is known not to exist
@@ -236,7 +236,7 @@ func (r *WatchlistReport) RespondBatch(ctx context.Context, fs []connector.Findi
 		}
 	}
 	r.recoverAll(ctx, work, check, outs)
-	claimed := map[string]bool{}
+	claimed := map[iocID]bool{}
 	for i, f := range fs {
 		w := &work[i]
 		if w.done {
@@ -583,7 +583,7 @@ func (r *WatchlistReport) refresh(ctx context.Context) error {
 	if r.base != nil && now.Sub(r.loadedAt) < r.opts.BaselineTTL {
 		return nil
 	}
-	b := &baseline{values: map[string]bool{}, reports: map[string]string{}, attached: map[string]bool{}, checked: map[string]bool{}}
+	b := &baseline{values: map[iocID]bool{}, reports: map[string]string{}, attached: map[string]bool{}, checked: map[string]bool{}}
 	wls, err := r.c.Watchlists.List(ctx)
 	if err != nil {
 		return classify("listing watchlists", err)
@@ -669,7 +669,8 @@ func reportHash(title string) string {
 	if !isHex(sha, 64) {
 		return ""
 	}
-	return sha
+	return strings.Clone(sha) // not the whole title, which the baseline would keep
+
 }
 
 // buildReport makes the report of a finding with the given IOCs, as the
