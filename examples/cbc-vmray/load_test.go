@@ -537,12 +537,20 @@ func BenchmarkScale(b *testing.B) {
 		cpu0 := cpuTime()
 		var peak atomic.Uint64
 		stop, sampled := make(chan struct{}), make(chan struct{})
+		// LOADBENCH_HEAPPROFILE_AT writes the heap profile this far into the run (what is live in the middle of
+		// it) instead of at its end.
+		profileAt, _ := time.ParseDuration(os.Getenv("LOADBENCH_HEAPPROFILE_AT"))
+		started := time.Now()
 		go func() {
 			defer close(sampled)
 			var ms runtime.MemStats
 			for {
 				runtime.ReadMemStats(&ms)
 				peak.Store(max(peak.Load(), ms.HeapInuse))
+				if path := os.Getenv("LOADBENCH_HEAPPROFILE"); profileAt > 0 && time.Since(started) >= profileAt && path != "" {
+					writeHeapProfile(b, path)
+					profileAt = 0
+				}
 				select {
 				case <-stop:
 					return
@@ -556,7 +564,7 @@ func BenchmarkScale(b *testing.B) {
 		close(stop)
 		<-sampled
 		cpu := cpuTime() - cpu0
-		if path := os.Getenv("LOADBENCH_HEAPPROFILE"); path != "" {
+		if path := os.Getenv("LOADBENCH_HEAPPROFILE"); path != "" && os.Getenv("LOADBENCH_HEAPPROFILE_AT") == "" {
 			writeHeapProfile(b, path)
 		}
 		var after runtime.MemStats
