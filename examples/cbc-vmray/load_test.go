@@ -417,6 +417,10 @@ func BenchmarkSideBySide(b *testing.B) {
 		seqRate := float64(m) / seqTime.Seconds()
 
 		cbc, vm = benchWorld(b, n)
+		// Every request is kept (without its body), whatever the size: the calls per file, the bound and the fill
+		// are read from the recordings, and a fake keeps 100,000 by default.
+		cbc.SetRecording(carbonblacktest.Recording{MaxRequests: 16*n + 1000, MaxBodyBytes: -1})
+		vm.SetRecording(vmraytest.Recording{MaxRequests: 16*n + 1000, MaxBodyBytes: -1})
 		addLatency(cbc, vm, latency)
 		res := runFlow(b, cbc, vm, b.TempDir(), stageLimits)
 		if res.sum.Analysed != n {
