@@ -123,8 +123,8 @@ func searchObservations(ctx context.Context, s *Source, p *position, acc *accumu
 
 // readJob hands the next part of a window read by search jobs to yield: at
 // most PartRows results of the job that covers p's span, from p's offset
-// on. Without a job it starts one, narrowing the span by halves until the
-// job can return every match (never cutting a window silently); when the
+// on. Without a job it starts one, narrowing the span until the job can
+// return every match (never cutting a window silently; see startJob); when the
 // span is read it moves on to the next, as wide as this one's density says
 // three quarters of a job's results take (at most 8 times as wide; after an
 // empty span, half of the rest), and starts its job in the same call only
