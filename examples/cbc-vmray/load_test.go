@@ -543,18 +543,22 @@ func BenchmarkScale(b *testing.B) {
 		stop, sampled := make(chan struct{}), make(chan struct{})
 		// LOADBENCH_HEAPPROFILE_AT writes the heap profile this far into the run (what is live in the middle of
 		// it) instead of at its end.
-		profileAt, _ := time.ParseDuration(os.Getenv("LOADBENCH_HEAPPROFILE_AT"))
-		started := time.Now()
+		profilePath, profileAt := os.Getenv("LOADBENCH_HEAPPROFILE"), os.Getenv("LOADBENCH_HEAPPROFILE_AT")
+		var midProfile *time.Timer
+		midProfileErr := make(chan error, 1)
+		if profilePath != "" && profileAt != "" {
+			d, err := time.ParseDuration(profileAt)
+			if err != nil {
+				b.Fatalf("LOADBENCH_HEAPPROFILE_AT: %v", err)
+			}
+			midProfile = time.AfterFunc(d, func() { midProfileErr <- writeHeapProfile(profilePath) })
+		}
 		go func() {
 			defer close(sampled)
 			var ms runtime.MemStats
 			for {
 				runtime.ReadMemStats(&ms)
 				peak.Store(max(peak.Load(), ms.HeapInuse))
-				if path := os.Getenv("LOADBENCH_HEAPPROFILE"); profileAt > 0 && time.Since(started) >= profileAt && path != "" {
-					writeHeapProfile(b, path)
-					profileAt = 0
-				}
 				select {
 				case <-stop:
 					return
@@ -568,8 +572,17 @@ func BenchmarkScale(b *testing.B) {
 		close(stop)
 		<-sampled
 		cpu := cpuTime() - cpu0
-		if path := os.Getenv("LOADBENCH_HEAPPROFILE"); path != "" && os.Getenv("LOADBENCH_HEAPPROFILE_AT") == "" {
-			writeHeapProfile(b, path)
+		switch {
+		case midProfile != nil:
+			if midProfile.Stop() {
+				b.Errorf("the run ended before LOADBENCH_HEAPPROFILE_AT (%s): no heap profile written", profileAt)
+			} else if err := <-midProfileErr; err != nil {
+				b.Fatal(err)
+			}
+		case profilePath != "":
+			if err := writeHeapProfile(profilePath); err != nil {
+				b.Fatal(err)
+			}
 		}
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
@@ -600,16 +613,17 @@ func BenchmarkScale(b *testing.B) {
 }
 
 // writeHeapProfile writes the live heap (after a collection) to path, for finding what a run retains.
-func writeHeapProfile(b *testing.B, path string) {
+func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
-	defer f.Close()
 	runtime.GC()
 	if err := pprof.WriteHeapProfile(f); err != nil {
-		b.Fatal(err)
+		f.Close()
+		return err
 	}
+	return f.Close()
 }
 
 // bucketSizes sums the key and value bytes of every top-level bucket of a bbolt file.
